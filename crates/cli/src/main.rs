@@ -1,0 +1,44 @@
+//! The `shadowfleet` binary: parses arguments, wires the stages together and
+//! maps errors to exit codes. The work happens in the library crates.
+
+mod decode;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Watches Russia's oil "shadow fleet" from AIS ship-tracking data.
+#[derive(Parser)]
+#[command(name = "shadowfleet", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode AIS (NMEA with tag blocks, gzip/zstd files, stdin, tcp://, udp://,
+    /// DMA and NOAA CSV) and print one record per message.
+    Decode(decode::DecodeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(args) => decode::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`shadowfleet decode f | head`) is not a failure.
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("shadowfleet: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

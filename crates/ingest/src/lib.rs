@@ -1,0 +1,17 @@
+//! Where AIS comes from: files (plain, gzip, zstd), stdin, a TCP feed
+//! (reconnecting with backoff), a UDP listener, and decoded CSV archives
+//! (Danish Maritime Authority, NOAA MarineCadastre).
+//!
+//! This crate does the I/O that the sans-IO decoder refuses to do. NMEA
+//! inputs stream through [`shadowfleet_decode::Decoder`] in fixed-size chunks,
+//! so memory does not grow with the input. CSV archives are already decoded;
+//! their rows become the same [`Decoded`] messages (flagged `FROM_CSV`), so
+//! every later stage sees one kind of record.
+
+mod csv_archive;
+mod source;
+
+pub use csv_archive::{detect_csv_layout, CsvLayout, CsvReader, CsvRowError};
+pub use source::{open_reader, read_source, Backoff, IngestError, Source, SourceReport};
+
+pub use shadowfleet_decode::Decoded;

@@ -1,0 +1,218 @@
+//! Input sources and the loop that feeds the decoder.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::{TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use shadowfleet_decode::{DecodeStats, Decoder, DecoderConfig, Sink};
+
+use crate::csv_archive::{detect_csv_layout, CsvReader};
+
+/// Where to read AIS from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file; gzip and zstd are recognised by their magic bytes.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+    /// A TCP feed, `tcp://host:port`; reconnects with backoff.
+    Tcp(String),
+    /// A UDP listener, `udp://bind-address:port`.
+    Udp(String),
+}
+
+impl Source {
+    /// Parses a command-line input: `-`, `tcp://host:port`, `udp://addr:port`, or a path.
+    pub fn parse(spec: &str) -> Source {
+        if spec == "-" {
+            Source::Stdin
+        } else if let Some(addr) = spec.strip_prefix("tcp://") {
+            Source::Tcp(addr.to_string())
+        } else if let Some(addr) = spec.strip_prefix("udp://") {
+            Source::Udp(addr.to_string())
+        } else {
+            Source::File(PathBuf::from(spec))
+        }
+    }
+
+    /// A name for messages.
+    pub fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "<stdin>".to_string(),
+            Source::Tcp(a) => format!("tcp://{a}"),
+            Source::Udp(a) => format!("udp://{a}"),
+        }
+    }
+}
+
+/// Errors reading an input.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The input could not be opened or read.
+    #[error("{source_name}: {error}")]
+    Io {
+        /// The input.
+        source_name: String,
+        /// What went wrong.
+        #[source]
+        error: io::Error,
+    },
+    /// A CSV archive whose header we do not know.
+    #[error("{source_name}: {reason}")]
+    Format {
+        /// The input.
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// What one input yielded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceReport {
+    /// Decoder counts (for CSV inputs: rows as lines, rows rejected as `not_ais`).
+    pub stats: DecodeStats,
+    /// CSV rows rejected, with their reasons (first 100 kept).
+    pub csv_errors: Vec<String>,
+    /// Total CSV rows rejected.
+    pub csv_rejected: u64,
+}
+
+/// Exponential reconnect backoff for feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// First wait.
+    pub initial: Duration,
+    /// Longest wait.
+    pub max: Duration,
+    /// Give up after this many consecutive failed attempts (`None`: never).
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(60), max_attempts: None }
+    }
+}
+
+impl Backoff {
+    /// The wait before attempt `n` (from 0).
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 1u32.checked_shl(n.min(16)).unwrap_or(u32::MAX);
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Opens a file or stdin, transparently decompressing gzip and zstd.
+pub fn open_reader(source: &Source) -> Result<Box<dyn BufRead + Send>, IngestError> {
+    let io_err = |error| IngestError::Io { source_name: source.name(), error };
+    let raw: Box<dyn Read + Send> = match source {
+        Source::File(p) => Box::new(File::open(p).map_err(io_err)?),
+        Source::Stdin => Box::new(io::stdin()),
+        _ => {
+            return Err(IngestError::Format {
+                source_name: source.name(),
+                reason: "not a file or stdin".into(),
+            })
+        }
+    };
+    let mut buffered = BufReader::with_capacity(1 << 16, raw);
+    let head = buffered.fill_buf().map_err(io_err)?;
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(buffered)))
+    } else if head.starts_with(&ZSTD_MAGIC) {
+        let z = zstd::stream::read::Decoder::with_buffer(buffered).map_err(io_err)?;
+        Box::new(BufReader::with_capacity(1 << 16, z))
+    } else {
+        Box::new(buffered)
+    })
+}
+
+/// Reads a whole source into `sink`. NMEA goes through a fresh decoder built
+/// from `config`; CSV archives (recognised by their header) through [`CsvReader`].
+/// Feeds (TCP/UDP) return only when they give up (see [`Backoff`]) or, for UDP,
+/// never; callers run them on their own thread.
+pub fn read_source(
+    source: &Source,
+    config: &DecoderConfig,
+    backoff: Backoff,
+    sink: &mut dyn Sink,
+) -> Result<SourceReport, IngestError> {
+    let mut decoder = Decoder::new(config.clone());
+    match source {
+        Source::File(_) | Source::Stdin => {
+            let mut reader = open_reader(source)?;
+            let io_err = |error| IngestError::Io { source_name: source.name(), error };
+            let head = reader.fill_buf().map_err(io_err)?;
+            if let Some(layout) = detect_csv_layout(head) {
+                return CsvReader::new(layout).read_all(reader, &source.name(), sink);
+            }
+            pump(&mut reader, &mut decoder, sink).map_err(io_err)?;
+        }
+        Source::Tcp(addr) => read_tcp(addr, &mut decoder, backoff, sink, &source.name())?,
+        Source::Udp(addr) => read_udp(addr, &mut decoder, sink, &source.name())?,
+    }
+    decoder.finish(sink);
+    Ok(SourceReport { stats: decoder.stats().clone(), ..Default::default() })
+}
+
+fn pump(reader: &mut dyn Read, decoder: &mut Decoder, sink: &mut dyn Sink) -> io::Result<()> {
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => decoder.push(&buf[..n], sink),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn read_tcp(
+    addr: &str,
+    decoder: &mut Decoder,
+    backoff: Backoff,
+    sink: &mut dyn Sink,
+    name: &str,
+) -> Result<(), IngestError> {
+    let mut failures = 0u32;
+    loop {
+        match TcpStream::connect(addr) {
+            Ok(mut stream) => {
+                failures = 0;
+                let _ = stream.set_nodelay(true);
+                // A read error is a dropped feed: reconnect like after a close.
+                let _ = pump(&mut stream, decoder, sink);
+                // A dropped connection ends a line: never glue two sessions together.
+                decoder.push(b"\n", sink);
+            }
+            Err(error) => {
+                failures += 1;
+                if backoff.max_attempts.is_some_and(|m| failures >= m) {
+                    return Err(IngestError::Io { source_name: name.to_string(), error });
+                }
+            }
+        }
+        std::thread::sleep(backoff.delay(failures));
+    }
+}
+
+fn read_udp(addr: &str, decoder: &mut Decoder, sink: &mut dyn Sink, name: &str) -> Result<(), IngestError> {
+    let io_err = |error| IngestError::Io { source_name: name.to_string(), error };
+    let socket = UdpSocket::bind(addr).map_err(io_err)?;
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let n = socket.recv(&mut buf).map_err(io_err)?;
+        decoder.push(&buf[..n], sink);
+        // Each datagram holds whole sentences: end a line that lacks a newline.
+        if n > 0 && buf[n - 1] != b'\n' {
+            decoder.push(b"\n", sink);
+        }
+    }
+}
