@@ -117,8 +117,12 @@ fn gpsd_structured_8(msg: &crate::messages::BroadcastBinary, bits: usize) -> boo
     }
 }
 
-fn hex_into(out: &mut String, data: &BinaryData) {
-    for b in data.bytes() {
+/// Hex of the data bytes. gpsd masks the bits past the end of type 8 payloads
+/// only; for other types it prints the last byte as received (`raw_tail`).
+fn hex_into(out: &mut String, data: &BinaryData, raw_tail: bool) {
+    let bytes = data.bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        let b = if raw_tail && i + 1 == bytes.len() { data.last_byte_raw() } else { *b };
         let _ = write!(out, "{b:02x}");
     }
 }
@@ -207,7 +211,7 @@ impl CsvWriter {
                         if gpsd_structured_6(hd.dac, hd.fid, bits) {
                             x_into(out, &p.data);
                         } else {
-                            hex_into(out, &p.data);
+                            hex_into(out, &p.data, true);
                         }
                     }
                 }
@@ -225,7 +229,7 @@ impl CsvWriter {
                         if gpsd_structured_8(p, bits) {
                             x_into(out, &p.data);
                         } else {
-                            hex_into(out, &p.data);
+                            hex_into(out, &p.data, false);
                         }
                     }
                 }
@@ -264,7 +268,7 @@ impl CsvWriter {
             }
             Body::GnssBroadcast(p) => {
                 let _ = write!(out, "{}|{}|{}:", p.lon, p.lat, p.data.bitcount());
-                hex_into(out, &p.data);
+                hex_into(out, &p.data, true);
             }
             Body::ClassBPositionReport(p) => {
                 let _ = write!(
@@ -320,7 +324,9 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}|{}",
-                    p.ne_lon, p.ne_lat, p.sw_lon, p.sw_lat, p.stationtype, p.shiptype, p.txrx,
+                    p.ne_lon, p.ne_lat, p.sw_lon, p.sw_lat, p.stationtype, p.shiptype,
+                    // gpsd reads Tx/Rx mode as 4 bits at 144, overlapping the interval.
+                    (p.txrx << 2) | (p.interval >> 2),
                     p.interval, p.quiet
                 );
             }
@@ -334,7 +340,7 @@ impl CsvWriter {
                     "{}|{}|{}|{}|{}:",
                     b(p.addressed), b(p.structured), p.dest_mmsi, p.app_id, p.data.bitcount()
                 );
-                hex_into(out, &p.data);
+                hex_into(out, &p.data, true);
             }
             Body::MultiSlotBinary(p) => {
                 let _ = write!(
@@ -342,7 +348,7 @@ impl CsvWriter {
                     "{}|{}|{}|{}|{}:",
                     b(p.addressed), b(p.structured), p.dest_mmsi, p.app_id, p.data.bitcount()
                 );
-                hex_into(out, &p.data);
+                hex_into(out, &p.data, true);
                 // gpsd never reads the radio status of type 26 and prints 0.
                 out.push_str(":0");
             }
@@ -703,7 +709,7 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
     let data = |o: &mut Obj<'_>, dd: &BinaryData| {
         o.key("data");
         let _ = write!(o.out, "\"{}:", dd.bitcount());
-        hex_into(o.out, dd);
+        hex_into(o.out, dd, h.msg_type != 8);
         o.out.push('"');
     };
     match &m.body {

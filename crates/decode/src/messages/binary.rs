@@ -14,15 +14,27 @@ use crate::bits::Payload;
 pub const MAX_BINARY_BYTES: usize = 128;
 
 /// Raw application payload bits, left-aligned, held inline.
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// The bits past `bitcount` in the last byte are zero in [`BinaryData::bytes`];
+/// what the payload actually carried there (fill bits, or the radio status
+/// that follows a type 26 payload) is kept apart in `last_byte_raw`, because
+/// gpsd's hex dumps show it. Equality ignores it.
+#[derive(Clone, Copy, Eq)]
 pub struct BinaryData {
     bitcount: u16,
     bytes: [u8; MAX_BINARY_BYTES],
+    last_byte_raw: u8,
+}
+
+impl PartialEq for BinaryData {
+    fn eq(&self, other: &Self) -> bool {
+        self.bitcount == other.bitcount && self.bytes() == other.bytes()
+    }
 }
 
 impl Default for BinaryData {
     fn default() -> Self {
-        BinaryData { bitcount: 0, bytes: [0; MAX_BINARY_BYTES] }
+        BinaryData { bitcount: 0, bytes: [0; MAX_BINARY_BYTES], last_byte_raw: 0 }
     }
 }
 
@@ -37,10 +49,14 @@ impl BinaryData {
     /// data and whether it had to be truncated to capacity.
     pub(crate) fn read(p: &Payload, start: usize, bitcount: usize) -> (Self, bool) {
         let kept = bitcount.min(MAX_BINARY_BYTES * 8);
-        let mut d = BinaryData { bitcount: kept as u16, bytes: [0; MAX_BINARY_BYTES] };
+        let mut d = BinaryData::default();
+        d.bitcount = kept as u16;
         let nbytes = kept.div_ceil(8);
         for (i, b) in d.bytes[..nbytes].iter_mut().enumerate() {
             *b = p.u(start + 8 * i, 8) as u8;
+        }
+        if nbytes > 0 {
+            d.last_byte_raw = d.bytes[nbytes - 1];
         }
         if kept % 8 != 0 {
             d.bytes[nbytes - 1] &= 0xffu8 << (8 - kept % 8);
@@ -51,13 +67,22 @@ impl BinaryData {
     /// Builds data from bytes and a bit count (for the encoder and tests).
     pub fn from_bits(bytes: &[u8], bitcount: usize) -> Self {
         let kept = bitcount.min(bytes.len() * 8).min(MAX_BINARY_BYTES * 8);
-        let mut d = BinaryData { bitcount: kept as u16, bytes: [0; MAX_BINARY_BYTES] };
+        let mut d = BinaryData::default();
+        d.bitcount = kept as u16;
         let nbytes = kept.div_ceil(8);
         d.bytes[..nbytes].copy_from_slice(&bytes[..nbytes]);
         if kept % 8 != 0 {
             d.bytes[nbytes - 1] &= 0xffu8 << (8 - kept % 8);
         }
+        if nbytes > 0 {
+            d.last_byte_raw = d.bytes[nbytes - 1];
+        }
         d
+    }
+
+    /// The last byte as the payload carried it, bits past `bitcount` included.
+    pub fn last_byte_raw(&self) -> u8 {
+        self.last_byte_raw
     }
 
     /// Number of bits.

@@ -169,7 +169,14 @@ impl AisMessage {
         let (min, max) = nominal_bits(header.msg_type);
         let mut check = LengthCheck { short: bits < min, long: bits > max, truncated: false };
         let body = match header.msg_type {
-            1..=3 => Body::PositionReport(PositionReport::read(p)),
+            1..=3 => {
+                let mut m = PositionReport::read(p);
+                if bits < 168 {
+                    // Decode as far as the bits go: a short radio status keeps its bits.
+                    m.radio = p.u(149, bits.saturating_sub(149)) as u32;
+                }
+                Body::PositionReport(m)
+            }
             4 | 11 => Body::BaseStationReport(BaseStationReport::read(p)),
             5 => Body::StaticAndVoyageData(StaticAndVoyageData::read(p)),
             6 => {
