@@ -487,7 +487,7 @@ impl Decoder {
             ctx.time = Some(t);
         }
         if let Some(s) = tb.source {
-            ctx.station = AisText::from_str_lossy(s);
+            ctx.station = AisText::from_printable_lossy(s);
         }
         let Some(g) = tb.group else { return };
         let age = self.sentence_no;
@@ -756,7 +756,7 @@ fn apply_trailer(trailer: &[u8], ctx: &mut Context) {
     for field in trailer.split(|&c| c == b',') {
         match field {
             [b'r', station @ ..] if !station.is_empty() && ctx.station.is_empty() => {
-                ctx.station = AisText::from_str_lossy(std::str::from_utf8(station).unwrap_or(""));
+                ctx.station = AisText::from_printable_lossy(std::str::from_utf8(station).unwrap_or(""));
             }
             f if (f.len() == 10 || f.len() == 13) && f.iter().all(u8::is_ascii_digit) => {
                 if ctx.time.is_none() {

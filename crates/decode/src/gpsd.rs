@@ -133,6 +133,41 @@ fn x_into(out: &mut String, data: &BinaryData) {
     }
 }
 
+/// What gpsd would report for a message: nothing (`None`), or the message
+/// with, for a type 24 part B, the name of its stashed part A.
+fn gpsd_admit(queue: &mut Type24Queue, d: &Decoded) -> Option<AisText<20>> {
+    let m = &d.message;
+    if !gpsd_accepts(m, d.meta.bits as usize) {
+        return None;
+    }
+    match &m.body {
+        Body::StaticDataReport(StaticDataReport::PartA(a)) => {
+            queue.stash(m.header.mmsi, a.shipname);
+            None
+        }
+        Body::StaticDataReport(StaticDataReport::PartB(_)) => queue.take(m.header.mmsi),
+        _ => Some(AisText::default()),
+    }
+}
+
+/// Writes gpsd daemon JSON (`"scaled":false`) with gpsd's acceptance rules and
+/// type 24 pairing, for comparison with gpsd's regression logs.
+#[derive(Default)]
+pub struct JsonWriter {
+    queue: Type24Queue,
+}
+
+impl JsonWriter {
+    /// Appends the object for `d` to `out`; false where gpsd reports nothing.
+    pub fn write(&mut self, d: &Decoded, out: &mut String) -> bool {
+        let Some(name24) = gpsd_admit(&mut self.queue, d) else {
+            return false;
+        };
+        write_json(d, JsonStyle::GpsdUnscaled, Some(name24.as_str()), out);
+        true
+    }
+}
+
 /// Writes `gpsdecode -u -c` lines. Holds gpsd's type 24 pairing state.
 #[derive(Default)]
 pub struct CsvWriter {
@@ -143,25 +178,12 @@ impl CsvWriter {
     /// Appends the line for `d` (with gpsd's `\r\n`) to `out`. Returns false,
     /// writing nothing, where gpsd prints nothing.
     pub fn write(&mut self, d: &Decoded, out: &mut String) -> bool {
+        let Some(name24) = gpsd_admit(&mut self.queue, d) else {
+            return false;
+        };
         let m = &d.message;
         let bits = d.meta.bits as usize;
-        if !gpsd_accepts(m, bits) {
-            return false;
-        }
         let h = &m.header;
-        let mut name24 = AisText::<20>::default();
-        if let Body::StaticDataReport(part) = &m.body {
-            match part {
-                StaticDataReport::PartA(a) => {
-                    self.queue.stash(h.mmsi, a.shipname);
-                    return false;
-                }
-                StaticDataReport::PartB(_) => match self.queue.take(h.mmsi) {
-                    Some(n) => name24 = n,
-                    None => return false,
-                },
-            }
-        }
         let _ = write!(out, "{}|{}|{:09}|", h.msg_type, h.repeat, h.mmsi);
         let b = |v: bool| v as u8;
         match &m.body {
@@ -367,7 +389,16 @@ impl CsvWriter {
 
 fn type24_csv(out: &mut String, mmsi: u32, name: &AisText<20>, p: &StaticDataPartB) {
     let c = &p.common;
-    let _ = write!(out, "{}|{}|{}|{}|{}|{}|", name, c.shiptype, c.vendorid, c.model, c.serial, c.callsign);
+    let _ = write!(
+        out,
+        "{}|{}|{}|{}|{}|{}|",
+        name,
+        c.shiptype,
+        c.legacy_vendorid(),
+        c.model,
+        c.serial,
+        c.callsign
+    );
     if is_auxiliary_mmsi(mmsi) {
         let _ = write!(out, "{}", p.mothership_mmsi);
     } else {
@@ -513,6 +544,28 @@ pub const STATION_TYPE_TEXT: [&str; 16] = [
     "Reserved for future use",
     "Reserved for future use",
 ];
+
+/// RACON status legends (GLA AtoN monitoring, type 6 DAC 235 FI 10).
+pub const RACON_TEXT: [&str; 4] =
+    ["No RACON installed", "RACON not monitored", "RACON operational", "RACON ERROR"];
+/// Light status legends (same message).
+pub const LIGHT_TEXT: [&str; 4] = ["No light or no monitoring", "Light ON", "Light OFF", "Light ERROR"];
+/// Inland hazardous cargo legends (type 8 DAC 200 FI 10).
+pub const HAZARD_TEXT: [&str; 6] = [
+    "0 blue cones/lights",
+    "1 blue cone/light",
+    "2 blue cones/lights",
+    "3 blue cones/lights",
+    "4 B-Flag",
+    "Unknown",
+];
+/// Inland loaded/unloaded legends.
+pub const LOADED_TEXT: [&str; 3] = ["N/A (default)", "Unloaded", "Loaded"];
+/// Precipitation type legends (IMO289 met/hydro).
+pub const PRECIPITATION_TEXT: [&str; 8] =
+    ["Reserved", "Rain", "Thunderstorm", "Freezing rain", "Mixed/ice", "Snow", "Reserved", "N/A"];
+/// Ice legends (IMO289 met/hydro).
+pub const ICE_TEXT: [&str; 4] = ["No", "Yes", "Reserved", "N/A"];
 
 /// Ship and cargo type legend (`shiptype_text`), ITU-R M.1371 Table 53 in gpsd's words.
 pub fn ship_type_text(t: u8) -> &'static str {
@@ -780,7 +833,9 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
                     o.u("ana_ext1", a.ana_ext1);
                     o.u("ana_ext2", a.ana_ext2);
                     o.u("racon", a.racon);
+                    o.s("racon_text", RACON_TEXT[(a.racon & 3) as usize]);
                     o.u("light", a.light);
+                    o.s("light_text", LIGHT_TEXT[(a.light & 3) as usize]);
                     o.b("alarm", a.alarm);
                     o.u("stat_ext", a.stat_ext);
                     o.b("off_pos", a.off_pos);
@@ -810,8 +865,10 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
                     o.u("beam", a.beam);
                     o.u("shiptype", a.shiptype);
                     o.u("hazard", a.hazard);
+                    o.s("hazard_text", HAZARD_TEXT.get(a.hazard as usize).copied().unwrap_or("Unknown"));
                     o.u("draught", a.draught);
                     o.u("loaded", a.loaded);
+                    o.s("loaded_text", LOADED_TEXT.get(a.loaded as usize).copied().unwrap_or("Reserved"));
                     o.b("speed_q", a.speed_q);
                     o.b("course_q", a.course_q);
                     o.b("heading_q", a.heading_q);
@@ -830,6 +887,9 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             o.u("second", p.second);
             o.u("regional", p.regional);
             o.u("dte", p.dte);
+            if scaled {
+                o.b("assigned", p.assigned);
+            }
             o.b("raim", p.raim);
             o.u("radio", p.radio);
         }
@@ -925,6 +985,9 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             o.b("off_position", f.off_position);
             o.b("raim", f.raim);
             o.b("virtual_aid", f.virtual_aid);
+            if scaled {
+                o.b("assigned", f.assigned);
+            }
         }
         Body::ChannelManagement(p) => {
             let c = &p.common;
@@ -985,12 +1048,16 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             if scaled {
                 o.s("part", "B");
             }
-            if let Some(n) = name24 {
+            if let Some(n) = name24.filter(|_| !scaled) {
                 o.s("shipname", n);
             }
             let c = &b.common;
             shiptype(&mut o, c.shiptype);
-            o.s("vendorid", c.vendorid.as_str());
+            if scaled {
+                o.s("vendorid", c.vendorid.as_str());
+            } else {
+                o.s("vendorid", c.legacy_vendorid().as_str());
+            }
             o.u("model", c.model);
             o.u("serial", c.serial);
             o.s("callsign", c.callsign.as_str());
@@ -1005,6 +1072,11 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             o.b("structured", p.structured);
             o.u("dest_mmsi", p.dest_mmsi);
             o.u("app_id", p.app_id);
+            if p.structured {
+                // A structured application id is a DAC (10 bits) and FI (6 bits).
+                o.u("dac", p.app_id >> 6);
+                o.u("fid", p.app_id & 63);
+            }
             data(&mut o, &p.data);
             if h.msg_type == 26 {
                 o.u("radio", p.radio);
@@ -1012,6 +1084,9 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
         }
         Body::LongRangeBroadcast(p) => {
             o.u("status", p.status);
+            if scaled {
+                o.s("status_text", NAV_STATUS_TEXT[(p.status & 15) as usize]);
+            }
             o.b("accuracy", p.accuracy);
             pos(&mut o, p.lon, p.lat, 600.0);
             if !scaled || p.speed < 63 {
@@ -1096,8 +1171,10 @@ fn met_hydro_11_json(o: &mut Obj<'_>, a: &crate::messages::MetHydro11) {
     o.u("seastate", a.seastate);
     o.u("watertemp", a.watertemp);
     o.u("preciptype", a.preciptype);
+    o.s("preciptype_text", PRECIPITATION_TEXT[(a.preciptype & 7) as usize]);
     o.u("salinity", a.salinity);
     o.u("ice", a.ice);
+    o.s("ice_text", ICE_TEXT[(a.ice & 3) as usize]);
 }
 
 fn met_hydro_31_json(o: &mut Obj<'_>, a: &crate::messages::MetHydro31) {
@@ -1136,6 +1213,8 @@ fn met_hydro_31_json(o: &mut Obj<'_>, a: &crate::messages::MetHydro31) {
     o.u("seastate", a.seastate);
     o.i("watertemp", a.watertemp);
     o.u("preciptype", a.preciptype);
+    o.s("preciptype_text", PRECIPITATION_TEXT[(a.preciptype & 7) as usize]);
     o.u("salinity", a.salinity);
     o.u("ice", a.ice);
+    o.s("ice_text", ICE_TEXT[(a.ice & 3) as usize]);
 }

@@ -51,6 +51,18 @@ impl<const N: usize> AisText<N> {
         t
     }
 
+    /// Builds text from `s` keeping case and any printable ASCII (for names
+    /// that are not six-bit AIS text, such as receiving stations), at most `N`.
+    pub fn from_printable_lossy(s: &str) -> Self {
+        let mut t = AisText::default();
+        for c in s.bytes().filter(|c| c.is_ascii_graphic() || *c == b' ') {
+            if !t.push(c) {
+                break;
+            }
+        }
+        t
+    }
+
     /// Appends one character if there is room.
     pub(crate) fn push(&mut self, c: u8) -> bool {
         if (self.len as usize) < N {

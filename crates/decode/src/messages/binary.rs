@@ -478,8 +478,9 @@ impl Application {
     pub(crate) fn broadcast(p: &Payload, dac: u16, fid: u8) -> Option<Self> {
         let bits = p.len_bits();
         match (dac, fid) {
-            (1, 11) if bits >= 346 => Some(Self::MetHydro11(MetHydro11::read(p))),
-            (1, 31) if bits >= 350 => Some(Self::MetHydro31(MetHydro31::read(p))),
+            // Decoded as far as the bits go, like gpsd (missing fields read as 0).
+            (1, 11) => Some(Self::MetHydro11(MetHydro11::read(p))),
+            (1, 31) => Some(Self::MetHydro31(MetHydro31::read(p))),
             (200, 10) if bits == 168 => {
                 let d = InlandStaticData::read(p);
                 (d.hazard <= INLAND_HAZARD_MAX).then_some(Self::InlandStaticData(d))

@@ -61,15 +61,39 @@ layout! {
     pub struct StaticDataPartBCommon {
         /// Ship and cargo type.
         shiptype: u8 = (40, 8),
-        /// Vendor id, read as seven characters as gpsd does (ITU-R M.1371-4
-        /// carved model and serial out of its last four).
-        vendorid: AisText<7> = (48, 7),
+        /// Manufacturer id, three characters (ITU-R M.1371-4 and later; older
+        /// units sent seven, see [`StaticDataPartBCommon::legacy_vendorid`]).
+        vendorid: AisText<3> = (48, 3),
         /// Unit model code.
         model: u8 = (66, 4),
         /// Serial number.
         serial: u32 = (70, 20),
         /// Call sign.
         callsign: AisText<7> = (90, 7),
+    }
+}
+
+impl StaticDataPartBCommon {
+    /// The seven-character vendor id of ITU-R M.1371-3, as gpsd still prints it:
+    /// the three-character id followed by the bits of model and serial read
+    /// as text (stopping at `@`, trailing spaces trimmed).
+    pub fn legacy_vendorid(&self) -> AisText<7> {
+        let mut t: AisText<7> = AisText::default();
+        for c in self.vendorid.as_str().bytes() {
+            t.push(c);
+        }
+        if self.vendorid.as_str().len() == 3 {
+            let bits = ((self.model as u32 & 15) << 20) | (self.serial & 0xf_ffff);
+            for i in 0..4 {
+                let c = crate::text::SIXBIT_ALPHABET[((bits >> (18 - 6 * i)) & 63) as usize];
+                if c == b'@' {
+                    break;
+                }
+                t.push(c);
+            }
+        }
+        t.trim_end();
+        t
     }
 }
 

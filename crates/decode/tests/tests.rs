@@ -1,0 +1,8 @@
+//! Integration tests of the decoder: oracles on real corpora, round trips,
+//! hostile input. One test binary (see ripgrep's `tests/tests.rs`).
+
+mod common;
+mod hostile;
+mod oracles;
+mod real_corpora;
+mod roundtrip;
