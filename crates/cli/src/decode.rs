@@ -91,14 +91,29 @@ fn summary(name: &str, stats: &DecodeStats, csv_rejected: u64) {
         stats.lines,
         stats.messages,
         stats.rejected_total() + csv_rejected,
-        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.trim()) },
-        if csv_rejected > 0 { format!(", {csv_rejected} CSV rows rejected") } else { String::new() },
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.trim())
+        },
+        if csv_rejected > 0 {
+            format!(", {csv_rejected} CSV rows rejected")
+        } else {
+            String::new()
+        },
     );
 }
 
 pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
-    let config = DecoderConfig { accept_bad_checksum: args.accept_bad_checksum, ..Default::default() };
-    let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs };
+    let config = DecoderConfig {
+        accept_bad_checksum: args.accept_bad_checksum,
+        ..Default::default()
+    };
+    let inputs = if args.inputs.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args.inputs
+    };
     let stdout = io::stdout();
     let mut printer = Printer {
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
@@ -109,7 +124,11 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
         source: String::new(),
         error: None,
     };
-    let backoff = Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(60), max_attempts: None };
+    let backoff = Backoff {
+        initial: Duration::from_millis(500),
+        max: Duration::from_secs(60),
+        max_attempts: None,
+    };
     for input in &inputs {
         let source = Source::parse(input);
         printer.source = source.name();

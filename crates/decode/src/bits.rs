@@ -25,7 +25,11 @@ pub struct Payload {
 
 impl Default for Payload {
     fn default() -> Self {
-        Payload { bytes: [0; MAX_PAYLOAD_BYTES], bits: 0, written: 0 }
+        Payload {
+            bytes: [0; MAX_PAYLOAD_BYTES],
+            bits: 0,
+            written: 0,
+        }
     }
 }
 
@@ -146,7 +150,11 @@ impl Payload {
         // Byte-at-a-time where aligned enough; fields are short so this stays cheap.
         while pos < end {
             let byte = pos / 8;
-            let b = if byte < MAX_PAYLOAD_BYTES { self.bytes[byte] } else { 0 };
+            let b = if byte < MAX_PAYLOAD_BYTES {
+                self.bytes[byte]
+            } else {
+                0
+            };
             let off = pos % 8;
             let take = (8 - off).min(end - pos);
             let chunk = (b >> (8 - off - take)) & ((1u16 << take) - 1) as u8;

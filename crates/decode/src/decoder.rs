@@ -322,7 +322,9 @@ struct Context {
 impl Decoder {
     /// A decoder with the given configuration. Allocates its bounded buffers once.
     pub fn new(config: DecoderConfig) -> Self {
-        let slots = (0..config.max_in_flight.max(1)).map(|_| Slot::default()).collect();
+        let slots = (0..config.max_in_flight.max(1))
+            .map(|_| Slot::default())
+            .collect();
         Decoder {
             line: Vec::with_capacity(config.max_line_bytes.min(1 << 16)),
             config,
@@ -491,7 +493,11 @@ impl Decoder {
         }
         let Some(g) = tb.group else { return };
         let age = self.sentence_no;
-        if let Some(known) = self.groups.iter().find(|k| k.id == g.id && k.age + 64 > age) {
+        if let Some(known) = self
+            .groups
+            .iter()
+            .find(|k| k.id == g.id && k.age + 64 > age)
+        {
             // A later sentence of a known group inherits what the first one said.
             if ctx.time.is_none() {
                 ctx.time = known.time;
@@ -502,7 +508,12 @@ impl Decoder {
         } else if g.sentence == 1 {
             let oldest = self.groups.iter_mut().min_by_key(|k| k.age);
             if let Some(slot) = oldest {
-                *slot = GroupInfo { id: g.id, time: ctx.time, station: ctx.station, age };
+                *slot = GroupInfo {
+                    id: g.id,
+                    time: ctx.time,
+                    station: ctx.station,
+                    age,
+                };
             }
         }
     }
@@ -672,7 +683,6 @@ impl Decoder {
             }
         }
     }
-
 }
 
 /// Decodes a complete payload and hands the message (or its rejection) to the sink.
@@ -748,7 +758,10 @@ fn split_trailer(rest: &[u8]) -> (&[u8], &[u8]) {
     if rest.first() != Some(&b',') {
         return (&[], rest);
     }
-    let end = rest.iter().position(|&c| matches!(c, b'!' | b'\\' | b'$')).unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .position(|&c| matches!(c, b'!' | b'\\' | b'$'))
+        .unwrap_or(rest.len());
     (&rest[1..end], &rest[end..])
 }
 
@@ -756,13 +769,19 @@ fn apply_trailer(trailer: &[u8], ctx: &mut Context) {
     for field in trailer.split(|&c| c == b',') {
         match field {
             [b'r', station @ ..] if !station.is_empty() && ctx.station.is_empty() => {
-                ctx.station = AisText::from_printable_lossy(std::str::from_utf8(station).unwrap_or(""));
+                ctx.station =
+                    AisText::from_printable_lossy(std::str::from_utf8(station).unwrap_or(""));
             }
-            f if (f.len() == 10 || f.len() == 13) && f.iter().all(u8::is_ascii_digit) => {
-                if ctx.time.is_none() {
-                    let v: i64 = f.iter().fold(0, |a, &d| a * 10 + (d - b'0') as i64);
-                    ctx.time = Some(if f.len() == 13 { Timestamp(v) } else { Timestamp::from_unix_seconds(v) });
-                }
+            f if ctx.time.is_none()
+                && (f.len() == 10 || f.len() == 13)
+                && f.iter().all(u8::is_ascii_digit) =>
+            {
+                let v: i64 = f.iter().fold(0, |a, &d| a * 10 + (d - b'0') as i64);
+                ctx.time = Some(if f.len() == 13 {
+                    Timestamp(v)
+                } else {
+                    Timestamp::from_unix_seconds(v)
+                });
             }
             _ => {}
         }
@@ -818,13 +837,19 @@ mod tests {
                      \\g:2-2-1278*51\\!AIVDM,2,2,3,A,888888888888880,2*27\n";
         let (out, _) = decode_all(input);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].meta.received, Some(Timestamp::from_unix_seconds(1_661_782_369)));
+        assert_eq!(
+            out[0].meta.received,
+            Some(Timestamp::from_unix_seconds(1_661_782_369))
+        );
         assert_eq!(out[0].meta.station.as_str(), "66");
     }
 
     #[test]
     fn bounded_in_flight_state() {
-        let mut d = Decoder::new(DecoderConfig { max_in_flight: 4, ..Default::default() });
+        let mut d = Decoder::new(DecoderConfig {
+            max_in_flight: 4,
+            ..Default::default()
+        });
         let mut out = Vec::new();
         for i in 0..100 {
             let line = format!("!AIVDM,2,1,{},A,55?MbV02;H;s<HtKR20EHE:0,0*00\n", i % 10);
@@ -851,7 +876,10 @@ mod tests {
         let input = "$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5B\n\
                      !AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B\n";
         let (out, _) = decode_all(input);
-        assert_eq!(out[0].meta.received.map(|t| t.to_string()).as_deref(), Some("2010-06-11T11:46:11.390Z"));
+        assert_eq!(
+            out[0].meta.received.map(|t| t.to_string()).as_deref(),
+            Some("2010-06-11T11:46:11.390Z")
+        );
     }
 
     #[test]
@@ -860,7 +888,10 @@ mod tests {
         let mut out = Vec::new();
         let big = vec![b'x'; 10_000];
         d.push(&big, &mut out);
-        d.push(b"\n!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n", &mut out);
+        d.push(
+            b"\n!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n",
+            &mut out,
+        );
         d.finish(&mut out);
         assert_eq!(d.stats().rejected(RejectReason::LineTooLong), 1);
         assert_eq!(out.len(), 1);

@@ -13,8 +13,7 @@ use std::fmt::Write as _;
 
 use crate::decoder::{Decoded, Flags};
 use crate::messages::{
-    is_auxiliary_mmsi, AisMessage, Application, BinaryData, Body, StaticDataPartB,
-    StaticDataReport,
+    is_auxiliary_mmsi, AisMessage, Application, BinaryData, Body, StaticDataPartB, StaticDataReport,
 };
 use crate::text::AisText;
 
@@ -48,7 +47,7 @@ impl Type24Queue {
 pub fn gpsd_accepts(msg: &AisMessage, bits: usize) -> bool {
     let t = msg.header.msg_type;
     match t {
-        1..=3 => bits >= 163 && bits <= 204,
+        1..=3 => (163..=204).contains(&bits),
         4 | 11 | 9 | 18 | 22 => bits >= 168,
         5 => bits >= 420,
         6 => (88..=1008).contains(&bits),
@@ -122,7 +121,11 @@ fn gpsd_structured_8(msg: &crate::messages::BroadcastBinary, bits: usize) -> boo
 fn hex_into(out: &mut String, data: &BinaryData, raw_tail: bool) {
     let bytes = data.bytes();
     for (i, b) in bytes.iter().enumerate() {
-        let b = if raw_tail && i + 1 == bytes.len() { data.last_byte_raw() } else { *b };
+        let b = if raw_tail && i + 1 == bytes.len() {
+            data.last_byte_raw()
+        } else {
+            *b
+        };
         let _ = write!(out, "{b:02x}");
     }
 }
@@ -191,25 +194,59 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}|{}|0x{:x}|{}|0x{:x}",
-                    p.status, p.turn, p.speed, b(p.accuracy), p.lon, p.lat, p.course, p.heading,
-                    p.second, p.maneuver, b(p.raim), p.radio
+                    p.status,
+                    p.turn,
+                    p.speed,
+                    b(p.accuracy),
+                    p.lon,
+                    p.lat,
+                    p.course,
+                    p.heading,
+                    p.second,
+                    p.maneuver,
+                    b(p.raim),
+                    p.radio
                 );
             }
             Body::BaseStationReport(p) => {
                 let _ = write!(
                     out,
                     "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z|{}|{}|{}|{}|{}|0x{:x}",
-                    p.year, p.month, p.day, p.hour, p.minute, p.second, b(p.accuracy), p.lon,
-                    p.lat, p.epfd, b(p.raim), p.radio
+                    p.year,
+                    p.month,
+                    p.day,
+                    p.hour,
+                    p.minute,
+                    p.second,
+                    b(p.accuracy),
+                    p.lon,
+                    p.lat,
+                    p.epfd,
+                    b(p.raim),
+                    p.radio
                 );
             }
             Body::StaticAndVoyageData(p) => {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{:02}-{:02}T{:02}:{:02}Z|{}|{}|{}",
-                    p.imo, p.ais_version, p.callsign, p.shipname, p.shiptype, p.to_bow,
-                    p.to_stern, p.to_port, p.to_starboard, p.epfd, p.month, p.day, p.hour,
-                    p.minute, p.draught, p.destination, p.dte
+                    p.imo,
+                    p.ais_version,
+                    p.callsign,
+                    p.shipname,
+                    p.shiptype,
+                    p.to_bow,
+                    p.to_stern,
+                    p.to_port,
+                    p.to_starboard,
+                    p.epfd,
+                    p.month,
+                    p.day,
+                    p.hour,
+                    p.minute,
+                    p.draught,
+                    p.destination,
+                    p.dte
                 );
             }
             Body::AddressedBinary(p) => {
@@ -217,15 +254,25 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}",
-                    hd.seqno, hd.dest_mmsi, b(hd.retransmit), hd.dac, hd.fid
+                    hd.seqno,
+                    hd.dest_mmsi,
+                    b(hd.retransmit),
+                    hd.dac,
+                    hd.fid
                 );
                 match &p.application {
                     Some(Application::AtonMonitoring(a)) => {
                         let _ = write!(
                             out,
                             "|{}|{}|{}|{}|{}|{}|{}|{}",
-                            a.ana_int, a.ana_ext1, a.ana_ext2, a.racon, a.light, b(a.alarm),
-                            a.stat_ext, b(a.off_pos)
+                            a.ana_int,
+                            a.ana_ext1,
+                            a.ana_ext2,
+                            a.racon,
+                            a.light,
+                            b(a.alarm),
+                            a.stat_ext,
+                            b(a.off_pos)
                         );
                     }
                     _ => {
@@ -239,7 +286,11 @@ impl CsvWriter {
                 }
             }
             Body::Acknowledge(a) => {
-                let _ = write!(out, "{}|{}|{}|{}", a.mmsi[0], a.mmsi[1], a.mmsi[2], a.mmsi[3]);
+                let _ = write!(
+                    out,
+                    "{}|{}|{}|{}",
+                    a.mmsi[0], a.mmsi[1], a.mmsi[2], a.mmsi[3]
+                );
             }
             Body::BroadcastBinary(p) => {
                 let _ = write!(out, "{}|{}", p.header.dac, p.header.fid);
@@ -260,15 +311,31 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|0x{:x}|{}|{}|0x{:x}",
-                    p.alt, p.speed, b(p.accuracy), p.lon, p.lat, p.course, p.second, p.regional,
-                    p.dte, b(p.raim), p.radio
+                    p.alt,
+                    p.speed,
+                    b(p.accuracy),
+                    p.lon,
+                    p.lat,
+                    p.course,
+                    p.second,
+                    p.regional,
+                    p.dte,
+                    b(p.raim),
+                    p.radio
                 );
             }
             Body::UtcInquiry(p) => {
                 let _ = write!(out, "{}", p.dest_mmsi);
             }
             Body::AddressedSafety(p) => {
-                let _ = write!(out, "{}|{}|{}|{}", p.seqno, p.dest_mmsi, b(p.retransmit), p.text);
+                let _ = write!(
+                    out,
+                    "{}|{}|{}|{}",
+                    p.seqno,
+                    p.dest_mmsi,
+                    b(p.retransmit),
+                    p.text
+                );
             }
             Body::BroadcastSafety(p) => {
                 let _ = write!(out, "{}", p.text);
@@ -277,7 +344,13 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}",
-                    p.mmsi1, p.type1_1, p.offset1_1, p.type1_2, p.offset1_2, p.mmsi2, p.type2_1,
+                    p.mmsi1,
+                    p.type1_1,
+                    p.offset1_1,
+                    p.type1_2,
+                    p.offset1_2,
+                    p.mmsi2,
+                    p.type2_1,
                     p.offset2_1
                 );
             }
@@ -296,24 +369,57 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}|0x{:x}|{}|{}|{}|{}|{}|{}|0x{:x}",
-                    p.reserved, p.speed, b(p.accuracy), p.lon, p.lat, p.course, p.heading,
-                    p.second, p.regional, b(p.cs), b(p.display), b(p.dsc), b(p.band), b(p.msg22),
-                    b(p.raim), p.radio
+                    p.reserved,
+                    p.speed,
+                    b(p.accuracy),
+                    p.lon,
+                    p.lat,
+                    p.course,
+                    p.heading,
+                    p.second,
+                    p.regional,
+                    b(p.cs),
+                    b(p.display),
+                    b(p.dsc),
+                    b(p.band),
+                    b(p.msg22),
+                    b(p.raim),
+                    p.radio
                 );
             }
             Body::ExtendedClassBPositionReport(p) => {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}|0x{:x}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-                    p.reserved, p.speed, b(p.accuracy), p.lon, p.lat, p.course, p.heading,
-                    p.second, p.regional, p.shipname, p.shiptype, p.to_bow, p.to_stern, p.to_port,
-                    p.to_starboard, p.epfd, b(p.raim), b(p.dte), b(p.assigned)
+                    p.reserved,
+                    p.speed,
+                    b(p.accuracy),
+                    p.lon,
+                    p.lat,
+                    p.course,
+                    p.heading,
+                    p.second,
+                    p.regional,
+                    p.shipname,
+                    p.shiptype,
+                    p.to_bow,
+                    p.to_stern,
+                    p.to_port,
+                    p.to_starboard,
+                    p.epfd,
+                    b(p.raim),
+                    b(p.dte),
+                    b(p.assigned)
                 );
             }
             Body::DataLinkManagement(p) => {
                 for (i, r) in p.reservations.iter().enumerate() {
                     let sep = if i == 0 { "" } else { "|" };
-                    let _ = write!(out, "{sep}{}|{}|{}|{}", r.offset, r.number, r.timeout, r.increment);
+                    let _ = write!(
+                        out,
+                        "{sep}{}|{}|{}|{}",
+                        r.offset, r.number, r.timeout, r.increment
+                    );
                 }
             }
             Body::AidToNavigation(p) => {
@@ -321,14 +427,33 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|0x{:x}|{}|{}",
-                    f.aid_type, p.name, b(f.accuracy), f.lon, f.lat, f.to_bow, f.to_stern,
-                    f.to_port, f.to_starboard, f.epfd, f.second, f.regional, b(f.off_position),
-                    b(f.raim), b(f.virtual_aid)
+                    f.aid_type,
+                    p.name,
+                    b(f.accuracy),
+                    f.lon,
+                    f.lat,
+                    f.to_bow,
+                    f.to_stern,
+                    f.to_port,
+                    f.to_starboard,
+                    f.epfd,
+                    f.second,
+                    f.regional,
+                    b(f.off_position),
+                    b(f.raim),
+                    b(f.virtual_aid)
                 );
             }
             Body::ChannelManagement(p) => {
                 let c = &p.common;
-                let _ = write!(out, "{}|{}|{}|{}|", c.channel_a, c.channel_b, c.txrx, b(c.power));
+                let _ = write!(
+                    out,
+                    "{}|{}|{}|{}|",
+                    c.channel_a,
+                    c.channel_b,
+                    c.txrx,
+                    b(c.power)
+                );
                 if c.addressed {
                     let d = &p.destinations;
                     let _ = write!(out, "{}|{}", d.dest1, d.dest2);
@@ -339,17 +464,26 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "|{}|{}|{}|{}",
-                    b(c.addressed), b(c.band_a), b(c.band_b), c.zonesize
+                    b(c.addressed),
+                    b(c.band_a),
+                    b(c.band_b),
+                    c.zonesize
                 );
             }
             Body::GroupAssignment(p) => {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}|{}",
-                    p.ne_lon, p.ne_lat, p.sw_lon, p.sw_lat, p.stationtype, p.shiptype,
+                    p.ne_lon,
+                    p.ne_lat,
+                    p.sw_lon,
+                    p.sw_lat,
+                    p.stationtype,
+                    p.shiptype,
                     // gpsd reads Tx/Rx mode as 4 bits at 144, overlapping the interval.
                     (p.txrx << 2) | (p.interval >> 2),
-                    p.interval, p.quiet
+                    p.interval,
+                    p.quiet
                 );
             }
             Body::StaticDataReport(StaticDataReport::PartB(p)) => {
@@ -360,7 +494,11 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}:",
-                    b(p.addressed), b(p.structured), p.dest_mmsi, p.app_id, p.data.bitcount()
+                    b(p.addressed),
+                    b(p.structured),
+                    p.dest_mmsi,
+                    p.app_id,
+                    p.data.bitcount()
                 );
                 hex_into(out, &p.data, true);
             }
@@ -368,7 +506,11 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}:",
-                    b(p.addressed), b(p.structured), p.dest_mmsi, p.app_id, p.data.bitcount()
+                    b(p.addressed),
+                    b(p.structured),
+                    p.dest_mmsi,
+                    p.app_id,
+                    p.data.bitcount()
                 );
                 hex_into(out, &p.data, true);
                 // gpsd never reads the radio status of type 26 and prints 0.
@@ -378,7 +520,14 @@ impl CsvWriter {
                 let _ = write!(
                     out,
                     "{}|{}|{}|{}|{}|{}|{}|{}",
-                    p.status, b(p.accuracy), p.lon, p.lat, p.speed, p.course, b(p.raim), b(p.gnss)
+                    p.status,
+                    b(p.accuracy),
+                    p.lon,
+                    p.lat,
+                    p.speed,
+                    p.course,
+                    b(p.raim),
+                    b(p.gnss)
                 );
             }
         }
@@ -403,7 +552,11 @@ fn type24_csv(out: &mut String, mmsi: u32, name: &AisText<20>, p: &StaticDataPar
         let _ = write!(out, "{}", p.mothership_mmsi);
     } else {
         let d = &p.dim;
-        let _ = write!(out, "{}|{}|{}|{}", d.to_bow, d.to_stern, d.to_port, d.to_starboard);
+        let _ = write!(
+            out,
+            "{}|{}|{}|{}",
+            d.to_bow, d.to_stern, d.to_port, d.to_starboard
+        );
     }
 }
 
@@ -546,10 +699,19 @@ pub const STATION_TYPE_TEXT: [&str; 16] = [
 ];
 
 /// RACON status legends (GLA AtoN monitoring, type 6 DAC 235 FI 10).
-pub const RACON_TEXT: [&str; 4] =
-    ["No RACON installed", "RACON not monitored", "RACON operational", "RACON ERROR"];
+pub const RACON_TEXT: [&str; 4] = [
+    "No RACON installed",
+    "RACON not monitored",
+    "RACON operational",
+    "RACON ERROR",
+];
 /// Light status legends (same message).
-pub const LIGHT_TEXT: [&str; 4] = ["No light or no monitoring", "Light ON", "Light OFF", "Light ERROR"];
+pub const LIGHT_TEXT: [&str; 4] = [
+    "No light or no monitoring",
+    "Light ON",
+    "Light OFF",
+    "Light ERROR",
+];
 /// Inland hazardous cargo legends (type 8 DAC 200 FI 10).
 pub const HAZARD_TEXT: [&str; 6] = [
     "0 blue cones/lights",
@@ -562,8 +724,16 @@ pub const HAZARD_TEXT: [&str; 6] = [
 /// Inland loaded/unloaded legends.
 pub const LOADED_TEXT: [&str; 3] = ["N/A (default)", "Unloaded", "Loaded"];
 /// Precipitation type legends (IMO289 met/hydro).
-pub const PRECIPITATION_TEXT: [&str; 8] =
-    ["Reserved", "Rain", "Thunderstorm", "Freezing rain", "Mixed/ice", "Snow", "Reserved", "N/A"];
+pub const PRECIPITATION_TEXT: [&str; 8] = [
+    "Reserved",
+    "Rain",
+    "Thunderstorm",
+    "Freezing rain",
+    "Mixed/ice",
+    "Snow",
+    "Reserved",
+    "N/A",
+];
 /// Ice legends (IMO289 met/hydro).
 pub const ICE_TEXT: [&str; 4] = ["No", "Yes", "Reserved", "N/A"];
 
@@ -638,7 +808,9 @@ pub fn ship_type_text(t: u8) -> &'static str {
         }
         v
     });
-    table.get(t as usize).map_or("Illegal ship type value.", |s| s.as_str())
+    table
+        .get(t as usize)
+        .map_or("Illegal ship type value.", |s| s.as_str())
 }
 
 /// How to write JSON.
@@ -709,7 +881,11 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
     let m = &d.message;
     let h = &m.header;
     let scaled = style == JsonStyle::Scaled;
-    let _ = write!(out, "{{\"class\":\"AIS\",\"type\":{},\"repeat\":{},\"mmsi\":{}", h.msg_type, h.repeat, h.mmsi);
+    let _ = write!(
+        out,
+        "{{\"class\":\"AIS\",\"type\":{},\"repeat\":{},\"mmsi\":{}",
+        h.msg_type, h.repeat, h.mmsi
+    );
     let mut o = Obj { out };
     o.b("scaled", scaled);
     // Scaled helpers: degrees from 1/10 000 minute, with sentinels left out.
@@ -811,7 +987,11 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             dims(&mut o, p.to_bow, p.to_stern, p.to_port, p.to_starboard);
             epfd(&mut o, p.epfd);
             o.key("eta");
-            let _ = write!(o.out, "\"{:02}-{:02}T{:02}:{:02}Z\"", p.month, p.day, p.hour, p.minute);
+            let _ = write!(
+                o.out,
+                "\"{:02}-{:02}T{:02}:{:02}Z\"",
+                p.month, p.day, p.hour, p.minute
+            );
             if scaled {
                 o.f("draught", p.draught as f64 / 10.0, 1);
             } else {
@@ -865,10 +1045,22 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
                     o.u("beam", a.beam);
                     o.u("shiptype", a.shiptype);
                     o.u("hazard", a.hazard);
-                    o.s("hazard_text", HAZARD_TEXT.get(a.hazard as usize).copied().unwrap_or("Unknown"));
+                    o.s(
+                        "hazard_text",
+                        HAZARD_TEXT
+                            .get(a.hazard as usize)
+                            .copied()
+                            .unwrap_or("Unknown"),
+                    );
                     o.u("draught", a.draught);
                     o.u("loaded", a.loaded);
-                    o.s("loaded_text", LOADED_TEXT.get(a.loaded as usize).copied().unwrap_or("Reserved"));
+                    o.s(
+                        "loaded_text",
+                        LOADED_TEXT
+                            .get(a.loaded as usize)
+                            .copied()
+                            .unwrap_or("Reserved"),
+                    );
                     o.b("speed_q", a.speed_q);
                     o.b("course_q", a.course_q);
                     o.b("heading_q", a.heading_q);
@@ -1030,7 +1222,10 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
                 o.i("sw_lat", p.sw_lat);
             }
             o.u("stationtype", p.stationtype);
-            o.s("stationtype_text", STATION_TYPE_TEXT[(p.stationtype & 15) as usize]);
+            o.s(
+                "stationtype_text",
+                STATION_TYPE_TEXT[(p.stationtype & 15) as usize],
+            );
             shiptype(&mut o, p.shiptype);
             if scaled {
                 o.u("txrx", p.txrx);
@@ -1064,7 +1259,13 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             if is_auxiliary_mmsi(h.mmsi) {
                 o.u("mothership_mmsi", b.mothership_mmsi);
             } else {
-                dims(&mut o, b.dim.to_bow, b.dim.to_stern, b.dim.to_port, b.dim.to_starboard);
+                dims(
+                    &mut o,
+                    b.dim.to_bow,
+                    b.dim.to_stern,
+                    b.dim.to_port,
+                    b.dim.to_starboard,
+                );
             }
         }
         Body::SingleSlotBinary(p) | Body::MultiSlotBinary(p) => {
@@ -1171,7 +1372,10 @@ fn met_hydro_11_json(o: &mut Obj<'_>, a: &crate::messages::MetHydro11) {
     o.u("seastate", a.seastate);
     o.u("watertemp", a.watertemp);
     o.u("preciptype", a.preciptype);
-    o.s("preciptype_text", PRECIPITATION_TEXT[(a.preciptype & 7) as usize]);
+    o.s(
+        "preciptype_text",
+        PRECIPITATION_TEXT[(a.preciptype & 7) as usize],
+    );
     o.u("salinity", a.salinity);
     o.u("ice", a.ice);
     o.s("ice_text", ICE_TEXT[(a.ice & 3) as usize]);
@@ -1213,7 +1417,10 @@ fn met_hydro_31_json(o: &mut Obj<'_>, a: &crate::messages::MetHydro31) {
     o.u("seastate", a.seastate);
     o.i("watertemp", a.watertemp);
     o.u("preciptype", a.preciptype);
-    o.s("preciptype_text", PRECIPITATION_TEXT[(a.preciptype & 7) as usize]);
+    o.s(
+        "preciptype_text",
+        PRECIPITATION_TEXT[(a.preciptype & 7) as usize],
+    );
     o.u("salinity", a.salinity);
     o.u("ice", a.ice);
     o.s("ice_text", ICE_TEXT[(a.ice & 3) as usize]);

@@ -128,7 +128,16 @@ impl AisMessage {
     /// out-of-range coordinates give `None`).
     pub fn position(&self) -> Option<VesselPosition> {
         let mmsi = self.header.mmsi;
-        let p = |class, lat, lon, sog_knots, cog_deg, heading_deg, nav_status, rot_deg_min, acc, sec| {
+        let p = |class,
+                 lat,
+                 lon,
+                 sog_knots,
+                 cog_deg,
+                 heading_deg,
+                 nav_status,
+                 rot_deg_min,
+                 acc,
+                 sec| {
             if lat == LAT_NA || lon == LON_NA {
                 return None;
             }
@@ -196,9 +205,18 @@ impl AisMessage {
                 m.accuracy,
                 m.second,
             ),
-            Body::BaseStationReport(m) if self.header.msg_type == 4 => {
-                p(ReportClass::BaseStation, m.lat, m.lon, None, None, None, None, None, m.accuracy, 60)
-            }
+            Body::BaseStationReport(m) if self.header.msg_type == 4 => p(
+                ReportClass::BaseStation,
+                m.lat,
+                m.lon,
+                None,
+                None,
+                None,
+                None,
+                None,
+                m.accuracy,
+                60,
+            ),
             Body::AidToNavigation(m) => p(
                 ReportClass::AidToNavigation,
                 m.fields.lat,
@@ -254,9 +272,11 @@ impl AisMessage {
                     eta: eta_ok.then_some((m.month, m.day, m.hour, m.minute)),
                 })
             }
-            Body::StaticDataReport(StaticDataReport::PartA(a)) => {
-                Some(VesselStatic { mmsi, name: text(&a.shipname), ..Default::default() })
-            }
+            Body::StaticDataReport(StaticDataReport::PartA(a)) => Some(VesselStatic {
+                mmsi,
+                name: text(&a.shipname),
+                ..Default::default()
+            }),
             Body::StaticDataReport(StaticDataReport::PartB(b)) => {
                 let d = &b.dim;
                 let (length_m, beam_m) = dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard);

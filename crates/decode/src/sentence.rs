@@ -84,7 +84,12 @@ fn single_digit(f: &[u8]) -> Option<u8> {
 /// Parses a sentence starting at `!`. Returns it and the rest of the input
 /// after the checksum (or after the last field if there is none).
 pub fn parse(s: &[u8]) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
-    if s.len() < 7 || s[0] != b'!' || &s[3..5] != b"VD" || !matches!(s[5], b'M' | b'O') || s[6] != b',' {
+    if s.len() < 7
+        || s[0] != b'!'
+        || &s[3..5] != b"VD"
+        || !matches!(s[5], b'M' | b'O')
+        || s[6] != b','
+    {
         return Err(SentenceError::NotVdm);
     }
     // One pass: XOR for the checksum and the positions of the commas.
@@ -143,7 +148,13 @@ pub fn parse(s: &[u8]) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
     let (checksum, rest) = if end < s.len() && s[end] == b'*' {
         match parse_hex2(&s[end + 1..]) {
             Some(found) if found == xor => (Checksum::Valid, &s[end + 3..]),
-            Some(found) => (Checksum::Invalid { calculated: xor, found }, &s[end + 3..]),
+            Some(found) => (
+                Checksum::Invalid {
+                    calculated: xor,
+                    found,
+                },
+                &s[end + 3..],
+            ),
             None => (Checksum::Missing, &s[(end + 1).min(s.len())..]),
         }
     } else {
@@ -178,7 +189,10 @@ mod tests {
     fn parses_a_sentence() {
         let (s, rest) = parse(b"!AIVDM,2,1,3,A,56=nR7D00003A<I@E=,0*66,tail").unwrap();
         assert_eq!(&s.talker, b"AI");
-        assert_eq!((s.fragment_count, s.fragment_number, s.sequence_id), (2, 1, Some(3)));
+        assert_eq!(
+            (s.fragment_count, s.fragment_number, s.sequence_id),
+            (2, 1, Some(3))
+        );
         assert_eq!(s.channel, Some(b'A'));
         assert_eq!(s.payload, b"56=nR7D00003A<I@E=");
         assert!(matches!(s.checksum, Checksum::Invalid { .. }));
@@ -196,7 +210,13 @@ mod tests {
     #[test]
     fn rejects_bad_structure() {
         assert_eq!(parse(b"$GPGGA,1,2,3").unwrap_err(), SentenceError::NotVdm);
-        assert_eq!(parse(b"!AIVDM,0,1,,A,1,0*00").unwrap_err(), SentenceError::BadFragmentNumbers);
-        assert_eq!(parse(b"!AIVDM,1,1,,A").unwrap_err(), SentenceError::MissingFields);
+        assert_eq!(
+            parse(b"!AIVDM,0,1,,A,1,0*00").unwrap_err(),
+            SentenceError::BadFragmentNumbers
+        );
+        assert_eq!(
+            parse(b"!AIVDM,1,1,,A").unwrap_err(),
+            SentenceError::MissingFields
+        );
     }
 }

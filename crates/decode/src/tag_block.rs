@@ -100,7 +100,11 @@ fn parse_group(v: &str) -> Option<Group> {
     if it.next().is_some() || sentence == 0 || sentence > total {
         return None;
     }
-    Some(Group { sentence, total, id })
+    Some(Group {
+        sentence,
+        total,
+        id,
+    })
 }
 
 #[cfg(test)]
@@ -112,7 +116,14 @@ mod tests {
         let line = br"\g:1-2-1604,s:rORBCOMM008,c:1418169601,T:2014-12-10 00.00.01*37\!AIVDM";
         let (tb, rest) = parse(line).unwrap();
         assert!(tb.checksum_ok);
-        assert_eq!(tb.group, Some(Group { sentence: 1, total: 2, id: 1604 }));
+        assert_eq!(
+            tb.group,
+            Some(Group {
+                sentence: 1,
+                total: 2,
+                id: 1604
+            })
+        );
         assert_eq!(tb.source, Some("rORBCOMM008"));
         assert_eq!(tb.time, Some(Timestamp::from_unix_seconds(1_418_169_601)));
         assert_eq!(tb.text_time, Some("2014-12-10 00.00.01"));

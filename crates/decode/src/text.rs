@@ -16,7 +16,10 @@ pub struct AisText<const N: usize> {
 
 impl<const N: usize> Default for AisText<N> {
     fn default() -> Self {
-        AisText { len: 0, buf: [0; N] }
+        AisText {
+            len: 0,
+            buf: [0; N],
+        }
     }
 }
 

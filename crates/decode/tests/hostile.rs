@@ -11,7 +11,10 @@ fn ten_megabyte_line_is_dropped_with_bounded_buffer() {
     for _ in 0..10 {
         d.push(&chunk, &mut sink);
     }
-    d.push(b"\n!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n", &mut sink);
+    d.push(
+        b"\n!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n",
+        &mut sink,
+    );
     d.finish(&mut sink);
     assert_eq!(d.stats().rejected(RejectReason::LineTooLong), 1);
     assert_eq!(d.stats().messages, 1);
@@ -19,7 +22,10 @@ fn ten_megabyte_line_is_dropped_with_bounded_buffer() {
 
 #[test]
 fn a_million_orphan_fragments_keep_state_bounded() {
-    let config = DecoderConfig { accept_bad_checksum: true, ..Default::default() };
+    let config = DecoderConfig {
+        accept_bad_checksum: true,
+        ..Default::default()
+    };
     let mut d = Decoder::new(config);
     let mut sink = FnSink(|_: &_| {});
     let mut line = Vec::with_capacity(128);
@@ -28,7 +34,14 @@ fn a_million_orphan_fragments_keep_state_bounded() {
         // First parts of 3-part messages that never complete, on rotating keys,
         // and second parts that never had a first.
         let n = if i % 2 == 0 { 1 } else { 2 };
-        line.extend_from_slice(format!("!AIVDM,3,{n},{},{},55?MbV02;H;s<HtKR20EHE:0,0*00\n", i % 10, if i % 3 == 0 { 'A' } else { 'B' }).as_bytes());
+        line.extend_from_slice(
+            format!(
+                "!AIVDM,3,{n},{},{},55?MbV02;H;s<HtKR20EHE:0,0*00\n",
+                i % 10,
+                if i % 3 == 0 { 'A' } else { 'B' }
+            )
+            .as_bytes(),
+        );
         d.push(&line, &mut sink);
     }
     d.finish(&mut sink);
@@ -39,7 +52,10 @@ fn a_million_orphan_fragments_keep_state_bounded() {
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    let mut d = Decoder::new(DecoderConfig { accept_bad_checksum: true, ..Default::default() });
+    let mut d = Decoder::new(DecoderConfig {
+        accept_bad_checksum: true,
+        ..Default::default()
+    });
     let mut sink = FnSink(|_: &_| {});
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut buf = vec![0u8; 4096];

@@ -53,9 +53,20 @@ impl Comparison {
         }
     }
 
-    fn compare_objects(&mut self, corpus: &str, at: &str, expected: &Value, got: &Value, rename: &dyn Fn(&str) -> Option<&'static str>) {
-        let t = expected.get("type").map_or("?".to_string(), |v| v.to_string());
-        let Some(exp) = expected.as_object() else { return };
+    fn compare_objects(
+        &mut self,
+        corpus: &str,
+        at: &str,
+        expected: &Value,
+        got: &Value,
+        rename: &dyn Fn(&str) -> Option<&'static str>,
+    ) {
+        let t = expected
+            .get("type")
+            .map_or("?".to_string(), |v| v.to_string());
+        let Some(exp) = expected.as_object() else {
+            return;
+        };
         for (k, ev) in exp {
             let key = rename(k).unwrap_or(k.as_str());
             if key.is_empty() {
@@ -74,22 +85,30 @@ impl Comparison {
 fn values_match(e: &Value, g: &Value) -> bool {
     match (e, g) {
         (Value::Number(a), Value::Number(b)) => {
-            let (a, b) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
+            let (a, b) = (
+                a.as_f64().unwrap_or(f64::NAN),
+                b.as_f64().unwrap_or(f64::NAN),
+            );
             // libais prints float32 values: compare at their precision.
             (a - b).abs() <= 1e-4 * a.abs().max(1.0)
         }
         // libais writes some flags as 0/1.
-        (Value::Bool(a), Value::Number(b)) | (Value::Number(b), Value::Bool(a)) => b.as_f64() == Some(*a as u8 as f64),
-        (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => {
-            a.parse::<f64>().ok().zip(b.as_f64()).is_some_and(|(x, y)| x == y)
+        (Value::Bool(a), Value::Number(b)) | (Value::Number(b), Value::Bool(a)) => {
+            b.as_f64() == Some(*a as u8 as f64)
         }
+        (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => a
+            .parse::<f64>()
+            .ok()
+            .zip(b.as_f64())
+            .is_some_and(|(x, y)| x == y),
         _ => e == g,
     }
 }
 
 fn gpsd_json(d: &Decoded, w: &mut JsonWriter) -> Option<Value> {
     let mut s = String::new();
-    w.write(d, &mut s).then(|| serde_json::from_str(&s).unwrap())
+    w.write(d, &mut s)
+        .then(|| serde_json::from_str(&s).unwrap())
 }
 
 fn scaled_json(d: &Decoded) -> Value {
@@ -108,9 +127,16 @@ fn no_rename(_: &str) -> Option<&'static str> {
 /// later non-AIS lines (its daemon merges reports); those echoes are skipped.
 fn compare_gpsd_daemon(cmp: &mut Comparison) {
     let dir = testdata().join("ais-real/gpsd/daemon");
-    let mut logs: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut logs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     logs.sort();
-    for chk in logs.iter().filter(|p| p.extension().is_some_and(|e| e == "chk")) {
+    for chk in logs
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "chk"))
+    {
         let corpus = format!("gpsd-daemon/{}", chk.file_name().unwrap().to_string_lossy());
         let text = std::fs::read_to_string(chk).unwrap();
         let mut input = String::new();
@@ -144,14 +170,26 @@ fn compare_gpsd_daemon(cmp: &mut Comparison) {
             let g = got.get(&line).map_or(&[][..], |v| v.as_slice());
             for i in 0..e.len().max(g.len()) {
                 match (e.get(i), g.get(i)) {
-                    (Some(ev), Some(gv)) => cmp.compare_objects(&corpus, &format!("line {line}"), ev, gv, &no_rename),
+                    (Some(ev), Some(gv)) => {
+                        cmp.compare_objects(&corpus, &format!("line {line}"), ev, gv, &no_rename)
+                    }
                     (Some(ev), None) => {
                         let t = ev.get("type").map_or("?".into(), |v| v.to_string());
-                        cmp.differ(&corpus, &t, "(message)", format!("line {line}: gpsd reported, we did not"));
+                        cmp.differ(
+                            &corpus,
+                            &t,
+                            "(message)",
+                            format!("line {line}: gpsd reported, we did not"),
+                        );
                     }
                     (None, Some(gv)) => {
                         let t = gv.get("type").map_or("?".into(), |v| v.to_string());
-                        cmp.differ(&corpus, &t, "(message)", format!("line {line}: we reported, gpsd did not"));
+                        cmp.differ(
+                            &corpus,
+                            &t,
+                            "(message)",
+                            format!("line {line}: we reported, gpsd did not"),
+                        );
                     }
                     (None, None) => {}
                 }
@@ -170,10 +208,21 @@ fn compare_libais_typeexamples(cmp: &mut Comparison) {
         let ev: Value = serde_json::from_str(e).unwrap();
         let line = (i + 1) as u64;
         match out.messages.iter().find(|m| m.meta.line == line) {
-            Some(m) => cmp.compare_objects("libais/typeexamples", &format!("line {line}"), &ev, &scaled_json(m), &no_rename),
+            Some(m) => cmp.compare_objects(
+                "libais/typeexamples",
+                &format!("line {line}"),
+                &ev,
+                &scaled_json(m),
+                &no_rename,
+            ),
             None => {
                 let t = ev.get("type").map_or("?".into(), |v| v.to_string());
-                cmp.differ("libais/typeexamples", &t, "(message)", format!("line {line}: not decoded"));
+                cmp.differ(
+                    "libais/typeexamples",
+                    &t,
+                    "(message)",
+                    format!("line {line}: not decoded"),
+                );
             }
         }
     }
@@ -201,7 +250,13 @@ fn compare_libais_tagblock(cmp: &mut Comparison) {
             let t = t.trim_end_matches('Z').to_string() + ".000000Z";
             got["received"] = Value::String(t);
         }
-        cmp.compare_objects("libais/tagblock", &format!("message {}", i + 1), &ev, &got, &rename);
+        cmp.compare_objects(
+            "libais/tagblock",
+            &format!("message {}", i + 1),
+            &ev,
+            &got,
+            &rename,
+        );
     }
 }
 
@@ -213,8 +268,17 @@ fn known_divergences() -> BTreeMap<Key, String> {
             continue;
         }
         let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!(f.len(), 4, "known-divergences.tsv line {}: want corpus, type, field, reason", n + 1);
-        assert!(!f[3].trim().is_empty(), "known-divergences.tsv line {}: a reason is required", n + 1);
+        assert_eq!(
+            f.len(),
+            4,
+            "known-divergences.tsv line {}: want corpus, type, field, reason",
+            n + 1
+        );
+        assert!(
+            !f[3].trim().is_empty(),
+            "known-divergences.tsv line {}: a reason is required",
+            n + 1
+        );
         map.insert((f[0].into(), f[1].into(), f[2].into()), f[3].into());
     }
     map
@@ -226,20 +290,37 @@ fn field_by_field_oracles_match_except_known_divergences() {
     compare_gpsd_daemon(&mut cmp);
     compare_libais_typeexamples(&mut cmp);
     compare_libais_tagblock(&mut cmp);
-    assert!(cmp.fields_compared > 20_000, "only {} fields compared: did the oracles run?", cmp.fields_compared);
+    assert!(
+        cmp.fields_compared > 20_000,
+        "only {} fields compared: did the oracles run?",
+        cmp.fields_compared
+    );
     let known = known_divergences();
-    let unexpected: Vec<_> = cmp.differences.iter().filter(|(k, _)| !known.contains_key(*k)).collect();
-    let fixed: Vec<_> = known.keys().filter(|k| !cmp.differences.contains_key(*k)).collect();
+    let unexpected: Vec<_> = cmp
+        .differences
+        .iter()
+        .filter(|(k, _)| !known.contains_key(*k))
+        .collect();
+    let fixed: Vec<_> = known
+        .keys()
+        .filter(|k| !cmp.differences.contains_key(*k))
+        .collect();
     let mut report = String::new();
     for ((c, t, f), ex) in &unexpected {
-        report.push_str(&format!("{c}\t{t}\t{f}\t<reason>   e.g. {}\n", ex.join(" | ")));
+        report.push_str(&format!(
+            "{c}\t{t}\t{f}\t<reason>   e.g. {}\n",
+            ex.join(" | ")
+        ));
     }
     assert!(
         unexpected.is_empty(),
         "{} unexplained differences (add to testdata/known-divergences.tsv with a reason, or fix):\n{report}",
         unexpected.len()
     );
-    assert!(fixed.is_empty(), "listed divergences no longer occur (remove them): {fixed:?}");
+    assert!(
+        fixed.is_empty(),
+        "listed divergences no longer occur (remove them): {fixed:?}"
+    );
     eprintln!(
         "oracles: {} fields compared, {} equal, {} known divergence kinds",
         cmp.fields_compared,

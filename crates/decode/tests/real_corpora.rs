@@ -12,7 +12,14 @@ fn decode_tree(root: &Path, report: &mut String) -> (u64, u64) {
     let (mut total_msgs, mut total_rej) = (0, 0);
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        if name.ends_with(".chk") || name.ends_with(".json") || name.contains("LICENSE") || name == "COPYING" || name.ends_with(".md") || name == "NOTICE.txt" || name.ends_with(".csv") {
+        if name.ends_with(".chk")
+            || name.ends_with(".json")
+            || name.contains("LICENSE")
+            || name == "COPYING"
+            || name.ends_with(".md")
+            || name == "NOTICE.txt"
+            || name.ends_with(".csv")
+        {
             continue;
         }
         let bytes = std::fs::read(&f).unwrap();
@@ -60,7 +67,9 @@ fn shipped_corpora_decode_without_panic() {
 #[test]
 fn unshipped_shared_corpora_decode_without_panic() {
     let Some(shared) = shared_ais_real() else {
-        eprintln!("SKIPPED: ../shared/data/ais-real not found; the AGPL aisdb corpus is not in the repo");
+        eprintln!(
+            "SKIPPED: ../shared/data/ais-real not found; the AGPL aisdb corpus is not in the repo"
+        );
         return;
     };
     let mut report = String::new();

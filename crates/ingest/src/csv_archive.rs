@@ -45,10 +45,15 @@ impl CsvLayout {
 /// Recognises a CSV archive from the start of a file.
 pub fn detect_csv_layout(head: &[u8]) -> Option<CsvLayout> {
     let first = head.split(|&c| c == b'\n').next()?;
-    let first = std::str::from_utf8(first).ok()?.trim_start_matches('\u{feff}').trim();
+    let first = std::str::from_utf8(first)
+        .ok()?
+        .trim_start_matches('\u{feff}')
+        .trim();
     let lower = first.to_ascii_lowercase();
     let cols = first.split(',').count();
-    if lower.starts_with("# timestamp,type of mobile,mmsi") || lower.starts_with("timestamp,type of mobile,mmsi") {
+    if lower.starts_with("# timestamp,type of mobile,mmsi")
+        || lower.starts_with("timestamp,type of mobile,mmsi")
+    {
         match cols {
             22 => Some(CsvLayout::Dma22),
             26 => Some(CsvLayout::Dma26),
@@ -81,14 +86,51 @@ pub struct CsvReader {
 }
 
 const DMA_FIELDS: [&str; 26] = [
-    "Timestamp", "Type of mobile", "MMSI", "Latitude", "Longitude", "Navigational status", "ROT",
-    "SOG", "COG", "Heading", "IMO", "Callsign", "Name", "Ship type", "Cargo type", "Width",
-    "Length", "Type of position fixing device", "Draught", "Destination", "ETA",
-    "Data source type", "A", "B", "C", "D",
+    "Timestamp",
+    "Type of mobile",
+    "MMSI",
+    "Latitude",
+    "Longitude",
+    "Navigational status",
+    "ROT",
+    "SOG",
+    "COG",
+    "Heading",
+    "IMO",
+    "Callsign",
+    "Name",
+    "Ship type",
+    "Cargo type",
+    "Width",
+    "Length",
+    "Type of position fixing device",
+    "Draught",
+    "Destination",
+    "ETA",
+    "Data source type",
+    "A",
+    "B",
+    "C",
+    "D",
 ];
 const NOAA_FIELDS: [&str; 17] = [
-    "MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO",
-    "CallSign", "VesselType", "Status", "Length", "Width", "Draft", "Cargo", "TransceiverClass",
+    "MMSI",
+    "BaseDateTime",
+    "LAT",
+    "LON",
+    "SOG",
+    "COG",
+    "Heading",
+    "VesselName",
+    "IMO",
+    "CallSign",
+    "VesselType",
+    "Status",
+    "Length",
+    "Width",
+    "Draft",
+    "Cargo",
+    "TransceiverClass",
 ];
 
 /// Everything a row can tell, before it becomes messages.
@@ -143,7 +185,10 @@ impl CsvReader {
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
                     if let csv::ErrorKind::Io(_) = e.kind() {
-                        return Err(IngestError::Format { source_name: name.into(), reason: e.to_string() });
+                        return Err(IngestError::Format {
+                            source_name: name.into(),
+                            reason: e.to_string(),
+                        });
                     }
                     self.note_error(&mut report, name, format!("line {line}: {e}"));
                     continue;
@@ -194,21 +239,29 @@ impl CsvReader {
             if v.is_empty() || v.eq_ignore_ascii_case("unknown") || v.eq_ignore_ascii_case("nan") {
                 return Ok(None);
             }
-            v.parse::<f64>().map(Some).map_err(|_| err(i, "not a number"))
+            v.parse::<f64>()
+                .map(Some)
+                .map_err(|_| err(i, "not a number"))
         };
         let mut row = Row::default();
         match self.layout {
             CsvLayout::Dma22 | CsvLayout::Dma26 => {
-                row.time = Some(parse_dma_time(get(0)).ok_or_else(|| err(0, "expected dd/mm/yyyy HH:MM:SS"))?);
+                row.time = Some(
+                    parse_dma_time(get(0)).ok_or_else(|| err(0, "expected dd/mm/yyyy HH:MM:SS"))?,
+                );
                 row.class = get(1);
-                row.mmsi = get(2).parse().map_err(|_| err(2, "MMSI must be an integer"))?;
+                row.mmsi = get(2)
+                    .parse()
+                    .map_err(|_| err(2, "MMSI must be an integer"))?;
                 row.lat = num(3)?.filter(|v| v.abs() <= 90.0);
                 row.lon = num(4)?.filter(|v| v.abs() <= 180.0);
                 row.status = nav_status_code(get(5));
                 row.rot = num(6)?;
                 row.sog = num(7)?;
                 row.cog = num(8)?;
-                row.heading = num(9)?.filter(|h| (0.0..360.0).contains(h)).map(|h| h as u16);
+                row.heading = num(9)?
+                    .filter(|h| (0.0..360.0).contains(h))
+                    .map(|h| h as u16);
                 row.imo = num(10)?.filter(|v| *v > 0.0).map(|v| v as u32);
                 row.callsign = get(11);
                 row.name = get(12);
@@ -230,18 +283,33 @@ impl CsvReader {
                 }
             }
             CsvLayout::Noaa => {
-                row.mmsi = get(0).parse().map_err(|_| err(0, "MMSI must be an integer"))?;
-                row.time = Some(Timestamp::parse_rfc3339(get(1)).map_err(|_| err(1, "expected YYYY-MM-DDTHH:MM:SS"))?);
+                row.mmsi = get(0)
+                    .parse()
+                    .map_err(|_| err(0, "MMSI must be an integer"))?;
+                row.time = Some(
+                    Timestamp::parse_rfc3339(get(1))
+                        .map_err(|_| err(1, "expected YYYY-MM-DDTHH:MM:SS"))?,
+                );
                 row.lat = num(2)?.filter(|v| v.abs() <= 90.0);
                 row.lon = num(3)?.filter(|v| v.abs() <= 180.0);
                 row.sog = num(4)?;
                 row.cog = num(5)?;
-                row.heading = num(6)?.filter(|h| (0.0..360.0).contains(h)).map(|h| h as u16);
+                row.heading = num(6)?
+                    .filter(|h| (0.0..360.0).contains(h))
+                    .map(|h| h as u16);
                 row.name = get(7);
-                row.imo = get(8).trim_start_matches("IMO").parse().ok().filter(|v| *v > 0);
+                row.imo = get(8)
+                    .trim_start_matches("IMO")
+                    .parse()
+                    .ok()
+                    .filter(|v| *v > 0);
                 row.callsign = get(9);
-                row.ship_type = num(10)?.filter(|v| (1.0..=99.0).contains(v)).map(|v| v as u8);
-                row.status = num(11)?.filter(|v| (0.0..=15.0).contains(v)).map(|v| v as u8);
+                row.ship_type = num(10)?
+                    .filter(|v| (1.0..=99.0).contains(v))
+                    .map(|v| v as u8);
+                row.status = num(11)?
+                    .filter(|v| (0.0..=15.0).contains(v))
+                    .map(|v| v as u8);
                 row.length = num(12)?;
                 row.width = num(13)?;
                 row.draught = num(14)?;
@@ -262,7 +330,15 @@ fn parse_dma_time(s: &str) -> Option<Timestamp> {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
-    Timestamp::from_utc(n(6..10)? as i64, n(3..5)?, n(0..2)?, n(11..13)?, n(14..16)?, n(17..19)?, 0)
+    Timestamp::from_utc(
+        n(6..10)? as i64,
+        n(3..5)?,
+        n(0..2)?,
+        n(11..13)?,
+        n(14..16)?,
+        n(17..19)?,
+        0,
+    )
 }
 
 /// Navigational status from its text (DMA writes the ITU-R M.1371 wording).
@@ -272,7 +348,9 @@ fn nav_status_code(s: &str) -> Option<u8> {
         "under way using engine" => 0,
         "at anchor" => 1,
         "not under command" => 2,
-        "restricted maneuverability" | "restricted manoeuverability" | "restricted manoeuvrability" => 3,
+        "restricted maneuverability"
+        | "restricted manoeuverability"
+        | "restricted manoeuvrability" => 3,
         "constrained by her draught" => 4,
         "moored" => 5,
         "aground" => 6,
@@ -355,14 +433,29 @@ fn emit_row(row: &Row<'_>, line: u64, sink: &mut dyn Sink) -> u64 {
     let mut n = 0;
     let mut send = |msg_type: u8, body: Body, bits: u16, meta: &mut Meta| {
         meta.bits = bits;
-        let message = AisMessage { header: Header { msg_type, repeat: 0, mmsi: row.mmsi }, body };
-        sink.message(&Decoded { message, meta: *meta });
+        let message = AisMessage {
+            header: Header {
+                msg_type,
+                repeat: 0,
+                mmsi: row.mmsi,
+            },
+            body,
+        };
+        sink.message(&Decoded {
+            message,
+            meta: *meta,
+        });
         n += 1;
     };
     let lat = row.lat.map(|v| (v * 600_000.0).round() as i32);
     let lon = row.lon.map(|v| (v * 600_000.0).round() as i32);
-    let speed = row.sog.map_or(1023, |v| ((v * 10.0).round() as u16).min(1022));
-    let course = row.cog.filter(|c| (0.0..360.0).contains(c)).map_or(3600, |v| (v * 10.0).round() as u16);
+    let speed = row
+        .sog
+        .map_or(1023, |v| ((v * 10.0).round() as u16).min(1022));
+    let course = row
+        .cog
+        .filter(|c| (0.0..360.0).contains(c))
+        .map_or(3600, |v| (v * 10.0).round() as u16);
     let heading = row.heading.unwrap_or(511);
     let class_b = row.class.eq_ignore_ascii_case("Class B");
     if let (Some(lat), Some(lon)) = (lat, lon) {
@@ -370,14 +463,25 @@ fn emit_row(row: &Row<'_>, line: u64, sink: &mut dyn Sink) -> u64 {
         match class.as_str() {
             "base station" => send(
                 4,
-                Body::BaseStationReport(BaseStationReport { lat, lon, epfd: row.epfd.unwrap_or(0), ..Default::default() }),
+                Body::BaseStationReport(BaseStationReport {
+                    lat,
+                    lon,
+                    epfd: row.epfd.unwrap_or(0),
+                    ..Default::default()
+                }),
                 168,
                 &mut meta,
             ),
             "aton" => send(
                 21,
                 Body::AidToNavigation(shadowfleet_decode::messages::AidToNavigation {
-                    fields: AidToNavigationFields { lat, lon, epfd: row.epfd.unwrap_or(0), second: 60, ..Default::default() },
+                    fields: AidToNavigationFields {
+                        lat,
+                        lon,
+                        epfd: row.epfd.unwrap_or(0),
+                        second: 60,
+                        ..Default::default()
+                    },
                     name: AisText::from_str_lossy(row.name),
                 }),
                 272,
@@ -399,7 +503,15 @@ fn emit_row(row: &Row<'_>, line: u64, sink: &mut dyn Sink) -> u64 {
             ),
             _ if class_b => send(
                 18,
-                Body::ClassBPositionReport(ClassBPositionReport { speed, lat, lon, course, heading, second: 60, ..Default::default() }),
+                Body::ClassBPositionReport(ClassBPositionReport {
+                    speed,
+                    lat,
+                    lon,
+                    course,
+                    heading,
+                    second: 60,
+                    ..Default::default()
+                }),
                 168,
                 &mut meta,
             ),
@@ -436,13 +548,20 @@ fn emit_row(row: &Row<'_>, line: u64, sink: &mut dyn Sink) -> u64 {
             None => {
                 let len = row.length.unwrap_or(0.0).clamp(0.0, 1022.0) as u16;
                 let wid = row.width.unwrap_or(0.0).clamp(0.0, 126.0) as u16;
-                (len / 2, len - len / 2, (wid / 2) as u8, (wid - wid / 2) as u8)
+                (
+                    len / 2,
+                    len - len / 2,
+                    (wid / 2) as u8,
+                    (wid - wid / 2) as u8,
+                )
             }
         };
         if class_b {
             send(
                 24,
-                Body::StaticDataReport(StaticDataReport::PartA(StaticDataPartA { shipname: AisText::from_str_lossy(row.name) })),
+                Body::StaticDataReport(StaticDataReport::PartA(StaticDataPartA {
+                    shipname: AisText::from_str_lossy(row.name),
+                })),
                 160,
                 &mut meta,
             );
@@ -452,10 +571,20 @@ fn emit_row(row: &Row<'_>, line: u64, sink: &mut dyn Sink) -> u64 {
                     callsign: AisText::from_str_lossy(row.callsign),
                     ..Default::default()
                 },
-                dim: Dimensions { to_bow: dims.0, to_stern: dims.1, to_port: dims.2, to_starboard: dims.3 },
+                dim: Dimensions {
+                    to_bow: dims.0,
+                    to_stern: dims.1,
+                    to_port: dims.2,
+                    to_starboard: dims.3,
+                },
                 mothership_mmsi: 0,
             };
-            send(24, Body::StaticDataReport(StaticDataReport::PartB(part_b)), 168, &mut meta);
+            send(
+                24,
+                Body::StaticDataReport(StaticDataReport::PartB(part_b)),
+                168,
+                &mut meta,
+            );
         } else {
             let (month, day, hour, minute) = row.eta.unwrap_or((0, 0, 24, 60));
             send(
@@ -474,7 +603,9 @@ fn emit_row(row: &Row<'_>, line: u64, sink: &mut dyn Sink) -> u64 {
                     day,
                     hour,
                     minute,
-                    draught: row.draught.map_or(0, |d| (d * 10.0).round().clamp(0.0, 255.0) as u8),
+                    draught: row
+                        .draught
+                        .map_or(0, |d| (d * 10.0).round().clamp(0.0, 255.0) as u8),
                     destination: AisText::from_str_lossy(row.destination),
                     ..Default::default()
                 }),
@@ -509,7 +640,9 @@ mod tests {
                    01/06/2021 00:00:05,Class A,266220000,55.500000,10.250000,Moored,0.0,0.1,12.3,90,9320063,SHZA,ASTINA,Tanker,Category X,20,130,GPS,5.9,FREDERICIA,31/05/2021 04:00:00,AIS,100,30,10,10\n\
                    01/06/2021 00:00:06,Class A,notanumber,55.5,10.2,Moored,,,,,,,,,,,,,,,,AIS,,,,\n";
         let mut out: Vec<Decoded> = Vec::new();
-        let report = CsvReader::new(CsvLayout::Dma26).read_all(csv.as_bytes(), "t.csv", &mut out).unwrap();
+        let report = CsvReader::new(CsvLayout::Dma26)
+            .read_all(csv.as_bytes(), "t.csv", &mut out)
+            .unwrap();
         assert_eq!(out.len(), 2);
         let pos = out[0].message.position().unwrap();
         assert!((pos.lat - 55.5).abs() < 1e-6 && (pos.lon - 10.25).abs() < 1e-6);
@@ -519,8 +652,15 @@ mod tests {
         assert_eq!(st.draught_m, Some(5.9));
         assert_eq!(st.length_m, Some(130));
         assert_eq!(st.ship_type, Some(80));
-        assert_eq!(out[0].meta.received.unwrap().to_string(), "2021-06-01T00:00:05Z");
+        assert_eq!(
+            out[0].meta.received.unwrap().to_string(),
+            "2021-06-01T00:00:05Z"
+        );
         assert_eq!(report.csv_rejected, 1);
-        assert!(report.csv_errors[0].contains("line 3, field MMSI"), "{:?}", report.csv_errors);
+        assert!(
+            report.csv_errors[0].contains("line 3, field MMSI"),
+            "{:?}",
+            report.csv_errors
+        );
     }
 }

@@ -94,7 +94,11 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(60), max_attempts: None }
+        Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(60),
+            max_attempts: None,
+        }
     }
 }
 
@@ -111,7 +115,10 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Opens a file or stdin, transparently decompressing gzip and zstd.
 pub fn open_reader(source: &Source) -> Result<Box<dyn BufRead + Send>, IngestError> {
-    let io_err = |error| IngestError::Io { source_name: source.name(), error };
+    let io_err = |error| IngestError::Io {
+        source_name: source.name(),
+        error,
+    };
     let raw: Box<dyn Read + Send> = match source {
         Source::File(p) => Box::new(File::open(p).map_err(io_err)?),
         Source::Stdin => Box::new(io::stdin()),
@@ -125,7 +132,10 @@ pub fn open_reader(source: &Source) -> Result<Box<dyn BufRead + Send>, IngestErr
     let mut buffered = BufReader::with_capacity(1 << 16, raw);
     let head = buffered.fill_buf().map_err(io_err)?;
     Ok(if head.starts_with(&GZIP_MAGIC) {
-        Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(buffered)))
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        ))
     } else if head.starts_with(&ZSTD_MAGIC) {
         let z = zstd::stream::read::Decoder::with_buffer(buffered).map_err(io_err)?;
         Box::new(BufReader::with_capacity(1 << 16, z))
@@ -148,7 +158,10 @@ pub fn read_source(
     match source {
         Source::File(_) | Source::Stdin => {
             let mut reader = open_reader(source)?;
-            let io_err = |error| IngestError::Io { source_name: source.name(), error };
+            let io_err = |error| IngestError::Io {
+                source_name: source.name(),
+                error,
+            };
             let head = reader.fill_buf().map_err(io_err)?;
             if let Some(layout) = detect_csv_layout(head) {
                 return CsvReader::new(layout).read_all(reader, &source.name(), sink);
@@ -159,7 +172,10 @@ pub fn read_source(
         Source::Udp(addr) => read_udp(addr, &mut decoder, sink, &source.name())?,
     }
     decoder.finish(sink);
-    Ok(SourceReport { stats: decoder.stats().clone(), ..Default::default() })
+    Ok(SourceReport {
+        stats: decoder.stats().clone(),
+        ..Default::default()
+    })
 }
 
 fn pump(reader: &mut dyn Read, decoder: &mut Decoder, sink: &mut dyn Sink) -> io::Result<()> {
@@ -195,7 +211,10 @@ fn read_tcp(
             Err(error) => {
                 failures += 1;
                 if backoff.max_attempts.is_some_and(|m| failures >= m) {
-                    return Err(IngestError::Io { source_name: name.to_string(), error });
+                    return Err(IngestError::Io {
+                        source_name: name.to_string(),
+                        error,
+                    });
                 }
             }
         }
@@ -203,8 +222,16 @@ fn read_tcp(
     }
 }
 
-fn read_udp(addr: &str, decoder: &mut Decoder, sink: &mut dyn Sink, name: &str) -> Result<(), IngestError> {
-    let io_err = |error| IngestError::Io { source_name: name.to_string(), error };
+fn read_udp(
+    addr: &str,
+    decoder: &mut Decoder,
+    sink: &mut dyn Sink,
+    name: &str,
+) -> Result<(), IngestError> {
+    let io_err = |error| IngestError::Io {
+        source_name: name.to_string(),
+        error,
+    };
     let socket = UdpSocket::bind(addr).map_err(io_err)?;
     let mut buf = vec![0u8; 65_536];
     loop {

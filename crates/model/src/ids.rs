@@ -116,7 +116,10 @@ mod tests {
         assert!(Imo::try_from(9134270).is_ok());
         assert_eq!(
             Imo::try_from(9134271),
-            Err(InvalidId::ImoCheckDigit { got: 9134271, expected: 0 })
+            Err(InvalidId::ImoCheckDigit {
+                got: 9134271,
+                expected: 0
+            })
         );
         assert!(Imo::try_from(123).is_err());
     }

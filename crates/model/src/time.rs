@@ -93,7 +93,10 @@ impl Timestamp {
     /// Parses RFC 3339 / ISO 8601 UTC text: `2024-01-02T03:04:05Z`, with optional
     /// fractional seconds, `+00:00` offsets, or a space instead of `T`.
     pub fn parse_rfc3339(text: &str) -> Result<Self, ParseTimeError> {
-        let err = |reason| ParseTimeError { text: text.chars().take(64).collect(), reason };
+        let err = |reason| ParseTimeError {
+            text: text.chars().take(64).collect(),
+            reason,
+        };
         let b = text.as_bytes();
         if b.len() < 19 {
             return Err(err("too short for YYYY-MM-DDTHH:MM:SS"));
@@ -105,7 +108,14 @@ impl Timestamp {
             }
             s.parse().ok()
         };
-        let fields = (num(0..4), num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+        let fields = (
+            num(0..4),
+            num(5..7),
+            num(8..10),
+            num(11..13),
+            num(14..16),
+            num(17..19),
+        );
         let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) = fields else {
             return Err(err("expected digits in YYYY-MM-DDTHH:MM:SS"));
         };
@@ -129,7 +139,10 @@ impl Timestamp {
         let offset_min: i64 = match rest {
             "" | "Z" | "z" => 0,
             o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
-                let (Some(oh), Some(om)) = (num(text.len() - 5..text.len() - 3), num(text.len() - 2..text.len())) else {
+                let (Some(oh), Some(om)) = (
+                    num(text.len() - 5..text.len() - 3),
+                    num(text.len() - 2..text.len()),
+                ) else {
                     return Err(err("bad UTC offset"));
                 };
                 let sign = if o.starts_with('-') { -1 } else { 1 };
@@ -170,13 +183,25 @@ mod tests {
 
     #[test]
     fn round_trips_calendar() {
-        for t in [0i64, 1_325_394_060_000, -86_400_000, 4_102_444_800_123, 951_782_400_000] {
+        for t in [
+            0i64,
+            1_325_394_060_000,
+            -86_400_000,
+            4_102_444_800_123,
+            951_782_400_000,
+        ] {
             let ts = Timestamp(t);
             let text = ts.to_string();
             assert_eq!(Timestamp::parse_rfc3339(&text).unwrap(), ts, "{text}");
         }
-        assert_eq!(Timestamp(1_325_394_060_000).to_string(), "2012-01-01T05:01:00Z");
-        assert_eq!(Timestamp(951_782_400_000).to_string(), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            Timestamp(1_325_394_060_000).to_string(),
+            "2012-01-01T05:01:00Z"
+        );
+        assert_eq!(
+            Timestamp(951_782_400_000).to_string(),
+            "2000-02-29T00:00:00Z"
+        );
     }
 
     #[test]

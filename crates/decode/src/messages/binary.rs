@@ -34,7 +34,11 @@ impl PartialEq for BinaryData {
 
 impl Default for BinaryData {
     fn default() -> Self {
-        BinaryData { bitcount: 0, bytes: [0; MAX_BINARY_BYTES], last_byte_raw: 0 }
+        BinaryData {
+            bitcount: 0,
+            bytes: [0; MAX_BINARY_BYTES],
+            last_byte_raw: 0,
+        }
     }
 }
 
@@ -49,8 +53,10 @@ impl BinaryData {
     /// data and whether it had to be truncated to capacity.
     pub(crate) fn read(p: &Payload, start: usize, bitcount: usize) -> (Self, bool) {
         let kept = bitcount.min(MAX_BINARY_BYTES * 8);
-        let mut d = BinaryData::default();
-        d.bitcount = kept as u16;
+        let mut d = BinaryData {
+            bitcount: kept as u16,
+            ..Default::default()
+        };
         let nbytes = kept.div_ceil(8);
         for (i, b) in d.bytes[..nbytes].iter_mut().enumerate() {
             *b = p.u(start + 8 * i, 8) as u8;
@@ -67,8 +73,10 @@ impl BinaryData {
     /// Builds data from bytes and a bit count (for the encoder and tests).
     pub fn from_bits(bytes: &[u8], bitcount: usize) -> Self {
         let kept = bitcount.min(bytes.len() * 8).min(MAX_BINARY_BYTES * 8);
-        let mut d = BinaryData::default();
-        d.bitcount = kept as u16;
+        let mut d = BinaryData {
+            bitcount: kept as u16,
+            ..Default::default()
+        };
         let nbytes = kept.div_ceil(8);
         d.bytes[..nbytes].copy_from_slice(&bytes[..nbytes]);
         if kept % 8 != 0 {
@@ -190,7 +198,11 @@ impl SlotBinary {
         let addressed = p.u(38, 1) != 0;
         let structured = p.u(39, 1) != 0;
         let dest_mmsi = if addressed { p.u(40, 30) as u32 } else { 0 };
-        let app_id = if structured { p.u(if addressed { 70 } else { 40 }, 16) as u16 } else { 0 };
+        let app_id = if structured {
+            p.u(if addressed { 70 } else { 40 }, 16) as u16
+        } else {
+            0
+        };
         let start = Self::header_bits(addressed, structured);
         let trailer = if multi_slot { 20 } else { 0 };
         let count = p.len_bits().saturating_sub(start + trailer);
@@ -200,7 +212,17 @@ impl SlotBinary {
         } else {
             0
         };
-        (SlotBinary { addressed, structured, dest_mmsi, app_id, data, radio }, truncated)
+        (
+            SlotBinary {
+                addressed,
+                structured,
+                dest_mmsi,
+                app_id,
+                data,
+                radio,
+            },
+            truncated,
+        )
     }
 
     pub(crate) fn write(&self, w: &mut Payload, multi_slot: bool) -> usize {
@@ -469,7 +491,9 @@ impl Application {
         let bits = p.len_bits();
         match (dac, fid) {
             (235 | 250, 10) if bits == 136 => Some(Self::AtonMonitoring(AtonMonitoring::read(p))),
-            (200, 55) if bits == 168 => Some(Self::InlandPersonsOnBoard(InlandPersonsOnBoard::read(p))),
+            (200, 55) if bits == 168 => {
+                Some(Self::InlandPersonsOnBoard(InlandPersonsOnBoard::read(p)))
+            }
             _ => None,
         }
     }

@@ -89,7 +89,10 @@ impl DataLinkManagement {
     }
 
     pub(crate) fn write(&self, w: &mut Payload) -> usize {
-        let used = self.reservations.iter().rposition(|r| *r != SlotReservation::default());
+        let used = self
+            .reservations
+            .iter()
+            .rposition(|r| *r != SlotReservation::default());
         let used = used.map_or(1, |i| i + 1);
         for (i, r) in self.reservations.iter().take(used).enumerate() {
             let s = 40 + 30 * i;
@@ -164,9 +167,17 @@ impl ChannelManagement {
     pub(crate) fn read(p: &Payload) -> Self {
         let common = ChannelManagementCommon::read(p);
         if common.addressed {
-            ChannelManagement { common, destinations: ChannelDestinations::read(p), ..Default::default() }
+            ChannelManagement {
+                common,
+                destinations: ChannelDestinations::read(p),
+                ..Default::default()
+            }
         } else {
-            ChannelManagement { common, area: ChannelArea::read(p), ..Default::default() }
+            ChannelManagement {
+                common,
+                area: ChannelArea::read(p),
+                ..Default::default()
+            }
         }
     }
 

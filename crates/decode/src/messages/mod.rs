@@ -164,10 +164,17 @@ impl AisMessage {
         if bits < 38 {
             return Err(BodyError::TooShort);
         }
-        let header =
-            Header { msg_type: p.u(0, 6) as u8, repeat: p.u(6, 2) as u8, mmsi: p.u(8, 30) as u32 };
+        let header = Header {
+            msg_type: p.u(0, 6) as u8,
+            repeat: p.u(6, 2) as u8,
+            mmsi: p.u(8, 30) as u32,
+        };
         let (min, max) = nominal_bits(header.msg_type);
-        let mut check = LengthCheck { short: bits < min, long: bits > max, truncated: false };
+        let mut check = LengthCheck {
+            short: bits < min,
+            long: bits > max,
+            truncated: false,
+        };
         let body = match header.msg_type {
             1..=3 => {
                 let mut m = PositionReport::read(p);
@@ -184,7 +191,11 @@ impl AisMessage {
                 let (data, cut) = BinaryData::read(p, 88, bits.saturating_sub(88));
                 check.truncated = cut;
                 let application = Application::addressed(p, h.dac, h.fid);
-                Body::AddressedBinary(AddressedBinary { header: h, data, application })
+                Body::AddressedBinary(AddressedBinary {
+                    header: h,
+                    data,
+                    application,
+                })
             }
             7 | 13 => Body::Acknowledge(Acknowledge::read(p)),
             8 => {
@@ -192,7 +203,11 @@ impl AisMessage {
                 let (data, cut) = BinaryData::read(p, 56, bits.saturating_sub(56));
                 check.truncated = cut;
                 let application = Application::broadcast(p, h.dac, h.fid);
-                Body::BroadcastBinary(BroadcastBinary { header: h, data, application })
+                Body::BroadcastBinary(BroadcastBinary {
+                    header: h,
+                    data,
+                    application,
+                })
             }
             9 => Body::SarAircraftPositionReport(SarAircraftPositionReport::read(p)),
             10 => Body::UtcInquiry(UtcInquiry::read(p)),

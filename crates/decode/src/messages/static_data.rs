@@ -132,9 +132,17 @@ impl StaticDataPartB {
     pub(crate) fn read(p: &Payload, mmsi: u32) -> Self {
         let common = StaticDataPartBCommon::read(p);
         if is_auxiliary_mmsi(mmsi) {
-            StaticDataPartB { common, dim: Dimensions::default(), mothership_mmsi: p.u(132, 30) as u32 }
+            StaticDataPartB {
+                common,
+                dim: Dimensions::default(),
+                mothership_mmsi: p.u(132, 30) as u32,
+            }
         } else {
-            StaticDataPartB { common, dim: Dimensions::read(p), mothership_mmsi: 0 }
+            StaticDataPartB {
+                common,
+                dim: Dimensions::read(p),
+                mothership_mmsi: 0,
+            }
         }
     }
 
