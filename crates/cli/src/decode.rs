@@ -47,6 +47,9 @@ struct Printer<W: Write> {
     buf: String,
     show_rejected: bool,
     source: String,
+    /// Flush after every record: set for live feeds, where records must not
+    /// wait in the buffer for the next 64 KiB.
+    live: bool,
     error: Option<io::Error>,
 }
 
@@ -65,7 +68,11 @@ impl<W: Write> Sink for Printer<W> {
             }
         };
         if wrote {
-            if let Err(e) = self.out.write_all(self.buf.as_bytes()) {
+            let mut result = self.out.write_all(self.buf.as_bytes());
+            if self.live && result.is_ok() {
+                result = self.out.flush();
+            }
+            if let Err(e) = result {
                 self.error = Some(e);
             }
         }
@@ -122,6 +129,7 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
         buf: String::with_capacity(1024),
         show_rejected: args.show_rejected,
         source: String::new(),
+        live: false,
         error: None,
     };
     let backoff = Backoff {
@@ -132,6 +140,7 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     for input in &inputs {
         let source = Source::parse(input);
         printer.source = source.name();
+        printer.live = matches!(source, Source::Tcp(_) | Source::Udp(_));
         let report = read_source(&source, &config, backoff, &mut printer)
             .with_context(|| format!("reading {}", source.name()))?;
         if let Some(e) = printer.error.take() {

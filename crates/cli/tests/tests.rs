@@ -1,6 +1,10 @@
 //! End-to-end tests of the `shadowfleet` binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests panic on broken fixtures")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests panic on broken fixtures"
+)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,10 +28,17 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn decode_gpsd_format_matches_gpsdecode() {
     let sample = testdata().join("ais-real/gpsd/sample.aivdm");
-    let out = bin().args(["decode", "--format", "gpsd"]).arg(&sample).output().unwrap();
+    let out = bin()
+        .args(["decode", "--format", "gpsd"])
+        .arg(&sample)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let expected = std::fs::read(testdata().join("ais-real/gpsd/sample.aivdm.chk")).unwrap();
-    assert!(out.stdout == expected, "gpsd output differs from sample.aivdm.chk");
+    assert!(
+        out.stdout == expected,
+        "gpsd output differs from sample.aivdm.chk"
+    );
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains("102 messages decoded"), "{summary}");
 }
@@ -35,8 +46,18 @@ fn decode_gpsd_format_matches_gpsdecode() {
 #[test]
 fn decode_ndjson_has_gpsd_names_scaled_values_and_receive_time() {
     let input = "\\s:rORBCOMM104,q:u,c:1418172113,T:2014-12-10 00.41.53*55\\!AIVDM,1,1,,B,13F?Vv700<DJuLEtvep`iToV0<00,0*78\n";
-    let mut child = bin().args(["decode", "-q", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let mut child = bin()
+        .args(["decode", "-q", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["class"], "AIS");
@@ -55,14 +76,25 @@ fn decode_reads_gzip_and_zstd() {
     let dir = scratch("compressed");
     let raw = std::fs::read(testdata().join("ais-real/gpsd/sample.aivdm")).unwrap();
     let gz = dir.join("sample.aivdm.gz");
-    let mut e = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
     e.write_all(&raw).unwrap();
     e.finish().unwrap();
     let zst = dir.join("sample.zst");
     std::fs::write(&zst, zstd::encode_all(&raw[..], 3).unwrap()).unwrap();
-    let plain = bin().args(["decode", "-q", "--format", "gpsd"]).arg(testdata().join("ais-real/gpsd/sample.aivdm")).output().unwrap();
+    let plain = bin()
+        .args(["decode", "-q", "--format", "gpsd"])
+        .arg(testdata().join("ais-real/gpsd/sample.aivdm"))
+        .output()
+        .unwrap();
     for f in [&gz, &zst] {
-        let out = bin().args(["decode", "-q", "--format", "gpsd"]).arg(f).output().unwrap();
+        let out = bin()
+            .args(["decode", "-q", "--format", "gpsd"])
+            .arg(f)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         assert_eq!(out.stdout, plain.stdout, "{}", f.display());
     }
@@ -79,32 +111,57 @@ fn decode_follows_a_tcp_feed() {
             s.write_all(chunk.as_bytes()).unwrap();
         }
     });
-    let mut child = bin().args(["decode", "-q", &format!("tcp://{addr}")]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .args(["decode", "-q", &format!("tcp://{addr}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     server.join().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    // Read on a thread so that a silent child cannot hang the test.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let mut got = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut buf = [0u8; 4096];
-    while got.lines().count() < 2 && std::time::Instant::now() < deadline {
-        use std::io::Read;
-        let n = stdout.read(&mut buf).unwrap_or(0);
-        if n == 0 {
-            break;
+    while got.lines().count() < 2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                got.push_str(&line);
+                got.push('\n');
+            }
+            Err(_) => break,
         }
-        got.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     let _ = child.kill();
     let _ = child.wait();
     let lines: Vec<&str> = got.lines().collect();
     assert_eq!(lines.len(), 2, "{got}");
-    assert!(lines[0].contains("371798000") && lines[1].contains("440348000"), "{got}");
+    assert!(
+        lines[0].contains("371798000") && lines[1].contains("440348000"),
+        "{got}"
+    );
 }
 
 #[test]
 fn decode_dma_csv_from_shared_data() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ais-real/dma-csv/aisdk_header.csv");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ais-real/dma-csv/aisdk_header.csv");
     if !path.exists() {
-        eprintln!("SKIPPED: {} not found (DMA CSV sample is not shipped: no licence file upstream)", path.display());
+        eprintln!(
+            "SKIPPED: {} not found (DMA CSV sample is not shipped: no licence file upstream)",
+            path.display()
+        );
         return;
     }
     let out = bin().args(["decode"]).arg(&path).output().unwrap();
@@ -120,20 +177,30 @@ fn decode_dma_csv_from_shared_data() {
 
 #[test]
 fn decode_noaa_csv_from_shared_data() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ais-real/aisdb/test_data_noaa_20230101.csv");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ais-real/aisdb/test_data_noaa_20230101.csv");
     if !path.exists() {
-        eprintln!("SKIPPED: {} not found (AGPL corpus, not shipped)", path.display());
+        eprintln!(
+            "SKIPPED: {} not found (AGPL corpus, not shipped)",
+            path.display()
+        );
         return;
     }
     let out = bin().args(["decode"]).arg(&path).output().unwrap();
     assert!(out.status.success());
     let summary = String::from_utf8_lossy(&out.stderr);
-    assert!(summary.contains("1000 lines") && summary.contains(" 0 rejected"), "{summary}");
+    assert!(
+        summary.contains("1000 lines") && summary.contains(" 0 rejected"),
+        "{summary}"
+    );
 }
 
 #[test]
 fn missing_file_is_a_clear_error() {
-    let out = bin().args(["decode", "/nonexistent/file.nmea"]).output().unwrap();
+    let out = bin()
+        .args(["decode", "/nonexistent/file.nmea"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/file.nmea"), "{err}");
