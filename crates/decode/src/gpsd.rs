@@ -294,9 +294,9 @@ impl CsvWriter {
             }
             Body::BroadcastBinary(p) => {
                 let _ = write!(out, "{}|{}", p.header.dac, p.header.fid);
-                match (&p.application, p.header.dac, p.header.fid) {
-                    (_, 1, 11) => met_hydro_11_csv(out, m, &p.data),
-                    (_, 1, 31) => met_hydro_31_csv(out, m, &p.data),
+                match &p.application {
+                    Some(Application::MetHydro11(a)) => met_hydro_11_csv(out, a),
+                    Some(Application::MetHydro31(a)) => met_hydro_31_csv(out, a),
                     _ => {
                         let _ = write!(out, "|{}:", p.data.bitcount());
                         if gpsd_structured_8(p, bits) {
@@ -560,16 +560,9 @@ fn type24_csv(out: &mut String, mmsi: u32, name: &AisText<20>, p: &StaticDataPar
     }
 }
 
-/// gpsd decodes met/hydro messages whatever their length; so do we here,
-/// re-reading from the raw data so that short messages print as gpsd does.
-fn met_hydro_11_csv(out: &mut String, m: &AisMessage, data: &BinaryData) {
-    let a = match &m.body {
-        Body::BroadcastBinary(b) => match b.application {
-            Some(Application::MetHydro11(a)) => a,
-            _ => crate::messages::MetHydro11::from_data(data),
-        },
-        _ => return,
-    };
+/// gpsd prints the met/hydro fields whatever the payload length (the decoder
+/// reads missing fields as zero, as gpsd does).
+fn met_hydro_11_csv(out: &mut String, a: &crate::messages::MetHydro11) {
     let _ = write!(
         out,
         "|{}|{}|{:02}T{:02}:{:02}Z|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
@@ -581,14 +574,7 @@ fn met_hydro_11_csv(out: &mut String, m: &AisMessage, data: &BinaryData) {
     );
 }
 
-fn met_hydro_31_csv(out: &mut String, m: &AisMessage, data: &BinaryData) {
-    let a = match &m.body {
-        Body::BroadcastBinary(b) => match b.application {
-            Some(Application::MetHydro31(a)) => a,
-            _ => crate::messages::MetHydro31::from_data(data),
-        },
-        _ => return,
-    };
+fn met_hydro_31_csv(out: &mut String, a: &crate::messages::MetHydro31) {
     let _ = write!(
         out,
         "|{}|{}|{:02}T{:02}:{:02}Z|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",

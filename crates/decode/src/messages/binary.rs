@@ -513,25 +513,3 @@ impl Application {
         }
     }
 }
-
-impl MetHydro11 {
-    /// Reads from type 8 application data (which starts at message bit 56).
-    pub fn from_data(data: &BinaryData) -> Self {
-        Self::read(&data_as_payload(data))
-    }
-}
-
-impl MetHydro31 {
-    /// Reads from type 8 application data (which starts at message bit 56).
-    pub fn from_data(data: &BinaryData) -> Self {
-        Self::read(&data_as_payload(data))
-    }
-}
-
-/// Puts type 8 application data back at bit 56 so that layouts can read it.
-fn data_as_payload(data: &BinaryData) -> Payload {
-    let mut p = Payload::default();
-    data.write(&mut p, 56);
-    p.set_len_bits(56 + data.bitcount());
-    p
-}
