@@ -82,15 +82,36 @@ impl Payload {
 
     /// Appends armoured characters; `fill` bits at the end are not counted.
     pub fn push_armored(&mut self, chars: &[u8], fill: u8) -> Result<(), PayloadError> {
-        if self.written / 6 + chars.len() > MAX_PAYLOAD_CHARS {
+        if self.written.div_ceil(6) + chars.len() > MAX_PAYLOAD_CHARS {
             return Err(PayloadError::TooLong);
+        }
+        // Six bits in, whole bytes out, through a small accumulator.
+        let first = self.written / 8;
+        let mut pos = first;
+        let mut nacc = self.written % 8;
+        let mut acc: u32 = if nacc == 0 { 0 } else { (self.bytes[pos] >> (8 - nacc)) as u32 };
+        for (i, &c) in chars.iter().enumerate() {
+            let Some(v) = unarmor(c) else {
+                // Leave no stray bits behind for the next message.
+                self.bytes[first..=pos.min(MAX_PAYLOAD_BYTES - 1)].fill(0);
+                self.written = first * 8;
+                self.bits = self.bits.min(self.written);
+                return Err(PayloadError::BadCharacter(i));
+            };
+            acc = (acc << 6) | v as u32;
+            nacc += 6;
+            if nacc >= 8 {
+                nacc -= 8;
+                self.bytes[pos] = (acc >> nacc) as u8;
+                pos += 1;
+            }
+        }
+        if nacc > 0 {
+            self.bytes[pos] = (acc << (8 - nacc)) as u8;
         }
         // Fill bits of an earlier fragment are real bits of this message: only the
         // last fragment's fill counts, so `bits` follows `written`.
-        for (i, &c) in chars.iter().enumerate() {
-            let v = unarmor(c).ok_or(PayloadError::BadCharacter(i))?;
-            self.put(v as u64, 6);
-        }
+        self.written += 6 * chars.len();
         self.bits = self.written.saturating_sub(fill.min(5) as usize);
         Ok(())
     }
@@ -144,6 +165,14 @@ impl Payload {
     /// Unsigned field of `len` ≤ 64 bits at bit `start`; bits past the buffer read as zero.
     #[inline]
     pub fn u(&self, start: usize, len: usize) -> u64 {
+        let byte = start / 8;
+        let shift = start % 8;
+        if len > 0 && len + shift <= 64 && byte + 8 <= MAX_PAYLOAD_BYTES {
+            // Fast path: one big-endian 64-bit window.
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&self.bytes[byte..byte + 8]);
+            return (u64::from_be_bytes(w) << shift) >> (64 - len);
+        }
         let mut v = 0u64;
         let mut pos = start;
         let end = start + len;
