@@ -39,15 +39,30 @@ impl std::fmt::Debug for Payload {
     }
 }
 
+/// Marks characters outside the armouring alphabet in [`UNARMOR`].
+const INVALID: u8 = 0xff;
+
+/// Six-bit value of every byte (one table load per character on the hot path).
+const UNARMOR: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b'0'..=b'W' => c as u8 - 48,
+            b'`'..=b'w' => c as u8 - 56,
+            _ => INVALID,
+        };
+        c += 1;
+    }
+    t
+};
+
 /// The six-bit value of an armoured payload character, or `None` if the
 /// character is not in the armouring alphabet (`0`..`W` and `` ` ``..`w`).
 #[inline]
 pub fn unarmor(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'W' => Some(c - 48),
-        b'`'..=b'w' => Some(c - 56),
-        _ => None,
-    }
+    let v = UNARMOR[c as usize];
+    (v != INVALID).then_some(v)
 }
 
 /// The armouring character of a six-bit value.
