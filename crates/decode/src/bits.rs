@@ -104,7 +104,11 @@ impl Payload {
         let first = self.written / 8;
         let mut pos = first;
         let mut nacc = self.written % 8;
-        let mut acc: u32 = if nacc == 0 { 0 } else { (self.bytes[pos] >> (8 - nacc)) as u32 };
+        let mut acc: u32 = if nacc == 0 {
+            0
+        } else {
+            (self.bytes[pos] >> (8 - nacc)) as u32
+        };
         for (i, &c) in chars.iter().enumerate() {
             let Some(v) = unarmor(c) else {
                 // Leave no stray bits behind for the next message.
