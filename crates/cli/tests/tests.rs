@@ -117,7 +117,19 @@ fn decode_follows_a_tcp_feed() {
         .spawn()
         .unwrap();
     server.join().unwrap();
-    // Read on a thread so that a silent child cannot hang the test.
+    let lines = read_lines(&mut child, 2);
+    let _ = child.kill();
+    let _ = child.wait();
+    let got = lines.join("\n");
+    assert_eq!(lines.len(), 2, "{got}");
+    assert!(
+        lines[0].contains("371798000") && lines[1].contains("440348000"),
+        "{got}"
+    );
+}
+
+/// Reads lines from a child's stdout on a thread, so a silent child cannot hang a test.
+fn read_lines(child: &mut std::process::Child, want: usize) -> Vec<String> {
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -131,25 +143,61 @@ fn decode_follows_a_tcp_feed() {
             }
         }
     });
-    let mut got = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while got.lines().count() < 2 {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                got.push_str(&line);
-                got.push('\n');
-            }
+    let mut got = Vec::new();
+    while got.len() < want {
+        match rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Ok(line) => got.push(line),
             Err(_) => break,
         }
     }
+    got
+}
+
+#[test]
+fn decode_listens_on_udp() {
+    // Find a free loopback port, then let the child bind it.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = bin()
+        .args(["decode", "-q", &format!("udp://127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let datagrams: [&[u8]; 2] = [
+        b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\r\n",
+        // No trailing newline: a datagram still ends its sentence.
+        b"!AIVDM,1,1,,A,16SteH0P00Jt63hHaa6SagvJ087r,0*42",
+    ];
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let send = std::thread::spawn(move || {
+        // Resend until the child has printed: it may not have bound the port yet.
+        for _ in 0..100 {
+            for d in datagrams {
+                sender.send_to(d, ("127.0.0.1", port)).unwrap();
+            }
+            if rx
+                .recv_timeout(std::time::Duration::from_millis(200))
+                .is_ok()
+            {
+                return;
+            }
+        }
+    });
+    let lines = read_lines(&mut child, 2);
+    let _ = tx.send(());
+    send.join().unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    let lines: Vec<&str> = got.lines().collect();
-    assert_eq!(lines.len(), 2, "{got}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
-        lines[0].contains("371798000") && lines[1].contains("440348000"),
-        "{got}"
+        lines.iter().any(|l| l.contains("371798000"))
+            && lines.iter().any(|l| l.contains("440348000")),
+        "{lines:?}"
     );
 }
 

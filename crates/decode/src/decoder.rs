@@ -344,6 +344,12 @@ impl Decoder {
         &self.stats
     }
 
+    /// Heap bytes the decoder holds (line buffer and fragment slots). Bounded
+    /// by the configuration whatever the input: hostile-input tests check it.
+    pub fn heap_bytes(&self) -> usize {
+        self.line.capacity() + self.slots.capacity() * std::mem::size_of::<Slot>()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &DecoderConfig {
         &self.config

@@ -45,6 +45,10 @@ fn a_million_orphan_fragments_keep_state_bounded() {
         d.push(&line, &mut sink);
     }
     d.finish(&mut sink);
+    assert_eq!(
+        d.heap_bytes(),
+        Decoder::new(DecoderConfig::default()).heap_bytes()
+    );
     let s = d.stats();
     assert_eq!(s.messages, 0);
     assert_eq!(s.rejected(RejectReason::OrphanFragment), 1_000_000);
