@@ -89,7 +89,21 @@ pub fn parse(s: &[u8]) -> Option<(TagBlock<'_>, &[u8])> {
             _ => {}
         }
     }
+    if tb.time.is_none() {
+        // No `c:`: fall back on the provider's text time (ORBCOMM writes
+        // `2014-12-10 00.41.53`, others `2014-12-10 00:41:53`).
+        tb.time = tb.text_time.and_then(parse_text_time);
+    }
     Some((tb, rest))
+}
+
+fn parse_text_time(t: &str) -> Option<Timestamp> {
+    let normalised: String = t
+        .trim()
+        .char_indices()
+        .map(|(i, c)| if i > 10 && c == '.' && i < 17 { ':' } else { c })
+        .collect();
+    Timestamp::parse_rfc3339(&normalised).ok()
 }
 
 fn parse_group(v: &str) -> Option<Group> {
@@ -138,5 +152,16 @@ mod tests {
         let (tb, _) = parse(br"\g:1-2--001,c:1326055296*3C\").unwrap();
         assert!(tb.malformed && tb.group.is_none());
         assert!(parse(br"\c:12").is_none());
+    }
+
+    #[test]
+    fn text_time_is_a_fallback_for_c() {
+        let (tb, _) = parse(br"\s:x,T:2014-12-10 00.41.53*00\").unwrap();
+        assert_eq!(
+            tb.time.map(|t| t.to_string()).as_deref(),
+            Some("2014-12-10T00:41:53Z")
+        );
+        let (tb, _) = parse(br"\c:1418172113,T:1999-01-01 00.00.00*00\").unwrap();
+        assert_eq!(tb.time, Some(Timestamp::from_unix_seconds(1_418_172_113)));
     }
 }
