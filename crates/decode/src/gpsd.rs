@@ -723,8 +723,23 @@ pub const PRECIPITATION_TEXT: [&str; 8] = [
 /// Ice legends (IMO289 met/hydro).
 pub const ICE_TEXT: [&str; 4] = ["No", "Yes", "Reserved", "N/A"];
 
-/// Ship and cargo type legend (`shiptype_text`), ITU-R M.1371 Table 53 in gpsd's words.
-pub fn ship_type_text(t: u8) -> &'static str {
+/// Ship and cargo type legend (`shiptype_text`), ITU-R M.1371 Table 53 in
+/// gpsd's words: a group name and a category, joined by `Display`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShipTypeText {
+    group: &'static str,
+    category: &'static str,
+}
+
+impl std::fmt::Display for ShipTypeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.group)?;
+        f.write_str(self.category)
+    }
+}
+
+/// The `shiptype_text` legend of a ship and cargo type code.
+pub fn ship_type_text(t: u8) -> ShipTypeText {
     const CATEGORY: [&str; 10] = [
         " - all ships of this type",
         " - Hazardous category A",
@@ -761,42 +776,29 @@ pub fn ship_type_text(t: u8) -> &'static str {
         "Medical Transport",
         "Ship according to RR Resolution No. 18",
     ];
-    // Joined at compile time would need a const concat; a static table is clearer.
-    static TABLE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut v = Vec::with_capacity(100);
-        v.push("Not available".to_string());
-        for _ in 1..20 {
-            v.push("Reserved for future use".to_string());
-        }
-        let groups = [
-            (20, "Wing in ground (WIG)"),
-            (40, "High speed craft (HSC)"),
-            (60, "Passenger"),
-            (70, "Cargo"),
-            (80, "Tanker"),
-            (90, "Other Type"),
-        ];
-        for decade in 2..10 {
-            for unit in 0..10 {
-                let code = decade * 10 + unit;
-                let text = match code {
-                    30..=39 => SPECIAL_30[unit].to_string(),
-                    50..=59 => SPECIAL_50[unit].to_string(),
-                    99 => "Other Type - no additional information".to_string(),
-                    _ => {
-                        let base = groups.iter().find(|(d, _)| *d == decade * 10).map(|g| g.1);
-                        format!("{}{}", base.unwrap_or("Reserved"), CATEGORY[unit])
-                    }
-                };
-                v.push(text);
-            }
-        }
-        v
-    });
-    table
-        .get(t as usize)
-        .map_or("Illegal ship type value.", |s| s.as_str())
+    let whole = |group| ShipTypeText {
+        group,
+        category: "",
+    };
+    let unit = (t % 10) as usize;
+    let grouped = |group| ShipTypeText {
+        group,
+        category: CATEGORY[unit],
+    };
+    match t {
+        0 => whole("Not available"),
+        1..=19 => whole("Reserved for future use"),
+        20..=29 => grouped("Wing in ground (WIG)"),
+        30..=39 => whole(SPECIAL_30[unit]),
+        40..=49 => grouped("High speed craft (HSC)"),
+        50..=59 => whole(SPECIAL_50[unit]),
+        60..=69 => grouped("Passenger"),
+        70..=79 => grouped("Cargo"),
+        80..=89 => grouped("Tanker"),
+        99 => whole("Other Type - no additional information"),
+        90..=98 => grouped("Other Type"),
+        _ => whole("Illegal ship type value."),
+    }
 }
 
 /// How to write JSON.
@@ -909,7 +911,9 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
     };
     let shiptype = |o: &mut Obj<'_>, t: u8| {
         o.u("shiptype", t);
-        o.s("shiptype_text", ship_type_text(t));
+        o.key("shiptype_text");
+        // Legends are plain ASCII without quotes or backslashes: no escaping needed.
+        let _ = write!(o.out, "\"{}\"", ship_type_text(t));
     };
     let epfd = |o: &mut Obj<'_>, e: u8| {
         o.u("epfd", e);
@@ -1018,6 +1022,11 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             for (i, k) in ["mmsi1", "mmsi2", "mmsi3", "mmsi4"].iter().enumerate() {
                 o.u(k, a.mmsi[i]);
             }
+            if scaled {
+                for (i, k) in ["seqno1", "seqno2", "seqno3", "seqno4"].iter().enumerate() {
+                    o.u(k, a.seqno[i]);
+                }
+            }
         }
         Body::BroadcastBinary(p) => {
             o.u("dac", p.header.dac);
@@ -1115,6 +1124,9 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             o.b("dsc", p.dsc);
             o.b("band", p.band);
             o.b("msg22", p.msg22);
+            if scaled {
+                o.b("assigned", p.assigned);
+            }
             o.b("raim", p.raim);
             o.u("radio", p.radio);
         }
