@@ -473,7 +473,8 @@ impl Decoder {
                         self.pghp_time = parse_pghp(rest).or(self.pghp_time);
                         any = true;
                     }
-                    // Whatever follows a `$` sentence on the same line belongs to it.
+                    // Skip the rest of the `$` sentence, up to a tag block or `!` sentence
+                    // glued onto the same line (as in `...*1D$PGHP,...`).
                     let next = rest.iter().skip(1).position(|&c| matches!(c, b'!' | b'\\'));
                     rest = next.map_or(&[][..], |n| &rest[n + 1..]);
                 }
