@@ -128,16 +128,8 @@ impl AisMessage {
     /// out-of-range coordinates give `None`).
     pub fn position(&self) -> Option<VesselPosition> {
         let mmsi = self.header.mmsi;
-        let p = |class,
-                 lat,
-                 lon,
-                 sog_knots,
-                 cog_deg,
-                 heading_deg,
-                 nav_status,
-                 rot_deg_min,
-                 acc,
-                 sec| {
+        // The fields every report has; each type adds what it carries.
+        let base = |class, lat: i32, lon: i32, high_accuracy, sec: u8| {
             if lat == LAT_NA || lon == LON_NA {
                 return None;
             }
@@ -147,88 +139,55 @@ impl AisMessage {
                 class,
                 lat,
                 lon,
-                sog_knots,
-                cog_deg,
-                heading_deg,
-                nav_status,
-                rot_deg_min,
-                high_accuracy: acc,
+                sog_knots: None,
+                cog_deg: None,
+                heading_deg: None,
+                nav_status: None,
+                rot_deg_min: None,
+                high_accuracy,
                 second: second(sec),
             })
         };
         match &self.body {
-            Body::PositionReport(m) => p(
-                ReportClass::ClassA,
-                m.lat,
-                m.lon,
-                sog(m.speed),
-                cog(m.course),
-                heading(m.heading),
-                (m.status < 15).then_some(m.status),
-                rot(m.turn),
-                m.accuracy,
-                m.second,
-            ),
-            Body::ClassBPositionReport(m) => p(
-                ReportClass::ClassB,
-                m.lat,
-                m.lon,
-                sog(m.speed),
-                cog(m.course),
-                heading(m.heading),
-                None,
-                None,
-                m.accuracy,
-                m.second,
-            ),
-            Body::ExtendedClassBPositionReport(m) => p(
-                ReportClass::ClassB,
-                m.lat,
-                m.lon,
-                sog(m.speed),
-                cog(m.course),
-                heading(m.heading),
-                None,
-                None,
-                m.accuracy,
-                m.second,
-            ),
-            Body::SarAircraftPositionReport(m) => p(
-                ReportClass::SarAircraft,
-                m.lat,
-                m.lon,
-                (m.speed < 1023).then_some(m.speed as f32),
-                cog(m.course),
-                None,
-                None,
-                None,
-                m.accuracy,
-                m.second,
-            ),
-            Body::BaseStationReport(m) if self.header.msg_type == 4 => p(
-                ReportClass::BaseStation,
-                m.lat,
-                m.lon,
-                None,
-                None,
-                None,
-                None,
-                None,
-                m.accuracy,
-                60,
-            ),
-            Body::AidToNavigation(m) => p(
-                ReportClass::AidToNavigation,
-                m.fields.lat,
-                m.fields.lon,
-                None,
-                None,
-                None,
-                None,
-                None,
-                m.fields.accuracy,
-                m.fields.second,
-            ),
+            Body::PositionReport(m) => Some(VesselPosition {
+                sog_knots: sog(m.speed),
+                cog_deg: cog(m.course),
+                heading_deg: heading(m.heading),
+                nav_status: (m.status < 15).then_some(m.status),
+                rot_deg_min: rot(m.turn),
+                ..base(ReportClass::ClassA, m.lat, m.lon, m.accuracy, m.second)?
+            }),
+            Body::ClassBPositionReport(m) => Some(VesselPosition {
+                sog_knots: sog(m.speed),
+                cog_deg: cog(m.course),
+                heading_deg: heading(m.heading),
+                ..base(ReportClass::ClassB, m.lat, m.lon, m.accuracy, m.second)?
+            }),
+            Body::ExtendedClassBPositionReport(m) => Some(VesselPosition {
+                sog_knots: sog(m.speed),
+                cog_deg: cog(m.course),
+                heading_deg: heading(m.heading),
+                ..base(ReportClass::ClassB, m.lat, m.lon, m.accuracy, m.second)?
+            }),
+            Body::SarAircraftPositionReport(m) => Some(VesselPosition {
+                // SAR aircraft report speed in whole knots (ITU-R M.1371 Table 61).
+                sog_knots: (m.speed < 1023).then_some(m.speed as f32),
+                cog_deg: cog(m.course),
+                ..base(ReportClass::SarAircraft, m.lat, m.lon, m.accuracy, m.second)?
+            }),
+            Body::BaseStationReport(m) if self.header.msg_type == 4 => {
+                base(ReportClass::BaseStation, m.lat, m.lon, m.accuracy, 60)
+            }
+            Body::AidToNavigation(m) => {
+                let f = &m.fields;
+                base(
+                    ReportClass::AidToNavigation,
+                    f.lat,
+                    f.lon,
+                    f.accuracy,
+                    f.second,
+                )
+            }
             Body::LongRangeBroadcast(m) => {
                 if m.lat == 91 * 600 || m.lon == 181 * 600 {
                     return None;
@@ -302,5 +261,50 @@ impl AisMessage {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Decoder, FnSink};
+
+    fn first(line: &str) -> crate::AisMessage {
+        let mut d = Decoder::default();
+        let mut out = None;
+        d.push_line(
+            line.as_bytes(),
+            &mut FnSink(|m: &crate::Decoded| out = Some(m.message)),
+        );
+        out.unwrap()
+    }
+
+    #[test]
+    fn position_is_scaled_with_sentinels_as_none() {
+        // gpsd sample: type 1, speed 12.3 kn, heading 215, turn "fast left".
+        let p = first("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A")
+            .position()
+            .unwrap();
+        assert!((p.lat - 48.381633).abs() < 1e-6 && (p.lon + 123.395383).abs() < 1e-6);
+        assert_eq!(
+            (p.sog_knots, p.cog_deg, p.heading_deg),
+            (Some(12.3), Some(224.0), Some(215))
+        );
+        assert_eq!((p.nav_status, p.rot_deg_min), (Some(0), None));
+        // Type 4 with latitude 91 / longitude 181: no position.
+        assert!(first("!AIVDM,1,1,,A,403OviQuMGCqWrRO9>E6fE700@GO,0*4D")
+            .position()
+            .is_some());
+        let na = first("!AIVDM,1,1,,A,403Ovl@000Htt<tSF0l4Q@100`Pq,0*28");
+        assert!(na.position().is_none());
+    }
+
+    #[test]
+    fn static_data_maps_zero_to_none() {
+        let m = first("!AIVDM,1,1,,A,H3uEwS4T0000000C4phhj0104130,0*43");
+        let s = m.static_data().unwrap();
+        assert_eq!(s.callsign, Some("SD8002"));
+        assert_eq!(s.ship_type, Some(36));
+        assert_eq!((s.length_m, s.beam_m), (Some(12), Some(4)));
+        assert_eq!((s.imo, s.draught_m, s.name), (None, None, None));
     }
 }
