@@ -135,21 +135,6 @@ impl Payload {
         Ok(())
     }
 
-    /// Appends the low `len` bits of `value`, most significant first.
-    pub fn put(&mut self, value: u64, len: usize) {
-        for i in (0..len).rev() {
-            let pos = self.written;
-            if pos / 8 >= MAX_PAYLOAD_BYTES {
-                return;
-            }
-            if (value >> i) & 1 == 1 {
-                self.bytes[pos / 8] |= 0x80 >> (pos % 8);
-            }
-            self.written += 1;
-        }
-        self.bits = self.written;
-    }
-
     /// Writes the low `len` bits of `value` at absolute bit `start`, extending
     /// the payload as needed (the encoder's primitive).
     pub fn set(&mut self, start: usize, len: usize, value: u64) {
@@ -220,11 +205,6 @@ impl Payload {
         ((v << shift) as i64) >> shift
     }
 
-    /// Whether the field at `start..start+len` lies fully within the valid bits.
-    pub fn has(&self, start: usize, len: usize) -> bool {
-        start + len <= self.bits
-    }
-
     /// Writes the payload as armoured characters; returns the fill bit count.
     pub fn write_armored(&self, out: &mut Vec<u8>) -> u8 {
         let chars = self.bits.div_ceil(6);
@@ -242,9 +222,6 @@ impl Payload {
         self.bits = bits;
     }
 }
-
-/// A bit writer that assembles a payload for encoding.
-pub type PayloadWriter = Payload;
 
 #[cfg(test)]
 mod tests {
