@@ -17,6 +17,74 @@ use crate::messages::{
 };
 use crate::text::AisText;
 
+/// The met/hydro fields IMO236 (FI 11) and IMO289 (FI 31) share, in gpsd's
+/// `-c` order. gpsd prints them whatever the payload length (the decoder reads
+/// missing fields as zero, as gpsd does). A macro because the two layouts
+/// differ in field types (FI 31 has signed temperatures).
+macro_rules! met_hydro_csv {
+    ($out:expr, $a:expr) => {{
+        let a = $a;
+        let _ = write!(
+            $out,
+            "|{}|{}|{:02}T{:02}:{:02}Z|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            a.lon, a.lat, a.day, a.hour, a.minute, a.wspeed, a.wgust, a.wdir, a.wgustdir,
+            a.airtemp, a.humidity, a.dewpoint, a.pressure, a.pressuretend, a.visibility,
+            a.waterlevel, a.leveltrend, a.cspeed, a.cdir, a.cspeed2, a.cdir2, a.cdepth2,
+            a.cspeed3, a.cdir3, a.cdepth3, a.waveheight, a.waveperiod, a.wavedir,
+            a.swellheight, a.swellperiod, a.swelldir, a.seastate, a.watertemp, a.preciptype,
+            a.salinity, a.ice
+        );
+    }};
+}
+
+/// The met/hydro fields IMO236 (FI 11) and IMO289 (FI 31) share, under
+/// gpsd's JSON names (a macro for the same reason as `met_hydro_csv`).
+macro_rules! met_hydro_json {
+    ($o:expr, $a:expr) => {{
+        let (o, a): (&mut Obj<'_>, _) = ($o, $a);
+        o.i("lat", a.lat);
+        o.i("lon", a.lon);
+        o.key("timestamp");
+        let _ = write!(o.out, "\"{:02}T{:02}:{:02}Z\"", a.day, a.hour, a.minute);
+        o.i("wspeed", a.wspeed);
+        o.i("wgust", a.wgust);
+        o.i("wdir", a.wdir);
+        o.i("wgustdir", a.wgustdir);
+        o.i("airtemp", a.airtemp);
+        o.i("humidity", a.humidity);
+        o.i("dewpoint", a.dewpoint);
+        o.i("pressure", a.pressure);
+        o.i("pressuretend", a.pressuretend);
+        o.i("visibility", a.visibility);
+        o.i("waterlevel", a.waterlevel);
+        o.i("leveltrend", a.leveltrend);
+        o.i("cspeed", a.cspeed);
+        o.i("cdir", a.cdir);
+        o.i("cspeed2", a.cspeed2);
+        o.i("cdir2", a.cdir2);
+        o.i("cdepth2", a.cdepth2);
+        o.i("cspeed3", a.cspeed3);
+        o.i("cdir3", a.cdir3);
+        o.i("cdepth3", a.cdepth3);
+        o.i("waveheight", a.waveheight);
+        o.i("waveperiod", a.waveperiod);
+        o.i("wavedir", a.wavedir);
+        o.i("swellheight", a.swellheight);
+        o.i("swellperiod", a.swellperiod);
+        o.i("swelldir", a.swelldir);
+        o.i("seastate", a.seastate);
+        o.i("watertemp", a.watertemp);
+        o.i("preciptype", a.preciptype);
+        o.s(
+            "preciptype_text",
+            PRECIPITATION_TEXT[(a.preciptype & 7) as usize],
+        );
+        o.i("salinity", a.salinity);
+        o.i("ice", a.ice);
+        o.s("ice_text", ICE_TEXT[(a.ice & 3) as usize]);
+    }};
+}
+
 /// Parts A remembered while waiting for their part B, as in gpsd (`MAX_TYPE24_INTERLEAVE`).
 const TYPE24_QUEUE: usize = 8;
 
@@ -295,8 +363,8 @@ impl CsvWriter {
             Body::BroadcastBinary(p) => {
                 let _ = write!(out, "{}|{}", p.header.dac, p.header.fid);
                 match &p.application {
-                    Some(Application::MetHydro11(a)) => met_hydro_11_csv(out, a),
-                    Some(Application::MetHydro31(a)) => met_hydro_31_csv(out, a),
+                    Some(Application::MetHydro11(a)) => met_hydro_csv!(out, a),
+                    Some(Application::MetHydro31(a)) => met_hydro_csv!(out, a),
                     _ => {
                         let _ = write!(out, "|{}:", p.data.bitcount());
                         if gpsd_structured_8(p, bits) {
@@ -558,32 +626,6 @@ fn type24_csv(out: &mut String, mmsi: u32, name: &AisText<20>, p: &StaticDataPar
             d.to_bow, d.to_stern, d.to_port, d.to_starboard
         );
     }
-}
-
-/// gpsd prints the met/hydro fields whatever the payload length (the decoder
-/// reads missing fields as zero, as gpsd does).
-fn met_hydro_11_csv(out: &mut String, a: &crate::messages::MetHydro11) {
-    let _ = write!(
-        out,
-        "|{}|{}|{:02}T{:02}:{:02}Z|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-        a.lon, a.lat, a.day, a.hour, a.minute, a.wspeed, a.wgust, a.wdir, a.wgustdir, a.airtemp,
-        a.humidity, a.dewpoint, a.pressure, a.pressuretend, a.visibility, a.waterlevel,
-        a.leveltrend, a.cspeed, a.cdir, a.cspeed2, a.cdir2, a.cdepth2, a.cspeed3, a.cdir3,
-        a.cdepth3, a.waveheight, a.waveperiod, a.wavedir, a.swellheight, a.swellperiod,
-        a.swelldir, a.seastate, a.watertemp, a.preciptype, a.salinity, a.ice
-    );
-}
-
-fn met_hydro_31_csv(out: &mut String, a: &crate::messages::MetHydro31) {
-    let _ = write!(
-        out,
-        "|{}|{}|{:02}T{:02}:{:02}Z|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-        a.lon, a.lat, a.day, a.hour, a.minute, a.wspeed, a.wgust, a.wdir, a.wgustdir, a.airtemp,
-        a.humidity, a.dewpoint, a.pressure, a.pressuretend, a.visibility, a.waterlevel,
-        a.leveltrend, a.cspeed, a.cdir, a.cspeed2, a.cdir2, a.cdepth2, a.cspeed3, a.cdir3,
-        a.cdepth3, a.waveheight, a.waveperiod, a.wavedir, a.swellheight, a.swellperiod,
-        a.swelldir, a.seastate, a.watertemp, a.preciptype, a.salinity, a.ice
-    );
 }
 
 // ---------------------------------------------------------------- JSON
@@ -1032,8 +1074,12 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
             o.u("dac", p.header.dac);
             o.u("fid", p.header.fid);
             match &p.application {
-                Some(Application::MetHydro31(a)) => met_hydro_31_json(&mut o, a),
-                Some(Application::MetHydro11(a)) => met_hydro_11_json(&mut o, a),
+                Some(Application::MetHydro31(a)) => {
+                    met_hydro_json!(&mut o, a);
+                    o.b("accuracy", a.accuracy);
+                    o.b("visgreater", a.visgreater);
+                }
+                Some(Application::MetHydro11(a)) => met_hydro_json!(&mut o, a),
                 Some(Application::InlandStaticData(a)) => {
                     o.s("vin", a.vin.as_str());
                     o.u("length", a.length);
@@ -1334,92 +1380,4 @@ pub fn write_json(d: &Decoded, style: JsonStyle, name24: Option<&str>, out: &mut
         }
     }
     o.out.push('}');
-}
-
-fn met_hydro_11_json(o: &mut Obj<'_>, a: &crate::messages::MetHydro11) {
-    o.i("lat", a.lat);
-    o.i("lon", a.lon);
-    o.key("timestamp");
-    let _ = write!(o.out, "\"{:02}T{:02}:{:02}Z\"", a.day, a.hour, a.minute);
-    o.u("wspeed", a.wspeed);
-    o.u("wgust", a.wgust);
-    o.u("wdir", a.wdir);
-    o.u("wgustdir", a.wgustdir);
-    o.u("airtemp", a.airtemp);
-    o.u("humidity", a.humidity);
-    o.u("dewpoint", a.dewpoint);
-    o.u("pressure", a.pressure);
-    o.u("pressuretend", a.pressuretend);
-    o.u("visibility", a.visibility);
-    o.u("waterlevel", a.waterlevel);
-    o.u("leveltrend", a.leveltrend);
-    o.u("cspeed", a.cspeed);
-    o.u("cdir", a.cdir);
-    o.u("cspeed2", a.cspeed2);
-    o.u("cdir2", a.cdir2);
-    o.u("cdepth2", a.cdepth2);
-    o.u("cspeed3", a.cspeed3);
-    o.u("cdir3", a.cdir3);
-    o.u("cdepth3", a.cdepth3);
-    o.u("waveheight", a.waveheight);
-    o.u("waveperiod", a.waveperiod);
-    o.u("wavedir", a.wavedir);
-    o.u("swellheight", a.swellheight);
-    o.u("swellperiod", a.swellperiod);
-    o.u("swelldir", a.swelldir);
-    o.u("seastate", a.seastate);
-    o.u("watertemp", a.watertemp);
-    o.u("preciptype", a.preciptype);
-    o.s(
-        "preciptype_text",
-        PRECIPITATION_TEXT[(a.preciptype & 7) as usize],
-    );
-    o.u("salinity", a.salinity);
-    o.u("ice", a.ice);
-    o.s("ice_text", ICE_TEXT[(a.ice & 3) as usize]);
-}
-
-fn met_hydro_31_json(o: &mut Obj<'_>, a: &crate::messages::MetHydro31) {
-    o.i("lat", a.lat);
-    o.i("lon", a.lon);
-    o.b("accuracy", a.accuracy);
-    o.key("timestamp");
-    let _ = write!(o.out, "\"{:02}T{:02}:{:02}Z\"", a.day, a.hour, a.minute);
-    o.u("wspeed", a.wspeed);
-    o.u("wgust", a.wgust);
-    o.u("wdir", a.wdir);
-    o.u("wgustdir", a.wgustdir);
-    o.u("humidity", a.humidity);
-    o.i("airtemp", a.airtemp);
-    o.i("dewpoint", a.dewpoint);
-    o.u("pressure", a.pressure);
-    o.u("pressuretend", a.pressuretend);
-    o.b("visgreater", a.visgreater);
-    o.u("visibility", a.visibility);
-    o.u("waterlevel", a.waterlevel);
-    o.u("leveltrend", a.leveltrend);
-    o.u("cspeed", a.cspeed);
-    o.u("cdir", a.cdir);
-    o.u("cspeed2", a.cspeed2);
-    o.u("cdir2", a.cdir2);
-    o.u("cdepth2", a.cdepth2);
-    o.u("cspeed3", a.cspeed3);
-    o.u("cdir3", a.cdir3);
-    o.u("cdepth3", a.cdepth3);
-    o.u("waveheight", a.waveheight);
-    o.u("waveperiod", a.waveperiod);
-    o.u("wavedir", a.wavedir);
-    o.u("swellheight", a.swellheight);
-    o.u("swellperiod", a.swellperiod);
-    o.u("swelldir", a.swelldir);
-    o.u("seastate", a.seastate);
-    o.i("watertemp", a.watertemp);
-    o.u("preciptype", a.preciptype);
-    o.s(
-        "preciptype_text",
-        PRECIPITATION_TEXT[(a.preciptype & 7) as usize],
-    );
-    o.u("salinity", a.salinity);
-    o.u("ice", a.ice);
-    o.s("ice_text", ICE_TEXT[(a.ice & 3) as usize]);
 }
