@@ -1,0 +1,316 @@
+//! A land mask: polygon edges in a regular grid, with the inside/outside state of every cell
+//! centre precomputed, so that a point test only looks at the edges of one cell.
+
+use crate::geodesy::LatLon;
+use crate::geojson::{self, Geometry};
+use crate::GeoDataError;
+
+/// Natural Earth 1:10m land polygons (public domain), gzip-compressed GeoJSON.
+const NATURAL_EARTH_10M_LAND: &[u8] = include_bytes!("../data/ne_10m_land.geojson.gz");
+
+/// Grid cell size in degrees. At 1:10m the busiest cell holds a few hundred edges.
+const CELL_DEG: f64 = 0.25;
+
+/// Land polygons with exact point-in-land and segment-touches-land tests.
+///
+/// Lines are straight in longitude/latitude. Segments must not cross the antimeridian.
+pub struct Land {
+    cols: usize,
+    rows: usize,
+    /// Polygon ring edges as (x1, y1, x2, y2) in degrees (x = longitude).
+    edges: Vec<[f64; 4]>,
+    /// CSR index: the edges overlapping cell `i` are `cell_edges[cell_start[i]..cell_start[i + 1]]`.
+    cell_start: Vec<u32>,
+    cell_edges: Vec<u32>,
+    /// One bit per cell: is the cell centre on land.
+    centre_land: Vec<u64>,
+}
+
+impl Land {
+    /// The embedded Natural Earth 1:10m land (public domain; see `crates/geo/data/SOURCES.md`).
+    pub fn natural_earth_10m() -> Result<Land, GeoDataError> {
+        Land::from_geojson("ne_10m_land.geojson.gz", NATURAL_EARTH_10M_LAND)
+    }
+
+    /// Land from a GeoJSON feature collection of polygons (gzip-compressed or not).
+    pub fn from_geojson(file: &str, bytes: &[u8]) -> Result<Land, GeoDataError> {
+        let fc = geojson::parse(file, bytes)?;
+        let mut edges = Vec::new();
+        let mut push_ring = |ring: &[[f64; 2]]| {
+            for w in ring.windows(2) {
+                let ([x1, y1], [x2, y2]) = (w[0], w[1]);
+                if (x1, y1) != (x2, y2) {
+                    edges.push([x1, y1, x2, y2]);
+                }
+            }
+        };
+        for (i, f) in fc.features.iter().enumerate() {
+            match &f.geometry {
+                Some(Geometry::Polygon { coordinates }) => {
+                    coordinates.iter().for_each(|r| push_ring(r))
+                }
+                Some(Geometry::MultiPolygon { coordinates }) => {
+                    coordinates.iter().flatten().for_each(|r| push_ring(r))
+                }
+                _ => {
+                    return Err(GeoDataError::Format {
+                        file: file.to_owned(),
+                        reason: format!("feature {i}: expected a Polygon or MultiPolygon"),
+                    })
+                }
+            }
+        }
+        Ok(Land::from_edges(edges))
+    }
+
+    fn from_edges(edges: Vec<[f64; 4]>) -> Land {
+        let cols = (360.0 / CELL_DEG).round() as usize;
+        let rows = (180.0 / CELL_DEG).round() as usize;
+        let mut counts = vec![0u32; cols * rows + 1];
+        let ranges: Vec<_> = edges.iter().map(|e| cell_range(e, cols, rows)).collect();
+        for &(c0, c1, r0, r1) in &ranges {
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    counts[r * cols + c] += 1;
+                }
+            }
+        }
+        let mut cell_start = Vec::with_capacity(counts.len());
+        let mut total = 0u32;
+        for n in &counts {
+            cell_start.push(total);
+            total += n;
+        }
+        let mut fill = cell_start.clone();
+        let mut cell_edges = vec![0u32; total as usize];
+        for (i, &(c0, c1, r0, r1)) in ranges.iter().enumerate() {
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    let slot = &mut fill[r * cols + c];
+                    cell_edges[*slot as usize] = i as u32;
+                    *slot += 1;
+                }
+            }
+        }
+        let mut land = Land {
+            cols,
+            rows,
+            edges,
+            cell_start,
+            cell_edges,
+            centre_land: vec![0; (cols * rows).div_ceil(64)],
+        };
+        land.classify_centres();
+        land
+    }
+
+    /// Even-odd rule along each row of cell centres: the crossings of the row's horizontal line,
+    /// sorted, give the state of every centre in one sweep.
+    fn classify_centres(&mut self) {
+        let mut xs = Vec::new();
+        for r in 0..self.rows {
+            let y = -90.0 + (r as f64 + 0.5) * CELL_DEG;
+            xs.clear();
+            for c in 0..self.cols {
+                let x_lo = -180.0 + c as f64 * CELL_DEG;
+                for &e in self.cell(r * self.cols + c) {
+                    let [x1, y1, x2, y2] = self.edges[e as usize];
+                    if (y1 > y) != (y2 > y) {
+                        let x = x1 + (y - y1) / (y2 - y1) * (x2 - x1);
+                        let col = (((x + 180.0) / CELL_DEG).floor() as isize)
+                            .clamp(0, self.cols as isize - 1)
+                            as usize;
+                        // An edge spanning several cells of the row is counted in one only.
+                        if col == c || (c == 0 && x < x_lo) {
+                            xs.push(x);
+                        }
+                    }
+                }
+            }
+            xs.sort_by(f64::total_cmp);
+            let mut k = 0;
+            for c in 0..self.cols {
+                let xc = -180.0 + (c as f64 + 0.5) * CELL_DEG;
+                while k < xs.len() && xs[k] < xc {
+                    k += 1;
+                }
+                if k % 2 == 1 {
+                    let i = r * self.cols + c;
+                    self.centre_land[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+    }
+
+    fn cell(&self, i: usize) -> &[u32] {
+        &self.cell_edges[self.cell_start[i] as usize..self.cell_start[i + 1] as usize]
+    }
+
+    fn cell_of(&self, p: LatLon) -> (usize, usize) {
+        let c = (((p.lon + 180.0) / CELL_DEG).floor() as isize).clamp(0, self.cols as isize - 1);
+        let r = (((p.lat + 90.0) / CELL_DEG).floor() as isize).clamp(0, self.rows as isize - 1);
+        (r as usize, c as usize)
+    }
+
+    /// Is `p` on land.
+    pub fn contains(&self, p: LatLon) -> bool {
+        let (r, c) = self.cell_of(p);
+        let i = r * self.cols + c;
+        let mut inside = self.centre_land[i / 64] >> (i % 64) & 1 == 1;
+        let centre = [
+            -180.0 + (c as f64 + 0.5) * CELL_DEG,
+            -90.0 + (r as f64 + 0.5) * CELL_DEG,
+        ];
+        let q = [p.lon, p.lat];
+        for &e in self.cell(i) {
+            if crosses(centre, q, self.edges[e as usize]) {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+
+    /// Does the straight segment from `a` to `b` touch land anywhere (either end included).
+    pub fn segment_touches(&self, a: LatLon, b: LatLon) -> bool {
+        if self.contains(a) || self.contains(b) {
+            return true;
+        }
+        let seg = [a.lon, a.lat, b.lon, b.lat];
+        let (c0, c1, r0, r1) = cell_range(&seg, self.cols, self.rows);
+        let (p, q) = ([a.lon, a.lat], [b.lon, b.lat]);
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                for &e in self.cell(r * self.cols + c) {
+                    if crosses(p, q, self.edges[e as usize]) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// The sea point nearest to `p` found on rings of `step_m` up to `max_m` (16 bearings per
+    /// ring), or `p` itself when it is at sea. `None` when every probe is on land.
+    pub fn nearest_sea(&self, p: LatLon, step_m: f64, max_m: f64) -> Option<LatLon> {
+        if !self.contains(p) {
+            return Some(p);
+        }
+        let mut d = step_m;
+        while d <= max_m {
+            for k in 0..16 {
+                let a = (k as f64 * 22.5).to_radians();
+                let q = crate::offset_m(p, d * a.cos(), d * a.sin());
+                if !self.contains(q) {
+                    return Some(q);
+                }
+            }
+            d += step_m;
+        }
+        None
+    }
+
+    /// The number of polygon edges indexed (for reports).
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+}
+
+fn cell_range(e: &[f64; 4], cols: usize, rows: usize) -> (usize, usize, usize, usize) {
+    let idx = |v: f64, off: f64, n: usize| {
+        (((v + off) / CELL_DEG).floor() as isize).clamp(0, n as isize - 1) as usize
+    };
+    let (x0, x1) = (e[0].min(e[2]), e[0].max(e[2]));
+    let (y0, y1) = (e[1].min(e[3]), e[1].max(e[3]));
+    (
+        idx(x0, 180.0, cols),
+        idx(x1, 180.0, cols),
+        idx(y0, 90.0, rows),
+        idx(y1, 90.0, rows),
+    )
+}
+
+fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+}
+
+/// Does segment p–q cross edge e. Edge endpoints count with the half-open rule on y, so that a
+/// path through a shared vertex of two edges crosses exactly one of them.
+fn crosses(p: [f64; 2], q: [f64; 2], e: [f64; 4]) -> bool {
+    let (a, b) = ([e[0], e[1]], [e[2], e[3]]);
+    let d1 = orient(p, q, a);
+    let d2 = orient(p, q, b);
+    if (d1 > 0.0 && d2 > 0.0) || (d1 < 0.0 && d2 < 0.0) {
+        return false;
+    }
+    if d1 == 0.0 && d2 == 0.0 {
+        // Collinear: treat overlap as touching.
+        let within = |t: [f64; 2]| {
+            t[0] >= p[0].min(q[0])
+                && t[0] <= p[0].max(q[0])
+                && t[1] >= p[1].min(q[1])
+                && t[1] <= p[1].max(q[1])
+        };
+        return within(a) || within(b);
+    }
+    let d3 = orient(a, b, p);
+    let d4 = orient(a, b, q);
+    if (d3 > 0.0 && d4 > 0.0) || (d3 < 0.0 && d4 < 0.0) {
+        return false;
+    }
+    // The segment meets the edge line at a vertex of the edge: count the vertex with the
+    // larger y only (half-open), so that paths through shared vertices count once.
+    if d1 == 0.0 {
+        return a[1] > b[1] || (a[1] == b[1] && d2 != 0.0);
+    }
+    if d2 == 0.0 {
+        return b[1] > a[1] || (a[1] == b[1] && d1 != 0.0);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square() -> Land {
+        // A 2x2 degree island centred on (0, 0).
+        let ring = [
+            [-1.0, -1.0],
+            [1.0, -1.0],
+            [1.0, 1.0],
+            [-1.0, 1.0],
+            [-1.0, -1.0],
+        ];
+        let edges = ring
+            .windows(2)
+            .map(|w| [w[0][0], w[0][1], w[1][0], w[1][1]])
+            .collect();
+        Land::from_edges(edges)
+    }
+
+    #[test]
+    fn points_inside_and_outside_a_square_island() {
+        let land = square();
+        assert!(land.contains(LatLon::new(0.0, 0.0)));
+        assert!(land.contains(LatLon::new(0.99, -0.99)));
+        assert!(!land.contains(LatLon::new(1.01, 0.0)));
+        assert!(!land.contains(LatLon::new(0.0, 1.3)));
+        assert!(!land.contains(LatLon::new(40.0, 40.0)));
+    }
+
+    #[test]
+    fn segments_past_and_through_the_island() {
+        let land = square();
+        assert!(land.segment_touches(LatLon::new(0.0, -3.0), LatLon::new(0.0, 3.0)));
+        assert!(!land.segment_touches(LatLon::new(2.0, -3.0), LatLon::new(2.0, 3.0)));
+        assert!(land.segment_touches(LatLon::new(-2.0, -0.5), LatLon::new(2.0, -0.5)));
+    }
+
+    #[test]
+    fn nearest_sea_leaves_the_island() {
+        let land = square();
+        let p = land.nearest_sea(LatLon::new(0.5, 0.5), 10_000.0, 300_000.0);
+        assert!(p.is_some_and(|p| !land.contains(p)));
+    }
+}
