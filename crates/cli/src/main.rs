@@ -2,6 +2,7 @@
 //! maps errors to exit codes. The work happens in the library crates.
 
 mod decode;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -20,12 +21,15 @@ enum Command {
     /// Decode AIS (NMEA with tag blocks, gzip/zstd files, stdin, tcp://, udp://,
     /// DMA and NOAA CSV) and print one record per message.
     Decode(decode::DecodeArgs),
+    /// Generate a synthetic world's AIS (NMEA with tag blocks) and its ground truth.
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(code) => code,

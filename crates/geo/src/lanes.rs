@@ -79,7 +79,10 @@ impl SeaLanes {
                     if (a.lon - b.lon).abs() > 180.0 {
                         continue;
                     }
-                    let (na, nb) = (lanes.node(&mut ids, a, land), lanes.node(&mut ids, b, land));
+                    let (na, nb) = (
+                        lanes.node(&mut ids, a, land, canal),
+                        lanes.node(&mut ids, b, land, canal),
+                    );
                     let (a, b) = (lanes.nodes[na as usize], lanes.nodes[nb as usize]);
                     if na == nb {
                         continue;
@@ -99,14 +102,23 @@ impl SeaLanes {
     }
 
     /// The node at `p`; a node the network places on land (a coarse lane cutting a cape) is
-    /// moved to the nearest sea point.
-    fn node(&mut self, ids: &mut HashMap<(i64, i64), u32>, p: LatLon, land: &Land) -> u32 {
+    /// moved to the nearest sea point. Canal nodes stay where they are.
+    fn node(
+        &mut self,
+        ids: &mut HashMap<(i64, i64), u32>,
+        p: LatLon,
+        land: &Land,
+        canal: bool,
+    ) -> u32 {
         let key = ((p.lat * 1e6).round() as i64, (p.lon * 1e6).round() as i64);
         *ids.entry(key).or_insert_with(|| {
-            self.nodes.push(
+            let q = if canal {
+                p
+            } else {
                 land.nearest_sea(p, NODE_NUDGE_STEP_M, NODE_NUDGE_MAX_M)
-                    .unwrap_or(p),
-            );
+                    .unwrap_or(p)
+            };
+            self.nodes.push(q);
             self.adjacency.push(Vec::new());
             (self.nodes.len() - 1) as u32
         })
@@ -149,7 +161,8 @@ pub struct Route {
 }
 
 impl Route {
-    fn from_points(points: Vec<LatLon>, canal: Vec<bool>) -> Route {
+    /// A route through `points`; `canal` flags each segment that is a canal transit.
+    pub fn new(points: Vec<LatLon>, canal: Vec<bool>) -> Route {
         let mut cumulative_m = Vec::with_capacity(points.len());
         let mut total = 0.0;
         cumulative_m.push(0.0);
@@ -208,7 +221,10 @@ pub struct Router<'a> {
     land: &'a Land,
     lanes: &'a SeaLanes,
     repaired: HashMap<u32, Option<Vec<LatLon>>>,
+    searches: HashMap<SearchKey, Option<Vec<LatLon>>>,
 }
+
+type SearchKey = ((i64, i64), (i64, i64));
 
 impl<'a> Router<'a> {
     /// A router over `lanes`, checking against `land`.
@@ -217,6 +233,7 @@ impl<'a> Router<'a> {
             land,
             lanes,
             repaired: HashMap::new(),
+            searches: HashMap::new(),
         }
     }
 
@@ -234,75 +251,106 @@ impl<'a> Router<'a> {
             }
         }
         if !self.land.segment_touches(from, to) && haversine_m(from, to) < 50_000.0 {
-            return Ok(Route::from_points(vec![from, to], vec![false]));
+            return Ok(Route::new(vec![from, to], vec![false]));
         }
-        let starts = self.lanes.nearest_nodes(from, SNAP_CANDIDATES);
+        // Ways onto the network: the nearest nodes reachable by a land-free connector.
+        let near = self.lanes.nearest_nodes(from, SNAP_CANDIDATES);
+        let mut starts: Vec<(u32, Vec<LatLon>)> = near
+            .iter()
+            .filter(|&&n| !self.land.segment_touches(from, self.lanes.nodes[n as usize]))
+            .map(|&n| (n, vec![from, self.lanes.nodes[n as usize]]))
+            .collect();
+        if starts.is_empty() {
+            // Boxed in (a harbour behind a breakwater): search a way out to the nearest few.
+            starts = near
+                .iter()
+                .take(3)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .filter_map(|&n| self.searched(from, self.lanes.nodes[n as usize]).map(|c| (n, c)))
+                .collect();
+        }
         let ends = self.lanes.nearest_nodes(to, SNAP_CANDIDATES);
         // An edge whose repair fails (a strait or canal too narrow for the search, such as
         // Corinth) is blocked and the search runs again.
-        for _ in 0..MAX_REROUTES {
-            let (dist, prev) = self.dijkstra(&starts, from);
-            let end = ends
+        'search: for _ in 0..MAX_REROUTES {
+            let (dist, prev) = self.dijkstra(&starts);
+            let mut order: Vec<u32> = ends
                 .iter()
-                .filter(|&&n| dist[n as usize].is_finite())
-                .min_by(|&&x, &&y| {
-                    let cx = dist[x as usize] + haversine_m(self.lanes.nodes[x as usize], to);
-                    let cy = dist[y as usize] + haversine_m(self.lanes.nodes[y as usize], to);
-                    cx.total_cmp(&cy).then(x.cmp(&y))
-                })
                 .copied()
-                .ok_or(RouteError::NoRoute(from, to))?;
-            let mut path_edges = Vec::new();
-            let mut n = end;
-            while let Some((p, e)) = prev[n as usize] {
-                path_edges.push((n, e));
-                n = p;
-            }
-            path_edges.reverse();
-            let mut points = vec![from];
-            let mut canal = Vec::new();
-            self.append_leg(&mut points, &mut canal, self.lanes.nodes[n as usize], None)
-                .ok_or(RouteError::NoRoute(from, to))?;
-            let mut blocked = false;
-            for &(q, e) in &path_edges {
-                if self
-                    .append_leg(
-                        &mut points,
-                        &mut canal,
-                        self.lanes.nodes[q as usize],
-                        Some(e),
-                    )
-                    .is_none()
-                {
-                    blocked = true;
-                    break;
+                .filter(|&n| dist[n as usize].is_finite())
+                .collect();
+            order.sort_by(|&x, &y| {
+                let cx = dist[x as usize] + haversine_m(self.lanes.nodes[x as usize], to);
+                let cy = dist[y as usize] + haversine_m(self.lanes.nodes[y as usize], to);
+                cx.total_cmp(&cy).then(x.cmp(&y))
+            });
+            for end in order {
+                let Some(tail) = self.connector(self.lanes.nodes[end as usize], to) else {
+                    continue;
+                };
+                let mut path_edges = Vec::new();
+                let mut n = end;
+                while let Some((p, e)) = prev[n as usize] {
+                    path_edges.push((n, e));
+                    n = p;
                 }
+                path_edges.reverse();
+                let Some((_, head)) = starts.iter().find(|(s, _)| *s == n) else {
+                    continue;
+                };
+                let mut points = head.clone();
+                let mut canal = vec![false; points.len() - 1];
+                for &(q, e) in &path_edges {
+                    if self
+                        .append_leg(&mut points, &mut canal, self.lanes.nodes[q as usize], e)
+                        .is_none()
+                    {
+                        continue 'search;
+                    }
+                }
+                for p in tail.into_iter().skip(1) {
+                    points.push(p);
+                    canal.push(false);
+                }
+                return Ok(Route::new(points, canal));
             }
-            if blocked {
-                continue;
-            }
-            self.append_leg(&mut points, &mut canal, to, None)
-                .ok_or(RouteError::NoRoute(from, to))?;
-            return Ok(Route::from_points(points, canal));
+            break;
         }
         Err(RouteError::NoRoute(from, to))
     }
 
-    /// Multi-source Dijkstra; sources are entered with the cost of their connector from `from`.
+    /// A land-free line from `a` to `b`: straight when clear, else a local search.
+    fn connector(&mut self, a: LatLon, b: LatLon) -> Option<Vec<LatLon>> {
+        if a == b {
+            return Some(vec![a]);
+        }
+        if !self.land.segment_touches(a, b) {
+            return Some(vec![a, b]);
+        }
+        self.searched(a, b)
+    }
+
+    /// [`sea_path`], remembered: ports behind archipelagos are reached many times.
+    fn searched(&mut self, a: LatLon, b: LatLon) -> Option<Vec<LatLon>> {
+        let key = |p: LatLon| ((p.lat * 1e6).round() as i64, (p.lon * 1e6).round() as i64);
+        let land = self.land;
+        self.searches
+            .entry((key(a), key(b)))
+            .or_insert_with(|| sea_path(land, a, b))
+            .clone()
+    }
+
+    /// Multi-source Dijkstra; sources are entered with the length of their connector.
     #[allow(clippy::type_complexity)]
-    fn dijkstra(&self, starts: &[u32], from: LatLon) -> (Vec<f64>, Vec<Option<(u32, u32)>>) {
+    fn dijkstra(&self, starts: &[(u32, Vec<LatLon>)]) -> (Vec<f64>, Vec<Option<(u32, u32)>>) {
         let n = self.lanes.nodes.len();
         let mut dist = vec![f64::INFINITY; n];
         let mut prev = vec![None; n];
         let mut heap = BinaryHeap::new();
-        for &s in starts {
-            let q = self.lanes.nodes[s as usize];
-            let penalty = if self.land.segment_touches(from, q) {
-                CROSSING_PENALTY
-            } else {
-                1.0
-            };
-            let c = haversine_m(from, q) * penalty;
+        for (s, path) in starts {
+            let s = *s;
+            let c: f64 = path.windows(2).map(|w| haversine_m(w[0], w[1])).sum();
             if c < dist[s as usize] {
                 dist[s as usize] = c;
                 heap.push(Item(c, s));
@@ -333,53 +381,35 @@ impl<'a> Router<'a> {
         (dist, prev)
     }
 
-    /// Appends the leg from the last point to `to`, repaired if it touches land.
+    /// Appends network edge `e` from the last point to `to`, repaired if it touches land.
     fn append_leg(
         &mut self,
         points: &mut Vec<LatLon>,
         canal: &mut Vec<bool>,
         to: LatLon,
-        edge: Option<u32>,
+        e: u32,
     ) -> Option<()> {
         let from = *points.last()?;
         if from == to {
             return Some(());
         }
-        if let Some(e) = edge {
-            let lane = &self.lanes.edges[e as usize];
-            if lane.canal {
-                points.push(to);
-                canal.push(lane.touches_land);
-                return Some(());
-            }
-            if !lane.touches_land {
-                points.push(to);
-                canal.push(false);
-                return Some(());
-            }
-            let land = self.land;
-            let fixed = self
-                .repaired
-                .entry(e)
-                .or_insert_with(|| sea_path(land, from, to))
-                .clone()?;
-            // The cache holds the path in the edge's stored direction.
-            let mut fixed = fixed;
-            if fixed.first() != Some(&from) {
-                fixed.reverse();
-            }
-            for p in fixed.into_iter().skip(1) {
-                points.push(p);
-                canal.push(false);
-            }
-            return Some(());
-        }
-        if !self.land.segment_touches(from, to) {
+        let lane = &self.lanes.edges[e as usize];
+        if lane.canal || !lane.touches_land {
             points.push(to);
-            canal.push(false);
+            canal.push(lane.canal && lane.touches_land);
             return Some(());
         }
-        for p in sea_path(self.land, from, to)?.into_iter().skip(1) {
+        let land = self.land;
+        let mut fixed = self
+            .repaired
+            .entry(e)
+            .or_insert_with(|| sea_path(land, from, to))
+            .clone()?;
+        // The cache holds the path in the direction it was first needed.
+        if fixed.first() != Some(&from) {
+            fixed.reverse();
+        }
+        for p in fixed.into_iter().skip(1) {
             points.push(p);
             canal.push(false);
         }
@@ -404,7 +434,7 @@ impl Ord for Item {
 /// Target cells per side of the repair grid, its finest cell (degrees) and its largest side.
 const REPAIR_GRID: f64 = 400.0;
 const REPAIR_FINEST_DEG: f64 = 0.0015;
-const REPAIR_MAX_CELLS: usize = 2400;
+const REPAIR_MAX_CELLS: usize = 1200;
 
 /// A land-free polyline from `a` to `b` (both at sea), by A* on a local grid whose moves are each
 /// tested against land, then straightened. Tries wider and finer grids before giving up.

@@ -1,0 +1,418 @@
+//! The AIS emitter: what each ship transmits (ITU-R M.1371 reporting intervals), what shore
+//! stations and satellites receive, and the NMEA lines with tag blocks that come out.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::Write;
+
+use shadowfleet_decode::messages::{
+    ClassBPositionReport, Dimensions, PositionReport, StaticAndVoyageData, StaticDataPartA,
+    StaticDataPartB, StaticDataPartBCommon, StaticDataReport,
+};
+use shadowfleet_decode::{encode_nmea, AisMessage, Body, EncodeOptions, Header};
+use shadowfleet_geo::{offset_m, LatLon, METRES_PER_NM};
+use shadowfleet_model::Timestamp;
+
+use crate::fleet::{kinematics, Ship, SpoofKind};
+use crate::plan::Planner;
+use crate::rng::Rng;
+use crate::scenario::AisModel;
+use crate::world::World;
+use crate::SimError;
+
+/// Counters of one run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EmitStats {
+    /// Reports the ships transmitted (position and static), dark periods excluded.
+    pub transmitted: u64,
+    /// Messages received (lines written, a two-sentence message counting once); duplicates
+    /// from several stations count each time.
+    pub messages: u64,
+    /// Of which by satellite.
+    pub satellite: u64,
+    /// Lines written with a corrupted checksum.
+    pub bad_checksums: u64,
+}
+
+/// Turns ship plans into received AIS lines.
+pub struct Emitter<'a, W: Write> {
+    model: &'a AisModel,
+    world: &'a World,
+    out: W,
+    buf: Vec<u8>,
+    rng: Rng,
+    /// Satellite lines waiting for delivery: (arrival, sequence, pool slot).
+    delayed: BinaryHeap<Reverse<(i64, u64, usize)>>,
+    pool: Vec<Vec<u8>>,
+    free: Vec<usize>,
+    seq: u64,
+    group: u32,
+    sentence_id: u8,
+    pub stats: EmitStats,
+}
+
+const FLUSH_BYTES: usize = 1 << 20;
+
+impl<'a, W: Write> Emitter<'a, W> {
+    pub fn new(model: &'a AisModel, world: &'a World, out: W, seed: u64) -> Self {
+        Emitter {
+            model,
+            world,
+            out,
+            buf: Vec::with_capacity(FLUSH_BYTES + 4096),
+            rng: Rng::new(seed, u64::MAX - 1),
+            delayed: BinaryHeap::new(),
+            pool: Vec::new(),
+            free: Vec::new(),
+            seq: 0,
+            group: 0,
+            sentence_id: 0,
+            stats: EmitStats::default(),
+        }
+    }
+
+    /// One tick of ship `i` at `t`: records dark-period truth, transmits unless dark, and
+    /// returns the time of its next tick (None: the ship is gone for good).
+    pub fn tick(
+        &mut self,
+        planner: &mut Planner<'_>,
+        ships: &mut [Ship],
+        i: usize,
+        t: i64,
+    ) -> Result<Option<i64>, SimError> {
+        self.release(t)?;
+        let ship = &mut ships[i];
+        // Keep an hour of past plan, so that dark-period ends can be located.
+        while ship.schedule.front().is_some_and(|s| s.end <= t - 3600) {
+            ship.schedule.pop_front();
+        }
+        let Some(seg) = ship.segment_at(t) else {
+            if ship.free_at >= crate::plan::OPEN && ship.schedule.back().is_none_or(|s| s.end <= t)
+            {
+                return Ok(None);
+            }
+            return Ok(Some(t + 60));
+        };
+        let (pos, sog, cog) = kinematics(seg, t);
+        let (status, draught, dest, eta) = (seg.status, seg.draught_dm, seg.destination, seg.eta);
+        let next = t + self.interval(ship, sog, status);
+
+        // Dark periods: note where the ship went dark, report the period once it ends.
+        let mut dark = false;
+        while let Some((start, noted)) = ship.dark.front().map(|d| (d.start, d.off.is_some())) {
+            if t < start {
+                break;
+            }
+            if !noted {
+                let p = ship_position(ship, start).unwrap_or(pos);
+                let mmsi = ship.ident(start).mmsi;
+                if let Some(d) = ship.dark.front_mut() {
+                    d.off = Some((p, mmsi));
+                }
+            }
+            let Some(d) = ship.dark.front() else { break };
+            if t < d.end {
+                dark = true;
+                break;
+            }
+            let d = d.clone();
+            ship.dark.pop_front();
+            let on = ship_position(ship, d.end).unwrap_or(pos);
+            record_dark(planner, i, &d, on);
+        }
+        if dark {
+            return Ok(Some(next));
+        }
+
+        // What is broadcast: the true kinematics, or a spoofed position.
+        while ship.spoof.front().is_some_and(|s| s.end <= t) {
+            ship.spoof.pop_front();
+        }
+        let (shown, sog, cog) = match ship.spoof.front().filter(|s| s.start <= t) {
+            None => (pos, sog, cog),
+            Some(s) => match s.kind {
+                SpoofKind::Offset { north_m, east_m } | SpoofKind::Jump { north_m, east_m } => {
+                    (offset_m(pos, north_m, east_m), sog, cog)
+                }
+                SpoofKind::Circle { centre, radius_m } => {
+                    let w = 8.0 * 0.514_444 / radius_m;
+                    let a = w * (t - s.start) as f64;
+                    (
+                        offset_m(centre, radius_m * a.cos(), radius_m * a.sin()),
+                        8.0,
+                        (a.to_degrees() + 90.0).rem_euclid(360.0),
+                    )
+                }
+                SpoofKind::Land { at } => (at, 0.0, 0.0),
+            },
+        };
+
+        let ident = ship.ident(t).clone();
+        let header = |msg_type| Header {
+            msg_type,
+            repeat: 0,
+            mmsi: ident.mmsi,
+        };
+        let sog_noisy = (sog + ship.rng.range(-0.15, 0.15)).max(0.0);
+        let cog_noisy = (cog + ship.rng.range(-1.5, 1.5)).rem_euclid(360.0);
+        let (lon, lat) = (
+            (shown.lon * 600_000.0).round() as i32,
+            (shown.lat * 600_000.0).round() as i32,
+        );
+        let position = if ship.class_b {
+            AisMessage {
+                header: header(18),
+                body: Body::ClassBPositionReport(ClassBPositionReport {
+                    speed: (sog_noisy * 10.0).round().min(1022.0) as u16,
+                    accuracy: false,
+                    lon,
+                    lat,
+                    course: (cog_noisy * 10.0).round().min(3599.0) as u16,
+                    heading: 511,
+                    second: (t % 60) as u8,
+                    cs: true,
+                    radio: 393222,
+                    ..Default::default()
+                }),
+            }
+        } else {
+            AisMessage {
+                header: header(1),
+                body: Body::PositionReport(PositionReport {
+                    status,
+                    turn: 0,
+                    speed: (sog_noisy * 10.0).round().min(1022.0) as u16,
+                    accuracy: true,
+                    lon,
+                    lat,
+                    course: (cog_noisy * 10.0).round().min(3599.0) as u16,
+                    heading: (cog + ship.rng.range(-3.0, 3.0)).rem_euclid(360.0).round() as u16
+                        % 360,
+                    second: (t % 60) as u8,
+                    ..Default::default()
+                }),
+            }
+        };
+        self.transmit(&position, pos, t)?;
+
+        if t >= ship.next_static {
+            ship.next_static = t + i64::from(self.model.static_interval_s);
+            let bow = (ship.length_m * 0.85).round() as u16;
+            let dims = (
+                bow,
+                ship.length_m.round() as u16 - bow,
+                (ship.beam_m / 2.0).round() as u8,
+            );
+            let msg = if ship.class_b {
+                ship.static_part_b = !ship.static_part_b;
+                let body = if ship.static_part_b {
+                    StaticDataReport::PartB(StaticDataPartB {
+                        common: StaticDataPartBCommon {
+                            shiptype: ident.ship_type,
+                            callsign: ident.callsign,
+                            ..Default::default()
+                        },
+                        dim: Dimensions {
+                            to_bow: dims.0,
+                            to_stern: dims.1,
+                            to_port: dims.2,
+                            to_starboard: dims.2,
+                        },
+                        mothership_mmsi: 0,
+                    })
+                } else {
+                    StaticDataReport::PartA(StaticDataPartA {
+                        shipname: ident.name,
+                    })
+                };
+                AisMessage {
+                    header: header(24),
+                    body: Body::StaticDataReport(body),
+                }
+            } else {
+                let ts = Timestamp::from_unix_seconds(eta).to_utc();
+                AisMessage {
+                    header: header(5),
+                    body: Body::StaticAndVoyageData(StaticAndVoyageData {
+                        ais_version: 2,
+                        imo: ident.imo,
+                        callsign: ident.callsign,
+                        shipname: ident.name,
+                        shiptype: ident.ship_type,
+                        to_bow: dims.0,
+                        to_stern: dims.1,
+                        to_port: dims.2,
+                        to_starboard: dims.2,
+                        epfd: 1,
+                        month: if dest.is_empty() { 0 } else { ts.1 as u8 },
+                        day: if dest.is_empty() { 0 } else { ts.2 as u8 },
+                        hour: if dest.is_empty() { 24 } else { ts.3 as u8 },
+                        minute: if dest.is_empty() { 60 } else { ts.4 as u8 },
+                        draught,
+                        destination: dest,
+                        dte: 0,
+                    }),
+                }
+            };
+            self.transmit(&msg, pos, t)?;
+        }
+        Ok(Some(next))
+    }
+
+    /// Reporting interval (ITU-R M.1371-5 Annex 1 Table 1, Class B Table 2), raised to the
+    /// aggregator's downsampling interval, with ±5 % jitter.
+    fn interval(&self, ship: &mut Ship, sog: f64, status: u8) -> i64 {
+        let itu: f64 = if ship.class_b {
+            if sog <= 2.0 {
+                180.0
+            } else {
+                30.0
+            }
+        } else if matches!(status, 1 | 5) && sog <= 3.0 {
+            180.0
+        } else if sog <= 14.0 {
+            10.0
+        } else if sog <= 23.0 {
+            6.0
+        } else {
+            2.0
+        };
+        let base = itu.max(f64::from(self.model.downsample_s));
+        (base * ship.rng.range(0.95, 1.05)).round().max(1.0) as i64
+    }
+
+    /// One transmission from true position `at`: shore stations in range hear it with a
+    /// probability falling with distance; otherwise a satellite in view may.
+    fn transmit(&mut self, msg: &AisMessage, at: LatLon, t: i64) -> Result<(), SimError> {
+        self.stats.transmitted += 1;
+        let m = self.model;
+        let range = m.terrestrial_range_nm * METRES_PER_NM;
+        let mut heard = false;
+        let world = self.world;
+        for (s, d) in world.stations_near(at, range) {
+            if s == u32::MAX {
+                continue;
+            }
+            let p = if d <= range / 2.0 {
+                m.terrestrial_p[0]
+            } else {
+                m.terrestrial_p[0]
+                    + (m.terrestrial_p[1] - m.terrestrial_p[0]) * (d / range - 0.5) * 2.0
+            };
+            if self.rng.chance(p) {
+                heard = true;
+                let start = self.buf.len();
+                self.encode(msg, t, &world.stations[s as usize].name, start)?;
+                if self.buf.len() >= FLUSH_BYTES {
+                    self.flush()?;
+                }
+            }
+        }
+        if !heard && self.satellite_in_view(at, t) && self.rng.chance(m.satellite_p) {
+            let slot = self.free.pop().unwrap_or_else(|| {
+                self.pool.push(Vec::with_capacity(256));
+                self.pool.len() - 1
+            });
+            let mut line = std::mem::take(&mut self.pool[slot]);
+            line.clear();
+            std::mem::swap(&mut self.buf, &mut line);
+            self.encode(msg, t, SATELLITES[(t / 6000).rem_euclid(3) as usize], 0)?;
+            std::mem::swap(&mut self.buf, &mut line);
+            self.pool[slot] = line;
+            let latency = self
+                .rng
+                .range(m.satellite_latency_min[0], m.satellite_latency_min[1]);
+            self.seq += 1;
+            self.delayed
+                .push(Reverse((t + (latency * 60.0) as i64, self.seq, slot)));
+            self.stats.satellite += 1;
+        }
+        Ok(())
+    }
+
+    fn satellite_in_view(&self, at: LatLon, t: i64) -> bool {
+        let period = self.model.satellite_revisit_min * 60.0;
+        // Each 10-degree cell sees the constellation at its own phase.
+        let cell =
+            ((at.lat / 10.0).floor() as i64 * 37 + (at.lon / 10.0).floor() as i64).rem_euclid(97);
+        let phase = cell as f64 / 97.0 * period;
+        (t as f64 + phase).rem_euclid(period) < self.model.satellite_pass_min * 60.0
+    }
+
+    fn encode(
+        &mut self,
+        msg: &AisMessage,
+        t: i64,
+        station: &str,
+        start: usize,
+    ) -> Result<(), SimError> {
+        self.group = self.group % 9999 + 1;
+        self.sentence_id = (self.sentence_id + 1) % 10;
+        let opts = EncodeOptions {
+            channel: Some(if self.group % 2 == 0 { b'A' } else { b'B' }),
+            sequence_id: self.sentence_id,
+            received: Some(Timestamp::from_unix_seconds(t)),
+            station: Some(station),
+            group_id: self.group,
+            ..Default::default()
+        };
+        encode_nmea(msg, &opts, &mut self.buf);
+        self.stats.messages += 1;
+        if self.rng.chance(self.model.bad_checksum_rate) {
+            // Corrupt the first checksum digit of the last sentence.
+            if let Some(star) = self.buf[start..].iter().rposition(|&b| b == b'*') {
+                let k = start + star + 1;
+                if k < self.buf.len() {
+                    self.buf[k] = if self.buf[k] == b'0' { b'1' } else { b'0' };
+                    self.stats.bad_checksums += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the satellite lines that have arrived by `t`.
+    fn release(&mut self, t: i64) -> Result<(), SimError> {
+        while let Some(&Reverse((arrival, _, slot))) = self.delayed.peek() {
+            if arrival > t {
+                break;
+            }
+            self.delayed.pop();
+            self.buf.extend_from_slice(&self.pool[slot]);
+            self.free.push(slot);
+        }
+        if self.buf.len() >= FLUSH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SimError> {
+        self.out
+            .write_all(&self.buf)
+            .map_err(|e| SimError::Io(format!("writing AIS: {e}")))?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Delivers everything still in flight and flushes; returns the writer.
+    pub fn finish(mut self) -> Result<(W, EmitStats), SimError> {
+        self.release(i64::MAX)?;
+        self.flush()?;
+        self.out
+            .flush()
+            .map_err(|e| SimError::Io(format!("writing AIS: {e}")))?;
+        Ok((self.out, self.stats))
+    }
+}
+
+fn ship_position(ship: &Ship, t: i64) -> Option<LatLon> {
+    ship.kinematics(t).map(|k| k.0)
+}
+
+fn record_dark(planner: &mut Planner<'_>, i: usize, d: &crate::fleet::Dark, on: LatLon) {
+    let (off, mmsi) = d.off.unwrap_or((on, 0));
+    planner.dark_event(i, mmsi, d, off, on);
+}
+
+const SATELLITES: [&str; 3] = ["S-AIS-1", "S-AIS-2", "S-AIS-3"];

@@ -1,0 +1,653 @@
+//! `shadowfleet simulate`: a deterministic synthetic world of tankers, seen through AIS
+//! receivers, with the ground truth every later stage is scored against.
+//!
+//! The world is real geography (terminals, ports, STS areas, the searoute lane network, Natural
+//! Earth land), a fleet drawn from a scenario file, and a discrete-event planner that gives each
+//! ship voyages: load (draught up), sail, hand cargo to a mother ship by STS (possibly several
+//! hops), discharge (draught down). Deceptive behaviour is injected with its truth: dark
+//! periods, dark STS, loitering, spoofing and identity changes. The emitter turns the plans into
+//! ITU-R M.1371 reports as shore stations and satellites receive them, written as NMEA with tag
+//! blocks through the decoder crate's encoder. See `docs/simulator.md`.
+//!
+//! Same seed, same bytes: every random draw comes from [`rng::Rng`] streams keyed by the seed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::Write;
+
+use shadowfleet_decode::AisText;
+use shadowfleet_geo::offset_m;
+use shadowfleet_model::Timestamp;
+
+mod emit;
+mod fleet;
+mod plan;
+pub mod rng;
+pub mod scenario;
+pub mod truth;
+pub mod world;
+
+pub use emit::EmitStats;
+pub use scenario::{Scenario, ScenarioError};
+pub use world::World;
+
+use fleet::{Ident, Parcel, Role, Ship};
+use plan::{callsign, imo_number, mmsi_for, ship_name, Planner, OPEN};
+use rng::Rng;
+use truth::TruthRecord;
+
+/// Why a simulation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Reference data or scenario content is unusable.
+    #[error("{0}")]
+    Data(String),
+    /// Writing the output failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Run options on top of the scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct SimOptions {
+    /// Seed: same seed, same bytes.
+    pub seed: u64,
+    /// Days to simulate (the scenario's default when None).
+    pub days: Option<u32>,
+    /// Multiplies every fleet count.
+    pub fleet_scale: f64,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct SimReport {
+    /// Ships simulated.
+    pub vessels: usize,
+    /// AIS counters.
+    pub ais: EmitStats,
+    /// Truth records written, by kind: events, cargoes.
+    pub events: u64,
+    /// Cargo records.
+    pub cargoes: u64,
+    /// Simulated period.
+    pub start: String,
+    /// End of the period (exclusive).
+    pub end: String,
+}
+
+/// RFC 3339 UTC text of unix seconds.
+pub fn rfc3339(t: i64) -> String {
+    Timestamp::from_unix_seconds(t).to_string()
+}
+
+const DAY: i64 = 86_400;
+/// How far the planner runs ahead of the emitter.
+const HORIZON: i64 = 2 * DAY;
+/// The emitter's step between planner runs.
+const SLICE: i64 = 3600;
+
+fn scaled(n: u32, f: f64) -> usize {
+    (f64::from(n) * f).round() as usize
+}
+
+fn pick_key(rng: &mut Rng, w: &scenario::Weights) -> String {
+    w.keys()
+        .nth(rng.weighted(w.values().copied()))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Runs a scenario: writes AIS lines to `ais` and truth NDJSON to `truth`.
+pub fn simulate<A: Write, T: Write>(
+    scenario: &Scenario,
+    world: &World,
+    opts: &SimOptions,
+    ais: A,
+    mut truth: T,
+) -> Result<SimReport, SimError> {
+    let start = Timestamp::parse_rfc3339(&scenario.start)
+        .map_err(|e| SimError::Data(format!("start: {e}")))?
+        .unix_millis()
+        / 1000;
+    let days = opts.days.unwrap_or(scenario.days);
+    let end = start + i64::from(days) * DAY;
+    let mut planner = Planner::new(world, scenario, start, end, opts.seed);
+    planner.validate()?;
+    let io = |e: serde_json::Error| SimError::Io(format!("writing truth: {e}"));
+    let write_record = |truth: &mut T, r: &TruthRecord| -> Result<(), SimError> {
+        serde_json::to_writer(&mut *truth, r).map_err(io)?;
+        truth
+            .write_all(b"\n")
+            .map_err(|e| SimError::Io(format!("writing truth: {e}")))
+    };
+    write_record(
+        &mut truth,
+        &TruthRecord::Header(truth::Header {
+            format: "shadowfleet-truth".into(),
+            version: truth::TRUTH_VERSION,
+            scenario: scenario.name.clone(),
+            seed: opts.seed,
+            start: rfc3339(start),
+            end: rfc3339(end),
+            generator: format!("shadowfleet {}", env!("CARGO_PKG_VERSION")),
+        }),
+    )?;
+
+    let mut ships = build_fleet(scenario, world, opts, start, end)?;
+    let mut plan_heap = BinaryHeap::new();
+    for i in 0..ships.len() {
+        initial_plan(&mut planner, &mut ships, i, start)?;
+        if ships[i].free_at < OPEN {
+            plan_heap.push(Reverse((ships[i].free_at, i as u32)));
+        }
+    }
+    special_identities(&mut planner, &mut ships, scenario, start, end);
+
+    let mut emitter = emit::Emitter::new(&scenario.ais, world, ais, opts.seed);
+    let mut tx_heap = BinaryHeap::new();
+    for (i, s) in ships.iter_mut().enumerate() {
+        s.next_static = start + s.rng.below(360) as i64;
+        tx_heap.push(Reverse((start + s.rng.below(60) as i64, i as u32)));
+    }
+    let (mut events, mut cargoes) = (0u64, 0u64);
+    let mut slice = start;
+    while slice < end {
+        let next = (slice + SLICE).min(end);
+        while let Some(&Reverse((f, i))) = plan_heap.peek() {
+            if f >= next + HORIZON {
+                break;
+            }
+            plan_heap.pop();
+            if f >= end {
+                continue;
+            }
+            planner.plan(&mut ships, i as usize)?;
+            let i = i as usize;
+            if ships[i].free_at < OPEN {
+                plan_heap.push(Reverse((ships[i].free_at, i as u32)));
+            }
+            // A mother ship given a cargo is free again after the transfer.
+            for j in std::mem::take(&mut planner.woken) {
+                plan_heap.push(Reverse((ships[j].free_at, j as u32)));
+            }
+        }
+        while let Some(&Reverse((t, i))) = tx_heap.peek() {
+            if t >= next {
+                break;
+            }
+            tx_heap.pop();
+            if let Some(n) = emitter.tick(&mut planner, &mut ships, i as usize, t)? {
+                if n < end {
+                    tx_heap.push(Reverse((n, i)));
+                }
+            }
+        }
+        for r in planner.records.drain(..) {
+            match r {
+                TruthRecord::Event(_) => events += 1,
+                TruthRecord::Cargo(_) => cargoes += 1,
+                _ => {}
+            }
+            write_record(&mut truth, &r)?;
+        }
+        slice = next;
+    }
+    let (_, stats) = emitter.finish()?;
+
+    // Dark periods still running at the end, cargoes still at sea, vessels, volumes.
+    for (i, s) in ships.iter_mut().enumerate() {
+        while let Some(d) = s.dark.pop_front() {
+            if d.start < end {
+                let at = s.kinematics(end - 1).map(|k| k.0).unwrap_or(s.pos);
+                let off = d.off.unwrap_or((at, s.ident(d.start).mmsi));
+                let d = fleet::Dark {
+                    off: Some(off),
+                    ..d
+                };
+                planner.dark_event(i, off.1, &d, off.0, at);
+            }
+        }
+        for p in std::mem::take(&mut s.parcels) {
+            let r = planner.cargo_record(&p, None);
+            planner.records.push(r);
+        }
+    }
+    for (i, s) in ships.iter().enumerate() {
+        planner.records.push(vessel_record(i, s, start));
+    }
+    for ((country, month, origin), (n, t, bbl, sts)) in std::mem::take(&mut planner.volumes) {
+        planner.records.push(TruthRecord::Volume(truth::Volume {
+            country,
+            month,
+            origin_country: origin,
+            cargoes: n,
+            volume_t: t,
+            volume_bbl: bbl,
+            via_sts_bbl: sts,
+        }));
+    }
+    for r in planner.records.drain(..) {
+        match r {
+            TruthRecord::Event(_) => events += 1,
+            TruthRecord::Cargo(_) => cargoes += 1,
+            _ => {}
+        }
+        write_record(&mut truth, &r)?;
+    }
+    truth
+        .flush()
+        .map_err(|e| SimError::Io(format!("writing truth: {e}")))?;
+    Ok(SimReport {
+        vessels: ships.len(),
+        ais: stats,
+        events,
+        cargoes,
+        start: rfc3339(start),
+        end: rfc3339(end),
+    })
+}
+
+fn vessel_record(i: usize, s: &Ship, start: i64) -> TruthRecord {
+    TruthRecord::Vessel(truth::Vessel {
+        vessel: i as u32,
+        role: s.role.name().into(),
+        shadow: matches!(s.role, Role::Shadow | Role::Receiver),
+        sanctioned: s.sanctioned,
+        class: s.class.clone(),
+        dwt: s.dwt,
+        length_m: s.length_m,
+        beam_m: s.beam_m,
+        draught_m: s.draught_m,
+        build_year: s.build_year,
+        ais_class: if s.class_b { "B" } else { "A" }.into(),
+        identities: s
+            .identities
+            .iter()
+            .map(|(from, id)| truth::Identity {
+                from: rfc3339((*from).max(start)),
+                mmsi: id.mmsi,
+                imo: id.imo,
+                name: id.name.as_str().to_owned(),
+                callsign: id.callsign.as_str().to_owned(),
+                flag: id.flag.clone(),
+                ship_type: id.ship_type,
+            })
+            .collect(),
+        scrapped: s.scrap_at.map(rfc3339),
+    })
+}
+
+fn build_fleet(
+    scenario: &Scenario,
+    world: &World,
+    opts: &SimOptions,
+    start: i64,
+    end: i64,
+) -> Result<Vec<Ship>, SimError> {
+    let f = &scenario.fleet;
+    let scale = opts.fleet_scale;
+    let background = scaled(f.background, scale);
+    let fishing = (background as f64 * f.background_fishing_share).round() as usize;
+    let roles: Vec<Role> = std::iter::repeat_n(Role::Shadow, scaled(f.shadow, scale))
+        .chain(std::iter::repeat_n(
+            Role::Receiver,
+            scaled(f.receivers, scale),
+        ))
+        .chain(std::iter::repeat_n(
+            Role::Mainstream,
+            scaled(f.mainstream, scale),
+        ))
+        .chain(std::iter::repeat_n(Role::Cargo, background - fishing))
+        .chain(std::iter::repeat_n(Role::Fishing, fishing))
+        .chain(std::iter::repeat_n(
+            Role::Scrapped,
+            scenario.behaviour.zombies as usize,
+        ))
+        .collect();
+    let mut ships = Vec::with_capacity(roles.len());
+    for (i, role) in roles.into_iter().enumerate() {
+        let mut rng = Rng::new(opts.seed, i as u64);
+        let (classes, flags) = match role {
+            Role::Shadow => (&scenario.classes.shadow, &scenario.flags.shadow),
+            Role::Receiver => (&scenario.classes.receiver, &scenario.flags.receiver),
+            Role::Mainstream | Role::Scrapped => {
+                (&scenario.classes.mainstream, &scenario.flags.mainstream)
+            }
+            Role::Cargo | Role::Fishing => {
+                (&scenario.classes.mainstream, &scenario.flags.background)
+            }
+        };
+        let flag = pick_key(&mut rng, flags);
+        let tanker = !matches!(role, Role::Cargo | Role::Fishing);
+        let (class, dwt, length, beam, draught, speed, fill) = if tanker {
+            let name = pick_key(&mut rng, classes);
+            let c = world
+                .class(&name)
+                .map(|k| &world.classes[k])
+                .ok_or_else(|| {
+                    SimError::Data(format!(
+                        "scenario {}: unknown tanker class {name:?}",
+                        scenario.name
+                    ))
+                })?;
+            let dwt = rng.range(c.dwt[0], c.dwt[1]).round();
+            (
+                c.name.clone(),
+                dwt,
+                c.length_m,
+                c.beam_m,
+                c.draught_m,
+                c.speed_kn,
+                c.fill_factor,
+            )
+        } else if role == Role::Fishing {
+            (
+                "fishing".into(),
+                0.0,
+                24.0,
+                7.0,
+                [3.5, 3.5],
+                [9.0, 9.0],
+                0.0,
+            )
+        } else {
+            (
+                "cargo".into(),
+                0.0,
+                190.0,
+                30.0,
+                [9.5, 9.5],
+                [14.0, 14.0],
+                0.0,
+            )
+        };
+        let build_year = match role {
+            Role::Shadow | Role::Receiver => 1999 + rng.below(12) as u32,
+            Role::Scrapped => 1996 + rng.below(5) as u32,
+            Role::Mainstream => 2009 + rng.below(15) as u32,
+            _ => 1995 + rng.below(28) as u32,
+        };
+        let ship_type = match role {
+            Role::Cargo => 70,
+            Role::Fishing => 30,
+            _ => 80 + rng.below(2) as u8 * 4,
+        };
+        let ident = Ident {
+            mmsi: mmsi_for(world, &flag, &mut rng),
+            imo: if role == Role::Fishing {
+                0
+            } else {
+                imo_number(&mut rng)
+            },
+            name: AisText::from_str_lossy(&ship_name(&mut rng, tanker)),
+            callsign: AisText::from_str_lossy(&callsign(&mut rng)),
+            flag,
+            ship_type,
+        };
+        let b = &scenario.behaviour;
+        let shadow = matches!(role, Role::Shadow | Role::Receiver);
+        ships.push(Ship {
+            role,
+            class,
+            dwt,
+            length_m: length,
+            beam_m: beam,
+            draught_m: draught,
+            speed_kn: speed,
+            fill_factor: fill,
+            build_year,
+            class_b: role == Role::Fishing,
+            sanctioned: shadow && rng.chance(b.sanctioned_share),
+            identities: vec![(i64::MIN / 2, ident)],
+            schedule: Default::default(),
+            dark: Default::default(),
+            spoof: Default::default(),
+            free_at: start,
+            pos: Default::default(),
+            place: None,
+            draught_dm: (draught[0] * 10.0).round() as u8,
+            parcels: Vec::new(),
+            hops: 0,
+            will_change_identity: role == Role::Shadow && rng.chance(b.identity_change_share),
+            scrap_at: (role == Role::Scrapped)
+                .then(|| start + ((end - start) as f64 * rng.range(0.1, 0.3)) as i64),
+            rng,
+            next_static: start,
+            static_part_b: false,
+        });
+    }
+    Ok(ships)
+}
+
+/// The state each ship is in when the period starts.
+fn initial_plan(
+    planner: &mut Planner<'_>,
+    ships: &mut [Ship],
+    i: usize,
+    start: i64,
+) -> Result<(), SimError> {
+    let sc = planner.scenario;
+    let world = planner.world;
+    let pick = |rng: &mut Rng, w: &scenario::Weights| -> Result<usize, SimError> {
+        let k = pick_key(rng, w);
+        world
+            .place(&k)
+            .ok_or_else(|| SimError::Data(format!("scenario names unknown place {k:?}")))
+    };
+    let role = ships[i].role;
+    match role {
+        Role::Receiver => {
+            let s = &mut ships[i];
+            let area = pick(&mut s.rng, &sc.trade.sts_areas)?;
+            s.place = Some(area);
+            s.pos = world.places[area].anchorage;
+            let phase = s.rng.range(0.0, std::f64::consts::TAU);
+            let at = offset_m(
+                s.pos,
+                s.rng.range(-3000.0, 3000.0),
+                s.rng.range(-3000.0, 3000.0),
+            );
+            let at = if world.land.segment_touches(s.pos, at) {
+                s.pos
+            } else {
+                at
+            };
+            s.schedule.push_back(fleet::Segment {
+                start: start - 3600,
+                end: OPEN,
+                motion: fleet::Motion::Hold { at, phase },
+                status: 1,
+                draught_dm: s.draught_dm,
+                destination: AisText::default(),
+                eta: start,
+            });
+            s.pos = at;
+            s.free_at = OPEN;
+            planner.pool.push((i, area));
+        }
+        Role::Cargo | Role::Fishing => {
+            let s = &mut ships[i];
+            let home = pick(&mut s.rng, &sc.trade.background_ports)?;
+            s.place = Some(home);
+            s.pos = world.places[home].anchorage;
+            let until = start + (s.rng.f64() * DAY as f64) as i64;
+            let phase = s.rng.range(0.0, std::f64::consts::TAU);
+            s.schedule.push_back(fleet::Segment {
+                start: start - 3600,
+                end: until,
+                motion: fleet::Motion::Hold { at: s.pos, phase },
+                status: 5,
+                draught_dm: s.draught_dm,
+                destination: AisText::default(),
+                eta: start,
+            });
+            s.free_at = until;
+        }
+        Role::Shadow | Role::Mainstream | Role::Scrapped => {
+            let russian = role == Role::Shadow;
+            let (loading, discharge) = if russian {
+                (&sc.trade.terminals, &sc.trade.destinations)
+            } else {
+                (&sc.trade.mainstream_loading, &sc.trade.mainstream_discharge)
+            };
+            let phase = ships[i].rng.f64();
+            let progress = ships[i].rng.range(0.05, 0.9);
+            if phase < 0.3 {
+                // Waiting at a loading place's anchorage.
+                let s = &mut ships[i];
+                let place = pick(&mut s.rng, loading)?;
+                s.place = Some(place);
+                s.pos = world.places[place].anchorage;
+                let until = start + (s.rng.f64() * DAY as f64) as i64;
+                let ph = s.rng.range(0.0, std::f64::consts::TAU);
+                s.schedule.push_back(fleet::Segment {
+                    start: start - 3600,
+                    end: until,
+                    motion: fleet::Motion::Hold {
+                        at: s.pos,
+                        phase: ph,
+                    },
+                    status: 1,
+                    draught_dm: s.draught_dm,
+                    destination: AisText::default(),
+                    eta: start,
+                });
+                s.free_at = until;
+            } else if phase < 0.65 {
+                // Laden, part-way to a discharge port.
+                let s = &mut ships[i];
+                let place = pick(&mut s.rng, loading)?;
+                s.place = Some(place);
+                s.pos = world.places[place].anchorage;
+                let product = world.places[place]
+                    .products
+                    .first()
+                    .copied()
+                    .unwrap_or("crude");
+                let volume_t = (s.dwt * s.fill_factor * s.rng.range(0.9, 1.0)).round();
+                let cargo = planner.new_cargo_id();
+                s.parcels.push(Parcel {
+                    cargo,
+                    terminal: place,
+                    product,
+                    volume_t,
+                    loaded: start - DAY,
+                    chain: vec![(i as u32, None)],
+                });
+                s.draught_dm = plan::draught_dm(s);
+                planner.deliver(ships, i, start, Some(progress))?;
+                let _ = discharge;
+            } else {
+                // In ballast, part-way back from a discharge port.
+                let s = &mut ships[i];
+                let place = pick(&mut s.rng, discharge)?;
+                s.place = Some(place);
+                s.pos = world.places[place].anchorage;
+                planner.load(&mut ships[i], i, start, Some(progress))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Zombies, shared MMSIs and unallocated MIDs: identity events fixed at the start.
+fn special_identities(
+    planner: &mut Planner<'_>,
+    ships: &mut [Ship],
+    scenario: &Scenario,
+    start: i64,
+    end: i64,
+) {
+    let world = planner.world;
+    let b = &scenario.behaviour;
+    let shadow: Vec<usize> = (0..ships.len())
+        .filter(|&i| ships[i].role == Role::Shadow)
+        .collect();
+    let others: Vec<usize> = (0..ships.len())
+        .filter(|&i| ships[i].role == Role::Mainstream)
+        .collect();
+    let scrapped: Vec<usize> = (0..ships.len())
+        .filter(|&i| ships[i].role == Role::Scrapped)
+        .collect();
+    let mut rng = Rng::new(planner.rng.next_u64(), 7);
+    let mut used = std::collections::BTreeSet::new();
+    let mut take = |rng: &mut Rng| -> Option<usize> {
+        for _ in 0..64 {
+            let i = shadow[rng
+                .below(shadow.len().max(1))
+                .min(shadow.len().saturating_sub(1))];
+            if !shadow.is_empty() && used.insert(i) {
+                return Some(i);
+            }
+        }
+        None
+    };
+    if shadow.is_empty() {
+        return;
+    }
+    for &s in &scrapped {
+        let Some(z) = take(&mut rng) else { break };
+        let scrap = ships[s].scrap_at.unwrap_or(start);
+        let t = scrap + (rng.range(2.0, 6.0) * DAY as f64) as i64;
+        if t >= end {
+            continue;
+        }
+        let old = ships[z].ident(t).clone();
+        let dead = ships[s].ident(scrap).clone();
+        let new = Ident {
+            imo: dead.imo,
+            name: dead.name,
+            ..old.clone()
+        };
+        planner.identity_event(
+            &ships[z],
+            z,
+            t,
+            "zombie_imo",
+            &old,
+            &new,
+            Some((s as u32, dead.mmsi)),
+        );
+        ships[z].set_ident(t, new);
+    }
+    for _ in 0..b.shared_mmsi {
+        let (Some(z), false) = (take(&mut rng), others.is_empty()) else {
+            break;
+        };
+        let a = others[rng.below(others.len())];
+        let t = start + ((end - start) as f64 * rng.range(0.1, 0.6)) as i64;
+        let old = ships[z].ident(t).clone();
+        let victim = ships[a].ident(t).mmsi;
+        let new = Ident {
+            mmsi: victim,
+            ..old.clone()
+        };
+        planner.identity_event(
+            &ships[z],
+            z,
+            t,
+            "shared_mmsi",
+            &old,
+            &new,
+            Some((a as u32, victim)),
+        );
+        ships[z].set_ident(t, new);
+    }
+    let n_invalid = (shadow.len() as f64 * b.invalid_mid_share).round() as usize;
+    for _ in 0..n_invalid {
+        let Some(z) = take(&mut rng) else { break };
+        if world.unallocated_mids.is_empty() {
+            break;
+        }
+        let t = start + ((end - start) as f64 * rng.range(0.1, 0.6)) as i64;
+        let old = ships[z].ident(t).clone();
+        let mid = world.unallocated_mids[rng.below(world.unallocated_mids.len())];
+        let new = Ident {
+            mmsi: mid * 1_000_000 + 100_000 + rng.below(900_000) as u32,
+            flag: "??".into(),
+            ..old.clone()
+        };
+        planner.identity_event(&ships[z], z, t, "invalid_mid", &old, &new, None);
+        ships[z].set_ident(t, new);
+    }
+}

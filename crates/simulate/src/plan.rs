@@ -1,0 +1,1032 @@
+//! The voyage planner: a discrete-event loop that decides, when a ship runs out of plan, what
+//! it does next, and writes the truth of every planned event.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use shadowfleet_decode::AisText;
+use shadowfleet_geo::{haversine_m, offset_m, LatLon, Route, Router};
+
+use crate::fleet::{Dark, Ident, Motion, Parcel, Role, Segment, Ship, Spoof, SpoofKind};
+use crate::rng::Rng;
+use crate::scenario::{Scenario, Weights};
+use crate::truth::{self, TruthRecord};
+use crate::world::{PlaceKind, World};
+use crate::{rfc3339, SimError};
+
+/// Knots to metres per second.
+pub const KN: f64 = 0.514_444;
+const HOUR: i64 = 3600;
+/// An open-ended hold (a mother ship waiting for a shuttle).
+pub const OPEN: i64 = i64::MAX / 4;
+
+/// Barrels per tonne by product (UN Energy Statistics conversion factors as quoted in the
+/// product brief: crude 7.32, gas/diesel oil 7.23, fuel oil 6.91).
+pub fn barrels_per_tonne(product: &str) -> f64 {
+    match product {
+        "diesel" => 7.23,
+        "fuel_oil" => 6.91,
+        _ => 7.32,
+    }
+}
+
+pub struct Planner<'w> {
+    pub world: &'w World,
+    pub scenario: &'w Scenario,
+    router: Router<'w>,
+    routes: HashMap<(usize, usize), Arc<Route>>,
+    pub start: i64,
+    pub end: i64,
+    pub rng: Rng,
+    pub records: Vec<TruthRecord>,
+    next_event: u32,
+    next_cargo: u32,
+    /// Mother ships waiting, with the STS area they wait in.
+    pub pool: Vec<(usize, usize)>,
+    /// Mother ships given a cargo by the last plan step: they need planning after the transfer.
+    pub woken: Vec<usize>,
+    /// Volume per (country, month, origin): cargoes, tonnes, barrels, via STS barrels.
+    pub volumes: BTreeMap<(String, String, String), (u32, f64, f64, f64)>,
+}
+
+fn pick(rng: &mut Rng, world: &World, w: &Weights) -> Result<usize, SimError> {
+    let keys: Vec<&String> = w.keys().collect();
+    if keys.is_empty() {
+        return Err(SimError::Data(
+            "a trade list in the scenario is empty".into(),
+        ));
+    }
+    let k = keys[rng.weighted(w.values().copied())];
+    world
+        .place(k)
+        .ok_or_else(|| SimError::Data(format!("scenario names unknown place {k:?}")))
+}
+
+impl<'w> Planner<'w> {
+    pub fn new(world: &'w World, scenario: &'w Scenario, start: i64, end: i64, seed: u64) -> Self {
+        Planner {
+            world,
+            scenario,
+            router: Router::new(&world.land, &world.lanes),
+            routes: HashMap::new(),
+            start,
+            end,
+            rng: Rng::new(seed, u64::MAX),
+            records: Vec::new(),
+            next_event: 0,
+            next_cargo: 0,
+            pool: Vec::new(),
+            woken: Vec::new(),
+            volumes: BTreeMap::new(),
+        }
+    }
+
+    /// Checks that every place a scenario names exists and can be reached.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let t = &self.scenario.trade;
+        for w in [
+            &t.terminals,
+            &t.destinations,
+            &t.receiver_destinations,
+            &t.sts_areas,
+            &t.loiter_areas,
+            &t.mainstream_loading,
+            &t.mainstream_discharge,
+            &t.background_ports,
+        ] {
+            for k in w.keys() {
+                if self.world.place(k).is_none() {
+                    return Err(SimError::Data(format!(
+                        "scenario {}: unknown place {k:?} (see crates/simulate/data/*.csv)",
+                        self.scenario.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn route_between(&mut self, from: usize, to: usize) -> Result<Arc<Route>, SimError> {
+        if let Some(r) = self.routes.get(&(from, to)) {
+            return Ok(r.clone());
+        }
+        let (a, b) = (&self.world.places[from], &self.world.places[to]);
+        let r = self
+            .router
+            .route(a.anchorage, b.anchorage)
+            .map_err(|e| SimError::Data(format!("route {} -> {}: {e}", a.id, b.id)))?;
+        let r = Arc::new(r);
+        self.routes.insert((from, to), r.clone());
+        Ok(r)
+    }
+
+    /// A route from the ship's position to `to`, through the network between places.
+    fn route(
+        &mut self,
+        ship: &Ship,
+        to: LatLon,
+        to_place: Option<usize>,
+    ) -> Result<Arc<Route>, SimError> {
+        let from = ship.pos;
+        if let (Some(a), Some(b)) = (ship.place, to_place) {
+            if a != b {
+                let trunk = self.route_between(a, b)?;
+                return self.splice(from, &trunk, to);
+            }
+        }
+        let r = self
+            .router
+            .route(from, to)
+            .map_err(|e| SimError::Data(format!("route {from:?} -> {to:?}: {e}")))?;
+        Ok(Arc::new(r))
+    }
+
+    /// The trunk route with land-free connectors from `from` and to `to` added.
+    fn splice(&mut self, from: LatLon, trunk: &Route, to: LatLon) -> Result<Arc<Route>, SimError> {
+        let mut points = Vec::with_capacity(trunk.points.len() + 8);
+        let mut canal = Vec::new();
+        let first = trunk.points[0];
+        let last = *trunk.points.last().unwrap_or(&first);
+        let head = self.connector(from, first)?;
+        points.extend_from_slice(&head.points);
+        canal.extend_from_slice(&head.canal);
+        points.extend_from_slice(&trunk.points[1..]);
+        canal.extend_from_slice(&trunk.canal);
+        let tail = self.connector(last, to)?;
+        points.extend_from_slice(&tail.points[1..]);
+        canal.extend_from_slice(&tail.canal);
+        Ok(Arc::new(Route::new(points, canal)))
+    }
+
+    fn connector(&mut self, a: LatLon, b: LatLon) -> Result<Route, SimError> {
+        if a == b || !self.world.land.segment_touches(a, b) {
+            return Ok(Route::new(vec![a, b], vec![false]));
+        }
+        self.router
+            .route(a, b)
+            .map_err(|e| SimError::Data(format!("connector {a:?} -> {b:?}: {e}")))
+    }
+
+    fn event(
+        &mut self,
+        kind: &str,
+        ship: (u32, u32),
+        other: Option<(u32, u32)>,
+        span: (i64, i64),
+        at: LatLon,
+        details: serde_json::Value,
+    ) -> String {
+        self.next_event += 1;
+        let id = format!("E{}", self.next_event);
+        let (start, end) = span;
+        if start < self.end && end >= self.start {
+            let mut details = details;
+            if end > self.end {
+                if let Some(m) = details.as_object_mut() {
+                    m.insert("clipped".into(), true.into());
+                }
+            }
+            self.records.push(TruthRecord::Event(truth::Event {
+                id: id.clone(),
+                kind: kind.to_owned(),
+                vessel: ship.0,
+                mmsi: ship.1,
+                other_vessel: other.map(|o| o.0),
+                other_mmsi: other.map(|o| o.1),
+                start: rfc3339(start),
+                end: rfc3339(end.min(self.end)),
+                lat: round6(at.lat),
+                lon: round6(at.lon),
+                details,
+            }));
+        }
+        id
+    }
+
+    /// Records a dark period once the emitter has seen both its ends.
+    pub fn dark_event(&mut self, i: usize, mmsi: u32, d: &Dark, off: LatLon, on: LatLon) {
+        let hours = (d.end - d.start) as f64 / 3600.0;
+        let nm = haversine_m(off, on) / shadowfleet_geo::METRES_PER_NM;
+        self.event(
+            "dark",
+            (i as u32, mmsi),
+            None,
+            (d.start, d.end),
+            off,
+            serde_json::json!({
+                "near": d.near, "hours": (hours * 100.0).round() / 100.0,
+                "on_lat": round6(on.lat), "on_lon": round6(on.lon),
+                "distance_nm": (nm * 10.0).round() / 10.0,
+                "implied_speed_kn": if hours > 0.0 { (nm / hours * 100.0).round() / 100.0 } else { 0.0 },
+            }),
+        );
+    }
+
+    fn sail(
+        &mut self,
+        ship: &mut Ship,
+        to: LatLon,
+        to_place: Option<usize>,
+        depart: i64,
+        dest: &str,
+    ) -> Result<i64, SimError> {
+        let route = self.route(ship, to, to_place)?;
+        let laden = !ship.parcels.is_empty();
+        let kn = ship.speed_kn[usize::from(!laden)] * ship.rng.range(0.95, 1.05);
+        let speed_mps = kn * KN;
+        let end = depart + (route.length_m() / speed_mps).ceil() as i64 + 1;
+        ship.schedule.push_back(Segment {
+            start: depart,
+            end,
+            motion: Motion::Sail { route, speed_mps },
+            status: 0,
+            draught_dm: ship.draught_dm,
+            destination: AisText::from_str_lossy(dest),
+            eta: end,
+        });
+        ship.pos = to;
+        ship.place = to_place;
+        Ok(end)
+    }
+
+    fn hold(ship: &mut Ship, at: LatLon, span: (i64, i64), status: u8, dest: &str, phase: f64) {
+        ship.schedule.push_back(Segment {
+            start: span.0,
+            end: span.1,
+            motion: Motion::Hold { at, phase },
+            status,
+            draught_dm: ship.draught_dm,
+            destination: AisText::from_str_lossy(dest),
+            eta: span.0,
+        });
+        ship.pos = at;
+    }
+
+    /// A new cargo id.
+    pub fn new_cargo_id(&mut self) -> u32 {
+        self.next_cargo += 1;
+        self.next_cargo
+    }
+
+    fn draught_for(ship: &Ship) -> u8 {
+        draught_dm(ship)
+    }
+}
+
+/// The draught (decimetres) a ship shows with the cargo now on board: linear between ballast
+/// and laden by the share of a full load.
+pub fn draught_dm(ship: &Ship) -> u8 {
+    {
+        let load: f64 = ship.parcels.iter().map(|p| p.volume_t).sum();
+        let full = (ship.dwt * ship.fill_factor).max(1.0);
+        let f = (load / full).clamp(0.0, 1.0);
+        let m = ship.draught_m[0] + (ship.draught_m[1] - ship.draught_m[0]) * f;
+        (m * 10.0).round().clamp(1.0, 255.0) as u8
+    }
+}
+
+impl<'w> Planner<'w> {
+    /// A port call: approach to the anchorage, wait, berth, cargo operation, departure.
+    /// `operate` runs at the end of the berth stay and changes the cargo on board.
+    fn port_call(
+        &mut self,
+        ship: &mut Ship,
+        idx: u32,
+        place: usize,
+        depart: i64,
+        purpose: &str,
+        operate: &mut dyn FnMut(&mut Planner<'w>, &mut Ship, i64, &str) -> Vec<String>,
+    ) -> Result<i64, SimError> {
+        let p = self.world.places[place].clone();
+        let dest = if p.locode.is_empty() {
+            p.name.clone()
+        } else {
+            p.locode.clone()
+        };
+        let arrive = self.sail(ship, p.anchorage, Some(place), depart, &dest)?;
+        let wait = (ship.rng.range(2.0, 20.0) * HOUR as f64) as i64;
+        let phase = ship.rng.range(0.0, std::f64::consts::TAU);
+        Self::hold(ship, p.anchorage, (arrive, arrive + wait), 1, &dest, phase);
+        ship.place = Some(place);
+        let at_berth = if haversine_m(p.anchorage, p.berth) > 50.0 {
+            let r = Arc::new(self.connector(p.anchorage, p.berth)?);
+            let speed_mps = 5.0 * KN;
+            let end = arrive + wait + (r.length_m() / speed_mps).ceil() as i64 + 1;
+            ship.schedule.push_back(Segment {
+                start: arrive + wait,
+                end,
+                motion: Motion::Sail {
+                    route: r,
+                    speed_mps,
+                },
+                status: 0,
+                draught_dm: ship.draught_dm,
+                destination: AisText::from_str_lossy(&dest),
+                eta: end,
+            });
+            end
+        } else {
+            arrive + wait
+        };
+        let stay = (ship.rng.range(20.0, 36.0) * HOUR as f64) as i64;
+        let before = ship.draught_dm;
+        // The crew enters the new draught near the end of the operation.
+        let update = at_berth + stay - (ship.rng.range(0.5, 3.0) * HOUR as f64) as i64;
+        Self::hold(ship, p.berth, (at_berth, update), 5, &dest, 0.0);
+        let mmsi = ship.ident(arrive).mmsi;
+        let id = format!("E{}", self.next_event + 1);
+        let cargoes = operate(self, ship, update, &id);
+        ship.draught_dm = Self::draught_for(ship);
+        let next_dest = if purpose == "load" { "FOR ORDERS" } else { "" };
+        Self::hold(ship, p.berth, (update, at_berth + stay), 5, next_dest, 0.0);
+        let leave = at_berth + stay;
+        self.event(
+            "port_call",
+            (idx, mmsi),
+            None,
+            (arrive, leave),
+            p.berth,
+            serde_json::json!({
+                "place": p.id, "place_kind": if p.kind == PlaceKind::Terminal { "terminal" } else { "port" },
+                "country": p.country, "locode": p.locode, "purpose": purpose,
+                "berth_arrival": rfc3339(at_berth),
+                "draught_before_m": f64::from(before) / 10.0, "draught_after_m": f64::from(ship.draught_dm) / 10.0,
+                "draught_update": rfc3339(update), "cargoes": cargoes,
+            }),
+        );
+        ship.pos = p.berth;
+        ship.place = Some(place);
+        Ok(leave)
+    }
+
+    /// Plans what ship `i` does next, from `ships[i].free_at`.
+    pub fn plan(&mut self, ships: &mut [Ship], i: usize) -> Result<(), SimError> {
+        let now = ships[i].free_at;
+        if let Some(scrap) = ships[i].scrap_at {
+            if now >= scrap {
+                ships[i].free_at = OPEN;
+                return Ok(());
+            }
+        }
+        match ships[i].role {
+            Role::Cargo => self.plan_cargo_ship(&mut ships[i], now),
+            Role::Fishing => self.plan_fishing(&mut ships[i], now),
+            Role::Receiver if ships[i].parcels.is_empty() => {
+                self.wait_for_cargo(&mut ships[i], i, now)
+            }
+            _ if ships[i].parcels.is_empty() => self.load(&mut ships[i], i, now, None),
+            _ => self.deliver(ships, i, now, None),
+        }
+    }
+
+    /// A mother ship goes to an STS area and waits there, open-ended.
+    pub fn wait_for_cargo(&mut self, ship: &mut Ship, i: usize, now: i64) -> Result<(), SimError> {
+        let area = pick(&mut self.rng, self.world, &self.scenario.trade.sts_areas)?;
+        let at = self.point_in_area(area, &mut ship.rng);
+        let arrive = if haversine_m(ship.pos, at) > 100.0 {
+            let dest = self.world.places[area].name.clone();
+            let arrive = self.sail(ship, at, Some(area), now, &dest)?;
+            ship.place = Some(area);
+            arrive
+        } else {
+            now
+        };
+        let phase = ship.rng.range(0.0, std::f64::consts::TAU);
+        Self::hold(ship, at, (arrive, OPEN), 1, "", phase);
+        ship.free_at = OPEN;
+        self.pool.push((i, area));
+        Ok(())
+    }
+
+    fn point_in_area(&self, area: usize, rng: &mut Rng) -> LatLon {
+        let p = &self.world.places[area];
+        for _ in 0..32 {
+            let r = p.radius_m * 0.5 * rng.f64().sqrt();
+            let a = rng.range(0.0, std::f64::consts::TAU);
+            let q = offset_m(p.anchorage, r * a.cos(), r * a.sin());
+            if !self.world.land.segment_touches(p.anchorage, q)
+                && !self.world.land.segment_touches(q, offset_m(q, 0.0, 80.0))
+            {
+                return q;
+            }
+        }
+        p.anchorage
+    }
+
+    /// Ballast leg to a loading place and a loading call. `progress` starts the leg part-way
+    /// (initial state).
+    pub fn load(
+        &mut self,
+        ship: &mut Ship,
+        i: usize,
+        now: i64,
+        progress: Option<f64>,
+    ) -> Result<(), SimError> {
+        let sc = self.scenario;
+        let russian = matches!(ship.role, Role::Shadow | Role::Receiver);
+        let place = if russian {
+            pick(&mut self.rng, self.world, &sc.trade.terminals)?
+        } else {
+            pick(&mut self.rng, self.world, &sc.trade.mainstream_loading)?
+        };
+        let depart = self.backdate(ship, place, now, progress)?;
+        // Dark approach to the terminal: off some hours out, on again at the anchorage.
+        let dark_approach =
+            ship.role == Role::Shadow && ship.rng.chance(sc.behaviour.dark_terminal_share);
+        let before = ship.schedule.len();
+        let leave = self.port_call(ship, i as u32, place, depart, "load", &mut |pl, s, t, _| {
+            let p = &pl.world.places[place];
+            let product = if p.products.is_empty() {
+                "crude"
+            } else {
+                p.products[s.rng.below(p.products.len())]
+            };
+            let volume_t = (s.dwt * s.fill_factor * s.rng.range(0.9, 1.0)).round();
+            pl.next_cargo += 1;
+            s.parcels.push(Parcel {
+                cargo: pl.next_cargo,
+                terminal: place,
+                product,
+                volume_t,
+                loaded: t,
+                chain: vec![(i as u32, None)],
+            });
+            s.hops = 0;
+            vec![format!("C{}", pl.next_cargo)]
+        })?;
+        if dark_approach {
+            if let Some(arrive) = ship.schedule.get(before).map(|s| s.end) {
+                let off = arrive - (ship.rng.range(12.0, 48.0) * HOUR as f64) as i64;
+                let on = arrive + (ship.rng.range(0.5, 3.0) * HOUR as f64) as i64;
+                ship.dark.push_back(Dark {
+                    start: off.max(depart + HOUR),
+                    end: on,
+                    near: format!("terminal {}", self.world.places[place].id),
+                    off: None,
+                });
+            }
+        }
+        ship.free_at = leave;
+        Ok(())
+    }
+
+    /// Starts a leg in the past for the initial state: the departure such that `progress` of
+    /// the leg to `place` is done at `now`.
+    fn backdate(
+        &mut self,
+        ship: &mut Ship,
+        place: usize,
+        now: i64,
+        progress: Option<f64>,
+    ) -> Result<i64, SimError> {
+        let Some(f) = progress else { return Ok(now) };
+        let p = self.world.places[place].anchorage;
+        let r = self.route(ship, p, Some(place))?;
+        let speed = ship.speed_kn[usize::from(ship.parcels.is_empty())] * KN;
+        Ok(now - (f * r.length_m() / speed) as i64)
+    }
+
+    /// A laden ship: hand the cargo on by STS, or carry it to a discharge port.
+    pub fn deliver(
+        &mut self,
+        ships: &mut [Ship],
+        i: usize,
+        now: i64,
+        progress: Option<f64>,
+    ) -> Result<(), SimError> {
+        let b = &self.scenario.behaviour;
+        let can_sts = matches!(ships[i].role, Role::Shadow | Role::Receiver) && progress.is_none();
+        let p_sts = if ships[i].hops == 0 {
+            b.sts_share
+        } else {
+            b.multi_hop_share
+        };
+        if can_sts && !self.pool.is_empty() && ships[i].rng.chance(p_sts) {
+            return self.sts(ships, i, now);
+        }
+        let ship = &mut ships[i];
+        let sc = self.scenario;
+        let list = match ship.role {
+            Role::Receiver => &sc.trade.receiver_destinations,
+            Role::Shadow => &sc.trade.destinations,
+            _ => &sc.trade.mainstream_discharge,
+        };
+        let place = pick(&mut self.rng, self.world, list)?;
+        let mut depart = self.backdate(ship, place, now, progress)?;
+        let shadow = matches!(ship.role, Role::Shadow | Role::Receiver);
+        if shadow && progress.is_none() && ship.rng.chance(b.loiter_share) {
+            let area = pick(&mut self.rng, self.world, &sc.trade.loiter_areas)?;
+            let at = self.point_in_area(area, &mut ship.rng);
+            let dest = self.world.places[place].locode.clone();
+            let arrive = self.sail(ship, at, Some(area), depart, &dest)?;
+            let hours = ship.rng.range(b.loiter_hours[0], b.loiter_hours[1]);
+            let end = arrive + (hours * HOUR as f64) as i64;
+            let phase = ship.rng.range(0.0, std::f64::consts::TAU);
+            Self::hold(ship, at, (arrive, end), 0, &dest, phase);
+            ship.place = Some(area);
+            let mmsi = ship.ident(arrive).mmsi;
+            self.event(
+                "loitering",
+                (i as u32, mmsi),
+                None,
+                (arrive, end),
+                at,
+                serde_json::json!({"area": self.world.places[area].id, "reason": "waiting"}),
+            );
+            depart = end;
+        }
+        let leg_start = ship.schedule.len();
+        let leave = self.port_call(
+            ship,
+            i as u32,
+            place,
+            depart,
+            "discharge",
+            &mut |pl, s, t, event| {
+                let parcels = std::mem::take(&mut s.parcels);
+                parcels
+                    .into_iter()
+                    .map(|p| pl.discharge(p, place, t, event))
+                    .collect()
+            },
+        )?;
+        if shadow {
+            if let Some(seg) = ship.schedule.get(leg_start).cloned() {
+                self.inject_at_sea(ship, i, &seg);
+            }
+            if ship.will_change_identity {
+                ship.will_change_identity = false;
+                self.change_identity(ship, i, leave - HOUR);
+            }
+        }
+        ship.hops = 0;
+        ship.free_at = leave;
+        Ok(())
+    }
+
+    /// Records a discharged cargo (or keeps it for the end when it lands after the period).
+    fn discharge(&mut self, p: Parcel, place: usize, t: i64, event: &str) -> String {
+        let id = format!("C{}", p.cargo);
+        let port = &self.world.places[place];
+        let terminal = &self.world.places[p.terminal];
+        let bbl = (p.volume_t * barrels_per_tonne(p.product)).round();
+        let delivered = t < self.end;
+        if delivered && t >= self.start {
+            let month = rfc3339(t)[..7].to_owned();
+            let origin = if terminal.kind == PlaceKind::Terminal {
+                terminal.origin_country.clone()
+            } else {
+                terminal.country.clone()
+            };
+            let v = self
+                .volumes
+                .entry((port.country.clone(), month, origin))
+                .or_insert((0, 0.0, 0.0, 0.0));
+            v.0 += 1;
+            v.1 += p.volume_t;
+            v.2 += bbl;
+            if p.chain.len() > 1 {
+                v.3 += bbl;
+            }
+        }
+        let discharge = delivered.then(|| truth::Discharge {
+            port: port.id.clone(),
+            country: port.country.clone(),
+            time: rfc3339(t),
+            event: event.to_owned(),
+        });
+        self.records.push(self.cargo_record(&p, discharge));
+        id
+    }
+
+    pub fn cargo_record(&self, p: &Parcel, discharge: Option<truth::Discharge>) -> TruthRecord {
+        let terminal = &self.world.places[p.terminal];
+        let origin = if terminal.kind == PlaceKind::Terminal {
+            terminal.origin_country.clone()
+        } else {
+            terminal.country.clone()
+        };
+        TruthRecord::Cargo(truth::Cargo {
+            id: format!("C{}", p.cargo),
+            terminal: terminal.id.clone(),
+            origin_country: origin,
+            product: p.product.to_owned(),
+            volume_t: p.volume_t,
+            volume_bbl: (p.volume_t * barrels_per_tonne(p.product)).round(),
+            loaded: rfc3339(p.loaded),
+            chain: p
+                .chain
+                .iter()
+                .map(|(v, via)| truth::Custody {
+                    vessel: *v,
+                    via_sts: via.clone(),
+                })
+                .collect(),
+            discharge,
+        })
+    }
+
+    /// A ship-to-ship transfer of all cargo on ship `i` to a waiting mother ship.
+    fn sts(&mut self, ships: &mut [Ship], i: usize, now: i64) -> Result<(), SimError> {
+        let sc = self.scenario;
+        let area = pick(&mut self.rng, self.world, &sc.trade.sts_areas)?;
+        // Prefer a mother ship already in that area; otherwise the first waiting anywhere.
+        let k = self
+            .pool
+            .iter()
+            .position(|&(r, a)| a == area && r != i)
+            .or_else(|| self.pool.iter().position(|&(r, _)| r != i));
+        let Some(k) = k else { return Ok(()) };
+        let (j, _) = self.pool.remove(k);
+        let (giver, receiver) = two(ships, i, j);
+        let at = self.point_in_area(area, &mut giver.rng);
+        let beside = offset_m(at, 0.0, 80.0);
+        let area_id = self.world.places[area].id.clone();
+        let t_g = self.sail(giver, at, Some(area), now, "")?;
+        giver.place = Some(area);
+        // The receiver leaves its wait now.
+        if let Some(last) = receiver.schedule.back_mut() {
+            if last.end == OPEN {
+                last.end = now.max(last.start + 1);
+            }
+        }
+        let t_r = if haversine_m(receiver.pos, beside) > 50.0 {
+            let t = self.sail(receiver, beside, Some(area), now, "")?;
+            receiver.place = Some(area);
+            t
+        } else {
+            now
+        };
+        let b = &sc.behaviour;
+        let start = t_g.max(t_r) + (giver.rng.range(0.5, 3.0) * HOUR as f64) as i64;
+        let end = start + (giver.rng.range(b.sts_hours[0], b.sts_hours[1]) * HOUR as f64) as i64;
+        let phase = giver.rng.range(0.0, std::f64::consts::TAU);
+        let (gm, rm) = (giver.ident(start).mmsi, receiver.ident(start).mmsi);
+        for (s, idx, arrive, pos) in [(&mut *giver, i, t_g, at), (&mut *receiver, j, t_r, beside)] {
+            if start - arrive >= HOUR {
+                Self::hold(s, pos, (arrive, start), 1, "", phase);
+                if start - arrive >= 2 * HOUR {
+                    let mmsi = s.ident(arrive).mmsi;
+                    self.event(
+                        "loitering",
+                        (idx as u32, mmsi),
+                        None,
+                        (arrive, start),
+                        pos,
+                        serde_json::json!({"area": area_id, "reason": "waiting for STS"}),
+                    );
+                }
+            } else {
+                Self::hold(s, pos, (arrive, start), 1, "", phase);
+            }
+        }
+        let dark = giver.rng.chance(b.dark_sts_share);
+        let id = format!("E{}", self.next_event + 1);
+        let gd = (giver.draught_dm, receiver.draught_dm);
+        // Cargo changes hands at the end of the transfer.
+        let mid = end - HOUR;
+        Self::hold(giver, at, (start, mid), 1, "", phase);
+        Self::hold(receiver, beside, (start, mid), 1, "", phase);
+        let parcels = std::mem::take(&mut giver.parcels);
+        let volume: f64 = parcels.iter().map(|p| p.volume_t).sum();
+        let cargoes: Vec<String> = parcels.iter().map(|p| format!("C{}", p.cargo)).collect();
+        for mut p in parcels {
+            p.chain.push((j as u32, Some(id.clone())));
+            receiver.parcels.push(p);
+        }
+        receiver.hops = giver.hops + 1;
+        giver.draught_dm = Self::draught_for(giver);
+        receiver.draught_dm = Self::draught_for(receiver);
+        Self::hold(giver, at, (mid, end), 1, "", phase);
+        Self::hold(receiver, beside, (mid, end), 1, "", phase);
+        if dark {
+            let off = (t_g - (giver.rng.range(6.0, 24.0) * HOUR as f64) as i64).max(now + HOUR);
+            let on = end + (giver.rng.range(1.0, 8.0) * HOUR as f64) as i64;
+            giver.dark.push_back(Dark {
+                start: off,
+                end: on,
+                near: format!("STS {area_id}"),
+                off: None,
+            });
+        }
+        self.event(
+            "sts",
+            (i as u32, gm),
+            Some((j as u32, rm)),
+            (start, end),
+            at,
+            serde_json::json!({
+                "area": area_id, "dark_side": if dark { "giver" } else { "none" },
+                "volume_t": volume, "cargoes": cargoes,
+                "giver_draught_m": [f64::from(gd.0) / 10.0, f64::from(giver.draught_dm) / 10.0],
+                "receiver_draught_m": [f64::from(gd.1) / 10.0, f64::from(receiver.draught_dm) / 10.0],
+                "receiver_lat": round6(beside.lat), "receiver_lon": round6(beside.lon),
+            }),
+        );
+        giver.free_at = end;
+        receiver.free_at = end;
+        self.woken.push(j);
+        giver.hops = 0;
+        Ok(())
+    }
+
+    /// Dark periods and spoofing on a long leg at sea.
+    fn inject_at_sea(&mut self, ship: &mut Ship, i: usize, leg: &Segment) {
+        let b = &self.scenario.behaviour;
+        let (t0, t1) = (leg.start.max(self.start), leg.end);
+        if t1 - t0 < 2 * 24 * HOUR {
+            return;
+        }
+        if ship.rng.chance(b.dark_voyage_share) {
+            let len = (ship.rng.range(b.dark_hours[0], b.dark_hours[1]) * HOUR as f64) as i64;
+            let len = len.min(t1 - t0 - 12 * HOUR);
+            let start =
+                t0 + 6 * HOUR + (ship.rng.f64() * (t1 - t0 - 12 * HOUR - len) as f64) as i64;
+            ship.dark.push_back(Dark {
+                start,
+                end: start + len,
+                near: "at sea".into(),
+                off: None,
+            });
+        }
+        if ship.rng.chance(b.spoofing_share) {
+            let start = t0 + 6 * HOUR + (ship.rng.f64() * (t1 - t0 - 30 * HOUR) as f64) as i64;
+            let (truth_pos, _, _) = crate::fleet::kinematics(leg, start);
+            let dir = ship.rng.range(0.0, std::f64::consts::TAU);
+            let (kind, hours) = match ship.rng.below(4) {
+                0 => {
+                    let d = ship.rng.range(60_000.0, 400_000.0);
+                    (
+                        SpoofKind::Offset {
+                            north_m: d * dir.cos(),
+                            east_m: d * dir.sin(),
+                        },
+                        ship.rng.range(6.0, 20.0),
+                    )
+                }
+                1 => (
+                    SpoofKind::Circle {
+                        centre: truth_pos,
+                        radius_m: ship.rng.range(1_500.0, 4_000.0),
+                    },
+                    ship.rng.range(3.0, 12.0),
+                ),
+                2 => match self.land_near(truth_pos) {
+                    Some(at) => (SpoofKind::Land { at }, ship.rng.range(2.0, 8.0)),
+                    None => (
+                        SpoofKind::Offset {
+                            north_m: 150_000.0 * dir.cos(),
+                            east_m: 150_000.0 * dir.sin(),
+                        },
+                        8.0,
+                    ),
+                },
+                _ => {
+                    let d = ship.rng.range(300_000.0, 1_500_000.0);
+                    (
+                        SpoofKind::Jump {
+                            north_m: d * dir.cos(),
+                            east_m: d * dir.sin(),
+                        },
+                        0.25,
+                    )
+                }
+            };
+            let end = start + (hours * HOUR as f64) as i64;
+            let shown = match kind {
+                SpoofKind::Offset { north_m, east_m } | SpoofKind::Jump { north_m, east_m } => {
+                    offset_m(truth_pos, north_m, east_m)
+                }
+                SpoofKind::Circle { centre, radius_m } => offset_m(centre, radius_m, 0.0),
+                SpoofKind::Land { at } => at,
+            };
+            ship.spoof.push_back(Spoof { start, end, kind });
+            let mmsi = ship.ident(start).mmsi;
+            self.event(
+                "spoofing",
+                (i as u32, mmsi),
+                None,
+                (start, end),
+                truth_pos,
+                serde_json::json!({"method": kind.name(), "broadcast_lat": round6(shown.lat), "broadcast_lon": round6(shown.lon)}),
+            );
+        }
+    }
+
+    fn land_near(&self, p: LatLon) -> Option<LatLon> {
+        let mut d = 10_000.0;
+        while d <= 400_000.0 {
+            for k in 0..16 {
+                let a = (k as f64 * 22.5).to_radians();
+                let q = offset_m(p, d * a.cos(), d * a.sin());
+                // Well inland: the point and a ring 2 km around it are land.
+                if self.world.land.contains(q)
+                    && (0..4).all(|m| {
+                        self.world.land.contains(offset_m(
+                            q,
+                            2000.0 * (m as f64 * 1.57).cos(),
+                            2000.0 * (m as f64 * 1.57).sin(),
+                        ))
+                    })
+                {
+                    return Some(q);
+                }
+            }
+            d += 10_000.0;
+        }
+        None
+    }
+
+    /// Rename, reflag (new MID, MMSI and call sign) or new MMSI, from `t`.
+    pub fn change_identity(&mut self, ship: &mut Ship, i: usize, t: i64) {
+        let old = ship.ident(t).clone();
+        let mut new = old.clone();
+        let how = ship.rng.below(3);
+        let kind = match how {
+            0 => {
+                new.name = AisText::from_str_lossy(&ship_name(&mut ship.rng, true));
+                "rename"
+            }
+            1 => {
+                let flags = &self.scenario.flags.shadow;
+                let flag = flags
+                    .keys()
+                    .nth(ship.rng.weighted(flags.values().copied()))
+                    .cloned()
+                    .unwrap_or_default();
+                new.flag = flag.clone();
+                new.mmsi = mmsi_for(self.world, &flag, &mut ship.rng);
+                new.callsign = AisText::from_str_lossy(&callsign(&mut ship.rng));
+                new.name = AisText::from_str_lossy(&ship_name(&mut ship.rng, true));
+                "reflag"
+            }
+            _ => {
+                new.mmsi = mmsi_for(self.world, &old.flag, &mut ship.rng);
+                "mmsi_change"
+            }
+        };
+        self.identity_event(ship, i, t, kind, &old, &new, None);
+        ship.set_ident(t, new);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn identity_event(
+        &mut self,
+        ship: &Ship,
+        i: usize,
+        t: i64,
+        kind: &str,
+        old: &Ident,
+        new: &Ident,
+        other: Option<(u32, u32)>,
+    ) {
+        let at = ship.kinematics(t).map(|k| k.0).unwrap_or(ship.pos);
+        self.event(
+            "identity_change",
+            (i as u32, new.mmsi),
+            other,
+            (t, t),
+            at,
+            serde_json::json!({
+                "change": kind,
+                "from": {"mmsi": old.mmsi, "imo": old.imo, "name": old.name.as_str(), "callsign": old.callsign.as_str(), "flag": old.flag},
+                "to": {"mmsi": new.mmsi, "imo": new.imo, "name": new.name.as_str(), "callsign": new.callsign.as_str(), "flag": new.flag},
+            }),
+        );
+    }
+
+    fn plan_cargo_ship(&mut self, ship: &mut Ship, now: i64) -> Result<(), SimError> {
+        let mut place = pick(
+            &mut self.rng,
+            self.world,
+            &self.scenario.trade.background_ports,
+        )?;
+        if Some(place) == ship.place {
+            place = pick(
+                &mut self.rng,
+                self.world,
+                &self.scenario.trade.background_ports,
+            )?;
+        }
+        let p = self.world.places[place].clone();
+        let arrive = if Some(place) == ship.place {
+            now
+        } else {
+            self.sail(ship, p.anchorage, Some(place), now, &p.locode)?
+        };
+        let stay = (ship.rng.range(8.0, 30.0) * HOUR as f64) as i64;
+        let phase = ship.rng.range(0.0, std::f64::consts::TAU);
+        Self::hold(
+            ship,
+            p.anchorage,
+            (arrive, arrive + stay),
+            5,
+            &p.locode,
+            phase,
+        );
+        ship.place = Some(place);
+        ship.free_at = arrive + stay;
+        Ok(())
+    }
+
+    fn plan_fishing(&mut self, ship: &mut Ship, now: i64) -> Result<(), SimError> {
+        let home = ship.place.unwrap_or(0);
+        let p = self.world.places[home].clone();
+        // Out to a fishing spot 10-40 km offshore, fish slowly, come back.
+        let mut spot = None;
+        for _ in 0..16 {
+            let d = ship.rng.range(10_000.0, 40_000.0);
+            let a = ship.rng.range(0.0, std::f64::consts::TAU);
+            let q = offset_m(p.anchorage, d * a.cos(), d * a.sin());
+            if !self.world.land.segment_touches(p.anchorage, q) {
+                spot = Some(q);
+                break;
+            }
+        }
+        let phase = ship.rng.range(0.0, std::f64::consts::TAU);
+        let Some(spot) = spot else {
+            Self::hold(ship, p.anchorage, (now, now + 24 * HOUR), 5, "", phase);
+            ship.free_at = now + 24 * HOUR;
+            return Ok(());
+        };
+        ship.place = None;
+        ship.pos = p.anchorage;
+        let arrive = self.sail(ship, spot, None, now, "")?;
+        let hours = if ship
+            .rng
+            .chance(self.scenario.behaviour.fishing_loiter_share)
+        {
+            ship.rng.range(5.0, 14.0)
+        } else {
+            ship.rng.range(1.0, 3.0)
+        };
+        let end = arrive + (hours * HOUR as f64) as i64;
+        Self::hold(ship, spot, (arrive, end), 7, "", phase);
+        let back = self.sail(ship, p.anchorage, None, end, "")?;
+        let rest = (ship.rng.range(6.0, 20.0) * HOUR as f64) as i64;
+        Self::hold(ship, p.anchorage, (back, back + rest), 5, "", phase);
+        ship.place = Some(home);
+        ship.free_at = back + rest;
+        Ok(())
+    }
+}
+
+/// Two distinct elements of a slice, mutably.
+fn two<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
+    if i < j {
+        let (a, b) = v.split_at_mut(j);
+        (&mut a[i], &mut b[0])
+    } else {
+        let (a, b) = v.split_at_mut(i);
+        (&mut b[0], &mut a[j])
+    }
+}
+
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+const SYLLABLES: [&str; 24] = [
+    "AR", "BO", "CA", "DE", "EL", "FA", "GA", "HE", "IO", "KA", "LU", "MA", "NO", "OR", "PE", "RA",
+    "SA", "TE", "UL", "VE", "ZO", "NI", "KO", "LI",
+];
+const WORDS: [&str; 12] = [
+    "STAR", "SPIRIT", "GLORY", "PRIDE", "VOYAGER", "LADY", "PEARL", "SUN", "WAVE", "HOPE",
+    "TRADER", "RIVER",
+];
+
+/// A ship name: two or three syllables, sometimes with a word.
+pub fn ship_name(rng: &mut Rng, tanker: bool) -> String {
+    let mut s = String::new();
+    for _ in 0..2 + rng.below(2) {
+        s.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
+    }
+    if tanker && rng.chance(0.4) {
+        s.push(' ');
+        s.push_str(WORDS[rng.below(WORDS.len())]);
+    }
+    s
+}
+
+/// A call sign: two letters and three digits.
+pub fn callsign(rng: &mut Rng) -> String {
+    let l = |rng: &mut Rng| (b'A' + rng.below(26) as u8) as char;
+    format!("{}{}{:03}", l(rng), l(rng), rng.below(1000))
+}
+
+/// An MMSI of a flag (first MID allocated to it; 0 MID when the flag is unknown).
+pub fn mmsi_for(world: &World, flag: &str, rng: &mut Rng) -> u32 {
+    let mid = world
+        .mids
+        .get(flag)
+        .and_then(|m| m.first().copied())
+        .unwrap_or(0);
+    mid * 1_000_000 + 100_000 + rng.below(900_000) as u32
+}
+
+/// A valid IMO number (check digit right).
+pub fn imo_number(rng: &mut Rng) -> u32 {
+    let six = 910_000 + rng.below(80_000) as u32;
+    let n = six * 10;
+    n + shadowfleet_model::Imo::check_digit(n)
+}

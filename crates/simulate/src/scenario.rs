@@ -1,0 +1,252 @@
+//! Scenario definitions: data files (TOML), one per scenario. See `docs/simulator.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// Weights by id (terminal, port, STS area, class or ISO flag); iteration is sorted by id.
+pub type Weights = BTreeMap<String, f64>;
+
+/// A scenario: the world's extent, fleet, trade pattern, behaviour rates and receiver model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, e.g. `baltic`.
+    pub name: String,
+    /// One paragraph for people.
+    pub description: String,
+    /// Start of the simulated period, RFC 3339 UTC.
+    pub start: String,
+    /// Default length in days.
+    pub days: u32,
+    /// How many vessels of each role.
+    pub fleet: Fleet,
+    /// Class mix by role.
+    pub classes: RoleWeights,
+    /// Flag mix (ISO 3166 alpha-2) by role.
+    pub flags: RoleWeights,
+    /// Where cargoes load and go.
+    pub trade: Trade,
+    /// How often each deceptive behaviour is injected.
+    pub behaviour: Behaviour,
+    /// How the AIS is received.
+    pub ais: AisModel,
+}
+
+/// Fleet size by role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    /// Shadow-fleet tankers loading at Russian terminals.
+    pub shadow: u32,
+    /// Shadow mother ships that wait in STS areas and take cargo from shuttles.
+    pub receivers: u32,
+    /// Tankers in ordinary, non-Russian trades.
+    pub mainstream: u32,
+    /// Other ships: cargo ships (class A) and fishing boats (class B).
+    pub background: u32,
+    /// Share of background vessels that are class B fishing boats.
+    pub background_fishing_share: f64,
+}
+
+/// Weights by role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleWeights {
+    /// Shadow-fleet shuttles.
+    pub shadow: Weights,
+    /// Shadow mother ships.
+    pub receiver: Weights,
+    /// Mainstream tankers.
+    pub mainstream: Weights,
+    /// Background ships (flags only; classes ignore it).
+    #[serde(default)]
+    pub background: Weights,
+}
+
+/// Trade pattern.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trade {
+    /// Russian (or Kazakh CPC) loading terminals, ids of `data/terminals.csv`.
+    pub terminals: Weights,
+    /// Where Russian cargoes are discharged, ids of `data/ports.csv`.
+    pub destinations: Weights,
+    /// Where mother ships discharge (longer hauls).
+    pub receiver_destinations: Weights,
+    /// STS areas used, ids of `data/sts_areas.csv`.
+    pub sts_areas: Weights,
+    /// Anchorages where laden shadow tankers loiter, ids of `data/sts_areas.csv`.
+    pub loiter_areas: Weights,
+    /// Mainstream loading ports.
+    pub mainstream_loading: Weights,
+    /// Mainstream discharge ports.
+    pub mainstream_discharge: Weights,
+    /// Ports that background ships sail between.
+    pub background_ports: Weights,
+}
+
+/// Behaviour rates. Shares are probabilities per opportunity (per cargo, per leg, per vessel).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// Share of shadow cargoes handed to a mother ship by STS.
+    pub sts_share: f64,
+    /// Share of received cargoes handed on again (multi-hop chains).
+    pub multi_hop_share: f64,
+    /// Share of STS transfers during which the giver is dark ("dark STS").
+    pub dark_sts_share: f64,
+    /// Share of shadow arrivals at a terminal preceded by a dark approach.
+    pub dark_terminal_share: f64,
+    /// Share of long shadow legs (> 2 days) with a dark period at sea.
+    pub dark_voyage_share: f64,
+    /// Dark period length range at sea, hours.
+    pub dark_hours: [f64; 2],
+    /// Share of laden shadow legs that loiter in a loiter area first.
+    pub loiter_share: f64,
+    /// Loitering length range, hours.
+    pub loiter_hours: [f64; 2],
+    /// STS duration range, hours.
+    pub sts_hours: [f64; 2],
+    /// Share of shadow legs with a spoofing episode.
+    pub spoofing_share: f64,
+    /// Share of shadow vessels that change identity (rename, reflag or new MMSI) once.
+    pub identity_change_share: f64,
+    /// Share of shadow vessels that switch to an MMSI with an unallocated MID.
+    pub invalid_mid_share: f64,
+    /// Number of shadow vessels that take the IMO of a ship scrapped during the run.
+    pub zombies: u32,
+    /// Number of shadow vessels that broadcast the MMSI of another active vessel.
+    pub shared_mmsi: u32,
+    /// Share of shadow vessels on a sanctions list in the truth file.
+    pub sanctioned_share: f64,
+    /// Share of background fishing trips that loiter offshore (false-positive bait).
+    pub fishing_loiter_share: f64,
+}
+
+/// Receiver model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AisModel {
+    /// An aggregator keeps at most one position per vessel per this many seconds (0: every
+    /// report at the ITU-R M.1371 interval).
+    pub downsample_s: u32,
+    /// Static and voyage data interval, seconds (ITU-R M.1371: 6 minutes).
+    pub static_interval_s: u32,
+    /// Shore stations: one per cell of this many degrees that holds a port.
+    pub station_spacing_deg: f64,
+    /// Terrestrial range, nautical miles.
+    pub terrestrial_range_nm: f64,
+    /// Reception probability within half the range and at the edge.
+    pub terrestrial_p: [f64; 2],
+    /// Satellite revisit period and pass length, minutes.
+    pub satellite_revisit_min: f64,
+    /// Minutes each pass can hear a vessel.
+    pub satellite_pass_min: f64,
+    /// Probability that a satellite in view decodes a report (collisions).
+    pub satellite_p: f64,
+    /// Satellite delivery latency range, minutes (lines arrive out of order).
+    pub satellite_latency_min: [f64; 2],
+    /// Share of lines written with a corrupted checksum.
+    pub bad_checksum_rate: f64,
+}
+
+/// The scenarios shipped with shadowfleet.
+pub const BUILTIN: [(&str, &str); 2] = [
+    ("baltic", include_str!("../../../scenarios/baltic.toml")),
+    ("global", include_str!("../../../scenarios/global.toml")),
+];
+
+/// Why a scenario could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// Not a built-in name and not a readable file.
+    #[error("unknown scenario {0:?}: use one of baltic, global, or a path to a .toml file")]
+    Unknown(String),
+    /// The file is not valid.
+    #[error("{file}: {reason}")]
+    Invalid {
+        /// File or scenario name.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Scenario {
+    /// A built-in scenario by name, or a TOML file by path.
+    pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+        if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+            return Scenario::parse(name_or_path, text);
+        }
+        match std::fs::read_to_string(name_or_path) {
+            Ok(text) => Scenario::parse(name_or_path, &text),
+            Err(_) => Err(ScenarioError::Unknown(name_or_path.to_owned())),
+        }
+    }
+
+    /// Parses scenario TOML; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Invalid {
+            file: file.to_owned(),
+            reason: e.to_string(),
+        })?;
+        s.check(file)?;
+        Ok(s)
+    }
+
+    fn check(&self, file: &str) -> Result<(), ScenarioError> {
+        let bad = |reason: String| ScenarioError::Invalid {
+            file: file.to_owned(),
+            reason,
+        };
+        shadowfleet_model::Timestamp::parse_rfc3339(&self.start)
+            .map_err(|e| bad(format!("start: {e}")))?;
+        let b = &self.behaviour;
+        for (name, v) in [
+            ("behaviour.sts_share", b.sts_share),
+            ("behaviour.multi_hop_share", b.multi_hop_share),
+            ("behaviour.dark_sts_share", b.dark_sts_share),
+            ("behaviour.dark_terminal_share", b.dark_terminal_share),
+            ("behaviour.dark_voyage_share", b.dark_voyage_share),
+            ("behaviour.loiter_share", b.loiter_share),
+            ("behaviour.spoofing_share", b.spoofing_share),
+            ("behaviour.identity_change_share", b.identity_change_share),
+            ("behaviour.invalid_mid_share", b.invalid_mid_share),
+            ("behaviour.sanctioned_share", b.sanctioned_share),
+            (
+                "fleet.background_fishing_share",
+                self.fleet.background_fishing_share,
+            ),
+            ("ais.satellite_p", self.ais.satellite_p),
+            ("ais.bad_checksum_rate", self.ais.bad_checksum_rate),
+            ("ais.terrestrial_p[0]", self.ais.terrestrial_p[0]),
+            ("ais.terrestrial_p[1]", self.ais.terrestrial_p[1]),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(bad(format!(
+                    "{name} = {v}: a share must be between 0 and 1"
+                )));
+            }
+        }
+        for (name, [lo, hi]) in [
+            ("behaviour.dark_hours", b.dark_hours),
+            ("behaviour.loiter_hours", b.loiter_hours),
+            ("behaviour.sts_hours", b.sts_hours),
+            ("ais.satellite_latency_min", self.ais.satellite_latency_min),
+        ] {
+            if !(lo >= 0.0 && hi >= lo) {
+                return Err(bad(format!("{name} = [{lo}, {hi}]: need 0 <= low <= high")));
+            }
+        }
+        if self.ais.static_interval_s == 0 || self.ais.station_spacing_deg <= 0.0 {
+            return Err(bad(
+                "ais.static_interval_s and ais.station_spacing_deg must be positive".into(),
+            ));
+        }
+        if self.ais.satellite_revisit_min <= 0.0 {
+            return Err(bad("ais.satellite_revisit_min must be positive".into()));
+        }
+        Ok(())
+    }
+}
