@@ -257,7 +257,11 @@ impl<'a> Router<'a> {
         let near = self.lanes.nearest_nodes(from, SNAP_CANDIDATES);
         let mut starts: Vec<(u32, Vec<LatLon>)> = near
             .iter()
-            .filter(|&&n| !self.land.segment_touches(from, self.lanes.nodes[n as usize]))
+            .filter(|&&n| {
+                !self
+                    .land
+                    .segment_touches(from, self.lanes.nodes[n as usize])
+            })
             .map(|&n| (n, vec![from, self.lanes.nodes[n as usize]]))
             .collect();
         if starts.is_empty() {
@@ -267,7 +271,10 @@ impl<'a> Router<'a> {
                 .take(3)
                 .collect::<Vec<_>>()
                 .into_iter()
-                .filter_map(|&n| self.searched(from, self.lanes.nodes[n as usize]).map(|c| (n, c)))
+                .filter_map(|&n| {
+                    self.searched(from, self.lanes.nodes[n as usize])
+                        .map(|c| (n, c))
+                })
                 .collect();
         }
         let ends = self.lanes.nearest_nodes(to, SNAP_CANDIDATES);
@@ -361,7 +368,9 @@ impl<'a> Router<'a> {
                 continue;
             }
             for &(v, e) in &self.lanes.adjacency[u as usize] {
-                if matches!(self.repaired.get(&e), Some(None)) {
+                if matches!(self.repaired.get(&e), Some(None))
+                    && !self.lanes.edges[e as usize].canal
+                {
                     continue;
                 }
                 let lane = &self.lanes.edges[e as usize];
@@ -394,17 +403,27 @@ impl<'a> Router<'a> {
             return Some(());
         }
         let lane = &self.lanes.edges[e as usize];
-        if lane.canal || !lane.touches_land {
+        if !lane.touches_land {
             points.push(to);
-            canal.push(lane.canal && lane.touches_land);
+            canal.push(false);
             return Some(());
         }
+        let is_canal = lane.canal;
         let land = self.land;
-        let mut fixed = self
+        let repaired = self
             .repaired
             .entry(e)
             .or_insert_with(|| sea_path(land, from, to))
-            .clone()?;
+            .clone();
+        let Some(mut fixed) = repaired else {
+            // A canal edge that no sea path can replace is a canal transit proper.
+            if is_canal {
+                points.push(to);
+                canal.push(true);
+                return Some(());
+            }
+            return None;
+        };
         // The cache holds the path in the direction it was first needed.
         if fixed.first() != Some(&from) {
             fixed.reverse();

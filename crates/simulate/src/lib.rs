@@ -69,6 +69,10 @@ pub struct SimReport {
     pub events: u64,
     /// Cargo records.
     pub cargoes: u64,
+    /// Distinct routes planned; each was checked to touch no land outside canals.
+    pub routes: u64,
+    /// Route segments checked against land.
+    pub route_segments: u64,
     /// Simulated period.
     pub start: String,
     /// End of the period (exclusive).
@@ -135,7 +139,11 @@ pub fn simulate<A: Write, T: Write>(
 
     let mut ships = build_fleet(scenario, world, opts, start, end)?;
     let mut plan_heap = BinaryHeap::new();
-    for i in 0..ships.len() {
+    // Mother ships first, so that laden shuttles can already meet them.
+    let order = (0..ships.len())
+        .filter(|&i| ships[i].role == Role::Receiver)
+        .chain((0..ships.len()).filter(|&i| ships[i].role != Role::Receiver));
+    for i in order.collect::<Vec<_>>() {
         initial_plan(&mut planner, &mut ships, i, start)?;
         if ships[i].free_at < OPEN {
             plan_heap.push(Reverse((ships[i].free_at, i as u32)));
@@ -215,15 +223,15 @@ pub fn simulate<A: Write, T: Write>(
     for (i, s) in ships.iter().enumerate() {
         planner.records.push(vessel_record(i, s, start));
     }
-    for ((country, month, origin), (n, t, bbl, sts)) in std::mem::take(&mut planner.volumes) {
+    for ((country, month, origin), v) in std::mem::take(&mut planner.volumes) {
         planner.records.push(TruthRecord::Volume(truth::Volume {
             country,
             month,
             origin_country: origin,
-            cargoes: n,
-            volume_t: t,
-            volume_bbl: bbl,
-            via_sts_bbl: sts,
+            cargoes: v.cargoes,
+            volume_t: v.tonnes,
+            volume_bbl: v.barrels,
+            via_sts_bbl: v.via_sts_barrels,
         }));
     }
     for r in planner.records.drain(..) {
@@ -242,6 +250,8 @@ pub fn simulate<A: Write, T: Write>(
         ais: stats,
         events,
         cargoes,
+        routes: planner.routes_checked,
+        route_segments: planner.segments_checked,
         start: rfc3339(start),
         end: rfc3339(end),
     })

@@ -30,6 +30,18 @@ pub fn barrels_per_tonne(product: &str) -> f64 {
     }
 }
 
+/// (destination country, month, origin country).
+pub type VolumeKey = (String, String, String);
+
+/// Cargoes, tonnes, barrels and barrels delivered through STS.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VolumeSum {
+    pub cargoes: u32,
+    pub tonnes: f64,
+    pub barrels: f64,
+    pub via_sts_barrels: f64,
+}
+
 pub struct Planner<'w> {
     pub world: &'w World,
     pub scenario: &'w Scenario,
@@ -45,8 +57,11 @@ pub struct Planner<'w> {
     pub pool: Vec<(usize, usize)>,
     /// Mother ships given a cargo by the last plan step: they need planning after the transfer.
     pub woken: Vec<usize>,
+    /// Routes planned and segments checked against land.
+    pub routes_checked: u64,
+    pub segments_checked: u64,
     /// Volume per (country, month, origin): cargoes, tonnes, barrels, via STS barrels.
-    pub volumes: BTreeMap<(String, String, String), (u32, f64, f64, f64)>,
+    pub volumes: BTreeMap<VolumeKey, VolumeSum>,
 }
 
 fn pick(rng: &mut Rng, world: &World, w: &Weights) -> Result<usize, SimError> {
@@ -77,6 +92,8 @@ impl<'w> Planner<'w> {
             next_cargo: 0,
             pool: Vec::new(),
             woken: Vec::new(),
+            routes_checked: 0,
+            segments_checked: 0,
             volumes: BTreeMap::new(),
         }
     }
@@ -106,6 +123,24 @@ impl<'w> Planner<'w> {
         Ok(())
     }
 
+    /// Refuses a route with a segment touching land outside a canal: the invariant every
+    /// simulated track rests on.
+    fn checked(&mut self, r: Route) -> Result<Arc<Route>, SimError> {
+        for (k, w) in r.points.windows(2).enumerate() {
+            if !r.canal.get(k).copied().unwrap_or(false)
+                && self.world.land.segment_touches(w[0], w[1])
+            {
+                return Err(SimError::Data(format!(
+                    "planned route segment {:?} -> {:?} touches land",
+                    w[0], w[1]
+                )));
+            }
+        }
+        self.routes_checked += 1;
+        self.segments_checked += r.points.len().saturating_sub(1) as u64;
+        Ok(Arc::new(r))
+    }
+
     fn route_between(&mut self, from: usize, to: usize) -> Result<Arc<Route>, SimError> {
         if let Some(r) = self.routes.get(&(from, to)) {
             return Ok(r.clone());
@@ -115,7 +150,7 @@ impl<'w> Planner<'w> {
             .router
             .route(a.anchorage, b.anchorage)
             .map_err(|e| SimError::Data(format!("route {} -> {}: {e}", a.id, b.id)))?;
-        let r = Arc::new(r);
+        let r = self.checked(r)?;
         self.routes.insert((from, to), r.clone());
         Ok(r)
     }
@@ -138,7 +173,7 @@ impl<'w> Planner<'w> {
             .router
             .route(from, to)
             .map_err(|e| SimError::Data(format!("route {from:?} -> {to:?}: {e}")))?;
-        Ok(Arc::new(r))
+        self.checked(r)
     }
 
     /// The trunk route with land-free connectors from `from` and to `to` added.
@@ -155,7 +190,7 @@ impl<'w> Planner<'w> {
         let tail = self.connector(last, to)?;
         points.extend_from_slice(&tail.points[1..]);
         canal.extend_from_slice(&tail.canal);
-        Ok(Arc::new(Route::new(points, canal)))
+        self.checked(Route::new(points, canal))
     }
 
     fn connector(&mut self, a: LatLon, b: LatLon) -> Result<Route, SimError> {
@@ -309,7 +344,8 @@ impl<'w> Planner<'w> {
         Self::hold(ship, p.anchorage, (arrive, arrive + wait), 1, &dest, phase);
         ship.place = Some(place);
         let at_berth = if haversine_m(p.anchorage, p.berth) > 50.0 {
-            let r = Arc::new(self.connector(p.anchorage, p.berth)?);
+            let c = self.connector(p.anchorage, p.berth)?;
+            let r = self.checked(c)?;
             let speed_mps = 5.0 * KN;
             let end = arrive + wait + (r.length_m() / speed_mps).ceil() as i64 + 1;
             ship.schedule.push_back(Segment {
@@ -400,13 +436,14 @@ impl<'w> Planner<'w> {
 
     fn point_in_area(&self, area: usize, rng: &mut Rng) -> LatLon {
         let p = &self.world.places[area];
+        let land = &self.world.land;
+        // Room for two ships side by side, each swinging at anchor.
+        let roomy = |q: LatLon| self.world.has_room(q, 300.0);
         for _ in 0..32 {
             let r = p.radius_m * 0.5 * rng.f64().sqrt();
             let a = rng.range(0.0, std::f64::consts::TAU);
             let q = offset_m(p.anchorage, r * a.cos(), r * a.sin());
-            if !self.world.land.segment_touches(p.anchorage, q)
-                && !self.world.land.segment_touches(q, offset_m(q, 0.0, 80.0))
-            {
+            if !land.segment_touches(p.anchorage, q) && roomy(q) {
                 return q;
             }
         }
@@ -424,10 +461,18 @@ impl<'w> Planner<'w> {
     ) -> Result<(), SimError> {
         let sc = self.scenario;
         let russian = matches!(ship.role, Role::Shadow | Role::Receiver);
-        let place = if russian {
-            pick(&mut self.rng, self.world, &sc.trade.terminals)?
+        let list = if russian {
+            &sc.trade.terminals
         } else {
-            pick(&mut self.rng, self.world, &sc.trade.mainstream_loading)?
+            &sc.trade.mainstream_loading
+        };
+        // A ship already at a loading place (waiting at its anchorage) loads there.
+        let here = ship
+            .place
+            .filter(|&p| list.contains_key(&self.world.places[p].id));
+        let place = match here {
+            Some(p) => p,
+            None => pick(&mut self.rng, self.world, list)?,
         };
         let depart = self.backdate(ship, place, now, progress)?;
         // Dark approach to the terminal: off some hours out, on again at the anchorage.
@@ -495,14 +540,14 @@ impl<'w> Planner<'w> {
         progress: Option<f64>,
     ) -> Result<(), SimError> {
         let b = &self.scenario.behaviour;
-        let can_sts = matches!(ships[i].role, Role::Shadow | Role::Receiver) && progress.is_none();
+        let can_sts = matches!(ships[i].role, Role::Shadow | Role::Receiver);
         let p_sts = if ships[i].hops == 0 {
             b.sts_share
         } else {
             b.multi_hop_share
         };
         if can_sts && !self.pool.is_empty() && ships[i].rng.chance(p_sts) {
-            return self.sts(ships, i, now);
+            return self.sts(ships, i, now, progress);
         }
         let ship = &mut ships[i];
         let sc = self.scenario;
@@ -581,12 +626,12 @@ impl<'w> Planner<'w> {
             let v = self
                 .volumes
                 .entry((port.country.clone(), month, origin))
-                .or_insert((0, 0.0, 0.0, 0.0));
-            v.0 += 1;
-            v.1 += p.volume_t;
-            v.2 += bbl;
+                .or_default();
+            v.cargoes += 1;
+            v.tonnes += p.volume_t;
+            v.barrels += bbl;
             if p.chain.len() > 1 {
-                v.3 += bbl;
+                v.via_sts_barrels += bbl;
             }
         }
         let discharge = delivered.then(|| truth::Discharge {
@@ -627,7 +672,13 @@ impl<'w> Planner<'w> {
     }
 
     /// A ship-to-ship transfer of all cargo on ship `i` to a waiting mother ship.
-    fn sts(&mut self, ships: &mut [Ship], i: usize, now: i64) -> Result<(), SimError> {
+    fn sts(
+        &mut self,
+        ships: &mut [Ship],
+        i: usize,
+        now: i64,
+        progress: Option<f64>,
+    ) -> Result<(), SimError> {
         let sc = self.scenario;
         let area = pick(&mut self.rng, self.world, &sc.trade.sts_areas)?;
         // Prefer a mother ship already in that area; otherwise the first waiting anywhere.
@@ -642,7 +693,14 @@ impl<'w> Planner<'w> {
         let at = self.point_in_area(area, &mut giver.rng);
         let beside = offset_m(at, 0.0, 80.0);
         let area_id = self.world.places[area].id.clone();
-        let t_g = self.sail(giver, at, Some(area), now, "")?;
+        let depart = match progress {
+            Some(f) => {
+                now - (f * self.route(giver, at, Some(area))?.length_m() / (giver.speed_kn[0] * KN))
+                    as i64
+            }
+            None => now,
+        };
+        let t_g = self.sail(giver, at, Some(area), depart, "")?;
         giver.place = Some(area);
         // The receiver leaves its wait now.
         if let Some(last) = receiver.schedule.back_mut() {
@@ -700,7 +758,7 @@ impl<'w> Planner<'w> {
         Self::hold(giver, at, (mid, end), 1, "", phase);
         Self::hold(receiver, beside, (mid, end), 1, "", phase);
         if dark {
-            let off = (t_g - (giver.rng.range(6.0, 24.0) * HOUR as f64) as i64).max(now + HOUR);
+            let off = (t_g - (giver.rng.range(6.0, 24.0) * HOUR as f64) as i64).max(depart + HOUR);
             let on = end + (giver.rng.range(1.0, 8.0) * HOUR as f64) as i64;
             giver.dark.push_back(Dark {
                 start: off,
@@ -938,7 +996,7 @@ impl<'w> Planner<'w> {
             let d = ship.rng.range(10_000.0, 40_000.0);
             let a = ship.rng.range(0.0, std::f64::consts::TAU);
             let q = offset_m(p.anchorage, d * a.cos(), d * a.sin());
-            if !self.world.land.segment_touches(p.anchorage, q) {
+            if !self.world.land.segment_touches(p.anchorage, q) && self.world.has_room(q, 300.0) {
                 spot = Some(q);
                 break;
             }

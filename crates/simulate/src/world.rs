@@ -119,8 +119,11 @@ fn csv_fields(line: &str) -> Vec<String> {
     out
 }
 
+/// A CSV row: its 1-based line number and its fields by column name.
+type Row = (usize, HashMap<String, String>);
+
 /// Rows of a CSV file as maps from header to value, with the 1-based line number.
-fn csv_rows(file: &str, text: &str) -> Result<Vec<(usize, HashMap<String, String>)>, SimError> {
+fn csv_rows(file: &str, text: &str) -> Result<Vec<Row>, SimError> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -356,6 +359,17 @@ impl World {
         })
     }
 
+    /// Whether the ring of radius `r_m` around `q` (8 points) and `q` itself are at sea.
+    pub fn has_room(&self, q: LatLon, r_m: f64) -> bool {
+        !self.land.contains(q)
+            && (0..8).all(|m| {
+                let b = (m as f64 * 45.0).to_radians();
+                !self
+                    .land
+                    .contains(offset_m(q, r_m * b.cos(), r_m * b.sin()))
+            })
+    }
+
     /// The index of a place by id.
     pub fn place(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
@@ -373,11 +387,15 @@ impl World {
         let coslat = p.lat.to_radians().cos().max(0.05);
         let dlat = (range_m / 111_000.0).ceil() as i64;
         let dlon = (range_m / (111_000.0 * coslat)).ceil() as i64;
-        let (r0, c0) = ((p.lat + 90.0).floor() as i64, (p.lon + 180.0).floor() as i64);
+        let (r0, c0) = (
+            (p.lat + 90.0).floor() as i64,
+            (p.lon + 180.0).floor() as i64,
+        );
         for r in (r0 - dlat).max(0)..=(r0 + dlat).min(179) {
             for c in c0 - dlon..=c0 + dlon {
                 let cell = (r * 360 + c.rem_euclid(360)) as usize;
-                let ids = &self.station_ids[self.station_start[cell] as usize..self.station_start[cell + 1] as usize];
+                let ids = &self.station_ids
+                    [self.station_start[cell] as usize..self.station_start[cell + 1] as usize];
                 for &i in ids {
                     // Equirectangular distance: within 0.1 % of the great circle at these ranges.
                     let q = self.stations[i as usize].position;
@@ -412,7 +430,11 @@ fn seaward(land: &Land, p: LatLon, dist_m: f64) -> Option<LatLon> {
         let clear = !land.segment_touches(p, q)
             && (0..8).all(|m| {
                 let b = (m as f64 * 45.0).to_radians();
-                !land.contains(offset_m(q, SWING_CLEARANCE_M * b.cos(), SWING_CLEARANCE_M * b.sin()))
+                !land.contains(offset_m(
+                    q,
+                    SWING_CLEARANCE_M * b.cos(),
+                    SWING_CLEARANCE_M * b.sin(),
+                ))
             });
         clear.then_some(q)
     })
