@@ -88,7 +88,7 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "simulated {} ({} to {}, seed {}): {} vessels, {} AIS messages ({} by satellite, {} bad checksums), {} truth events, {} cargoes in {:.1} s ({:.2} M messages/s)\n  {}\n  {}",
+            "simulated {} ({} to {}, seed {}): {} vessels, {} AIS messages ({} by satellite, {} bad checksums), {} truth events, {} cargoes in {:.1} s ({:.1} s planning, {:.1} s emitting at {:.2} M messages/s)\n  {}\n  {}",
             scenario.name,
             report.start,
             report.end,
@@ -100,7 +100,9 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
             report.events,
             report.cargoes,
             secs,
-            report.ais.messages as f64 / secs / 1e6,
+            report.planning_s,
+            report.emitting_s,
+            report.ais.messages as f64 / report.emitting_s / 1e6,
             ais_path.display(),
             truth_path.display(),
         );

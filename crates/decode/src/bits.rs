@@ -138,6 +138,20 @@ impl Payload {
     /// Writes the low `len` bits of `value` at absolute bit `start`, extending
     /// the payload as needed (the encoder's primitive).
     pub fn set(&mut self, start: usize, len: usize, value: u64) {
+        let byte = start / 8;
+        let shift = start % 8;
+        if len > 0 && len + shift <= 64 && byte + 8 <= MAX_PAYLOAD_BYTES {
+            // Fast path: read-modify-write one big-endian 64-bit window.
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&self.bytes[byte..byte + 8]);
+            let low = 64 - shift - len;
+            let mask = (u64::MAX >> (64 - len)) << low;
+            let word = (u64::from_be_bytes(w) & !mask) | ((value << low) & mask);
+            self.bytes[byte..byte + 8].copy_from_slice(&word.to_be_bytes());
+            self.written = self.written.max(start + len);
+            self.bits = self.bits.max(self.written);
+            return;
+        }
         for i in 0..len {
             let pos = start + i;
             if pos / 8 >= MAX_PAYLOAD_BYTES {

@@ -4,8 +4,6 @@
 //! the round-trip tests. Writes into a caller-owned `Vec<u8>`, so that a
 //! caller reusing its buffer allocates nothing per message.
 
-use std::io::Write as _;
-
 use shadowfleet_model::Timestamp;
 
 use crate::bits::Payload;
@@ -78,7 +76,12 @@ pub fn encode_nmea(msg: &AisMessage, opts: &EncodeOptions<'_>, out: &mut Vec<u8>
             out.push(b'\\');
             let mut sep = false;
             if count > 1 {
-                let _ = write!(out, "g:{}-{}-{}", n + 1, count, opts.group_id);
+                out.extend_from_slice(b"g:");
+                push_uint(out, (n + 1) as u64);
+                out.push(b'-');
+                push_uint(out, count as u64);
+                out.push(b'-');
+                push_uint(out, u64::from(opts.group_id));
                 sep = true;
             }
             if n == 0 {
@@ -86,7 +89,8 @@ pub fn encode_nmea(msg: &AisMessage, opts: &EncodeOptions<'_>, out: &mut Vec<u8>
                     if sep {
                         out.push(b',');
                     }
-                    let _ = write!(out, "s:{s}");
+                    out.extend_from_slice(b"s:");
+                    out.extend_from_slice(s.as_bytes());
                     sep = true;
                 }
                 if let Some(t) = opts.received {
@@ -94,22 +98,30 @@ pub fn encode_nmea(msg: &AisMessage, opts: &EncodeOptions<'_>, out: &mut Vec<u8>
                         out.push(b',');
                     }
                     if t.0 % 1000 == 0 {
-                        let _ = write!(out, "c:{}", t.0.div_euclid(1000));
+                        out.extend_from_slice(b"c:");
+                        push_int(out, t.0.div_euclid(1000));
                     } else {
-                        let _ = write!(out, "c:{}", t.0);
+                        out.extend_from_slice(b"c:");
+                        push_int(out, t.0);
                     }
                 }
             }
             let cs = checksum(&out[tag_start + 1..]);
-            let _ = write!(out, "*{cs:02X}\\");
+            out.push(b'*');
+            push_hex2(out, cs);
+            out.push(b'\\');
         }
         let body_start = out.len() + 1;
         out.push(b'!');
         out.extend_from_slice(&opts.talker);
         out.extend_from_slice(if opts.own_ship { b"VDO" } else { b"VDM" });
-        let _ = write!(out, ",{},{},", count, n + 1);
+        out.push(b',');
+        push_uint(out, count as u64);
+        out.push(b',');
+        push_uint(out, (n + 1) as u64);
+        out.push(b',');
         if count > 1 {
-            let _ = write!(out, "{}", opts.sequence_id % 10);
+            out.push(b'0' + opts.sequence_id % 10);
         }
         out.push(b',');
         if let Some(c) = opts.channel {
@@ -118,9 +130,41 @@ pub fn encode_nmea(msg: &AisMessage, opts: &EncodeOptions<'_>, out: &mut Vec<u8>
         out.push(b',');
         out.extend_from_slice(chunk);
         let f = if n + 1 == count { fill } else { 0 };
-        let _ = write!(out, ",{f}");
+        out.push(b',');
+        out.push(b'0' + f);
         let cs = checksum(&out[body_start..]);
-        let _ = write!(out, "*{cs:02X}\r\n");
+        out.push(b'*');
+        push_hex2(out, cs);
+        out.extend_from_slice(b"\r\n");
     }
     count
+}
+
+/// Decimal digits of `v`, without allocating.
+fn push_uint(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_int(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_uint(out, v.unsigned_abs());
+}
+
+/// Two upper-case hex digits.
+fn push_hex2(out: &mut Vec<u8>, v: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push(HEX[usize::from(v >> 4)]);
+    out.push(HEX[usize::from(v & 15)]);
 }

@@ -23,7 +23,7 @@ const NODE_NUDGE_STEP_M: f64 = 250.0;
 const NODE_NUDGE_MAX_M: f64 = 30_000.0;
 
 /// How many times a route is searched again after blocking an edge that cannot be repaired.
-const MAX_REROUTES: usize = 16;
+const MAX_REROUTES: usize = 64;
 
 /// Cost factor on edges that cross land and need a repair, so that clean edges are preferred.
 const CROSSING_PENALTY: f64 = 1.5;
@@ -292,7 +292,12 @@ impl<'a> Router<'a> {
                 let cy = dist[y as usize] + haversine_m(self.lanes.nodes[y as usize], to);
                 cx.total_cmp(&cy).then(x.cmp(&y))
             });
-            for end in order {
+            // Prefer ends with a straight way off the network; searched ways (remembered,
+            // failures included) after.
+            let (straight, searched): (Vec<u32>, Vec<u32>) = order
+                .iter()
+                .partition(|&&n| !self.land.segment_touches(self.lanes.nodes[n as usize], to));
+            for end in straight.into_iter().chain(searched) {
                 let Some(tail) = self.connector(self.lanes.nodes[end as usize], to) else {
                     continue;
                 };

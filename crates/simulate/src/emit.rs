@@ -46,6 +46,7 @@ pub struct Emitter<'a, W: Write> {
     pool: Vec<Vec<u8>>,
     free: Vec<usize>,
     seq: u64,
+    stations: StationCache,
     group: u32,
     sentence_id: u8,
     pub stats: EmitStats,
@@ -65,6 +66,7 @@ impl<'a, W: Write> Emitter<'a, W> {
             pool: Vec::new(),
             free: Vec::new(),
             seq: 0,
+            stations: StationCache::default(),
             group: 0,
             sentence_id: 0,
             stats: EmitStats::default(),
@@ -147,11 +149,14 @@ impl<'a, W: Write> Emitter<'a, W> {
             },
         };
 
-        let ident = ship.ident(t).clone();
+        // Copy out what is broadcast (no allocation per message).
+        let id = ship.ident(t);
+        let (mmsi, imo, name, callsign, ship_type) =
+            (id.mmsi, id.imo, id.name, id.callsign, id.ship_type);
         let header = |msg_type| Header {
             msg_type,
             repeat: 0,
-            mmsi: ident.mmsi,
+            mmsi,
         };
         let sog_noisy = (sog + ship.rng.range(-0.15, 0.15)).max(0.0);
         let cog_noisy = (cog + ship.rng.range(-1.5, 1.5)).rem_euclid(360.0);
@@ -208,8 +213,8 @@ impl<'a, W: Write> Emitter<'a, W> {
                 let body = if ship.static_part_b {
                     StaticDataReport::PartB(StaticDataPartB {
                         common: StaticDataPartBCommon {
-                            shiptype: ident.ship_type,
-                            callsign: ident.callsign,
+                            shiptype: ship_type,
+                            callsign: callsign,
                             ..Default::default()
                         },
                         dim: Dimensions {
@@ -221,9 +226,7 @@ impl<'a, W: Write> Emitter<'a, W> {
                         mothership_mmsi: 0,
                     })
                 } else {
-                    StaticDataReport::PartA(StaticDataPartA {
-                        shipname: ident.name,
-                    })
+                    StaticDataReport::PartA(StaticDataPartA { shipname: name })
                 };
                 AisMessage {
                     header: header(24),
@@ -235,10 +238,10 @@ impl<'a, W: Write> Emitter<'a, W> {
                     header: header(5),
                     body: Body::StaticAndVoyageData(StaticAndVoyageData {
                         ais_version: 2,
-                        imo: ident.imo,
-                        callsign: ident.callsign,
-                        shipname: ident.name,
-                        shiptype: ident.ship_type,
+                        imo: imo,
+                        callsign: callsign,
+                        shipname: name,
+                        shiptype: ship_type,
                         to_bow: dims.0,
                         to_stern: dims.1,
                         to_port: dims.2,
@@ -289,7 +292,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         let range = m.terrestrial_range_nm * METRES_PER_NM;
         let mut heard = false;
         let world = self.world;
-        for (s, d) in world.stations_near(at, range) {
+        for (s, d) in self.stations.nearest_two(world, at, range) {
             if s == u32::MAX {
                 continue;
             }
@@ -416,3 +419,70 @@ fn record_dark(planner: &mut Planner<'_>, i: usize, d: &crate::fleet::Dark, on: 
 }
 
 const SATELLITES: [&str; 3] = ["S-AIS-1", "S-AIS-2", "S-AIS-3"];
+
+/// Cell size of the station cache, degrees.
+const STATION_CELL_DEG: f64 = 0.1;
+/// Half-diagonal of a cache cell at the equator, metres (covers any point of the cell).
+const STATION_CELL_REACH_M: f64 = 8_000.0;
+
+/// Candidate shore stations per 0.1-degree cell, filled on first visit: a tick looks at a
+/// handful of stations instead of scanning the grid. Bounded by the cells ships visit.
+#[derive(Default)]
+struct StationCache {
+    cells: std::collections::HashMap<u64, (u32, u32), std::hash::BuildHasherDefault<CellHasher>>,
+    ids: Vec<u32>,
+}
+
+impl StationCache {
+    fn nearest_two(&mut self, world: &World, p: LatLon, range_m: f64) -> [(u32, f64); 2] {
+        let r = ((p.lat + 90.0) / STATION_CELL_DEG).floor() as i64;
+        let c = ((p.lon + 180.0) / STATION_CELL_DEG).floor() as i64;
+        let key = (r as u64) << 32 | (c as u64 & 0xffff_ffff);
+        let (start, len) = match self.cells.get(&key) {
+            Some(&v) => v,
+            None => {
+                let centre = LatLon {
+                    lat: (r as f64 + 0.5) * STATION_CELL_DEG - 90.0,
+                    lon: (c as f64 + 0.5) * STATION_CELL_DEG - 180.0,
+                };
+                let start = self.ids.len() as u32;
+                world.stations_within(centre, range_m + STATION_CELL_REACH_M, &mut self.ids);
+                let v = (start, self.ids.len() as u32 - start);
+                self.cells.insert(key, v);
+                v
+            }
+        };
+        let mut best = [(u32::MAX, f64::INFINITY); 2];
+        for &i in &self.ids[start as usize..(start + len) as usize] {
+            let d = crate::world::distance_m(p, world.stations[i as usize].position);
+            if d > range_m {
+                continue;
+            }
+            if d < best[0].1 {
+                best[1] = best[0];
+                best[0] = (i, d);
+            } else if d < best[1].1 {
+                best[1] = (i, d);
+            }
+        }
+        best
+    }
+}
+
+/// A hasher for cell keys: one multiply.
+#[derive(Default)]
+struct CellHasher(u64);
+
+impl std::hash::Hasher for CellHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}

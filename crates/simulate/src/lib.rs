@@ -73,6 +73,10 @@ pub struct SimReport {
     pub routes: u64,
     /// Route segments checked against land.
     pub route_segments: u64,
+    /// Wall-clock seconds spent planning voyages (routing included) and emitting AIS.
+    pub planning_s: f64,
+    /// See `planning_s`.
+    pub emitting_s: f64,
     /// Simulated period.
     pub start: String,
     /// End of the period (exclusive).
@@ -138,6 +142,8 @@ pub fn simulate<A: Write, T: Write>(
     )?;
 
     let mut ships = build_fleet(scenario, world, opts, start, end)?;
+    let clock = std::time::Instant::now();
+    let mut planning = std::time::Duration::ZERO;
     let mut plan_heap = BinaryHeap::new();
     // Mother ships first, so that laden shuttles can already meet them.
     let order = (0..ships.len())
@@ -150,6 +156,7 @@ pub fn simulate<A: Write, T: Write>(
         }
     }
     special_identities(&mut planner, &mut ships, scenario, start, end);
+    planning += clock.elapsed();
 
     let mut emitter = emit::Emitter::new(&scenario.ais, world, ais, opts.seed);
     let mut tx_heap = BinaryHeap::new();
@@ -161,6 +168,7 @@ pub fn simulate<A: Write, T: Write>(
     let mut slice = start;
     while slice < end {
         let next = (slice + SLICE).min(end);
+        let plan_clock = std::time::Instant::now();
         while let Some(&Reverse((f, i))) = plan_heap.peek() {
             if f >= next + HORIZON {
                 break;
@@ -179,6 +187,7 @@ pub fn simulate<A: Write, T: Write>(
                 plan_heap.push(Reverse((ships[j].free_at, j as u32)));
             }
         }
+        planning += plan_clock.elapsed();
         while let Some(&Reverse((t, i))) = tx_heap.peek() {
             if t >= next {
                 break;
@@ -250,6 +259,8 @@ pub fn simulate<A: Write, T: Write>(
         ais: stats,
         events,
         cargoes,
+        planning_s: planning.as_secs_f64(),
+        emitting_s: (clock.elapsed() - planning).as_secs_f64(),
         routes: planner.routes_checked,
         route_segments: planner.segments_checked,
         start: rfc3339(start),

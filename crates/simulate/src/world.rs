@@ -380,13 +380,11 @@ impl World {
         self.classes.iter().position(|c| c.name == name)
     }
 
-    /// Up to two shore stations within `range_m` of `p`, nearest first, with their distances.
-    /// Allocates nothing.
-    pub fn stations_near(&self, p: LatLon, range_m: f64) -> [(u32, f64); 2] {
-        let mut best = [(u32::MAX, f64::INFINITY); 2];
+    /// Every shore station within `range_m` of `p`, appended to `out`.
+    pub fn stations_within(&self, p: LatLon, range_m: f64, out: &mut Vec<u32>) {
         let coslat = p.lat.to_radians().cos().max(0.05);
         let dlat = (range_m / 111_000.0).ceil() as i64;
-        let dlon = (range_m / (111_000.0 * coslat)).ceil() as i64;
+        let dlon = ((range_m / (111_000.0 * coslat)).ceil() as i64).min(180);
         let (r0, c0) = (
             (p.lat + 90.0).floor() as i64,
             (p.lon + 180.0).floor() as i64,
@@ -396,27 +394,28 @@ impl World {
                 let cell = (r * 360 + c.rem_euclid(360)) as usize;
                 let ids = &self.station_ids
                     [self.station_start[cell] as usize..self.station_start[cell + 1] as usize];
-                for &i in ids {
-                    // Equirectangular distance: within 0.1 % of the great circle at these ranges.
-                    let q = self.stations[i as usize].position;
-                    let dy = (q.lat - p.lat) * 111_195.0;
-                    let dx = (q.lon - p.lon + 540.0).rem_euclid(360.0) - 180.0;
-                    let dx = dx * 111_195.0 * coslat;
-                    let d = (dx * dx + dy * dy).sqrt();
-                    if d > range_m {
-                        continue;
-                    }
-                    if d < best[0].1 {
-                        best[1] = best[0];
-                        best[0] = (i, d);
-                    } else if d < best[1].1 {
-                        best[1] = (i, d);
-                    }
-                }
+                out.extend(
+                    ids.iter()
+                        .copied()
+                        .filter(|&i| distance_m(p, self.stations[i as usize].position) <= range_m),
+                );
             }
         }
-        best
     }
+}
+
+/// Equirectangular distance, within 0.1 % of the great circle up to a few hundred kilometres.
+pub fn distance_m(p: LatLon, q: LatLon) -> f64 {
+    let coslat = ((p.lat + q.lat) / 2.0).to_radians().cos();
+    let dy = (q.lat - p.lat) * 111_195.0;
+    let mut dlon = q.lon - p.lon;
+    if dlon > 180.0 {
+        dlon -= 360.0;
+    } else if dlon < -180.0 {
+        dlon += 360.0;
+    }
+    let dx = dlon * 111_195.0 * coslat;
+    (dx * dx + dy * dy).sqrt()
 }
 
 /// Water kept around an anchorage point for a ship swinging at anchor, metres.
