@@ -182,6 +182,28 @@ impl Route {
         self.cumulative_m.last().copied().unwrap_or(0.0)
     }
 
+    /// Like [`Route::at_distance`], searching forward from segment `hint` first: O(1) for a
+    /// caller that walks the route in order.
+    pub fn at_distance_from(&self, d: f64, hint: usize) -> (LatLon, usize) {
+        let n = self.points.len();
+        if n >= 2 && hint + 1 < n && self.cumulative_m[hint] <= d {
+            let mut i = hint;
+            while i + 2 < n && self.cumulative_m[i + 1] <= d && i < hint + 8 {
+                i += 1;
+            }
+            if self.cumulative_m[i + 1] > d || i + 2 == n {
+                let span = self.cumulative_m[i + 1] - self.cumulative_m[i];
+                let f = if span > 0.0 {
+                    ((d - self.cumulative_m[i]) / span).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                };
+                return (self.points[i].lerp(self.points[i + 1], f), i);
+            }
+        }
+        self.at_distance(d)
+    }
+
     /// The position `d` metres along the route (clamped to its ends) and the index of the
     /// segment it lies on.
     pub fn at_distance(&self, d: f64) -> (LatLon, usize) {

@@ -53,7 +53,12 @@ pub struct Ident {
 #[derive(Debug, Clone)]
 pub enum Motion {
     /// Along a route from its start, at constant speed (m/s).
-    Sail { route: Arc<Route>, speed_mps: f64 },
+    Sail {
+        route: Arc<Route>,
+        speed_mps: f64,
+        /// The route segment of the last position computed (the emitter walks forward).
+        cursor: std::cell::Cell<usize>,
+    },
     /// Holding around a point (anchored, moored, drifting or alongside), swinging slowly.
     Hold { at: LatLon, phase: f64 },
 }
@@ -187,9 +192,14 @@ pub const HOLD_PERIOD_S: f64 = 6.0 * 3600.0;
 /// Position, speed (knots) and course of a segment at `t`.
 pub fn kinematics(s: &Segment, t: i64) -> (LatLon, f64, f64) {
     match &s.motion {
-        Motion::Sail { route, speed_mps } => {
+        Motion::Sail {
+            route,
+            speed_mps,
+            cursor,
+        } => {
             let d = (t - s.start) as f64 * speed_mps;
-            let (p, i) = route.at_distance(d);
+            let (p, i) = route.at_distance_from(d, cursor.get());
+            cursor.set(i);
             let n = route.points.len();
             let course = if n >= 2 {
                 shadowfleet_geo::bearing_deg(

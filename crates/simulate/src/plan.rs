@@ -273,7 +273,11 @@ impl<'w> Planner<'w> {
         ship.schedule.push_back(Segment {
             start: depart,
             end,
-            motion: Motion::Sail { route, speed_mps },
+            motion: Motion::Sail {
+                route,
+                speed_mps,
+                cursor: Default::default(),
+            },
             status: 0,
             draught_dm: ship.draught_dm,
             destination: AisText::from_str_lossy(dest),
@@ -354,6 +358,7 @@ impl<'w> Planner<'w> {
                 motion: Motion::Sail {
                     route: r,
                     speed_mps,
+                    cursor: Default::default(),
                 },
                 status: 0,
                 draught_dm: ship.draught_dm,
