@@ -214,7 +214,7 @@ impl<'a, W: Write> Emitter<'a, W> {
                     StaticDataReport::PartB(StaticDataPartB {
                         common: StaticDataPartBCommon {
                             shiptype: ship_type,
-                            callsign: callsign,
+                            callsign,
                             ..Default::default()
                         },
                         dim: Dimensions {
@@ -238,8 +238,8 @@ impl<'a, W: Write> Emitter<'a, W> {
                     header: header(5),
                     body: Body::StaticAndVoyageData(StaticAndVoyageData {
                         ais_version: 2,
-                        imo: imo,
-                        callsign: callsign,
+                        imo,
+                        callsign,
                         shipname: name,
                         shiptype: ship_type,
                         to_bow: dims.0,
