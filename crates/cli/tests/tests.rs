@@ -253,3 +253,108 @@ fn missing_file_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/file.nmea"), "{err}");
 }
+
+#[test]
+fn simulate_writes_ais_and_truth_and_is_reproducible() {
+    let run = |dir: &PathBuf, seed: &str, gzip: bool| {
+        let mut cmd = bin();
+        cmd.args([
+            "simulate",
+            "--scenario",
+            "baltic",
+            "--days",
+            "1",
+            "--fleet-scale",
+            "0.2",
+            "--seed",
+            seed,
+            "-q",
+            "--out",
+        ])
+        .arg(dir);
+        if gzip {
+            cmd.arg("--gzip");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (a, b) = (scratch("sim-a"), scratch("sim-b"));
+    run(&a, "5", false);
+    run(&b, "5", true);
+    let ais = std::fs::read(a.join("ais.nmea")).unwrap();
+    let mut gz = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(b.join("ais.nmea.gz")).unwrap()),
+        &mut gz,
+    )
+    .unwrap();
+    assert!(
+        ais == gz,
+        "gzip output differs from plain output for the same seed"
+    );
+    assert!(
+        std::fs::read(a.join("truth.ndjson")).unwrap()
+            == std::fs::read(b.join("truth.ndjson")).unwrap()
+    );
+    assert!(!a.join("ais.nmea.partial").exists());
+    let first = String::from_utf8_lossy(&ais[..200]).to_string();
+    assert!(
+        first.starts_with("\\s:") && first.contains(",c:17") && first.contains("!AIVDM"),
+        "{first}"
+    );
+    let truth = std::fs::read_to_string(a.join("truth.ndjson")).unwrap();
+    assert!(truth
+        .lines()
+        .next()
+        .unwrap()
+        .contains(r#""format":"shadowfleet-truth","version":1"#));
+
+    // The simulated AIS decodes with the decoder.
+    let out = bin()
+        .args(["decode", "-q"])
+        .arg(a.join("ais.nmea"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines = out.stdout.iter().filter(|&&c| c == b'\n').count();
+    assert!(lines > 10_000, "{lines} decoded records");
+}
+
+#[test]
+fn simulate_rejects_bad_scenarios_clearly() {
+    let dir = scratch("sim-bad");
+    let out = bin()
+        .args(["simulate", "--scenario", "atlantis", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scenario \"atlantis\""));
+    let file = dir.join("broken.toml");
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/baltic.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        &file,
+        text.replace("dark_sts_share = 0.4", "dark_sts_share = -1"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["simulate", "--scenario"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.toml") && err.contains("behaviour.dark_sts_share"),
+        "{err}"
+    );
+}

@@ -31,6 +31,7 @@ const CROSSING_PENALTY: f64 = 1.5;
 /// A maritime lane network: nodes and straight edges.
 pub struct SeaLanes {
     nodes: Vec<LatLon>,
+    moved: usize,
     adjacency: Vec<Vec<(u32, u32)>>,
     edges: Vec<Lane>,
 }
@@ -54,6 +55,7 @@ impl SeaLanes {
         let mut ids: HashMap<(i64, i64), u32> = HashMap::new();
         let mut lanes = SeaLanes {
             nodes: Vec::new(),
+            moved: 0,
             adjacency: Vec::new(),
             edges: Vec::new(),
         };
@@ -118,16 +120,20 @@ impl SeaLanes {
                 land.nearest_sea(p, NODE_NUDGE_STEP_M, NODE_NUDGE_MAX_M)
                     .unwrap_or(p)
             };
+            if q != p {
+                self.moved += 1;
+            }
             self.nodes.push(q);
             self.adjacency.push(Vec::new());
             (self.nodes.len() - 1) as u32
         })
     }
 
-    /// Number of edges, and how many of them touch land (canals included).
-    pub fn edge_counts(&self) -> (usize, usize) {
+    /// Number of edges, how many of them touch land (canals included), and how many nodes
+    /// were moved off land.
+    pub fn edge_counts(&self) -> (usize, usize, usize) {
         let crossing = self.edges.iter().filter(|e| e.touches_land).count();
-        (self.edges.len(), crossing)
+        (self.edges.len(), crossing, self.moved)
     }
 
     fn nearest_nodes(&self, p: LatLon, n: usize) -> Vec<u32> {

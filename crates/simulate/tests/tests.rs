@@ -164,6 +164,7 @@ fn the_ais_decodes_and_the_truth_is_complete() {
                 header.scenario
             );
         }
+        eprintln!("shore stations: {}", world().stations.len());
         eprintln!(
             "{}: {} vessels, {} messages ({} satellite), {} events, {} cargoes",
             header.scenario,
