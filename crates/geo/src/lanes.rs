@@ -164,6 +164,8 @@ pub struct Route {
     pub canal: Vec<bool>,
     /// Cumulative great-circle length at each vertex, metres (first is 0).
     pub cumulative_m: Vec<f64>,
+    /// Initial great-circle bearing of each segment, degrees.
+    pub bearing_deg: Vec<f64>,
 }
 
 impl Route {
@@ -176,10 +178,15 @@ impl Route {
             total += haversine_m(w[0], w[1]);
             cumulative_m.push(total);
         }
+        let bearing_deg = points
+            .windows(2)
+            .map(|w| crate::bearing_deg(w[0], w[1]))
+            .collect();
         Route {
             points,
             canal,
             cumulative_m,
+            bearing_deg,
         }
     }
 

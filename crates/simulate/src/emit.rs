@@ -47,6 +47,7 @@ pub struct Emitter<'a, W: Write> {
     free: Vec<usize>,
     seq: u64,
     stations: StationCache,
+    far: StationCache,
     group: u32,
     sentence_id: u8,
     pub stats: EmitStats,
@@ -67,6 +68,7 @@ impl<'a, W: Write> Emitter<'a, W> {
             free: Vec::new(),
             seq: 0,
             stations: StationCache::default(),
+            far: StationCache::default(),
             group: 0,
             sentence_id: 0,
             stats: EmitStats::default(),
@@ -85,7 +87,11 @@ impl<'a, W: Write> Emitter<'a, W> {
         self.release(t)?;
         let ship = &mut ships[i];
         // Keep an hour of past plan, so that dark-period ends can be located.
-        while ship.schedule.front().is_some_and(|s| s.end <= t - 3600) {
+        while ship
+            .schedule
+            .front()
+            .is_some_and(|s| s.end <= t - PLAN_TAIL_S)
+        {
             ship.schedule.pop_front();
         }
         let Some(seg) = ship.segment_at(t) else {
@@ -100,7 +106,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         let next = t + self.interval(ship, sog, status);
 
         // Dark periods: note where the ship went dark, report the period once it ends.
-        let mut dark = false;
+        let mut dark = None;
         while let Some((start, noted)) = ship.dark.front().map(|d| (d.start, d.off.is_some())) {
             if t < start {
                 break;
@@ -114,7 +120,7 @@ impl<'a, W: Write> Emitter<'a, W> {
             }
             let Some(d) = ship.dark.front() else { break };
             if t < d.end {
-                dark = true;
+                dark = Some(d.end);
                 break;
             }
             let d = d.clone();
@@ -122,8 +128,15 @@ impl<'a, W: Write> Emitter<'a, W> {
             let on = ship_position(ship, d.end).unwrap_or(pos);
             record_dark(planner, i, &d, on);
         }
-        if dark {
-            return Ok(Some(next));
+        if let Some(on) = dark {
+            // Nothing to send until the set comes back on.
+            return Ok(Some(next.max(on)));
+        }
+
+        // Far from every shore station and no satellite overhead: nobody can hear this ship
+        // until a satellite passes or it comes within range, so skip the reports.
+        if let Some(skip_to) = self.unheard_until(pos, sog, t) {
+            return Ok(Some(next.max(skip_to)));
         }
 
         // What is broadcast: the true kinematics, or a spoofed position.
@@ -208,33 +221,37 @@ impl<'a, W: Write> Emitter<'a, W> {
                 ship.length_m.round() as u16 - bow,
                 (ship.beam_m / 2.0).round() as u8,
             );
-            let msg = if ship.class_b {
-                ship.static_part_b = !ship.static_part_b;
-                let body = if ship.static_part_b {
-                    StaticDataReport::PartB(StaticDataPartB {
-                        common: StaticDataPartBCommon {
-                            shiptype: ship_type,
-                            callsign,
-                            ..Default::default()
-                        },
-                        dim: Dimensions {
-                            to_bow: dims.0,
-                            to_stern: dims.1,
-                            to_port: dims.2,
-                            to_starboard: dims.2,
-                        },
-                        mothership_mmsi: 0,
-                    })
-                } else {
-                    StaticDataReport::PartA(StaticDataPartA { shipname: name })
-                };
-                AisMessage {
+            if ship.class_b {
+                // Class B "CS" units send part A and part B at each static interval.
+                let a = AisMessage {
                     header: header(24),
-                    body: Body::StaticDataReport(body),
-                }
+                    body: Body::StaticDataReport(StaticDataReport::PartA(StaticDataPartA {
+                        shipname: name,
+                    })),
+                };
+                self.transmit(&a, pos, t)?;
+                let b = StaticDataReport::PartB(StaticDataPartB {
+                    common: StaticDataPartBCommon {
+                        shiptype: ship_type,
+                        callsign,
+                        ..Default::default()
+                    },
+                    dim: Dimensions {
+                        to_bow: dims.0,
+                        to_stern: dims.1,
+                        to_port: dims.2,
+                        to_starboard: dims.2,
+                    },
+                    mothership_mmsi: 0,
+                });
+                let b = AisMessage {
+                    header: header(24),
+                    body: Body::StaticDataReport(b),
+                };
+                self.transmit(&b, pos, t)?;
             } else {
                 let ts = Timestamp::from_unix_seconds(eta).to_utc();
-                AisMessage {
+                let msg = AisMessage {
                     header: header(5),
                     body: Body::StaticAndVoyageData(StaticAndVoyageData {
                         ais_version: 2,
@@ -255,9 +272,9 @@ impl<'a, W: Write> Emitter<'a, W> {
                         destination: dest,
                         dte: 0,
                     }),
-                }
-            };
-            self.transmit(&msg, pos, t)?;
+                };
+                self.transmit(&msg, pos, t)?;
+            }
         }
         Ok(Some(next))
     }
@@ -331,6 +348,29 @@ impl<'a, W: Write> Emitter<'a, W> {
             self.stats.satellite += 1;
         }
         Ok(())
+    }
+
+    /// When the ship at `at` is out of shore range by more than [`FAR_MARGIN_M`] and no
+    /// satellite is in view: the earliest time anyone could hear it (the next pass, or the
+    /// time to sail the margin). `None` when it may be heard now.
+    fn unheard_until(&mut self, at: LatLon, sog_kn: f64, t: i64) -> Option<i64> {
+        if self.satellite_in_view(at, t) {
+            return None;
+        }
+        let range = self.model.terrestrial_range_nm * METRES_PER_NM;
+        if self
+            .far
+            .any_within(self.world, at, range + FAR_MARGIN_M + STATION_CELL_REACH_M)
+        {
+            return None;
+        }
+        let period = (self.model.satellite_revisit_min * 60.0).max(1.0) as i64;
+        let cell =
+            ((at.lat / 10.0).floor() as i64 * 37 + (at.lon / 10.0).floor() as i64).rem_euclid(97);
+        let phase = cell * period / 97;
+        let next_pass = t + (period - (t + phase).rem_euclid(period));
+        let sail = (FAR_MARGIN_M / (sog_kn * 0.514_444).max(1.0)) as i64;
+        Some(next_pass.min(t + sail).min(t + PLAN_TAIL_S / 2))
     }
 
     fn satellite_in_view(&self, at: LatLon, t: i64) -> bool {
@@ -420,6 +460,12 @@ fn record_dark(planner: &mut Planner<'_>, i: usize, d: &crate::fleet::Dark, on: 
 
 const SATELLITES: [&str; 3] = ["S-AIS-1", "S-AIS-2", "S-AIS-3"];
 
+/// Past plan kept behind the emitter, seconds: dark-period ends and skipped stretches are
+/// located in it.
+const PLAN_TAIL_S: i64 = 4 * 3600;
+/// Distance beyond shore range within which a ship is still ticked at its reporting rate.
+const FAR_MARGIN_M: f64 = 50_000.0;
+
 /// Cell size of the station cache, degrees.
 const STATION_CELL_DEG: f64 = 0.1;
 /// Half-diagonal of a cache cell at the equator, metres (covers any point of the cell).
@@ -434,24 +480,32 @@ struct StationCache {
 }
 
 impl StationCache {
-    fn nearest_two(&mut self, world: &World, p: LatLon, range_m: f64) -> [(u32, f64); 2] {
+    /// Whether any station lies within `reach_m` of the centre of `p`'s cell.
+    fn any_within(&mut self, world: &World, p: LatLon, reach_m: f64) -> bool {
+        let (_, len) = self.cell(world, p, reach_m);
+        len > 0
+    }
+
+    fn cell(&mut self, world: &World, p: LatLon, reach_m: f64) -> (u32, u32) {
         let r = ((p.lat + 90.0) / STATION_CELL_DEG).floor() as i64;
         let c = ((p.lon + 180.0) / STATION_CELL_DEG).floor() as i64;
         let key = (r as u64) << 32 | (c as u64 & 0xffff_ffff);
-        let (start, len) = match self.cells.get(&key) {
-            Some(&v) => v,
-            None => {
-                let centre = LatLon {
-                    lat: (r as f64 + 0.5) * STATION_CELL_DEG - 90.0,
-                    lon: (c as f64 + 0.5) * STATION_CELL_DEG - 180.0,
-                };
-                let start = self.ids.len() as u32;
-                world.stations_within(centre, range_m + STATION_CELL_REACH_M, &mut self.ids);
-                let v = (start, self.ids.len() as u32 - start);
-                self.cells.insert(key, v);
-                v
-            }
+        if let Some(&v) = self.cells.get(&key) {
+            return v;
+        }
+        let centre = LatLon {
+            lat: (r as f64 + 0.5) * STATION_CELL_DEG - 90.0,
+            lon: (c as f64 + 0.5) * STATION_CELL_DEG - 180.0,
         };
+        let start = self.ids.len() as u32;
+        world.stations_within(centre, reach_m, &mut self.ids);
+        let v = (start, self.ids.len() as u32 - start);
+        self.cells.insert(key, v);
+        v
+    }
+
+    fn nearest_two(&mut self, world: &World, p: LatLon, range_m: f64) -> [(u32, f64); 2] {
+        let (start, len) = self.cell(world, p, range_m + STATION_CELL_REACH_M);
         let mut best = [(u32::MAX, f64::INFINITY); 2];
         for &i in &self.ids[start as usize..(start + len) as usize] {
             let d = crate::world::distance_m(p, world.stations[i as usize].position);

@@ -158,7 +158,6 @@ pub struct Ship {
     pub scrap_at: Option<i64>,
     pub rng: Rng,
     pub next_static: i64,
-    pub static_part_b: bool,
 }
 
 impl Ship {
@@ -200,15 +199,7 @@ pub fn kinematics(s: &Segment, t: i64) -> (LatLon, f64, f64) {
             let d = (t - s.start) as f64 * speed_mps;
             let (p, i) = route.at_distance_from(d, cursor.get());
             cursor.set(i);
-            let n = route.points.len();
-            let course = if n >= 2 {
-                shadowfleet_geo::bearing_deg(
-                    route.points[i.min(n - 2)],
-                    route.points[(i + 1).min(n - 1)],
-                )
-            } else {
-                0.0
-            };
+            let course = route.bearing_deg.get(i).copied().unwrap_or(0.0);
             let moving = d < route.length_m();
             (p, if moving { speed_mps / 0.514_444 } else { 0.0 }, course)
         }

@@ -434,7 +434,6 @@ fn build_fleet(
                 .then(|| start + ((end - start) as f64 * rng.range(0.1, 0.3)) as i64),
             rng,
             next_static: start,
-            static_part_b: false,
         });
     }
     Ok(ships)
