@@ -493,7 +493,7 @@ impl Ord for Item {
 /// Target cells per side of the repair grid, its finest cell (degrees) and its largest side.
 const REPAIR_GRID: f64 = 400.0;
 const REPAIR_FINEST_DEG: f64 = 0.0015;
-const REPAIR_MAX_CELLS: usize = 1200;
+const REPAIR_MAX_CELLS: usize = 800;
 
 /// A land-free polyline from `a` to `b` (both at sea), by A* on a local grid whose moves are each
 /// tested against land, then straightened. Tries wider and finer grids before giving up.

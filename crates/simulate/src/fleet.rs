@@ -126,6 +126,8 @@ pub struct Parcel {
     pub product: &'static str,
     pub volume_t: f64,
     pub loaded: i64,
+    /// The loading port call event (empty when loaded before the period).
+    pub load_event: String,
     pub chain: Vec<(u32, Option<String>)>,
 }
 

@@ -552,6 +552,7 @@ fn initial_plan(
                     product,
                     volume_t,
                     loaded: start - DAY,
+                    load_event: String::new(),
                     chain: vec![(i as u32, None)],
                 });
                 s.draught_dm = plan::draught_dm(s);

@@ -484,26 +484,34 @@ impl<'w> Planner<'w> {
         let dark_approach =
             ship.role == Role::Shadow && ship.rng.chance(sc.behaviour.dark_terminal_share);
         let before = ship.schedule.len();
-        let leave = self.port_call(ship, i as u32, place, depart, "load", &mut |pl, s, t, _| {
-            let p = &pl.world.places[place];
-            let product = if p.products.is_empty() {
-                "crude"
-            } else {
-                p.products[s.rng.below(p.products.len())]
-            };
-            let volume_t = (s.dwt * s.fill_factor * s.rng.range(0.9, 1.0)).round();
-            pl.next_cargo += 1;
-            s.parcels.push(Parcel {
-                cargo: pl.next_cargo,
-                terminal: place,
-                product,
-                volume_t,
-                loaded: t,
-                chain: vec![(i as u32, None)],
-            });
-            s.hops = 0;
-            vec![format!("C{}", pl.next_cargo)]
-        })?;
+        let leave = self.port_call(
+            ship,
+            i as u32,
+            place,
+            depart,
+            "load",
+            &mut |pl, s, t, event| {
+                let p = &pl.world.places[place];
+                let product = if p.products.is_empty() {
+                    "crude"
+                } else {
+                    p.products[s.rng.below(p.products.len())]
+                };
+                let volume_t = (s.dwt * s.fill_factor * s.rng.range(0.9, 1.0)).round();
+                pl.next_cargo += 1;
+                s.parcels.push(Parcel {
+                    cargo: pl.next_cargo,
+                    terminal: place,
+                    product,
+                    volume_t,
+                    loaded: t,
+                    load_event: event.to_owned(),
+                    chain: vec![(i as u32, None)],
+                });
+                s.hops = 0;
+                vec![format!("C{}", pl.next_cargo)]
+            },
+        )?;
         if dark_approach {
             if let Some(arrive) = ship.schedule.get(before).map(|s| s.end) {
                 let off = arrive - (ship.rng.range(12.0, 48.0) * HOUR as f64) as i64;
@@ -664,6 +672,8 @@ impl<'w> Planner<'w> {
             volume_t: p.volume_t,
             volume_bbl: (p.volume_t * barrels_per_tonne(p.product)).round(),
             loaded: rfc3339(p.loaded),
+            load_event: (!p.load_event.is_empty() && p.loaded >= self.start)
+                .then(|| p.load_event.clone()),
             chain: p
                 .chain
                 .iter()

@@ -88,6 +88,9 @@ pub struct Cargo {
     pub volume_bbl: f64,
     /// Load completion time (may precede the simulated period).
     pub loaded: String,
+    /// The loading port call event, when it lies in the simulated period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_event: Option<String>,
     /// The ships that carried it, in order, with the STS event that handed it on.
     pub chain: Vec<Custody>,
     /// Where it was discharged; absent while still at sea at the end.
