@@ -4,8 +4,8 @@
 //!   its fleet for 3 days, written to a sink; median of 3 runs, end to end and emission alone
 //!   (planning, i.e. routing, excluded). The in-run reference is our decoder reading the same
 //!   bytes, so the ratio says whether generation keeps up with analysis.
-//! * Memory: peak heap of the `baltic` scenario over 7 and over 28 days; streaming means the
-//!   two peaks are close.
+//! * Memory: peak heap of each run above the loaded world, and of the `baltic` scenario over
+//!   1, 7 and 28 days; streaming means the peaks do not grow with the days.
 //! * `SHADOWFLEET_BENCH_SCALE=1` adds the scale world: `global` with 10 000 vessels for 30 days.
 
 use std::time::Instant;
@@ -50,8 +50,8 @@ fn main() {
     let world_1deg = World::load(1.0).expect("world");
     let baltic = Scenario::load("baltic").expect("baltic");
     let global = Scenario::load("global").expect("global");
-    println!("| run | vessels | messages | MB | end-to-end s | M msg/s end-to-end | emission s | M msg/s emission |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| run | vessels | messages | MB | end-to-end s | M msg/s end-to-end | emission s | M msg/s emission | peak heap MB |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut cases: Vec<(&str, &World, &Scenario, u32, f64)> = vec![
         ("baltic 30 d", &world, &baltic, 30, 1.0),
         ("global x5 3 d", &world_1deg, &global, 3, 5.0),
@@ -74,6 +74,8 @@ fn main() {
         let mut total = Vec::new();
         let mut emit = Vec::new();
         let mut last = None;
+        reset_peak();
+        let base = shadowfleet_bench::live_bytes();
         for _ in 0..reps {
             let (r, secs, bytes) = run(w, s, days, scale);
             total.push(secs);
@@ -83,12 +85,13 @@ fn main() {
         let (r, bytes) = last.expect("one run");
         let (t, e) = (median(total), median(emit));
         println!(
-            "| {name} | {} | {} | {:.0} | {t:.2} | {:.2} | {e:.2} | {:.2} |",
+            "| {name} | {} | {} | {:.0} | {t:.2} | {:.2} | {e:.2} | {:.2} | {:.1} |",
             r.vessels,
             r.ais.messages,
             bytes as f64 / 1e6,
             r.ais.messages as f64 / t / 1e6,
-            r.ais.messages as f64 / e / 1e6
+            r.ais.messages as f64 / e / 1e6,
+            (peak_bytes() - base) as f64 / 1e6
         );
     }
 
@@ -123,10 +126,15 @@ fn main() {
         "\ndecoding the baltic 5-day output ({n} messages): {:.2} M msg/s (median of 5)",
         n as f64 / median(times) / 1e6
     );
+    drop(bytes);
 
     println!("\n| baltic days | peak heap MB |");
     println!("|---|---|");
-    for days in [7, 28] {
+    println!(
+        "| before the run (two worlds loaded) | {:.1} |",
+        shadowfleet_bench::live_bytes() as f64 / 1e6
+    );
+    for days in [1, 7, 28] {
         reset_peak();
         let _ = run(&world, &baltic, days, 1.0);
         println!("| {days} | {:.1} |", peak_bytes() as f64 / 1e6);

@@ -214,6 +214,14 @@ impl Land {
     pub fn edge_count(&self) -> usize {
         self.edges.len()
     }
+
+    /// Heap bytes held by the mask and its index.
+    pub fn heap_bytes(&self) -> usize {
+        self.edges.capacity() * std::mem::size_of::<[f64; 4]>()
+            + self.cell_start.capacity() * 4
+            + self.cell_edges.capacity() * 4
+            + self.centre_land.capacity() * 8
+    }
 }
 
 fn cell_range(e: &[f64; 4], cols: usize, rows: usize) -> (usize, usize, usize, usize) {

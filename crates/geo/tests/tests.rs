@@ -46,6 +46,11 @@ fn known_points_are_land_or_sea() {
 fn routes_between_terminals_and_markets_never_touch_land_outside_canals() {
     let (land, lanes) = world();
     let (edges, crossing, moved) = lanes.edge_counts();
+    eprintln!(
+        "land: {} edges, {:.1} MB",
+        land.edge_count(),
+        land.heap_bytes() as f64 / 1e6
+    );
     eprintln!("searoute: {edges} edges, {moved} nodes moved off land, {crossing} edges touch Natural Earth 10m land before repair");
     let mut router = Router::new(land, lanes);
     let places = [
