@@ -65,21 +65,19 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         days: args.days,
         fleet_scale: args.fleet_scale,
     };
+    // The AIS is compressed and written on a second thread: the simulation keeps one core.
     let report = if args.gzip {
         let gz =
             flate2::write::GzEncoder::new(BufWriter::new(ais_file), flate2::Compression::fast());
-        let mut w = GzFinish(Some(gz));
+        let mut w = BackgroundWriter::new(GzFinish(Some(gz)));
         let r = simulate(&scenario, &world, &opts, &mut w, truth_file)?;
-        w.finish()?;
+        w.finish().context("writing the AIS")?;
         r
     } else {
-        simulate(
-            &scenario,
-            &world,
-            &opts,
-            BufWriter::new(ais_file),
-            truth_file,
-        )?
+        let mut w = BackgroundWriter::new(ais_file);
+        let r = simulate(&scenario, &world, &opts, &mut w, truth_file)?;
+        w.finish().context("writing the AIS")?;
+        r
     };
     std::fs::rename(&ais_tmp, &ais_path)
         .with_context(|| format!("renaming to {}", ais_path.display()))?;
@@ -88,12 +86,13 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "simulated {} ({} to {}, seed {}): {} vessels, {} AIS messages ({} by satellite, {} bad checksums), {} truth events, {} cargoes in {:.1} s ({:.1} s planning, {:.1} s emitting at {:.2} M messages/s)\n  {}\n  {}",
+            "simulated {} ({} to {}, seed {}): {} vessels, {} reports sent, {} AIS messages received ({} by satellite, {} bad checksums), {} truth events, {} cargoes in {:.1} s ({:.1} s planning, {:.1} s emitting at {:.2} M messages/s)\n  {}\n  {}",
             scenario.name,
             report.start,
             report.end,
             args.seed,
             report.vessels,
+            report.ais.transmitted,
             report.ais.messages,
             report.ais.satellite,
             report.ais.bad_checksums,
@@ -110,6 +109,83 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A writer that hands 1 MiB buffers to a thread that writes them to `W` in order, and
+/// recycles the buffers (no allocation in steady state).
+struct BackgroundWriter {
+    buf: Vec<u8>,
+    to_writer: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+const BACKGROUND_CHUNK: usize = 1 << 20;
+
+impl BackgroundWriter {
+    fn new<W: Write + Send + 'static>(mut inner: W) -> Self {
+        let (to_writer, from_main) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (to_main, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
+        let thread = std::thread::spawn(move || -> std::io::Result<()> {
+            for mut chunk in from_main {
+                inner.write_all(&chunk)?;
+                chunk.clear();
+                let _ = to_main.send(chunk);
+            }
+            inner.flush()
+        });
+        BackgroundWriter {
+            buf: Vec::with_capacity(BACKGROUND_CHUNK),
+            to_writer: Some(to_writer),
+            recycled,
+            thread: Some(thread),
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        let next = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BACKGROUND_CHUNK));
+        let full = std::mem::replace(&mut self.buf, next);
+        match &self.to_writer {
+            Some(tx) if tx.send(full).is_ok() => Ok(()),
+            // The thread stopped: its error is reported by `finish`.
+            _ => Err(std::io::Error::other("the AIS writer thread stopped")),
+        }
+    }
+
+    /// Writes what is left, waits for the thread and returns its error, if any.
+    fn finish(&mut self) -> Result<()> {
+        let sent = if self.buf.is_empty() {
+            Ok(())
+        } else {
+            self.send()
+        };
+        self.to_writer = None;
+        let joined = match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| anyhow::anyhow!("the AIS writer thread panicked"))?,
+            None => Ok(()),
+        };
+        joined?;
+        sent?;
+        Ok(())
+    }
+}
+
+impl Write for BackgroundWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= BACKGROUND_CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A gzip writer that is finished explicitly, so that errors at the end are reported.
 struct GzFinish<W: Write>(Option<flate2::write::GzEncoder<W>>);
 
@@ -122,6 +198,13 @@ impl<W: Write> GzFinish<W> {
     }
 }
 
+impl<W: Write> Drop for GzFinish<W> {
+    fn drop(&mut self) {
+        // Finished by the writer thread when the channel closes (see `flush`).
+        let _ = self.finish();
+    }
+}
+
 impl<W: Write> Write for GzFinish<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match &mut self.0 {
@@ -129,10 +212,8 @@ impl<W: Write> Write for GzFinish<W> {
             None => Err(std::io::Error::other("gzip stream already finished")),
         }
     }
+    /// Flushing finishes the gzip stream: the writer thread flushes once, at the end.
     fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.0 {
-            Some(gz) => gz.flush(),
-            None => Ok(()),
-        }
+        self.finish().map_err(std::io::Error::other)
     }
 }

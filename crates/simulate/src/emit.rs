@@ -32,6 +32,8 @@ pub struct EmitStats {
     pub satellite: u64,
     /// Lines written with a corrupted checksum.
     pub bad_checksums: u64,
+    /// Emitter steps (one per ship report slot, dark or not, heard or not).
+    pub ticks: u64,
 }
 
 /// Turns ship plans into received AIS lines.
@@ -85,6 +87,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         t: i64,
     ) -> Result<Option<i64>, SimError> {
         self.release(t)?;
+        self.stats.ticks += 1;
         let ship = &mut ships[i];
         // Keep an hour of past plan, so that dark-period ends can be located.
         while ship

@@ -121,13 +121,6 @@ pub fn simulate<A: Write, T: Write>(
     let end = start + i64::from(days) * DAY;
     let mut planner = Planner::new(world, scenario, start, end, opts.seed);
     planner.validate()?;
-    let io = |e: serde_json::Error| SimError::Io(format!("writing truth: {e}"));
-    let write_record = |truth: &mut T, r: &TruthRecord| -> Result<(), SimError> {
-        serde_json::to_writer(&mut *truth, r).map_err(io)?;
-        truth
-            .write_all(b"\n")
-            .map_err(|e| SimError::Io(format!("writing truth: {e}")))
-    };
     write_record(
         &mut truth,
         &TruthRecord::Header(truth::Header {
@@ -199,14 +192,7 @@ pub fn simulate<A: Write, T: Write>(
                 }
             }
         }
-        for r in planner.records.drain(..) {
-            match r {
-                TruthRecord::Event(_) => events += 1,
-                TruthRecord::Cargo(_) => cargoes += 1,
-                _ => {}
-            }
-            write_record(&mut truth, &r)?;
-        }
+        drain_records(&mut planner.records, &mut truth, &mut events, &mut cargoes)?;
         slice = next;
     }
     let (_, stats) = emitter.finish()?;
@@ -243,14 +229,7 @@ pub fn simulate<A: Write, T: Write>(
             via_sts_bbl: v.via_sts_barrels,
         }));
     }
-    for r in planner.records.drain(..) {
-        match r {
-            TruthRecord::Event(_) => events += 1,
-            TruthRecord::Cargo(_) => cargoes += 1,
-            _ => {}
-        }
-        write_record(&mut truth, &r)?;
-    }
+    drain_records(&mut planner.records, &mut truth, &mut events, &mut cargoes)?;
     truth
         .flush()
         .map_err(|e| SimError::Io(format!("writing truth: {e}")))?;
@@ -266,6 +245,33 @@ pub fn simulate<A: Write, T: Write>(
         start: rfc3339(start),
         end: rfc3339(end),
     })
+}
+
+/// One truth record as a line of NDJSON.
+fn write_record<T: Write>(truth: &mut T, r: &TruthRecord) -> Result<(), SimError> {
+    serde_json::to_writer(&mut *truth, r)
+        .map_err(|e| SimError::Io(format!("writing truth: {e}")))?;
+    truth
+        .write_all(b"\n")
+        .map_err(|e| SimError::Io(format!("writing truth: {e}")))
+}
+
+/// Writes and counts the records the planner has produced so far.
+fn drain_records<T: Write>(
+    records: &mut Vec<TruthRecord>,
+    truth: &mut T,
+    events: &mut u64,
+    cargoes: &mut u64,
+) -> Result<(), SimError> {
+    for r in records.drain(..) {
+        match r {
+            TruthRecord::Event(_) => *events += 1,
+            TruthRecord::Cargo(_) => *cargoes += 1,
+            _ => {}
+        }
+        write_record(truth, &r)?;
+    }
+    Ok(())
 }
 
 fn vessel_record(i: usize, s: &Ship, start: i64) -> TruthRecord {
