@@ -3,7 +3,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::Write;
 
 use shadowfleet_decode::messages::{
     ClassBPositionReport, Dimensions, PositionReport, StaticAndVoyageData, StaticDataPartA,
@@ -14,7 +13,6 @@ use shadowfleet_geo::{offset_m, LatLon, METRES_PER_NM};
 use shadowfleet_model::Timestamp;
 
 use crate::fleet::{kinematics, Ship, SpoofKind};
-use crate::plan::Planner;
 use crate::rng::Rng;
 use crate::scenario::AisModel;
 use crate::world::World;
@@ -36,12 +34,16 @@ pub struct EmitStats {
     pub ticks: u64,
 }
 
-/// Turns ship plans into received AIS lines.
-pub struct Emitter<'a, W: Write> {
+/// Turns the plans of a group of ships into received AIS lines, buffered with their receive
+/// times so that the groups' lines can be merged in arrival order.
+pub struct Emitter<'a> {
     model: &'a AisModel,
     world: &'a World,
-    out: W,
-    buf: Vec<u8>,
+    /// Lines produced since the last merge, and per line (receive time, end offset in `buf`).
+    pub(crate) buf: Vec<u8>,
+    pub(crate) keys: Vec<(i64, u32)>,
+    /// Dark periods that ended since the last merge: (ship, period, where it came back on).
+    pub(crate) darks: Vec<(usize, crate::fleet::Dark, LatLon)>,
     rng: Rng,
     /// Satellite lines waiting for delivery: (arrival, sequence, pool slot).
     delayed: BinaryHeap<Reverse<(i64, u64, usize)>>,
@@ -55,16 +57,16 @@ pub struct Emitter<'a, W: Write> {
     pub stats: EmitStats,
 }
 
-const FLUSH_BYTES: usize = 1 << 20;
-
-impl<'a, W: Write> Emitter<'a, W> {
-    pub fn new(model: &'a AisModel, world: &'a World, out: W, seed: u64) -> Self {
+impl<'a> Emitter<'a> {
+    /// The emitter of ship group `group`; each group has its own random stream.
+    pub fn new(model: &'a AisModel, world: &'a World, seed: u64, group: u64) -> Self {
         Emitter {
             model,
             world,
-            out,
-            buf: Vec::with_capacity(FLUSH_BYTES + 4096),
-            rng: Rng::new(seed, u64::MAX - 1),
+            buf: Vec::new(),
+            keys: Vec::new(),
+            darks: Vec::new(),
+            rng: Rng::new(seed, u64::MAX - 1 - group),
             delayed: BinaryHeap::new(),
             pool: Vec::new(),
             free: Vec::new(),
@@ -79,16 +81,17 @@ impl<'a, W: Write> Emitter<'a, W> {
 
     /// One tick of ship `i` at `t`: records dark-period truth, transmits unless dark, and
     /// returns the time of its next tick (None: the ship is gone for good).
+    /// `ships` is the group, whose first ship has index `base`.
     pub fn tick(
         &mut self,
-        planner: &mut Planner<'_>,
         ships: &mut [Ship],
+        base: usize,
         i: usize,
         t: i64,
     ) -> Result<Option<i64>, SimError> {
-        self.release(t)?;
+        self.release(t);
         self.stats.ticks += 1;
-        let ship = &mut ships[i];
+        let ship = &mut ships[i - base];
         // Keep an hour of past plan, so that dark-period ends can be located.
         while ship
             .schedule
@@ -129,7 +132,7 @@ impl<'a, W: Write> Emitter<'a, W> {
             let d = d.clone();
             ship.dark.pop_front();
             let on = ship_position(ship, d.end).unwrap_or(pos);
-            record_dark(planner, i, &d, on);
+            self.darks.push((i, d, on));
         }
         if let Some(on) = dark {
             // Nothing to send until the set comes back on.
@@ -326,9 +329,7 @@ impl<'a, W: Write> Emitter<'a, W> {
                 heard = true;
                 let start = self.buf.len();
                 self.encode(msg, t, &world.stations[s as usize].name, start)?;
-                if self.buf.len() >= FLUSH_BYTES {
-                    self.flush()?;
-                }
+                self.keys.push((t, self.buf.len() as u32));
             }
         }
         if !heard && self.satellite_in_view(at, t) && self.rng.chance(m.satellite_p) {
@@ -417,48 +418,27 @@ impl<'a, W: Write> Emitter<'a, W> {
         Ok(())
     }
 
-    /// Writes the satellite lines that have arrived by `t`.
-    fn release(&mut self, t: i64) -> Result<(), SimError> {
+    /// Adds the satellite lines that have arrived by `t`.
+    fn release(&mut self, t: i64) {
         while let Some(&Reverse((arrival, _, slot))) = self.delayed.peek() {
             if arrival > t {
                 break;
             }
             self.delayed.pop();
             self.buf.extend_from_slice(&self.pool[slot]);
+            self.keys.push((arrival, self.buf.len() as u32));
             self.free.push(slot);
         }
-        if self.buf.len() >= FLUSH_BYTES {
-            self.flush()?;
-        }
-        Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), SimError> {
-        self.out
-            .write_all(&self.buf)
-            .map_err(|e| SimError::Io(format!("writing AIS: {e}")))?;
-        self.buf.clear();
-        Ok(())
-    }
-
-    /// Delivers everything still in flight and flushes; returns the writer.
-    pub fn finish(mut self) -> Result<(W, EmitStats), SimError> {
-        self.release(i64::MAX)?;
-        self.flush()?;
-        self.out
-            .flush()
-            .map_err(|e| SimError::Io(format!("writing AIS: {e}")))?;
-        Ok((self.out, self.stats))
+    /// Delivers every satellite line still in flight.
+    pub fn finish(&mut self) {
+        self.release(i64::MAX);
     }
 }
 
 fn ship_position(ship: &Ship, t: i64) -> Option<LatLon> {
     ship.kinematics(t).map(|k| k.0)
-}
-
-fn record_dark(planner: &mut Planner<'_>, i: usize, d: &crate::fleet::Dark, on: LatLon) {
-    let (off, mmsi) = d.off.unwrap_or((on, 0));
-    planner.dark_event(i, mmsi, d, off, on);
 }
 
 const SATELLITES: [&str; 3] = ["S-AIS-1", "S-AIS-2", "S-AIS-3"];

@@ -151,12 +151,19 @@ pub fn simulate<A: Write, T: Write>(
     special_identities(&mut planner, &mut ships, scenario, start, end);
     planning += clock.elapsed();
 
-    let mut emitter = emit::Emitter::new(&scenario.ais, world, ais, opts.seed);
-    let mut tx_heap = BinaryHeap::new();
+    // The ships are emitted in two fixed groups, one per thread, whose lines are merged in
+    // arrival order after each slice: two cores, and the same bytes on any machine.
+    let split = ships.len().div_ceil(2);
+    let mut emitters = [
+        emit::Emitter::new(&scenario.ais, world, opts.seed, 0),
+        emit::Emitter::new(&scenario.ais, world, opts.seed, 1),
+    ];
+    let mut tx_heaps = [BinaryHeap::new(), BinaryHeap::new()];
     for (i, s) in ships.iter_mut().enumerate() {
         s.next_static = start + s.rng.below(360) as i64;
-        tx_heap.push(Reverse((start + s.rng.below(60) as i64, i as u32)));
+        tx_heaps[usize::from(i >= split)].push(Reverse((start + s.rng.below(60) as i64, i as u32)));
     }
+    let mut ais = ais;
     let (mut events, mut cargoes) = (0u64, 0u64);
     let mut slice = start;
     while slice < end {
@@ -181,21 +188,43 @@ pub fn simulate<A: Write, T: Write>(
             }
         }
         planning += plan_clock.elapsed();
-        while let Some(&Reverse((t, i))) = tx_heap.peek() {
-            if t >= next {
-                break;
-            }
-            tx_heap.pop();
-            if let Some(n) = emitter.tick(&mut planner, &mut ships, i as usize, t)? {
-                if n < end {
-                    tx_heap.push(Reverse((n, i)));
-                }
+        {
+            let (first, second) = ships.split_at_mut(split);
+            let [e0, e1] = &mut emitters;
+            let [h0, h1] = &mut tx_heaps;
+            let r0 = std::thread::scope(|scope| {
+                let other = scope.spawn(|| emit_slice(e1, second, split, h1, next, end));
+                let mine = emit_slice(e0, first, 0, h0, next, end);
+                let theirs = other
+                    .join()
+                    .unwrap_or_else(|_| Err(SimError::Io("an emitter thread panicked".into())));
+                mine.and(theirs)
+            });
+            r0?;
+        }
+        if next >= end {
+            emitters.iter_mut().for_each(|e| e.finish());
+        }
+        merge_lines(&mut emitters, &mut ais)?;
+        for e in &mut emitters {
+            for (i, d, on) in e.darks.drain(..) {
+                let (off, mmsi) = d.off.unwrap_or((on, 0));
+                planner.dark_event(i, mmsi, &d, off, on);
             }
         }
         drain_records(&mut planner.records, &mut truth, &mut events, &mut cargoes)?;
         slice = next;
     }
-    let (_, stats) = emitter.finish()?;
+    ais.flush()
+        .map_err(|e| SimError::Io(format!("writing AIS: {e}")))?;
+    let mut stats = EmitStats::default();
+    for e in &emitters {
+        stats.transmitted += e.stats.transmitted;
+        stats.messages += e.stats.messages;
+        stats.satellite += e.stats.satellite;
+        stats.bad_checksums += e.stats.bad_checksums;
+        stats.ticks += e.stats.ticks;
+    }
 
     // Dark periods still running at the end, cargoes still at sea, vessels, volumes.
     for (i, s) in ships.iter_mut().enumerate() {
@@ -245,6 +274,60 @@ pub fn simulate<A: Write, T: Write>(
         start: rfc3339(start),
         end: rfc3339(end),
     })
+}
+
+/// Runs one emitter over its ships' ticks before `until`.
+fn emit_slice(
+    emitter: &mut emit::Emitter<'_>,
+    ships: &mut [Ship],
+    base: usize,
+    heap: &mut BinaryHeap<Reverse<(i64, u32)>>,
+    until: i64,
+    end: i64,
+) -> Result<(), SimError> {
+    while let Some(&Reverse((t, i))) = heap.peek() {
+        if t >= until {
+            break;
+        }
+        heap.pop();
+        if let Some(n) = emitter.tick(ships, base, i as usize, t)? {
+            if n < end {
+                heap.push(Reverse((n, i)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the lines of both emitters in order of receive time (the first group first on
+/// ties) and empties their buffers.
+fn merge_lines<A: Write>(
+    emitters: &mut [emit::Emitter<'_>; 2],
+    out: &mut A,
+) -> Result<(), SimError> {
+    let io = |e: std::io::Error| SimError::Io(format!("writing AIS: {e}"));
+    let [a, b] = emitters;
+    let (mut i, mut j) = (0, 0);
+    let (mut from_a, mut from_b) = (0usize, 0usize);
+    while i < a.keys.len() || j < b.keys.len() {
+        let take_a = j == b.keys.len() || (i < a.keys.len() && a.keys[i].0 <= b.keys[j].0);
+        if take_a {
+            let to = a.keys[i].1 as usize;
+            out.write_all(&a.buf[from_a..to]).map_err(io)?;
+            from_a = to;
+            i += 1;
+        } else {
+            let to = b.keys[j].1 as usize;
+            out.write_all(&b.buf[from_b..to]).map_err(io)?;
+            from_b = to;
+            j += 1;
+        }
+    }
+    for e in [a, b] {
+        e.buf.clear();
+        e.keys.clear();
+    }
+    Ok(())
 }
 
 /// One truth record as a line of NDJSON.
