@@ -561,16 +561,7 @@ fn initial_plan(
             } else {
                 at
             };
-            s.schedule.push_back(fleet::Segment {
-                start: start - 3600,
-                end: OPEN,
-                motion: fleet::Motion::Hold { at, phase },
-                status: 1,
-                draught_dm: s.draught_dm,
-                destination: AisText::default(),
-                eta: start,
-            });
-            s.pos = at;
+            Planner::hold(s, at, (start - 3600, OPEN), 1, "", phase);
             s.free_at = OPEN;
             planner.pool.push((i, area));
         }
@@ -581,15 +572,7 @@ fn initial_plan(
             s.pos = world.places[home].anchorage;
             let until = start + (s.rng.f64() * DAY as f64) as i64;
             let phase = s.rng.range(0.0, std::f64::consts::TAU);
-            s.schedule.push_back(fleet::Segment {
-                start: start - 3600,
-                end: until,
-                motion: fleet::Motion::Hold { at: s.pos, phase },
-                status: 5,
-                draught_dm: s.draught_dm,
-                destination: AisText::default(),
-                eta: start,
-            });
+            Planner::hold(s, s.pos, (start - 3600, until), 5, "", phase);
             s.free_at = until;
         }
         Role::Shadow | Role::Mainstream | Role::Scrapped => {
@@ -609,18 +592,7 @@ fn initial_plan(
                 s.pos = world.places[place].anchorage;
                 let until = start + (s.rng.f64() * DAY as f64) as i64;
                 let ph = s.rng.range(0.0, std::f64::consts::TAU);
-                s.schedule.push_back(fleet::Segment {
-                    start: start - 3600,
-                    end: until,
-                    motion: fleet::Motion::Hold {
-                        at: s.pos,
-                        phase: ph,
-                    },
-                    status: 1,
-                    draught_dm: s.draught_dm,
-                    destination: AisText::default(),
-                    eta: start,
-                });
+                Planner::hold(s, s.pos, (start - 3600, until), 1, "", ph);
                 s.free_at = until;
             } else if phase < 0.65 {
                 // Laden, part-way to a discharge port.

@@ -288,7 +288,8 @@ impl<'w> Planner<'w> {
         Ok(end)
     }
 
-    fn hold(ship: &mut Ship, at: LatLon, span: (i64, i64), status: u8, dest: &str, phase: f64) {
+    /// Appends a hold at `at` over `span` and moves the ship there.
+    pub fn hold(ship: &mut Ship, at: LatLon, span: (i64, i64), status: u8, dest: &str, phase: f64) {
         ship.schedule.push_back(Segment {
             start: span.0,
             end: span.1,
