@@ -1,0 +1,425 @@
+//! Tracks: from decoded position reports to per-vessel track points, on event time.
+//!
+//! [`TrackBuilder`] takes position reports in arrival order (as a file or a live feed gives
+//! them) and releases them per MMSI in receive-time order once the event-time watermark (the
+//! latest receive time seen minus [`TrackConfig::reorder_window_s`]) has passed them.
+//! On the way it drops duplicates (the same report heard by several receivers), reports with
+//! positions "not available", and reports too late for the window (counted). Each released
+//! point is assigned to a *segment*: GFW's segmenter idea of keeping several open segments
+//! per MMSI and appending a point to the one it continues plausibly (implied speed at most
+//! [`TrackConfig::max_implied_speed_kn`], GFW's 25 kn), so that two ships broadcasting one
+//! MMSI, or a spoofed jump, end up in different segments instead of one zig-zag track.
+//!
+//! State is bounded: per MMSI a reorder buffer of at most
+//! [`TrackConfig::max_buffered_per_vessel`] points and at most
+//! [`TrackConfig::max_open_segments`] open segments.
+
+use std::collections::{BTreeMap, HashMap};
+
+use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
+
+/// Thresholds; see `docs/detectors/tracks.md` for their sources.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackConfig {
+    /// How late (seconds of receive time) a report may arrive and still be placed in order.
+    pub reorder_window_s: i64,
+    /// Two reports of one MMSI within this many seconds and [`Self::duplicate_distance_m`]
+    /// of each other are one report heard twice.
+    pub duplicate_window_s: i64,
+    /// See [`Self::duplicate_window_s`].
+    pub duplicate_distance_m: f64,
+    /// Above this implied speed a point does not continue a segment (GFW: 25 kn).
+    pub max_implied_speed_kn: f64,
+    /// Below this distance any time difference is plausible (position noise), metres.
+    pub jitter_m: f64,
+    /// After this much silence a segment is closed.
+    pub max_silence_s: i64,
+    /// Open segments kept per MMSI (the least recently extended is closed first).
+    pub max_open_segments: usize,
+    /// Reports buffered per MMSI awaiting the watermark (older ones are released early).
+    pub max_buffered_per_vessel: usize,
+}
+
+impl Default for TrackConfig {
+    fn default() -> Self {
+        TrackConfig {
+            reorder_window_s: 2 * 3600,
+            duplicate_window_s: 2,
+            duplicate_distance_m: 50.0,
+            max_implied_speed_kn: 25.0,
+            jitter_m: 500.0,
+            max_silence_s: 7 * 24 * 3600,
+            max_open_segments: 4,
+            max_buffered_per_vessel: 4096,
+        }
+    }
+}
+
+/// A position report as the track stage needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    /// Source MMSI as broadcast.
+    pub mmsi: u32,
+    /// Receive time, unix seconds.
+    pub t: i64,
+    /// Position.
+    pub pos: LatLon,
+    /// Speed over ground, knots, when available.
+    pub sog_kn: Option<f32>,
+    /// Course over ground, degrees, when available.
+    pub cog_deg: Option<f32>,
+    /// Navigational status, when given.
+    pub nav_status: Option<u8>,
+}
+
+/// A report placed in a track.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackPoint {
+    /// The report.
+    pub report: Report,
+    /// Segment id, unique over the builder's life.
+    pub segment: u64,
+    /// Implied speed from the previous point of the segment, knots (None for the first).
+    pub implied_speed_kn: Option<f64>,
+}
+
+/// Counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TrackStats {
+    /// Reports accepted into a track.
+    pub points: u64,
+    /// Reports dropped as duplicates of one already seen.
+    pub duplicates: u64,
+    /// Reports with a position that is not available or out of range.
+    pub invalid: u64,
+    /// Reports that arrived after the watermark had passed their time.
+    pub late: u64,
+    /// Segments opened.
+    pub segments: u64,
+}
+
+struct Segment {
+    id: u64,
+    last: Report,
+}
+
+#[derive(Default)]
+struct Vessel {
+    /// Reports awaiting the watermark, by receive time.
+    buffer: BTreeMap<(i64, u64), Report>,
+    open: Vec<Segment>,
+    /// Receive time of the last released point: later reports must not precede it.
+    released_until: i64,
+}
+
+/// Builds tracks from reports in arrival order. Feed with [`TrackBuilder::push`], then
+/// [`TrackBuilder::finish`]; points come out through the closure given to each call.
+pub struct TrackBuilder {
+    config: TrackConfig,
+    vessels: HashMap<u32, Vessel>,
+    /// MMSIs by the earliest receive time in their buffer (to release in watermark order).
+    pending: BTreeMap<(i64, u32), ()>,
+    max_seen: i64,
+    seq: u64,
+    next_segment: u64,
+    stats: TrackStats,
+}
+
+impl TrackBuilder {
+    /// A builder with `config`.
+    pub fn new(config: TrackConfig) -> Self {
+        TrackBuilder {
+            config,
+            vessels: HashMap::new(),
+            pending: BTreeMap::new(),
+            max_seen: i64::MIN,
+            seq: 0,
+            next_segment: 0,
+            stats: TrackStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> TrackStats {
+        self.stats
+    }
+
+    /// The current watermark: reports received before it are final.
+    pub fn watermark(&self) -> i64 {
+        self.max_seen.saturating_sub(self.config.reorder_window_s)
+    }
+
+    /// Takes one report; releases every point the watermark has passed.
+    pub fn push(&mut self, r: Report, out: &mut dyn FnMut(TrackPoint)) {
+        if !(r.pos.lat.abs() <= 90.0 && r.pos.lon.abs() <= 180.0)
+            || (r.pos.lat == 0.0 && r.pos.lon == 0.0)
+        {
+            self.stats.invalid += 1;
+            return;
+        }
+        let v = self.vessels.entry(r.mmsi).or_default();
+        if r.t < v.released_until
+            || r.t < self.max_seen.saturating_sub(self.config.reorder_window_s)
+        {
+            self.stats.late += 1;
+            return;
+        }
+        // A duplicate: the same report from another receiver, within the window.
+        let lo = (r.t - self.config.duplicate_window_s, 0);
+        let hi = (r.t + self.config.duplicate_window_s, u64::MAX);
+        if v.buffer
+            .range(lo..=hi)
+            .any(|(_, b)| haversine_m(b.pos, r.pos) <= self.config.duplicate_distance_m)
+        {
+            self.stats.duplicates += 1;
+            return;
+        }
+        let before = v.buffer.keys().next().map(|k| k.0);
+        self.seq += 1;
+        v.buffer.insert((r.t, self.seq), r);
+        let after = v.buffer.keys().next().map(|k| k.0);
+        if before != after {
+            if let Some(b) = before {
+                self.pending.remove(&(b, r.mmsi));
+            }
+            if let Some(a) = after {
+                self.pending.insert((a, r.mmsi), ());
+            }
+        }
+        if v.buffer.len() > self.config.max_buffered_per_vessel {
+            self.release_vessel(r.mmsi, i64::MAX, 1, out);
+        }
+        self.max_seen = self.max_seen.max(r.t);
+        let wm = self.watermark();
+        self.release_until(wm, out);
+    }
+
+    /// Releases everything still buffered (end of input).
+    pub fn finish(&mut self, out: &mut dyn FnMut(TrackPoint)) {
+        self.release_until(i64::MAX, out);
+    }
+
+    fn release_until(&mut self, wm: i64, out: &mut dyn FnMut(TrackPoint)) {
+        while let Some((&(t, mmsi), _)) = self.pending.iter().next() {
+            if t > wm {
+                break;
+            }
+            self.pending.remove(&(t, mmsi));
+            self.release_vessel(mmsi, wm, usize::MAX, out);
+        }
+    }
+
+    /// Releases up to `max` buffered points of `mmsi` at or before `wm`, and re-files the
+    /// vessel under its new earliest buffered time.
+    fn release_vessel(&mut self, mmsi: u32, wm: i64, max: usize, out: &mut dyn FnMut(TrackPoint)) {
+        let Some(v) = self.vessels.get_mut(&mmsi) else {
+            return;
+        };
+        if let Some(&(first, _)) = v.buffer.keys().next() {
+            self.pending.remove(&(first, mmsi));
+        }
+        let mut n = 0;
+        while n < max {
+            let Some((&key, _)) = v.buffer.iter().next() else {
+                break;
+            };
+            if key.0 > wm {
+                break;
+            }
+            let Some(r) = v.buffer.remove(&key) else {
+                break;
+            };
+            v.released_until = r.t;
+            let (segment, implied) = assign(
+                &self.config,
+                &mut v.open,
+                &mut self.next_segment,
+                &mut self.stats,
+                r,
+            );
+            self.stats.points += 1;
+            out(TrackPoint {
+                report: r,
+                segment,
+                implied_speed_kn: implied,
+            });
+            n += 1;
+        }
+        if let Some(&(first, _)) = v.buffer.keys().next() {
+            self.pending.insert((first, mmsi), ());
+        }
+    }
+}
+
+/// Puts `r` on the open segment it continues most plausibly, or opens a new one.
+fn assign(
+    c: &TrackConfig,
+    open: &mut Vec<Segment>,
+    next: &mut u64,
+    stats: &mut TrackStats,
+    r: Report,
+) -> (u64, Option<f64>) {
+    open.retain(|s| r.t - s.last.t <= c.max_silence_s);
+    let mut best: Option<(usize, f64)> = None;
+    for (k, s) in open.iter().enumerate() {
+        let d = haversine_m(s.last.pos, r.pos);
+        let dt = (r.t - s.last.t).max(1) as f64;
+        let kn = d / METRES_PER_NM / (dt / 3600.0);
+        if d <= c.jitter_m || kn <= c.max_implied_speed_kn {
+            // Prefer the segment needing the smallest speed; ties to the most recent.
+            if best.is_none_or(|(_, b)| kn < b) {
+                best = Some((k, kn));
+            }
+        }
+    }
+    match best {
+        Some((k, kn)) => {
+            open[k].last = r;
+            (open[k].id, Some(kn))
+        }
+        None => {
+            if open.len() >= c.max_open_segments {
+                // Close the least recently extended.
+                if let Some(k) = open
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, s)| s.last.t)
+                    .map(|(k, _)| k)
+                {
+                    open.swap_remove(k);
+                }
+            }
+            *next += 1;
+            stats.segments += 1;
+            open.push(Segment { id: *next, last: r });
+            (*next, None)
+        }
+    }
+}
+
+/// A [`Report`] from a decoded message with a receive time, when it is a position report.
+pub fn report_of(d: &shadowfleet_decode::Decoded) -> Option<Report> {
+    let p = d.message.position()?;
+    let t = d.meta.received?.unix_millis().div_euclid(1000);
+    Some(Report {
+        mmsi: p.mmsi,
+        t,
+        pos: LatLon {
+            lat: p.lat,
+            lon: p.lon,
+        },
+        sog_kn: p.sog_knots,
+        cog_deg: p.cog_deg,
+        nav_status: p.nav_status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rep(mmsi: u32, t: i64, lat: f64, lon: f64) -> Report {
+        Report {
+            mmsi,
+            t,
+            pos: LatLon { lat, lon },
+            sog_kn: None,
+            cog_deg: None,
+            nav_status: None,
+        }
+    }
+
+    fn run(config: TrackConfig, input: &[Report]) -> (Vec<TrackPoint>, TrackStats) {
+        let mut b = TrackBuilder::new(config);
+        let mut out = Vec::new();
+        for r in input {
+            b.push(*r, &mut |p| out.push(p));
+        }
+        b.finish(&mut |p| out.push(p));
+        (out, b.stats())
+    }
+
+    #[test]
+    fn out_of_order_reports_come_out_in_time_order() {
+        let input = [
+            rep(1, 100, 60.0, 20.0),
+            rep(1, 40, 60.0, 19.99),
+            rep(1, 70, 60.0, 19.995),
+            rep(1, 160, 60.0, 20.01),
+        ];
+        let (out, stats) = run(TrackConfig::default(), &input);
+        let times: Vec<i64> = out.iter().map(|p| p.report.t).collect();
+        assert_eq!(times, [40, 70, 100, 160]);
+        assert_eq!((stats.points, stats.segments, stats.late), (4, 1, 0));
+    }
+
+    #[test]
+    fn duplicates_from_two_receivers_are_dropped() {
+        let input = [
+            rep(1, 100, 60.0, 20.0),
+            rep(1, 100, 60.0, 20.0),
+            rep(1, 101, 60.0, 20.0001),
+            rep(1, 160, 60.0, 20.01),
+        ];
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!((out.len(), stats.duplicates), (2, 2));
+    }
+
+    #[test]
+    fn reports_older_than_the_window_are_late() {
+        let c = TrackConfig {
+            reorder_window_s: 60,
+            ..TrackConfig::default()
+        };
+        let input = [
+            rep(1, 1000, 60.0, 20.0),
+            rep(2, 2000, 55.0, 12.0),
+            rep(1, 900, 60.0, 20.0),
+        ];
+        let (out, stats) = run(c, &input);
+        assert_eq!((out.len(), stats.late), (2, 1));
+    }
+
+    #[test]
+    fn two_ships_sharing_an_mmsi_get_two_segments() {
+        // One off Gotland, one off Skagen, reporting alternately every minute.
+        let mut input = Vec::new();
+        for k in 0..60 {
+            let t = 1000 + 60 * k;
+            input.push(rep(7, t, 57.0 + 0.003 * k as f64, 18.5));
+            input.push(rep(7, t + 30, 57.8, 10.7 - 0.003 * k as f64));
+        }
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!(stats.segments, 2);
+        for p in &out {
+            let east = p.report.pos.lon > 15.0;
+            let first = out
+                .iter()
+                .find(|q| (q.report.pos.lon > 15.0) == east)
+                .map(|q| q.segment);
+            assert_eq!(Some(p.segment), first);
+        }
+    }
+
+    #[test]
+    fn a_jump_opens_a_segment_and_the_track_continues() {
+        let mut input: Vec<Report> = (0..30)
+            .map(|k| rep(3, 60 * k, 40.0, 20.0 + 0.002 * k as f64))
+            .collect();
+        input[15] = rep(3, 60 * 15, 45.0, 30.0);
+        let (out, _) = run(TrackConfig::default(), &input);
+        let main = out[0].segment;
+        assert!(out.iter().filter(|p| p.segment == main).count() == 29);
+        assert_ne!(out[15].segment, main);
+    }
+
+    #[test]
+    fn unavailable_positions_are_dropped() {
+        let (out, stats) = run(
+            TrackConfig::default(),
+            &[rep(1, 10, 91.0, 181.0), rep(1, 20, 0.0, 0.0)],
+        );
+        assert!(out.is_empty());
+        assert_eq!(stats.invalid, 2);
+    }
+}

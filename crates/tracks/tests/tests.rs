@@ -1,0 +1,89 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+//! Track building on simulated AIS, checked against the simulator's truth.
+
+use std::collections::{BTreeSet, HashMap};
+
+use shadowfleet_decode::{Decoded, Decoder, DecoderConfig};
+use shadowfleet_model::Timestamp;
+use shadowfleet_simulate::truth::{read_truth, TruthRecord};
+use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
+use shadowfleet_tracks::{report_of, TrackBuilder, TrackConfig, TrackPoint};
+
+fn t(s: &str) -> i64 {
+    Timestamp::parse_rfc3339(s).unwrap().unix_millis() / 1000
+}
+
+#[test]
+fn simulated_baltic_tracks_are_ordered_deduplicated_and_split_where_they_should() {
+    let scenario = Scenario::load("baltic").unwrap();
+    let world = World::load(scenario.ais.station_spacing_deg).unwrap();
+    let (mut ais, mut truth) = (Vec::new(), Vec::new());
+    let opts = SimOptions {
+        seed: 21,
+        days: Some(6),
+        fleet_scale: 0.4,
+    };
+    simulate(&scenario, &world, &opts, &mut ais, &mut truth).unwrap();
+    let truth = read_truth(std::str::from_utf8(&truth).unwrap()).unwrap();
+    let mut msgs: Vec<Decoded> = Vec::new();
+    let mut dec = Decoder::new(DecoderConfig::default());
+    dec.push(&ais, &mut msgs);
+    dec.finish(&mut msgs);
+
+    let mut builder = TrackBuilder::new(TrackConfig::default());
+    let mut points: Vec<TrackPoint> = Vec::new();
+    let mut positions = 0;
+    for d in &msgs {
+        if let Some(r) = report_of(d) {
+            positions += 1;
+            builder.push(r, &mut |p| points.push(p));
+        }
+    }
+    builder.finish(&mut |p| points.push(p));
+    let stats = builder.stats();
+    eprintln!("{positions} position reports -> {stats:?}");
+    assert_eq!(
+        stats.late, 0,
+        "satellite latency (at most 90 min) fits the 2 h window"
+    );
+    assert!(
+        stats.duplicates > positions / 10,
+        "duplicates from overlapping stations"
+    );
+    assert_eq!(stats.points + stats.duplicates + stats.invalid, positions);
+
+    // Per MMSI, points come out in receive-time order.
+    let mut last: HashMap<u32, i64> = HashMap::new();
+    for p in &points {
+        let prev = last.insert(p.report.mmsi, p.report.t).unwrap_or(i64::MIN);
+        assert!(p.report.t >= prev, "MMSI {} out of order", p.report.mmsi);
+    }
+
+    // A shared MMSI shows as two segments running at the same time.
+    let shared: Vec<(u32, i64)> = truth
+        .iter()
+        .filter_map(|r| match r {
+            TruthRecord::Event(e) if e.details["change"] == "shared_mmsi" => {
+                Some((e.mmsi, t(&e.start)))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!shared.is_empty());
+    for (mmsi, from) in shared {
+        let segs: BTreeSet<u64> = points
+            .iter()
+            .filter(|p| p.report.mmsi == mmsi && p.report.t > from + 3600)
+            .map(|p| p.segment)
+            .collect();
+        let busy: Vec<u64> = segs
+            .iter()
+            .copied()
+            .filter(|s| points.iter().filter(|p| p.segment == *s).count() >= 10)
+            .collect();
+        assert!(
+            busy.len() >= 2,
+            "MMSI {mmsi} shared from {from}: segments {segs:?}"
+        );
+    }
+}
