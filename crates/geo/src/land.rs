@@ -210,6 +210,37 @@ impl Land {
         None
     }
 
+    /// Distance from `p` to the nearest land polygon edge (the coastline), metres, capped at
+    /// `max_m` (the search looks no further). Zero on land. Local equirectangular metres:
+    /// within about 0.5 % of the geodesic at these ranges.
+    pub fn distance_to_shore_m(&self, p: LatLon, max_m: f64) -> f64 {
+        if self.contains(p) {
+            return 0.0;
+        }
+        let coslat = p.lat.to_radians().cos().max(0.01);
+        let m_per_deg = 111_195.0;
+        let dlat = max_m / m_per_deg;
+        let dlon = (max_m / (m_per_deg * coslat)).min(180.0);
+        let query = [p.lon - dlon, p.lat - dlat, p.lon + dlon, p.lat + dlat];
+        let (c0, c1, r0, r1) = cell_range(&query, self.cols, self.rows);
+        let mut best = max_m;
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                for &e in self.cell(r * self.cols + c) {
+                    let [x1, y1, x2, y2] = self.edges[e as usize];
+                    // Edge in metres relative to p.
+                    let a = ((x1 - p.lon) * m_per_deg * coslat, (y1 - p.lat) * m_per_deg);
+                    let b = ((x2 - p.lon) * m_per_deg * coslat, (y2 - p.lat) * m_per_deg);
+                    let d = point_segment_distance(a, b);
+                    if d < best {
+                        best = d;
+                    }
+                }
+            }
+        }
+        best
+    }
+
     /// The number of polygon edges indexed (for reports).
     pub fn edge_count(&self) -> usize {
         self.edges.len()
@@ -236,6 +267,19 @@ fn cell_range(e: &[f64; 4], cols: usize, rows: usize) -> (usize, usize, usize, u
         idx(y0, 90.0, rows),
         idx(y1, 90.0, rows),
     )
+}
+
+/// Distance from the origin to segment a–b (plane coordinates).
+fn point_segment_distance(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (-(a.0 * dx + a.1 * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (x, y) = (a.0 + t * dx, a.1 + t * dy);
+    (x * x + y * y).sqrt()
 }
 
 fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
@@ -313,6 +357,19 @@ mod tests {
         assert!(land.segment_touches(LatLon::new(0.0, -3.0), LatLon::new(0.0, 3.0)));
         assert!(!land.segment_touches(LatLon::new(2.0, -3.0), LatLon::new(2.0, 3.0)));
         assert!(land.segment_touches(LatLon::new(-2.0, -0.5), LatLon::new(2.0, -0.5)));
+    }
+
+    #[test]
+    fn distance_to_the_shore_of_the_island() {
+        let land = square();
+        let p = LatLon::new(0.0, 2.0); // one degree east of the east shore
+        let d = land.distance_to_shore_m(p, 500_000.0);
+        assert!((d - 111_195.0).abs() < 200.0, "{d}");
+        assert_eq!(land.distance_to_shore_m(LatLon::new(0.0, 0.0), 1e6), 0.0);
+        assert_eq!(
+            land.distance_to_shore_m(LatLon::new(0.0, 5.0), 100_000.0),
+            100_000.0
+        );
     }
 
     #[test]

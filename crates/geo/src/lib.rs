@@ -2,7 +2,8 @@
 //!
 //! * [`LatLon`] and plain WGS84 geodesy on a sphere (haversine distance, bearings, offsets);
 //! * [`Land`]: Natural Earth land polygons behind a grid index, answering "is this point on
-//!   land" and "does this straight segment touch land" exactly against the polygon edges;
+//!   land", "does this straight segment touch land" exactly against the polygon edges, and
+//!   "how far is the shore";
 //! * [`SeaLanes`] and [`Router`]: the searoute maritime network, routed with Dijkstra, with every
 //!   edge that crosses land repaired by a local search on a fine grid, so that a [`Route`] never
 //!   crosses land except through a named canal.

@@ -1,0 +1,3 @@
+//! Event detectors over tracks. So far: AIS gaps (`gaps`).
+
+pub mod gaps;
