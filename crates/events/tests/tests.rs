@@ -4,8 +4,8 @@
 use shadowfleet_decode::{Decoded, Decoder, DecoderConfig};
 use shadowfleet_events::gaps::{Gap, GapConfig, GapDetector};
 use shadowfleet_model::Timestamp;
-use shadowfleet_simulate::truth::{read_truth, TruthRecord};
-use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
+use shadowfleet_simulate::truth::TruthRecord;
+use shadowfleet_simulate::{simulate_in_memory, SimOptions};
 use shadowfleet_tracks::{report_of, TrackBuilder, TrackConfig};
 
 fn t(s: &str) -> i64 {
@@ -14,16 +14,13 @@ fn t(s: &str) -> i64 {
 
 #[test]
 fn every_simulated_dark_period_is_found_as_a_gap() {
-    let scenario = Scenario::load("baltic").unwrap();
-    let world = World::load(scenario.ais.station_spacing_deg).unwrap();
-    let (mut ais, mut truth) = (Vec::new(), Vec::new());
     let opts = SimOptions {
         seed: 3,
         days: Some(14),
         fleet_scale: 0.5,
     };
-    simulate(&scenario, &world, &opts, &mut ais, &mut truth).unwrap();
-    let truth = read_truth(std::str::from_utf8(&truth).unwrap()).unwrap();
+    let (ais, truth, _) = simulate_in_memory("baltic", &opts).unwrap();
+    let land = shadowfleet_geo::Land::natural_earth_10m().unwrap();
     let mut msgs: Vec<Decoded> = Vec::new();
     let mut dec = Decoder::new(DecoderConfig::default());
     dec.push(&ais, &mut msgs);
@@ -31,7 +28,7 @@ fn every_simulated_dark_period_is_found_as_a_gap() {
 
     let mut tracks = TrackBuilder::new(TrackConfig::default());
     let mut gaps: Vec<Gap> = Vec::new();
-    let mut detector = GapDetector::new(GapConfig::default(), &world.land);
+    let mut detector = GapDetector::new(GapConfig::default(), &land);
     let mut points = Vec::new();
     for d in &msgs {
         if let Some(r) = report_of(d) {

@@ -105,6 +105,21 @@ fn pick_key(rng: &mut Rng, w: &scenario::Weights) -> String {
         .unwrap_or_default()
 }
 
+/// A run kept in memory (for tests and small experiments): the AIS bytes, the parsed truth
+/// records and the report. `scenario` is a built-in name or a TOML path.
+pub fn simulate_in_memory(
+    scenario: &str,
+    opts: &SimOptions,
+) -> Result<(Vec<u8>, Vec<TruthRecord>, SimReport), SimError> {
+    let scenario = Scenario::load(scenario).map_err(|e| SimError::Data(e.to_string()))?;
+    let world = World::load(scenario.ais.station_spacing_deg)?;
+    let (mut ais, mut truth) = (Vec::new(), Vec::new());
+    let report = simulate(&scenario, &world, opts, &mut ais, &mut truth)?;
+    let text = String::from_utf8(truth).map_err(|e| SimError::Io(e.to_string()))?;
+    let records = truth::read_truth(&text).map_err(|e| SimError::Data(format!("truth: {e}")))?;
+    Ok((ais, records, report))
+}
+
 /// Runs a scenario: writes AIS lines to `ais` and truth NDJSON to `truth`.
 pub fn simulate<A: Write, T: Write>(
     scenario: &Scenario,

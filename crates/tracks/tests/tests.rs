@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use shadowfleet_decode::{Decoded, Decoder, DecoderConfig};
 use shadowfleet_model::Timestamp;
-use shadowfleet_simulate::truth::{read_truth, TruthRecord};
-use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
+use shadowfleet_simulate::truth::TruthRecord;
+use shadowfleet_simulate::{simulate_in_memory, SimOptions};
 use shadowfleet_tracks::{report_of, TrackBuilder, TrackConfig, TrackPoint};
 
 fn t(s: &str) -> i64 {
@@ -15,16 +15,12 @@ fn t(s: &str) -> i64 {
 
 #[test]
 fn simulated_baltic_tracks_are_ordered_deduplicated_and_split_where_they_should() {
-    let scenario = Scenario::load("baltic").unwrap();
-    let world = World::load(scenario.ais.station_spacing_deg).unwrap();
-    let (mut ais, mut truth) = (Vec::new(), Vec::new());
     let opts = SimOptions {
         seed: 21,
         days: Some(6),
         fleet_scale: 0.4,
     };
-    simulate(&scenario, &world, &opts, &mut ais, &mut truth).unwrap();
-    let truth = read_truth(std::str::from_utf8(&truth).unwrap()).unwrap();
+    let (ais, truth, _) = simulate_in_memory("baltic", &opts).unwrap();
     let mut msgs: Vec<Decoded> = Vec::new();
     let mut dec = Decoder::new(DecoderConfig::default());
     dec.push(&ais, &mut msgs);
