@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
+use shadowfleet_geo::{haversine_m, Land, METRES_PER_NM};
 use shadowfleet_tracks::{Report, TrackPoint};
 
 /// Thresholds.
@@ -116,9 +116,4 @@ impl<'a> GapDetector<'a> {
                 && off_shore_nm > self.config.intentional_min_shore_nm,
         });
     }
-}
-
-/// Distance from shore of a position, nautical miles, capped at `max_nm`.
-pub fn shore_distance_nm(land: &Land, p: LatLon, max_nm: f64) -> f64 {
-    land.distance_to_shore_m(p, max_nm * METRES_PER_NM) / METRES_PER_NM
 }

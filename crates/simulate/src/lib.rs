@@ -32,7 +32,7 @@ pub use scenario::{Scenario, ScenarioError};
 pub use world::World;
 
 use fleet::{Ident, Parcel, Role, Ship};
-use plan::{callsign, imo_number, mmsi_for, ship_name, Planner, OPEN};
+use plan::{callsign, imo_number, mmsi_for, pick, pick_key, ship_name, Planner, OPEN};
 use rng::Rng;
 use truth::TruthRecord;
 
@@ -96,13 +96,6 @@ const SLICE: i64 = 3600;
 
 fn scaled(n: u32, f: f64) -> usize {
     (f64::from(n) * f).round() as usize
-}
-
-fn pick_key(rng: &mut Rng, w: &scenario::Weights) -> String {
-    w.keys()
-        .nth(rng.weighted(w.values().copied()))
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// A run kept in memory (for tests and small experiments): the AIS bytes, the parsed truth
@@ -552,17 +545,11 @@ fn initial_plan(
 ) -> Result<(), SimError> {
     let sc = planner.scenario;
     let world = planner.world;
-    let pick = |rng: &mut Rng, w: &scenario::Weights| -> Result<usize, SimError> {
-        let k = pick_key(rng, w);
-        world
-            .place(&k)
-            .ok_or_else(|| SimError::Data(format!("scenario names unknown place {k:?}")))
-    };
     let role = ships[i].role;
     match role {
         Role::Receiver => {
             let s = &mut ships[i];
-            let area = pick(&mut s.rng, &sc.trade.sts_areas)?;
+            let area = pick(&mut s.rng, world, &sc.trade.sts_areas)?;
             s.place = Some(area);
             s.pos = world.places[area].anchorage;
             let phase = s.rng.range(0.0, std::f64::consts::TAU);
@@ -582,13 +569,8 @@ fn initial_plan(
         }
         Role::Cargo | Role::Fishing => {
             let s = &mut ships[i];
-            let home = pick(&mut s.rng, &sc.trade.background_ports)?;
-            s.place = Some(home);
-            s.pos = world.places[home].anchorage;
-            let until = start + (s.rng.f64() * DAY as f64) as i64;
-            let phase = s.rng.range(0.0, std::f64::consts::TAU);
-            Planner::hold(s, s.pos, (start - 3600, until), 5, "", phase);
-            s.free_at = until;
+            let home = pick(&mut s.rng, world, &sc.trade.background_ports)?;
+            wait_at_anchorage(s, world, home, start, 5);
         }
         Role::Shadow | Role::Mainstream | Role::Scrapped => {
             let russian = role == Role::Shadow;
@@ -602,17 +584,12 @@ fn initial_plan(
             if phase < 0.3 {
                 // Waiting at a loading place's anchorage.
                 let s = &mut ships[i];
-                let place = pick(&mut s.rng, loading)?;
-                s.place = Some(place);
-                s.pos = world.places[place].anchorage;
-                let until = start + (s.rng.f64() * DAY as f64) as i64;
-                let ph = s.rng.range(0.0, std::f64::consts::TAU);
-                Planner::hold(s, s.pos, (start - 3600, until), 1, "", ph);
-                s.free_at = until;
+                let place = pick(&mut s.rng, world, loading)?;
+                wait_at_anchorage(s, world, place, start, 1);
             } else if phase < 0.65 {
                 // Laden, part-way to a discharge port.
                 let s = &mut ships[i];
-                let place = pick(&mut s.rng, loading)?;
+                let place = pick(&mut s.rng, world, loading)?;
                 s.place = Some(place);
                 s.pos = world.places[place].anchorage;
                 let product = world.places[place]
@@ -633,11 +610,10 @@ fn initial_plan(
                 });
                 s.draught_dm = plan::draught_dm(s);
                 planner.deliver(ships, i, start, Some(progress))?;
-                let _ = discharge;
             } else {
                 // In ballast, part-way back from a discharge port.
                 let s = &mut ships[i];
-                let place = pick(&mut s.rng, discharge)?;
+                let place = pick(&mut s.rng, world, discharge)?;
                 s.place = Some(place);
                 s.pos = world.places[place].anchorage;
                 planner.load(&mut ships[i], i, start, Some(progress))?;
@@ -645,6 +621,17 @@ fn initial_plan(
         }
     }
     Ok(())
+}
+
+/// The start of the period finds the ship at `place`'s anchorage until some time in the
+/// first day, with navigational status `status`.
+fn wait_at_anchorage(s: &mut Ship, world: &World, place: usize, start: i64, status: u8) {
+    s.place = Some(place);
+    s.pos = world.places[place].anchorage;
+    let until = start + (s.rng.f64() * DAY as f64) as i64;
+    let phase = s.rng.range(0.0, std::f64::consts::TAU);
+    Planner::hold(s, s.pos, (start - 3600, until), status, "", phase);
+    s.free_at = until;
 }
 
 /// Zombies, shared MMSIs and unallocated MIDs: identity events fixed at the start.
@@ -670,10 +657,8 @@ fn special_identities(
     let mut used = std::collections::BTreeSet::new();
     let mut take = |rng: &mut Rng| -> Option<usize> {
         for _ in 0..64 {
-            let i = shadow[rng
-                .below(shadow.len().max(1))
-                .min(shadow.len().saturating_sub(1))];
-            if !shadow.is_empty() && used.insert(i) {
+            let i = *shadow.get(rng.below(shadow.len()))?;
+            if used.insert(i) {
                 return Some(i);
             }
         }

@@ -64,7 +64,8 @@ pub struct Planner<'w> {
     pub volumes: BTreeMap<VolumeKey, VolumeSum>,
 }
 
-fn pick(rng: &mut Rng, world: &World, w: &Weights) -> Result<usize, SimError> {
+/// A place drawn from scenario weights.
+pub(crate) fn pick(rng: &mut Rng, world: &World, w: &Weights) -> Result<usize, SimError> {
     let keys: Vec<&String> = w.keys().collect();
     if keys.is_empty() {
         return Err(SimError::Data(
@@ -923,11 +924,7 @@ impl<'w> Planner<'w> {
             }
             1 => {
                 let flags = &self.scenario.flags.shadow;
-                let flag = flags
-                    .keys()
-                    .nth(ship.rng.weighted(flags.values().copied()))
-                    .cloned()
-                    .unwrap_or_default();
+                let flag = pick_key(&mut ship.rng, flags);
                 new.flag = flag.clone();
                 new.mmsi = mmsi_for(self.world, &flag, &mut ship.rng);
                 new.callsign = AisText::from_str_lossy(&callsign(&mut ship.rng));
@@ -1103,4 +1100,12 @@ pub fn imo_number(rng: &mut Rng) -> u32 {
     let six = 910_000 + rng.below(80_000) as u32;
     let n = six * 10;
     n + shadowfleet_model::Imo::check_digit(n)
+}
+
+/// A key drawn from scenario weights (empty when there are none).
+pub(crate) fn pick_key(rng: &mut Rng, w: &Weights) -> String {
+    w.keys()
+        .nth(rng.weighted(w.values().copied()))
+        .cloned()
+        .unwrap_or_default()
 }
