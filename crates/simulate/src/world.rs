@@ -2,15 +2,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use shadowfleet_places::{table, Mids, Places, TableError};
+
 use shadowfleet_geo::{offset_m, searoute_ports, Land, LatLon, SeaLanes};
 
 use crate::SimError;
 
-const TERMINALS: &str = include_str!("../data/terminals.csv");
-const PORTS: &str = include_str!("../data/ports.csv");
-const STS_AREAS: &str = include_str!("../data/sts_areas.csv");
 const CLASSES: &str = include_str!("../data/tanker_classes.csv");
-const MIDS: &str = include_str!("../data/mid.csv");
 
 /// What a place is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,77 +96,8 @@ pub struct World {
     station_ids: Vec<u32>,
 }
 
-/// Splits one CSV record (RFC 4180 quotes, no embedded newlines).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
-/// A CSV row: its 1-based line number and its fields by column name.
-type Row = (usize, HashMap<String, String>);
-
-/// Rows of a CSV file as maps from header to value, with the 1-based line number.
-fn csv_rows(file: &str, text: &str) -> Result<Vec<Row>, SimError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let header = match lines.next() {
-        Some((_, h)) => csv_fields(h.trim_end_matches('\r')),
-        None => return Err(SimError::Data(format!("{file}: empty"))),
-    };
-    let mut rows = Vec::new();
-    for (i, line) in lines {
-        let fields = csv_fields(line.trim_end_matches('\r'));
-        if fields.len() != header.len() {
-            return Err(SimError::Data(format!(
-                "{file}:{}: {} fields, header has {}",
-                i + 1,
-                fields.len(),
-                header.len()
-            )));
-        }
-        rows.push((i + 1, header.iter().cloned().zip(fields).collect()));
-    }
-    Ok(rows)
-}
-
-fn field<'a>(
-    file: &str,
-    line: usize,
-    row: &'a HashMap<String, String>,
-    name: &str,
-) -> Result<&'a str, SimError> {
-    row.get(name)
-        .map(|s| s.as_str())
-        .ok_or_else(|| SimError::Data(format!("{file}:{line}: no column {name}")))
-}
-
-fn number(
-    file: &str,
-    line: usize,
-    row: &HashMap<String, String>,
-    name: &str,
-) -> Result<f64, SimError> {
-    let s = field(file, line, row, name)?;
-    s.trim()
-        .parse()
-        .map_err(|_| SimError::Data(format!("{file}:{line}: {name} = {s:?} is not a number")))
+fn data_err(e: TableError) -> SimError {
+    SimError::Data(e.to_string())
 }
 
 impl World {
@@ -176,93 +105,28 @@ impl World {
     pub fn load(station_spacing_deg: f64) -> Result<World, SimError> {
         let land = Land::natural_earth_10m().map_err(|e| SimError::Data(e.to_string()))?;
         let lanes = SeaLanes::searoute(&land).map_err(|e| SimError::Data(e.to_string()))?;
-        let mut places = Vec::new();
-        for (line, r) in csv_rows("terminals.csv", TERMINALS)? {
-            let f = |n: &str| field("terminals.csv", line, &r, n);
-            let cargo = f("cargo")?;
-            let grades = f("main_grades")?;
-            let mut products = Vec::new();
-            if cargo.contains("crude") || cargo.contains("condensate") {
-                products.push("crude");
-            }
-            if cargo.contains("products") {
-                products.push("diesel");
-                if grades.contains("fuel oil") || grades.is_empty() {
-                    products.push("fuel_oil");
-                }
-            }
-            if products.is_empty() {
-                products.push("crude");
-            }
-            let origin = if grades.contains("CPC Blend") {
-                "KZ"
-            } else {
-                "RU"
-            };
-            places.push(Place {
-                id: f("id")?.to_owned(),
-                name: f("name")?.to_owned(),
-                country: f("country_iso2")?.to_owned(),
-                locode: f("unlocode")?.to_owned(),
-                kind: PlaceKind::Terminal,
-                berth: LatLon::new(
-                    number("terminals.csv", line, &r, "lat")?,
-                    number("terminals.csv", line, &r, "lon")?,
-                ),
+        let reference = Places::embedded(&land).map_err(data_err)?;
+        let mut places: Vec<Place> = reference
+            .all()
+            .iter()
+            .map(|p| Place {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                country: p.country.clone(),
+                locode: p.locode.clone(),
+                kind: match p.kind {
+                    shadowfleet_places::PlaceKind::Terminal => PlaceKind::Terminal,
+                    shadowfleet_places::PlaceKind::Port => PlaceKind::Port,
+                    shadowfleet_places::PlaceKind::StsArea => PlaceKind::StsArea,
+                },
+                berth: p.position,
                 anchorage: LatLon::default(),
-                radius_m: 0.0,
-                origin_country: origin.to_owned(),
-                products,
-            });
-        }
-        for (line, r) in csv_rows("ports.csv", PORTS)? {
-            let f = |n: &str| field("ports.csv", line, &r, n);
-            places.push(Place {
-                id: f("id")?.to_owned(),
-                name: f("name")?.to_owned(),
-                country: f("country")?.to_owned(),
-                locode: f("locode")?.to_owned(),
-                kind: PlaceKind::Port,
-                berth: LatLon::new(
-                    number("ports.csv", line, &r, "lat")?,
-                    number("ports.csv", line, &r, "lon")?,
-                ),
-                anchorage: LatLon::default(),
-                radius_m: 0.0,
-                origin_country: String::new(),
-                products: Vec::new(),
-            });
-        }
-        for (line, r) in csv_rows("sts_areas.csv", STS_AREAS)? {
-            let f = |n: &str| field("sts_areas.csv", line, &r, n);
-            let country = f("country_waters")?
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_owned();
-            places.push(Place {
-                id: f("id")?.to_owned(),
-                name: f("name")?.to_owned(),
-                country,
-                locode: String::new(),
-                kind: PlaceKind::StsArea,
-                berth: LatLon::new(
-                    number("sts_areas.csv", line, &r, "lat")?,
-                    number("sts_areas.csv", line, &r, "lon")?,
-                ),
-                anchorage: LatLon::default(),
-                radius_m: number("sts_areas.csv", line, &r, "radius_km")? * 1000.0,
-                origin_country: String::new(),
-                products: Vec::new(),
-            });
-        }
+                radius_m: p.radius_m,
+                origin_country: p.origin_country.clone(),
+                products: p.products.clone(),
+            })
+            .collect();
         for p in &mut places {
-            let sea = land.nearest_sea(p.berth, 100.0, 20_000.0).ok_or_else(|| {
-                SimError::Data(format!("{}: no sea within 20 km of {:?}", p.id, p.berth))
-            })?;
-            // A berth needs some water around it: step a little further out when the sea
-            // point found is right on the coastline.
-            p.berth = sea;
             p.anchorage = if p.kind == PlaceKind::StsArea {
                 p.berth
             } else {
@@ -276,10 +140,10 @@ impl World {
             .collect();
 
         let mut classes = Vec::new();
-        for (line, r) in csv_rows("tanker_classes.csv", CLASSES)? {
-            let n = |k: &str| number("tanker_classes.csv", line, &r, k);
+        for r in table::rows("tanker_classes.csv", CLASSES).map_err(data_err)? {
+            let n = |k: &str| r.number(k).map_err(data_err);
             classes.push(TankerClass {
-                name: field("tanker_classes.csv", line, &r, "class")?.to_owned(),
+                name: r.text("class").map_err(data_err)?.to_owned(),
                 dwt: [n("dwt_min")?, n("dwt_max")?],
                 length_m: n("length_m")?,
                 beam_m: n("beam_m")?,
@@ -290,11 +154,8 @@ impl World {
         }
 
         let mut mids: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        for (line, r) in csv_rows("mid.csv", MIDS)? {
-            let mid = number("mid.csv", line, &r, "mid")? as u32;
-            mids.entry(field("mid.csv", line, &r, "iso2")?.to_owned())
-                .or_default()
-                .push(mid);
+        for (mid, flag) in Mids::embedded().map_err(data_err)?.allocated() {
+            mids.entry(flag.to_owned()).or_default().push(mid);
         }
         for v in mids.values_mut() {
             v.sort_unstable();
