@@ -1,0 +1,578 @@
+//! Vessel identities: a timeline per MMSI of what the ship says it is (IMO, name, call sign,
+//! flag from the MID, type, dimensions), its draught history, and the identity changes an
+//! analyst cares about.
+//!
+//! The IMO number is the ship's permanent identity; the MMSI belongs to the radio and changes
+//! with the flag. So the tracker links MMSIs through IMOs: an IMO that turns up under a new
+//! MMSI is an MMSI change (a *reflag* when the new MID stands for another flag, *invalid MID*
+//! when the MID is not allocated); an MMSI whose IMO changes is either two ships sharing one
+//! MMSI (the old IMO comes back within [`IdentityConfig::confirm_hours`]: the GFW limitation
+//! of one MMSI, two ships, told apart here) or a ship taking another identity (a *zombie IMO*
+//! when the IMO was last broadcast by another MMSI). See `docs/detectors/identity.md`.
+//!
+//! State is bounded per MMSI ([`IdentityConfig::identities_per_mmsi`] identities,
+//! [`IdentityConfig::draught_changes_kept`] draught changes) and per IMO (last MMSI).
+
+use std::collections::{HashMap, VecDeque};
+
+use shadowfleet_decode::Decoded;
+use shadowfleet_model::Imo;
+use shadowfleet_places::Mids;
+
+/// Thresholds; see `docs/detectors/identity.md`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IdentityConfig {
+    /// How long after an MMSI's IMO changes the old IMO may come back on that MMSI for the two
+    /// to be told apart as two ships sharing one MMSI, hours.
+    pub confirm_hours: f64,
+    /// Identities remembered per MMSI (the least recently seen is closed first).
+    pub identities_per_mmsi: usize,
+    /// Draught changes remembered per MMSI.
+    pub draught_changes_kept: usize,
+    /// After one shared-MMSI report, further evidence on that MMSI is folded into it for
+    /// this long, hours.
+    pub shared_quiet_hours: f64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            confirm_hours: 24.0,
+            identities_per_mmsi: 4,
+            draught_changes_kept: 16,
+            shared_quiet_hours: 7.0 * 24.0,
+        }
+    }
+}
+
+/// Static and voyage data as the identity stage needs it (borrowed from the decoded message).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StaticReport<'a> {
+    /// Source MMSI.
+    pub mmsi: u32,
+    /// Receive time, unix seconds.
+    pub t: i64,
+    /// IMO number as sent (0 and absent are both `None`).
+    pub imo: Option<u32>,
+    /// Name, trimmed.
+    pub name: Option<&'a str>,
+    /// Call sign, trimmed.
+    pub callsign: Option<&'a str>,
+    /// Ship and cargo type.
+    pub ship_type: Option<u8>,
+    /// Length, metres.
+    pub length_m: Option<u16>,
+    /// Beam, metres.
+    pub beam_m: Option<u16>,
+    /// Draught, metres (0 = not available is `None`).
+    pub draught_m: Option<f32>,
+}
+
+fn text(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The static report of a decoded message with a receive time, if it carries one.
+pub fn static_of(d: &Decoded) -> Option<StaticReport<'_>> {
+    let s = d.message.static_data()?;
+    let t = d.meta.received?.unix_millis().div_euclid(1000);
+    Some(StaticReport {
+        mmsi: s.mmsi,
+        t,
+        imo: s.imo.filter(|&i| i != 0),
+        name: text(s.name),
+        callsign: text(s.callsign),
+        ship_type: s.ship_type.filter(|&t| t != 0),
+        length_m: s.length_m.filter(|&l| l != 0),
+        beam_m: s.beam_m.filter(|&b| b != 0),
+        draught_m: s.draught_m.filter(|&d| d > 0.0),
+    })
+}
+
+/// One identity of an MMSI over its validity period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    /// MMSI.
+    pub mmsi: u32,
+    /// IMO number, when broadcast.
+    pub imo: Option<u32>,
+    /// Name.
+    pub name: String,
+    /// Call sign.
+    pub callsign: String,
+    /// Flag from the MMSI's MID (ISO 3166 alpha-2); `None` for an unallocated MID.
+    pub flag: Option<String>,
+    /// Ship and cargo type.
+    pub ship_type: Option<u8>,
+    /// Length, metres.
+    pub length_m: Option<u16>,
+    /// Beam, metres.
+    pub beam_m: Option<u16>,
+    /// First static report with this identity, unix seconds.
+    pub first_seen: i64,
+    /// Last static report with this identity, unix seconds.
+    pub last_seen: i64,
+}
+
+impl Identity {
+    /// Whether the ship type says tanker (ITU types 80–89).
+    pub fn is_tanker(&self) -> bool {
+        self.ship_type.is_some_and(|t| (80..=89).contains(&t))
+    }
+}
+
+/// What kind of identity change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    /// Same IMO and MMSI, new name.
+    Rename,
+    /// The IMO appears under an MMSI whose MID stands for another flag.
+    Reflag,
+    /// The IMO appears under a new MMSI of the same flag.
+    MmsiChange,
+    /// The IMO appears under an MMSI whose MID is not allocated (or a new MMSI has one).
+    InvalidMid,
+    /// An MMSI takes an IMO last broadcast by another MMSI (a dead ship's identity).
+    ZombieImo,
+    /// An MMSI changes IMO, and the IMO was not seen before.
+    ImoChange,
+    /// Two ships broadcast one MMSI.
+    SharedMmsi,
+    /// An IMO number whose check digit is wrong.
+    InvalidImo,
+}
+
+impl ChangeKind {
+    /// The name used in events: `rename`, `reflag`, `mmsi_change`, `invalid_mid`,
+    /// `zombie_imo`, `imo_change`, `shared_mmsi`, `invalid_imo`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Rename => "rename",
+            ChangeKind::Reflag => "reflag",
+            ChangeKind::MmsiChange => "mmsi_change",
+            ChangeKind::InvalidMid => "invalid_mid",
+            ChangeKind::ZombieImo => "zombie_imo",
+            ChangeKind::ImoChange => "imo_change",
+            ChangeKind::SharedMmsi => "shared_mmsi",
+            ChangeKind::InvalidImo => "invalid_imo",
+        }
+    }
+}
+
+/// An identity change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityChange {
+    /// When it was first seen, unix seconds.
+    pub t: i64,
+    /// The MMSI broadcast after the change.
+    pub mmsi: u32,
+    /// Kind.
+    pub kind: ChangeKind,
+    /// The identity before (absent for a first sighting, e.g. an invalid MID).
+    pub from: Option<Identity>,
+    /// The identity after.
+    pub to: Identity,
+    /// The other MMSI involved: the previous MMSI of the IMO, or the MMSI a zombie IMO was
+    /// last seen on.
+    pub other_mmsi: Option<u32>,
+    /// Evidence in words.
+    pub evidence: String,
+}
+
+/// What the tracker reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdentityOutput {
+    /// A closed validity period (the identity was replaced, evicted, or the stream ended).
+    Period(Identity),
+    /// An identity change.
+    Change(IdentityChange),
+}
+
+struct Pending {
+    t: i64,
+    from: Identity,
+    to_imo: u32,
+    other_mmsi: Option<u32>,
+}
+
+#[derive(Default)]
+struct MmsiState {
+    ids: Vec<Identity>,
+    current: usize,
+    draught: VecDeque<(i64, f32)>,
+    pending: Option<Pending>,
+    shared_reported: Option<i64>,
+    invalid_imo_reported: bool,
+}
+
+/// Builds identity timelines and finds identity changes. Feed static reports with
+/// [`IdentityTracker::push`], advance time with [`IdentityTracker::advance`], and end with
+/// [`IdentityTracker::finish`].
+pub struct IdentityTracker<'m> {
+    config: IdentityConfig,
+    mids: &'m Mids,
+    mmsis: HashMap<u32, MmsiState>,
+    /// IMO → (MMSI last broadcasting it, when).
+    imos: HashMap<u32, (u32, i64)>,
+    pending: Vec<u32>,
+}
+
+impl<'m> IdentityTracker<'m> {
+    /// A tracker that reads flags from `mids`.
+    pub fn new(config: IdentityConfig, mids: &'m Mids) -> Self {
+        IdentityTracker {
+            config,
+            mids,
+            mmsis: HashMap::new(),
+            imos: HashMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The identity an MMSI broadcast last.
+    pub fn current(&self, mmsi: u32) -> Option<&Identity> {
+        let s = self.mmsis.get(&mmsi)?;
+        s.ids.get(s.current)
+    }
+
+    /// The draught last reported at or before `t`, metres.
+    pub fn draught_at(&self, mmsi: u32, t: i64) -> Option<f32> {
+        let s = self.mmsis.get(&mmsi)?;
+        s.draught
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .map(|&(_, d)| d)
+    }
+
+    /// Whether the MMSI is a tanker by its last ship type; `None` when no type was reported.
+    pub fn is_tanker(&self, mmsi: u32) -> Option<bool> {
+        let id = self.current(mmsi)?;
+        id.ship_type.map(|_| id.is_tanker())
+    }
+
+    /// Records evidence of two ships on one MMSI from positions (two places at once). Reports
+    /// a [`ChangeKind::SharedMmsi`] unless one was reported for this MMSI recently.
+    pub fn two_places(&mut self, mmsi: u32, t: i64, evidence: String, out: &mut dyn FnMut(IdentityOutput)) {
+        let quiet = (self.config.shared_quiet_hours * 3600.0) as i64;
+        let state = self.mmsis.entry(mmsi).or_default();
+        if state.shared_reported.is_some_and(|r| t - r < quiet) {
+            return;
+        }
+        state.shared_reported = Some(t);
+        let to = state.ids.get(state.current).cloned().unwrap_or_else(|| Identity {
+            mmsi,
+            imo: None,
+            name: String::new(),
+            callsign: String::new(),
+            flag: self.mids.flag_of(mmsi).map(str::to_owned),
+            ship_type: None,
+            length_m: None,
+            beam_m: None,
+            first_seen: t,
+            last_seen: t,
+        });
+        out(IdentityOutput::Change(IdentityChange {
+            t,
+            mmsi,
+            kind: ChangeKind::SharedMmsi,
+            from: None,
+            to,
+            other_mmsi: None,
+            evidence,
+        }));
+    }
+
+    /// Takes the next static report.
+    pub fn push(&mut self, s: &StaticReport<'_>, out: &mut dyn FnMut(IdentityOutput)) {
+        let cfg = self.config;
+        let flag = self.mids.flag_of(s.mmsi);
+        let is_new = !self.mmsis.contains_key(&s.mmsi);
+        let state = self.mmsis.entry(s.mmsi).or_default();
+
+        if let Some(d) = s.draught_m {
+            if state.draught.back().is_none_or(|&(_, last)| last != d) {
+                if state.draught.len() >= cfg.draught_changes_kept {
+                    state.draught.pop_front();
+                }
+                state.draught.push_back((s.t, d));
+            }
+        }
+        if let Some(imo) = s.imo {
+            if Imo::try_from(imo).is_err() && !state.invalid_imo_reported {
+                state.invalid_imo_reported = true;
+                let to = new_identity(s, flag);
+                out(IdentityOutput::Change(IdentityChange {
+                    t: s.t,
+                    mmsi: s.mmsi,
+                    kind: ChangeKind::InvalidImo,
+                    from: None,
+                    evidence: format!("IMO {imo} fails the check digit"),
+                    to,
+                    other_mmsi: None,
+                }));
+            }
+        }
+
+        // Which known identity of this MMSI the report belongs to: by IMO when both have one,
+        // else the current one.
+        let idx = match s.imo {
+            Some(imo) => state
+                .ids
+                .iter()
+                .position(|k| k.imo == Some(imo))
+                .or_else(|| {
+                    state
+                        .ids
+                        .get(state.current)
+                        .filter(|k| k.imo.is_none())
+                        .map(|_| state.current)
+                }),
+            None => (!state.ids.is_empty()).then_some(state.current),
+        };
+
+        match idx {
+            Some(k) => {
+                let switched = k != state.current;
+                let prev_current = state.current;
+                state.current = k;
+                let known = &mut state.ids[k];
+                if known.imo.is_none() {
+                    known.imo = s.imo;
+                }
+                if let Some(n) = s.name {
+                    if known.name != n {
+                        if !known.name.is_empty() && !switched {
+                            let from = known.clone();
+                            known.name = n.to_owned();
+                            known.first_seen = s.t;
+                            let mut to = known.clone();
+                            to.last_seen = s.t;
+                            let mut closed = from.clone();
+                            closed.last_seen = closed.last_seen.max(closed.first_seen);
+                            out(IdentityOutput::Period(closed));
+                            out(IdentityOutput::Change(IdentityChange {
+                                t: s.t,
+                                mmsi: s.mmsi,
+                                kind: ChangeKind::Rename,
+                                evidence: format!("name {:?} -> {n:?} on IMO {:?}", from.name, to.imo),
+                                from: Some(from),
+                                to,
+                                other_mmsi: None,
+                            }));
+                        } else {
+                            known.name = n.to_owned();
+                        }
+                    }
+                }
+                let known = &mut state.ids[k];
+                update_details(known, s);
+                // The old IMO is back on this MMSI while its replacement is pending: two
+                // ships share the MMSI.
+                if switched {
+                    let shared = state
+                        .pending
+                        .as_ref()
+                        .is_some_and(|p| p.from.imo == state.ids[k].imo || state.ids[prev_current].imo == Some(p.to_imo));
+                    if shared {
+                        if let Some(p) = state.pending.take() {
+                            let quiet = (cfg.shared_quiet_hours * 3600.0) as i64;
+                            if !state.shared_reported.is_some_and(|r| p.t - r < quiet) {
+                                state.shared_reported = Some(p.t);
+                                let to = state
+                                    .ids
+                                    .iter()
+                                    .find(|i| i.imo == Some(p.to_imo))
+                                    .cloned()
+                                    .unwrap_or_else(|| state.ids[k].clone());
+                                out(IdentityOutput::Change(IdentityChange {
+                                    t: p.t,
+                                    mmsi: s.mmsi,
+                                    kind: ChangeKind::SharedMmsi,
+                                    evidence: format!(
+                                        "IMO {:?} ({}) and IMO {} ({}) both broadcast on this MMSI",
+                                        p.from.imo, p.from.name, p.to_imo, to.name
+                                    ),
+                                    from: Some(p.from),
+                                    to,
+                                    other_mmsi: p.other_mmsi,
+                                }));
+                            }
+                        }
+                    }
+                }
+            }
+            None => {
+                let id = new_identity(s, flag);
+                if state.ids.len() >= cfg.identities_per_mmsi {
+                    if let Some(old) = (0..state.ids.len()).min_by_key(|&i| state.ids[i].last_seen) {
+                        out(IdentityOutput::Period(state.ids.swap_remove(old)));
+                    }
+                }
+                let before = state.ids.get(state.current).cloned();
+                state.ids.push(id.clone());
+                state.current = state.ids.len() - 1;
+                let previous_of_imo = s
+                    .imo
+                    .and_then(|imo| self.imos.get(&imo).copied())
+                    .filter(|&(m, _)| m != s.mmsi);
+                if is_new {
+                    let kind = match previous_of_imo {
+                        Some((m, _)) if flag.is_none() => Some((ChangeKind::InvalidMid, Some(m))),
+                        Some((m, _)) if self.mids.flag_of(m) != flag => {
+                            Some((ChangeKind::Reflag, Some(m)))
+                        }
+                        Some((m, _)) => Some((ChangeKind::MmsiChange, Some(m))),
+                        None if flag.is_none() && Mids::mid_of(s.mmsi).is_some() => {
+                            Some((ChangeKind::InvalidMid, None))
+                        }
+                        None => None,
+                    };
+                    if let Some((kind, other)) = kind {
+                        let from = other
+                            .and_then(|m| self.mmsis.get(&m))
+                            .and_then(|o| o.ids.iter().find(|i| i.imo == s.imo).cloned());
+                        out(IdentityOutput::Change(IdentityChange {
+                            t: s.t,
+                            mmsi: s.mmsi,
+                            kind,
+                            evidence: match other {
+                                Some(m) => format!(
+                                    "IMO {:?} moved from MMSI {m:09} to {:09}",
+                                    s.imo, s.mmsi
+                                ),
+                                None => format!("MID {:?} is not allocated", Mids::mid_of(s.mmsi)),
+                            },
+                            from,
+                            to: id,
+                            other_mmsi: other,
+                        }));
+                    }
+                } else if let (Some(before), Some(imo)) = (before, s.imo) {
+                    if before.imo.is_some() {
+                        // IMO changed on an existing MMSI: wait to tell a shared MMSI from a
+                        // change of identity.
+                        let state = self.mmsis.entry(s.mmsi).or_default();
+                        if state.pending.is_none() {
+                            state.pending = Some(Pending {
+                                t: s.t,
+                                from: before,
+                                to_imo: imo,
+                                other_mmsi: previous_of_imo.map(|(m, _)| m),
+                            });
+                            self.pending.push(s.mmsi);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(imo) = s.imo {
+            self.imos.insert(imo, (s.mmsi, s.t));
+        }
+    }
+
+    /// Confirms pending IMO changes older than `now` minus [`IdentityConfig::confirm_hours`].
+    pub fn advance(&mut self, now: i64, out: &mut dyn FnMut(IdentityOutput)) {
+        let wait = (self.config.confirm_hours * 3600.0) as i64;
+        let mut k = 0;
+        while k < self.pending.len() {
+            let mmsi = self.pending[k];
+            let due = self
+                .mmsis
+                .get(&mmsi)
+                .and_then(|s| s.pending.as_ref())
+                .map(|p| p.t + wait <= now);
+            match due {
+                Some(true) => {
+                    self.pending.swap_remove(k);
+                    self.confirm(mmsi, out);
+                }
+                Some(false) => k += 1,
+                None => {
+                    self.pending.swap_remove(k);
+                }
+            }
+        }
+    }
+
+    fn confirm(&mut self, mmsi: u32, out: &mut dyn FnMut(IdentityOutput)) {
+        let Some(state) = self.mmsis.get_mut(&mmsi) else {
+            return;
+        };
+        let Some(p) = state.pending.take() else {
+            return;
+        };
+        let Some(to) = state.ids.iter().find(|i| i.imo == Some(p.to_imo)).cloned() else {
+            return;
+        };
+        let kind = if p.other_mmsi.is_some() {
+            ChangeKind::ZombieImo
+        } else {
+            ChangeKind::ImoChange
+        };
+        out(IdentityOutput::Change(IdentityChange {
+            t: p.t,
+            mmsi,
+            kind,
+            evidence: match p.other_mmsi {
+                Some(m) => format!(
+                    "IMO {:?} -> {} on this MMSI; IMO {} was last broadcast by MMSI {m:09}",
+                    p.from.imo, p.to_imo, p.to_imo
+                ),
+                None => format!("IMO {:?} -> {} on this MMSI", p.from.imo, p.to_imo),
+            },
+            from: Some(p.from),
+            to,
+            other_mmsi: p.other_mmsi,
+        }));
+    }
+
+    /// Confirms everything pending and closes every identity period.
+    pub fn finish(&mut self, out: &mut dyn FnMut(IdentityOutput)) {
+        self.advance(i64::MAX, out);
+        let mut mmsis: Vec<u32> = self.mmsis.keys().copied().collect();
+        mmsis.sort_unstable();
+        for m in mmsis {
+            if let Some(s) = self.mmsis.get_mut(&m) {
+                for id in s.ids.drain(..) {
+                    out(IdentityOutput::Period(id));
+                }
+            }
+        }
+    }
+}
+
+fn new_identity(s: &StaticReport<'_>, flag: Option<&str>) -> Identity {
+    let mut id = Identity {
+        mmsi: s.mmsi,
+        imo: s.imo,
+        name: s.name.unwrap_or("").to_owned(),
+        callsign: String::new(),
+        flag: flag.map(str::to_owned),
+        ship_type: None,
+        length_m: None,
+        beam_m: None,
+        first_seen: s.t,
+        last_seen: s.t,
+    };
+    update_details(&mut id, s);
+    id
+}
+
+fn update_details(id: &mut Identity, s: &StaticReport<'_>) {
+    id.last_seen = id.last_seen.max(s.t);
+    if let Some(c) = s.callsign {
+        if id.callsign != c {
+            c.clone_into(&mut id.callsign);
+        }
+    }
+    if s.ship_type.is_some() {
+        id.ship_type = s.ship_type;
+    }
+    if s.length_m.is_some() {
+        id.length_m = s.length_m;
+    }
+    if s.beam_m.is_some() {
+        id.beam_m = s.beam_m;
+    }
+}
