@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use shadowfleet_geo::{haversine_m, Land, METRES_PER_NM};
+use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
 use shadowfleet_tracks::{Report, TrackPoint};
 
 /// Thresholds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GapConfig {
     /// Shortest silence reported as a gap, hours (GFW raw gaps: 6 h).
     pub min_hours: f64,
@@ -20,6 +21,13 @@ pub struct GapConfig {
     pub intentional_min_shore_nm: f64,
     /// Open segments remembered per MMSI.
     pub segments_per_mmsi: usize,
+    /// Reception is measured per cell of this size, degrees.
+    pub reception_cell_deg: f64,
+    /// A gap is likely dark when a transmitting vessel would be this unlikely to stay
+    /// unheard so long: with `f` the best share of the gap's hours in which the cell of the
+    /// off or the on position heard other vessels, the chance is `(1 - f)^hours` (reception
+    /// quality decides, as in Welch et al. 2022; here measured from the data itself).
+    pub max_unheard_probability: f64,
 }
 
 impl Default for GapConfig {
@@ -29,6 +37,8 @@ impl Default for GapConfig {
             intentional_min_hours: 12.0,
             intentional_min_shore_nm: 50.0,
             segments_per_mmsi: 8,
+            reception_cell_deg: 1.0,
+            max_unheard_probability: 0.01,
         }
     }
 }
@@ -54,6 +64,75 @@ pub struct Gap {
     pub off_shore_nm: f64,
     /// Meets the intentional-disabling definition.
     pub intentional: bool,
+    /// Share of the gap's hours in which other vessels were heard in the cell of the off and
+    /// of the on position (`None` when no vessel was ever heard there in that time).
+    pub reception: (Option<f64>, Option<f64>),
+    /// Chance that a transmitting vessel stays unheard this long given the reception.
+    pub unheard_probability: f64,
+    /// Intentional by GFW's rule, or silent where others were heard: likely switched off.
+    pub likely_dark: bool,
+}
+
+/// Hours kept per reception cell.
+const HOURS: usize = 96;
+
+/// Which hours each cell heard any vessel: a ring of [`HOURS`] hourly counters per cell.
+pub struct Reception {
+    cell_deg: f64,
+    cells: HashMap<(i32, i32), Box<[(i64, u32); HOURS]>>,
+}
+
+impl Reception {
+    /// Cells of `cell_deg` degrees.
+    pub fn new(cell_deg: f64) -> Self {
+        Reception {
+            cell_deg: cell_deg.max(0.01),
+            cells: HashMap::new(),
+        }
+    }
+
+    fn key(&self, p: LatLon) -> (i32, i32) {
+        (
+            (p.lat / self.cell_deg).floor() as i32,
+            (p.lon / self.cell_deg).floor() as i32,
+        )
+    }
+
+    /// Records a report heard at `p` at unix second `t`.
+    pub fn record(&mut self, p: LatLon, t: i64) {
+        let hour = t.div_euclid(3600);
+        let key = self.key(p);
+        let ring = self
+            .cells
+            .entry(key)
+            .or_insert_with(|| Box::new([(i64::MIN, 0); HOURS]));
+        let slot = &mut ring[hour.rem_euclid(HOURS as i64) as usize];
+        if slot.0 == hour {
+            slot.1 = slot.1.saturating_add(1);
+        } else if slot.0 < hour {
+            *slot = (hour, 1);
+        }
+    }
+
+    /// Share of the whole hours strictly inside (`from`, `to`) (at most the last [`HOURS`])
+    /// in which the cell of `p` heard anything; `None` when it heard nothing at all or the
+    /// span holds no whole hour.
+    pub fn share(&self, p: LatLon, from: i64, to: i64) -> Option<f64> {
+        let ring = self.cells.get(&self.key(p))?;
+        let first = from.div_euclid(3600) + 1;
+        let last = to.div_euclid(3600) - 1;
+        let first = first.max(last - HOURS as i64 + 1);
+        if last < first {
+            return None;
+        }
+        let heard = (first..=last)
+            .filter(|h| {
+                let s = ring[h.rem_euclid(HOURS as i64) as usize];
+                s.0 == *h && s.1 > 0
+            })
+            .count();
+        (heard > 0).then(|| heard as f64 / (last - first + 1) as f64)
+    }
 }
 
 /// Finds gaps in a stream of track points (each MMSI in time order, as the track builder
@@ -62,6 +141,7 @@ pub struct GapDetector<'a> {
     config: GapConfig,
     land: &'a Land,
     last: HashMap<u32, Vec<(u64, Report)>>,
+    reception: Reception,
 }
 
 impl<'a> GapDetector<'a> {
@@ -71,12 +151,14 @@ impl<'a> GapDetector<'a> {
             config,
             land,
             last: HashMap::new(),
+            reception: Reception::new(config.reception_cell_deg),
         }
     }
 
     /// Takes the next point; reports the gap it ends, if any.
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(Gap)) {
         let r = p.report;
+        self.reception.record(r.pos, r.t);
         let seen = self.last.entry(r.mmsi).or_default();
         let prev = match seen.iter_mut().find(|(s, _)| *s == p.segment) {
             Some(slot) => Some(std::mem::replace(&mut slot.1, r)),
@@ -103,6 +185,14 @@ impl<'a> GapDetector<'a> {
         let distance_nm = haversine_m(off.pos, r.pos) / METRES_PER_NM;
         let reach = self.config.intentional_min_shore_nm * METRES_PER_NM;
         let off_shore_nm = self.land.distance_to_shore_m(off.pos, reach + 1.0) / METRES_PER_NM;
+        let intentional = hours >= self.config.intentional_min_hours
+            && off_shore_nm > self.config.intentional_min_shore_nm;
+        let reception = (
+            self.reception.share(off.pos, off.t, r.t),
+            self.reception.share(r.pos, off.t, r.t),
+        );
+        let best = reception.0.unwrap_or(0.0).max(reception.1.unwrap_or(0.0));
+        let unheard = (1.0 - best).powf(hours);
         out(Gap {
             mmsi: r.mmsi,
             segment: p.segment,
@@ -112,8 +202,10 @@ impl<'a> GapDetector<'a> {
             distance_nm,
             implied_speed_kn: distance_nm / hours,
             off_shore_nm,
-            intentional: hours >= self.config.intentional_min_hours
-                && off_shore_nm > self.config.intentional_min_shore_nm,
+            intentional,
+            reception,
+            unheard_probability: unheard,
+            likely_dark: intentional || unheard <= self.config.max_unheard_probability,
         });
     }
 }

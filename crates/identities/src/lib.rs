@@ -20,7 +20,8 @@ use shadowfleet_model::Imo;
 use shadowfleet_places::Mids;
 
 /// Thresholds; see `docs/detectors/identity.md`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
     /// How long after an MMSI's IMO changes the old IMO may come back on that MMSI for the two
     /// to be told apart as two ships sharing one MMSI, hours.
@@ -377,7 +378,7 @@ impl<'m> IdentityTracker<'m> {
                     if shared {
                         if let Some(p) = state.pending.take() {
                             let quiet = (cfg.shared_quiet_hours * 3600.0) as i64;
-                            if !state.shared_reported.is_some_and(|r| p.t - r < quiet) {
+                            if state.shared_reported.is_none_or(|r| p.t - r >= quiet) {
                                 state.shared_reported = Some(p.t);
                                 let to = state
                                     .ids

@@ -1,7 +1,7 @@
 //! The voyage planner: a discrete-event loop that decides, when a ship runs out of plan, what
 //! it does next, and writes the truth of every planned event.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use shadowfleet_decode::AisText;
@@ -57,12 +57,20 @@ pub struct Planner<'w> {
     pub pool: Vec<(usize, usize)>,
     /// Mother ships given a cargo by the last plan step: they need planning after the transfer.
     pub woken: Vec<usize>,
+    /// Spots recently handed out in each area, so that ships do not anchor on top of each
+    /// other.
+    spots: HashMap<usize, VecDeque<LatLon>>,
     /// Routes planned and segments checked against land.
     pub routes_checked: u64,
     pub segments_checked: u64,
     /// Volume per (country, month, origin): cargoes, tonnes, barrels, via STS barrels.
     pub volumes: BTreeMap<VolumeKey, VolumeSum>,
 }
+
+/// Ships waiting or transferring in one area keep at least this far apart, metres.
+const SPOT_SPACING_M: f64 = 1_500.0;
+/// Spots remembered per area.
+const SPOTS_REMEMBERED: usize = 24;
 
 /// A place drawn from scenario weights.
 pub(crate) fn pick(rng: &mut Rng, world: &World, w: &Weights) -> Result<usize, SimError> {
@@ -93,6 +101,7 @@ impl<'w> Planner<'w> {
             next_cargo: 0,
             pool: Vec::new(),
             woken: Vec::new(),
+            spots: HashMap::new(),
             routes_checked: 0,
             segments_checked: 0,
             volumes: BTreeMap::new(),
@@ -441,20 +450,41 @@ impl<'w> Planner<'w> {
         Ok(())
     }
 
-    fn point_in_area(&self, area: usize, rng: &mut Rng) -> LatLon {
+    fn point_in_area(&mut self, area: usize, rng: &mut Rng) -> LatLon {
         let p = &self.world.places[area];
         let land = &self.world.land;
-        // Room for two ships side by side, each swinging at anchor.
+        // Room for two ships side by side, each swinging at anchor, and away from the spots
+        // other ships were given here recently.
         let roomy = |q: LatLon| self.world.has_room(q, 300.0);
-        for _ in 0..32 {
-            let r = p.radius_m * 0.5 * rng.f64().sqrt();
+        let taken = self.spots.entry(area).or_default();
+        let clearance = |q: LatLon| {
+            taken
+                .iter()
+                .map(|&s| haversine_m(s, q))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let mut best: Option<(LatLon, f64)> = None;
+        for k in 0..48 {
+            let spread = if k < 24 { 0.5 } else { 0.9 };
+            let r = p.radius_m * spread * rng.f64().sqrt();
             let a = rng.range(0.0, std::f64::consts::TAU);
             let q = offset_m(p.anchorage, r * a.cos(), r * a.sin());
             if !land.segment_touches(p.anchorage, q) && roomy(q) {
-                return q;
+                let c = clearance(q);
+                if best.is_none_or(|(_, b)| c > b) {
+                    best = Some((q, c));
+                }
+                if c >= SPOT_SPACING_M {
+                    break;
+                }
             }
         }
-        p.anchorage
+        let at = best.map_or(p.anchorage, |b| b.0);
+        if taken.len() >= SPOTS_REMEMBERED {
+            taken.pop_front();
+        }
+        taken.push_back(at);
+        at
     }
 
     /// Ballast leg to a loading place and a loading call. `progress` starts the leg part-way

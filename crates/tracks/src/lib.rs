@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
 
 /// Thresholds; see `docs/detectors/tracks.md` for their sources.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrackConfig {
     /// How late (seconds of receive time) a report may arrive and still be placed in order.
     pub reorder_window_s: i64,
@@ -260,20 +261,22 @@ fn assign(
     r: Report,
 ) -> (u64, Option<f64>) {
     open.retain(|s| r.t - s.last.t <= c.max_silence_s);
-    let mut best: Option<(usize, f64)> = None;
+    let mut best: Option<(usize, f64, i64)> = None;
     for (k, s) in open.iter().enumerate() {
         let d = haversine_m(s.last.pos, r.pos);
         let dt = (r.t - s.last.t).max(1) as f64;
         let kn = d / METRES_PER_NM / (dt / 3600.0);
         if d <= c.jitter_m || kn <= c.max_implied_speed_kn {
-            // Prefer the segment needing the smallest speed; ties to the most recent.
-            if best.is_none_or(|(_, b)| kn < b) {
-                best = Some((k, kn));
+            // Prefer the most recently extended plausible segment (a stale one, e.g. left
+            // behind by a spoofed stretch, is plausible for almost anything after hours);
+            // among equally recent ones, the one needing the smallest speed.
+            if best.is_none_or(|(_, b, bt)| s.last.t > bt || (s.last.t == bt && kn < b)) {
+                best = Some((k, kn, s.last.t));
             }
         }
     }
     match best {
-        Some((k, kn)) => {
+        Some((k, kn, _)) => {
             open[k].last = r;
             (open[k].id, Some(kn))
         }

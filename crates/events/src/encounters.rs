@@ -1,0 +1,352 @@
+//! Encounters: two vessels within [`EncounterConfig::max_distance_m`] of each other for at
+//! least [`EncounterConfig::min_hours`] at a median speed below
+//! [`EncounterConfig::max_median_speed_kn`] (Global Fishing Watch's encounter definition).
+//! Following GFW, each track is resampled to a fixed grid of instants
+//! ([`EncounterConfig::resample_minutes`]), interpolating only across silences shorter than
+//! [`EncounterConfig::max_interpolation_hours`], and meetings of one pair less than
+//! [`EncounterConfig::merge_hours`] apart are merged. See `docs/detectors/encounters.md`.
+//!
+//! Work is keyed by space-time cell: each resampled instant is closed once the event-time
+//! watermark has passed it by the interpolation limit, and its samples are put in a grid of
+//! cells wider than the distance threshold, so each sample is compared only with the samples
+//! of its own and the eight neighbouring cells (cost grows with the samples, not their square).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
+use shadowfleet_tracks::{Report, TrackPoint};
+
+use crate::slots::Slots;
+
+/// Thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncounterConfig {
+    /// Largest distance between the two vessels, metres (GFW: 500 m).
+    pub max_distance_m: f64,
+    /// Shortest encounter, hours (GFW: 2 h).
+    pub min_hours: f64,
+    /// Largest median speed of the two during the encounter, knots (GFW: 2 kn).
+    pub max_median_speed_kn: f64,
+    /// Resampling interval, minutes (GFW: 10 min).
+    pub resample_minutes: i64,
+    /// No interpolation across silences this long or longer, hours (GFW: 1 h).
+    pub max_interpolation_hours: f64,
+    /// Meetings of one pair closer together than this are one encounter, hours (GFW: 4 h).
+    pub merge_hours: f64,
+    /// Outside known STS areas, encounters this close to a port or terminal are dropped, km
+    /// (GFW: 10 km; for tankers STS-area membership replaces it inside the areas).
+    pub min_port_distance_km: f64,
+    /// Open segments remembered per MMSI.
+    pub segments_per_mmsi: usize,
+}
+
+impl Default for EncounterConfig {
+    fn default() -> Self {
+        EncounterConfig {
+            max_distance_m: 500.0,
+            min_hours: 2.0,
+            max_median_speed_kn: 2.0,
+            resample_minutes: 10,
+            max_interpolation_hours: 1.0,
+            merge_hours: 4.0,
+            min_port_distance_km: 10.0,
+            segments_per_mmsi: 4,
+        }
+    }
+}
+
+/// A sample of a track at a resampled instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Sample {
+    mmsi: u32,
+    pos: LatLon,
+    speed_kn: f32,
+}
+
+/// An encounter between two MMSIs (`a < b`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encounter {
+    /// Lower MMSI.
+    pub a: u32,
+    /// Higher MMSI.
+    pub b: u32,
+    /// First resampled instant the two were close, unix seconds.
+    pub start: i64,
+    /// Last such instant, unix seconds.
+    pub end: i64,
+    /// Mean position of the two over the encounter.
+    pub centre: LatLon,
+    /// Median speed of the two, knots.
+    pub median_speed_kn: f64,
+    /// Smallest and median distance between them, metres.
+    pub min_distance_m: f64,
+    /// Median distance, metres.
+    pub median_distance_m: f64,
+    /// Resampled instants at which they were close.
+    pub samples: u32,
+}
+
+/// Speed histogram bins (0.1 kn up to 25.5 kn), so that medians need bounded memory.
+const BINS: usize = 256;
+
+struct Meeting {
+    start: i64,
+    last: i64,
+    dlat: f64,
+    dlon: f64,
+    origin: LatLon,
+    n: u32,
+    min_d: f64,
+    speed_hist: Box<[u32; BINS]>,
+    dist_hist: Box<[u32; BINS]>,
+}
+
+fn bin(x: f64, width: f64) -> usize {
+    ((x / width) as usize).min(BINS - 1)
+}
+
+fn median_of(hist: &[u32; BINS], width: f64) -> f64 {
+    let total: u32 = hist.iter().sum();
+    let mut acc = 0;
+    for (i, &c) in hist.iter().enumerate() {
+        acc += c;
+        if acc * 2 >= total {
+            return (i as f64 + 0.5) * width;
+        }
+    }
+    (BINS as f64) * width
+}
+
+/// Finds encounters. Feed track points with [`EncounterDetector::push`]; call
+/// [`EncounterDetector::advance`] with the track watermark, and [`EncounterDetector::finish`].
+pub struct EncounterDetector {
+    config: EncounterConfig,
+    last: Slots<Option<Report>>,
+    ticks: BTreeMap<i64, Vec<Sample>>,
+    spare: Vec<Vec<Sample>>,
+    grid: HashMap<(i32, i32), Vec<u32>>,
+    meetings: HashMap<(u32, u32), Meeting>,
+    step: i64,
+}
+
+/// Grid rows are 0.005° of latitude (556 m); columns are at least as wide in metres at every
+/// latitude of their one-degree band.
+const ROW_DEG: f64 = 0.005;
+
+fn row_of(lat: f64) -> i32 {
+    (lat / ROW_DEG).floor() as i32
+}
+
+fn col_of(row: i32, lon: f64) -> i32 {
+    let band = (f64::from(row) * ROW_DEG).floor();
+    let worst = band.abs().max((band + 1.0).abs()).min(89.0);
+    let width = ROW_DEG / worst.to_radians().cos();
+    (lon / width).floor() as i32
+}
+
+impl EncounterDetector {
+    /// A detector with `config`.
+    pub fn new(config: EncounterConfig) -> Self {
+        EncounterDetector {
+            config,
+            last: Slots::new(config.segments_per_mmsi),
+            ticks: BTreeMap::new(),
+            spare: Vec::new(),
+            grid: HashMap::new(),
+            meetings: HashMap::new(),
+            step: config.resample_minutes.max(1) * 60,
+        }
+    }
+
+    /// Takes the next point: resamples the segment between it and the previous point.
+    pub fn push(&mut self, p: &TrackPoint) {
+        let r = p.report;
+        let step = self.step;
+        let max_gap = (self.config.max_interpolation_hours * 3600.0) as i64;
+        let slot = self.last.get(r.mmsi, p.segment, r.t, || None, &mut |_| {});
+        let prev = slot.replace(r);
+        let Some(q) = prev else { return };
+        let dt = r.t - q.t;
+        if dt <= 0 || dt >= max_gap {
+            return;
+        }
+        let implied = haversine_m(q.pos, r.pos) / METRES_PER_NM / (dt as f64 / 3600.0);
+        let mut tau = (q.t.div_euclid(step) + 1) * step;
+        while tau <= r.t {
+            let f = (tau - q.t) as f64 / dt as f64;
+            let speed = match (q.sog_kn, r.sog_kn) {
+                (Some(a), Some(b)) => f64::from(a) + (f64::from(b) - f64::from(a)) * f,
+                _ => implied,
+            };
+            let spare = &mut self.spare;
+            self.ticks
+                .entry(tau)
+                .or_insert_with(|| spare.pop().unwrap_or_default())
+                .push(Sample {
+                    mmsi: r.mmsi,
+                    pos: q.pos.lerp(r.pos, f),
+                    speed_kn: speed as f32,
+                });
+            tau += step;
+        }
+    }
+
+    /// Closes every resampled instant before `watermark` minus the interpolation limit (no
+    /// later sample can arrive for it) and reports encounters that ended more than
+    /// [`EncounterConfig::merge_hours`] before it. `candidate(mmsi)` says whether a vessel
+    /// takes part (e.g. tankers only).
+    pub fn advance(
+        &mut self,
+        watermark: i64,
+        candidate: &dyn Fn(u32) -> bool,
+        out: &mut dyn FnMut(Encounter),
+    ) {
+        let max_gap = (self.config.max_interpolation_hours * 3600.0) as i64;
+        let close_before = watermark.saturating_sub(max_gap);
+        while let Some(entry) = self.ticks.first_entry() {
+            if *entry.key() >= close_before {
+                break;
+            }
+            let tau = *entry.key();
+            let mut samples = entry.remove();
+            self.close_tick(tau, &samples, candidate);
+            samples.clear();
+            self.spare.push(samples);
+        }
+        self.flush_meetings(close_before, out);
+    }
+
+    fn close_tick(&mut self, tau: i64, samples: &[Sample], candidate: &dyn Fn(u32) -> bool) {
+        for v in self.grid.values_mut() {
+            v.clear();
+        }
+        if self.grid.len() > 4 * samples.len() + 1024 {
+            self.grid.clear();
+        }
+        for (i, s) in samples.iter().enumerate() {
+            if !candidate(s.mmsi) {
+                continue;
+            }
+            let row = row_of(s.pos.lat);
+            self.grid
+                .entry((row, col_of(row, s.pos.lon)))
+                .or_default()
+                .push(i as u32);
+        }
+        let max_d = self.config.max_distance_m;
+        for (i, s) in samples.iter().enumerate() {
+            if !candidate(s.mmsi) {
+                continue;
+            }
+            let row = row_of(s.pos.lat);
+            for r in row - 1..=row + 1 {
+                let c0 = col_of(r, s.pos.lon);
+                for c in c0 - 1..=c0 + 1 {
+                    let Some(ids) = self.grid.get(&(r, c)) else {
+                        continue;
+                    };
+                    for &j in ids {
+                        let o = &samples[j as usize];
+                        if (j as usize) <= i || o.mmsi == s.mmsi {
+                            continue;
+                        }
+                        let d = haversine_m(s.pos, o.pos);
+                        if d > max_d {
+                            continue;
+                        }
+                        let (a, b) = if s.mmsi < o.mmsi {
+                            (s.mmsi, o.mmsi)
+                        } else {
+                            (o.mmsi, s.mmsi)
+                        };
+                        let m = self.meetings.entry((a, b)).or_insert_with(|| Meeting {
+                            start: tau,
+                            last: tau,
+                            dlat: 0.0,
+                            dlon: 0.0,
+                            origin: s.pos,
+                            n: 0,
+                            min_d: f64::INFINITY,
+                            speed_hist: Box::new([0; BINS]),
+                            dist_hist: Box::new([0; BINS]),
+                        });
+                        if m.last == tau && m.n > 0 {
+                            // The same pair twice at one instant (two segments): once is enough.
+                            continue;
+                        }
+                        m.last = tau;
+                        let c = s.pos.lerp(o.pos, 0.5);
+                        m.dlat += c.lat - m.origin.lat;
+                        m.dlon += c.lon - m.origin.lon;
+                        m.n += 1;
+                        m.min_d = m.min_d.min(d);
+                        m.speed_hist[bin(f64::from(s.speed_kn), 0.1)] += 1;
+                        m.speed_hist[bin(f64::from(o.speed_kn), 0.1)] += 1;
+                        m.dist_hist[bin(d, max_d / BINS as f64)] += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn flush_meetings(&mut self, before: i64, out: &mut dyn FnMut(Encounter)) {
+        let merge = (self.config.merge_hours * 3600.0) as i64;
+        let done: Vec<(u32, u32)> = self
+            .meetings
+            .iter()
+            .filter(|(_, m)| m.last + merge < before)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut ended = Vec::with_capacity(done.len());
+        for k in done {
+            if let Some(m) = self.meetings.remove(&k) {
+                ended.push((k, m));
+            }
+        }
+        ended.sort_by_key(|(k, m)| (m.start, *k));
+        for (k, m) in ended {
+            self.emit(k, m, out);
+        }
+    }
+
+    fn emit(&self, (a, b): (u32, u32), m: Meeting, out: &mut dyn FnMut(Encounter)) {
+        let duration = (m.last - m.start + self.step) as f64 / 3600.0;
+        let median_speed = median_of(&m.speed_hist, 0.1);
+        if duration < self.config.min_hours || median_speed >= self.config.max_median_speed_kn {
+            return;
+        }
+        let n = f64::from(m.n);
+        out(Encounter {
+            a,
+            b,
+            start: m.start,
+            end: m.last,
+            centre: LatLon::new(m.origin.lat + m.dlat / n, m.origin.lon + m.dlon / n),
+            median_speed_kn: median_speed,
+            min_distance_m: m.min_d,
+            median_distance_m: median_of(&m.dist_hist, self.config.max_distance_m / BINS as f64),
+            samples: m.n,
+        });
+    }
+
+    /// Closes everything.
+    pub fn finish(&mut self, candidate: &dyn Fn(u32) -> bool, out: &mut dyn FnMut(Encounter)) {
+        self.advance(i64::MAX, candidate, out);
+        let all: Vec<(u32, u32)> = self.meetings.keys().copied().collect();
+        let mut ended: Vec<_> = all
+            .into_iter()
+            .filter_map(|k| self.meetings.remove(&k).map(|m| (k, m)))
+            .collect();
+        ended.sort_by_key(|(k, m)| (m.start, *k));
+        for (k, m) in ended {
+            self.emit(k, m, out);
+        }
+    }
+
+    /// Resampled instants waiting to be closed, and open meetings (for memory accounting).
+    pub fn pending(&self) -> (usize, usize) {
+        (self.ticks.len(), self.meetings.len())
+    }
+}

@@ -1,0 +1,176 @@
+//! Port calls: Global Fishing Watch's port-visit state machine over terminals and ports.
+//! A visit starts when a track comes within [`PortCallConfig::entry_km`] of a place and ends
+//! when it is farther than [`PortCallConfig::exit_km`]; inside, a *stop* (speed at most
+//! [`PortCallConfig::stop_speed_kn`]) or a *gap* (silence of at least
+//! [`PortCallConfig::gap_hours`]) makes it a real call. Confidence 1–4 as GFW grades it.
+//! See `docs/detectors/port_calls.md`.
+
+use serde::Deserialize;
+use shadowfleet_geo::haversine_m;
+use shadowfleet_places::{PlaceKind, Places};
+use shadowfleet_tracks::{Report, TrackPoint};
+
+use crate::slots::Slots;
+
+/// Thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortCallConfig {
+    /// Entry radius around the place's point, km (GFW: 3 km).
+    pub entry_km: f64,
+    /// Exit radius, km (GFW: 4 km; the difference is hysteresis).
+    pub exit_km: f64,
+    /// Speed at or below which the vessel is stopped, knots (GFW: 0.2 kn).
+    pub stop_speed_kn: f64,
+    /// Silence inside the port that counts like a stop, hours (GFW: 4 h).
+    pub gap_hours: f64,
+    /// Lowest confidence reported (1: entry/exit only; 2: stop or gap only; 3: entry or exit
+    /// and a stop or gap; 4: entry, exit and a stop or gap).
+    pub min_confidence: u8,
+    /// Open segments remembered per MMSI.
+    pub segments_per_mmsi: usize,
+}
+
+impl Default for PortCallConfig {
+    fn default() -> Self {
+        PortCallConfig {
+            entry_km: 3.0,
+            exit_km: 4.0,
+            stop_speed_kn: 0.2,
+            gap_hours: 4.0,
+            min_confidence: 2,
+            segments_per_mmsi: 4,
+        }
+    }
+}
+
+/// A port call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PortCall {
+    /// MMSI.
+    pub mmsi: u32,
+    /// Index of the place in [`Places`].
+    pub place: usize,
+    /// First report inside.
+    pub first: Report,
+    /// Last report inside.
+    pub last: Report,
+    /// The first report outside after the visit, when the track went on.
+    pub exit: Option<Report>,
+    /// Whether the track was seen outside before it came in (an observed entry).
+    pub entered: bool,
+    /// A stop was seen.
+    pub stopped: bool,
+    /// A gap was seen inside.
+    pub gap: bool,
+    /// GFW confidence, 1–4.
+    pub confidence: u8,
+}
+
+struct Visit {
+    place: usize,
+    first: Report,
+    last: Report,
+    entered: bool,
+    stopped: bool,
+    gap: bool,
+}
+
+#[derive(Default)]
+struct State {
+    visit: Option<Visit>,
+    seen_outside: bool,
+}
+
+/// Finds port calls in a stream of track points.
+pub struct PortCallDetector<'p> {
+    config: PortCallConfig,
+    places: &'p Places,
+    states: Slots<State>,
+}
+
+impl<'p> PortCallDetector<'p> {
+    /// A detector over the terminals and ports of `places`.
+    pub fn new(config: PortCallConfig, places: &'p Places) -> Self {
+        PortCallDetector {
+            config,
+            places,
+            states: Slots::new(config.segments_per_mmsi),
+        }
+    }
+
+    fn close(cfg: &PortCallConfig, v: Visit, exit: Option<Report>, out: &mut dyn FnMut(PortCall)) {
+        let edges = u8::from(v.entered) + u8::from(exit.is_some());
+        let stop = v.stopped || v.gap;
+        let confidence = match (edges, stop) {
+            (2, true) => 4,
+            (1, true) => 3,
+            (0, true) => 2,
+            _ => 1,
+        };
+        if confidence < cfg.min_confidence {
+            return;
+        }
+        out(PortCall {
+            mmsi: v.first.mmsi,
+            place: v.place,
+            first: v.first,
+            last: v.last,
+            exit,
+            entered: v.entered,
+            stopped: v.stopped,
+            gap: v.gap,
+            confidence,
+        });
+    }
+
+    /// Takes the next point; reports the call it ends.
+    pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(PortCall)) {
+        let cfg = self.config;
+        let r = p.report;
+        let state = self.states.get(r.mmsi, p.segment, r.t, State::default, &mut |s| {
+            if let Some(v) = s.visit {
+                Self::close(&cfg, v, None, out)
+            }
+        });
+        if let Some(v) = &mut state.visit {
+            let place = &self.places.all()[v.place];
+            if haversine_m(r.pos, place.position) > cfg.exit_km * 1000.0 {
+                if let Some(v) = state.visit.take() {
+                    Self::close(&cfg, v, Some(r), out);
+                }
+                state.seen_outside = true;
+            } else {
+                v.gap |= (r.t - v.last.t) as f64 >= cfg.gap_hours * 3600.0;
+                v.stopped |= r.sog_kn.is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn);
+                v.last = r;
+                return;
+            }
+        }
+        match self.places.nearest(r.pos, cfg.entry_km * 1000.0, |k| {
+            matches!(k, PlaceKind::Terminal | PlaceKind::Port)
+        }) {
+            Some((place, d)) if d <= cfg.entry_km * 1000.0 => {
+                state.visit = Some(Visit {
+                    place,
+                    first: r,
+                    last: r,
+                    entered: state.seen_outside,
+                    stopped: r.sog_kn.is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn),
+                    gap: false,
+                });
+            }
+            _ => state.seen_outside = true,
+        }
+    }
+
+    /// Closes every open visit (no exit observed).
+    pub fn finish(&mut self, out: &mut dyn FnMut(PortCall)) {
+        let cfg = self.config;
+        self.states.drain(&mut |s| {
+            if let Some(v) = s.visit {
+                Self::close(&cfg, v, None, out)
+            }
+        });
+    }
+}
