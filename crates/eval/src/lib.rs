@@ -98,9 +98,24 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-fn score(kind: EventKind, truth: usize, found: usize, detected: usize, correct: usize, errors: Vec<f64>) -> KindScore {
-    let precision = if detected == 0 { 1.0 } else { correct as f64 / detected as f64 };
-    let recall = if truth == 0 { 1.0 } else { found as f64 / truth as f64 };
+fn score(
+    kind: EventKind,
+    truth: usize,
+    found: usize,
+    detected: usize,
+    correct: usize,
+    errors: Vec<f64>,
+) -> KindScore {
+    let precision = if detected == 0 {
+        1.0
+    } else {
+        correct as f64 / detected as f64
+    };
+    let recall = if truth == 0 {
+        1.0
+    } else {
+        found as f64 / truth as f64
+    };
     let f1 = if precision + recall == 0.0 {
         0.0
     } else {
@@ -175,19 +190,24 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
         // (truth to find, truth that explains a detection, match test, timing error)
         let (targets, explainers): (Vec<&TruthEvent>, Vec<&TruthEvent>) = match kind {
             EventKind::Gap => (
-                of_kind(&truth_events, "dark").into_iter()
+                of_kind(&truth_events, "dark")
+                    .into_iter()
                     .filter(|e| !clipped(e))
                     .filter(|e| (span(e).1 - span(e).0) as f64 >= rules.min_dark_hours * 3600.0)
                     .collect(),
                 of_kind(&truth_events, "dark"),
             ),
             EventKind::Encounter => {
-                let visible: Vec<_> = of_kind(&truth_events, "sts").into_iter()
+                let visible: Vec<_> = of_kind(&truth_events, "sts")
+                    .into_iter()
                     .filter(|e| e.details.get("dark_side").and_then(|d| d.as_str()) == Some("none"))
                     .collect();
                 (visible.clone(), of_kind(&truth_events, "sts"))
             }
-            EventKind::PortCall => (of_kind(&truth_events, "port_call"), of_kind(&truth_events, "port_call")),
+            EventKind::PortCall => (
+                of_kind(&truth_events, "port_call"),
+                of_kind(&truth_events, "port_call"),
+            ),
             EventKind::Loitering => (
                 of_kind(&truth_events, "loitering"),
                 truth_events
@@ -196,7 +216,10 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                     .filter(|e| matches!(e.kind.as_str(), "loitering" | "sts" | "dark"))
                     .collect(),
             ),
-            EventKind::Spoofing => (of_kind(&truth_events, "spoofing"), of_kind(&truth_events, "spoofing")),
+            EventKind::Spoofing => (
+                of_kind(&truth_events, "spoofing"),
+                of_kind(&truth_events, "spoofing"),
+            ),
             EventKind::IdentityChange => (
                 of_kind(&truth_events, "identity_change"),
                 of_kind(&truth_events, "identity_change"),
@@ -211,7 +234,8 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                 }
                 EventKind::IdentityChange => {
                     d.mmsi == e.mmsi
-                        && ((d.start - span(e).0).abs() as f64) <= rules.identity_slack_hours * 3600.0
+                        && ((d.start - span(e).0).abs() as f64)
+                            <= rules.identity_slack_hours * 3600.0
                 }
                 EventKind::Loitering => {
                     (d.mmsi == e.mmsi || Some(d.mmsi) == e.other_mmsi)
@@ -242,10 +266,18 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
             .iter()
             .filter(|d| explainers.iter().any(|e| matches(d, e)))
             .count();
-        kinds.push(score(kind, targets.len(), found, det.len(), correct, errors));
+        kinds.push(score(
+            kind,
+            targets.len(),
+            found,
+            det.len(),
+            correct,
+            errors,
+        ));
     }
 
-    let dark: Vec<&TruthEvent> = of_kind(&truth_events, "sts").into_iter()
+    let dark: Vec<&TruthEvent> = of_kind(&truth_events, "sts")
+        .into_iter()
         .filter(|e| e.details.get("dark_side").and_then(|d| d.as_str()) == Some("giver"))
         .collect();
     let flagged = dark
@@ -275,7 +307,15 @@ impl Evaluation {
     pub fn to_text(&self) -> String {
         let mut s = format!(
             "{:<16} {:>6} {:>6} {:>8} {:>8} {:>9} {:>7} {:>6} {:>14}\n",
-            "kind", "truth", "found", "detected", "correct", "precision", "recall", "f1", "median_err_min"
+            "kind",
+            "truth",
+            "found",
+            "detected",
+            "correct",
+            "precision",
+            "recall",
+            "f1",
+            "median_err_min"
         );
         for k in &self.kinds {
             s.push_str(&format!(

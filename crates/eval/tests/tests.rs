@@ -50,12 +50,22 @@ fn run(scenario: &str, seed: u64, days: u32, fleet_scale: f64) -> Evaluation {
         let lines = |v: Vec<String>| v.join("\n") + "\n";
         std::fs::write(
             dir.join(format!("{scenario}-events.ndjson")),
-            lines(events.iter().map(|e| serde_json::to_string(e).unwrap()).collect()),
+            lines(
+                events
+                    .iter()
+                    .map(|e| serde_json::to_string(e).unwrap())
+                    .collect(),
+            ),
         )
         .unwrap();
         std::fs::write(
             dir.join(format!("{scenario}-truth.ndjson")),
-            lines(truth.iter().map(|e| serde_json::to_string(e).unwrap()).collect()),
+            lines(
+                truth
+                    .iter()
+                    .map(|e| serde_json::to_string(e).unwrap())
+                    .collect(),
+            ),
         )
         .unwrap();
     }
@@ -71,7 +81,11 @@ fn check(eval: &Evaluation) {
         (EventKind::IdentityChange, 0.8),
     ] {
         let k = eval.kind(kind).unwrap();
-        assert!(k.truth >= 3, "{kind}: only {} truth events, too few to measure", k.truth);
+        assert!(
+            k.truth >= 3,
+            "{kind}: only {} truth events, too few to measure",
+            k.truth
+        );
         assert!(k.f1 >= min, "{kind}: F1 {:.3} < {min}", k.f1);
     }
 }

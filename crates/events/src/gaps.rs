@@ -76,10 +76,13 @@ pub struct Gap {
 /// Hours kept per reception cell.
 const HOURS: usize = 96;
 
+/// (hour, reports heard in it) for the last [`HOURS`] hours, by hour modulo [`HOURS`].
+type HourRing = [(i64, u32); HOURS];
+
 /// Which hours each cell heard any vessel: a ring of [`HOURS`] hourly counters per cell.
 pub struct Reception {
     cell_deg: f64,
-    cells: HashMap<(i32, i32), Box<[(i64, u32); HOURS]>>,
+    cells: HashMap<(i32, i32), Box<HourRing>>,
 }
 
 impl Reception {

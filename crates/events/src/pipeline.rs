@@ -195,12 +195,15 @@ impl<'a> Pipeline<'a> {
             self.point(&p, out);
         }
         let mut found = Vec::new();
-        self.loitering.finish(&mut |l| found.push(Deferred::Loitering(l)));
-        self.port_calls.finish(&mut |c| found.push(Deferred::PortCall(c)));
+        self.loitering
+            .finish(&mut |l| found.push(Deferred::Loitering(l)));
+        self.port_calls
+            .finish(&mut |c| found.push(Deferred::PortCall(c)));
         let ids = &self.identities;
-        self.encounters.finish(&|m| ids.is_tanker(m) != Some(false), &mut |e| {
-            found.push(Deferred::Encounter(e))
-        });
+        self.encounters
+            .finish(&|m| ids.is_tanker(m) != Some(false), &mut |e| {
+                found.push(Deferred::Encounter(e))
+            });
         for f in found {
             self.defer(f, i64::MIN);
         }
@@ -228,8 +231,10 @@ impl<'a> Pipeline<'a> {
             self.emit(e, out);
         }
         let mut found = Vec::new();
-        self.loitering.push(p, &mut |l| found.push(Deferred::Loitering(l)));
-        self.port_calls.push(p, &mut |c| found.push(Deferred::PortCall(c)));
+        self.loitering
+            .push(p, &mut |l| found.push(Deferred::Loitering(l)));
+        self.port_calls
+            .push(p, &mut |c| found.push(Deferred::PortCall(c)));
         for f in found {
             self.defer(f, r.t);
         }
@@ -249,9 +254,10 @@ impl<'a> Pipeline<'a> {
         }
         let mut found = Vec::new();
         let ids = &self.identities;
-        self.encounters.advance(wm, &|m| ids.is_tanker(m) != Some(false), &mut |e| {
-            found.push(Deferred::Encounter(e))
-        });
+        self.encounters
+            .advance(wm, &|m| ids.is_tanker(m) != Some(false), &mut |e| {
+                found.push(Deferred::Encounter(e))
+            });
         for f in found {
             self.defer(f, wm);
         }
@@ -296,9 +302,11 @@ impl<'a> Pipeline<'a> {
             Deferred::Loitering(l) => {
                 let in_port = self
                     .places
-                    .nearest(l.centre, self.config.loitering.port_radius_km * 1000.0, |k| {
-                        matches!(k, PlaceKind::Terminal | PlaceKind::Port)
-                    })
+                    .nearest(
+                        l.centre,
+                        self.config.loitering.port_radius_km * 1000.0,
+                        |k| matches!(k, PlaceKind::Terminal | PlaceKind::Port),
+                    )
                     .is_some();
                 if in_port {
                     return;
@@ -362,21 +370,27 @@ impl<'a> Pipeline<'a> {
 
     fn place_json(&self, i: Option<usize>) -> Value {
         match i.and_then(|i| self.places.get(i)) {
-            Some(p) => json!({"id": p.id, "kind": p.kind.as_str(), "name": p.name, "country": p.country}),
+            Some(p) => {
+                json!({"id": p.id, "kind": p.kind.as_str(), "name": p.name, "country": p.country})
+            }
             None => Value::Null,
         }
     }
 
     /// Draught at `from` (last reported at or before it, else the first after) and at `to`.
-    fn draughts(&self, mmsi: u32, from: i64, to: i64) -> (Option<f32>, Option<f32>) {
+    fn draughts(&self, mmsi: u32, from: i64, to: i64) -> (Option<f64>, Option<f64>) {
+        // AIS carries draught in decimetres.
+        let dm = |d: f32| (f64::from(d) * 10.0).round() / 10.0;
         (
-            self.identities.draught_at(mmsi, from),
-            self.identities.draught_at(mmsi, to),
+            self.identities.draught_at(mmsi, from).map(dm),
+            self.identities.draught_at(mmsi, to).map(dm),
         )
     }
 
     fn gap_event(&self, g: &Gap) -> Event {
-        let near = self.near_place(g.off.pos).or_else(|| self.near_place(g.on.pos));
+        let near = self
+            .near_place(g.off.pos)
+            .or_else(|| self.near_place(g.on.pos));
         Event {
             kind: EventKind::Gap,
             mmsi: g.mmsi,
@@ -409,11 +423,11 @@ impl<'a> Pipeline<'a> {
 
     fn encounter_event(&mut self, x: &Encounter) -> Event {
         let wait = Self::hours(self.config.enrich.draught_wait_hours);
-        let min = f64::from(self.config.enrich.draught_change_m as f32);
+        let min = self.config.enrich.draught_change_m - 1e-9;
         let (a0, a1) = self.draughts(x.a, x.start, x.end + wait);
         let (b0, b1) = self.draughts(x.b, x.start, x.end + wait);
-        let change = |a: Option<f32>, b: Option<f32>| match (a, b) {
-            (Some(a), Some(b)) => Some(f64::from(b) - f64::from(a)),
+        let change = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(b - a),
             _ => None,
         };
         let (da, db) = (change(a0, a1), change(b0, b1));
@@ -435,9 +449,7 @@ impl<'a> Pipeline<'a> {
             v.push_back((x.start, x.end));
         }
         let area = self.sts_area_at(x.centre);
-        let draught = |m: u32, before: Option<f32>, after: Option<f32>| {
-            json!({"mmsi": m, "before_m": before, "after_m": after})
-        };
+        let draught = |m: u32, before: Option<f64>, after: Option<f64>| json!({"mmsi": m, "before_m": before, "after_m": after});
         Event {
             kind: EventKind::Encounter,
             mmsi,
@@ -468,14 +480,19 @@ impl<'a> Pipeline<'a> {
         let (before, after) = self.draughts(c.mmsi, c.first.t, end + wait);
         let min = self.config.enrich.draught_change_m;
         let operation = match (before, after) {
-            (Some(b), Some(a)) if f64::from(a - b) >= min => "load",
-            (Some(b), Some(a)) if f64::from(b - a) >= min => "discharge",
+            (Some(b), Some(a)) if a - b >= min => "load",
+            (Some(b), Some(a)) if b - a >= min => "discharge",
             (Some(_), Some(_)) => "none",
             _ => "unknown",
         };
         let place = self.places.get(c.place);
         let pos = place.map_or(c.first.pos, |p| p.position);
-        let mut ev = vec![evidence(c.mmsi, c.first.t, c.first.pos.lat, c.first.pos.lon)];
+        let mut ev = vec![evidence(
+            c.mmsi,
+            c.first.t,
+            c.first.pos.lat,
+            c.first.pos.lon,
+        )];
         if let Some(x) = c.exit {
             ev.push(evidence(c.mmsi, x.t, x.pos.lat, x.pos.lon));
         }
@@ -509,16 +526,15 @@ impl<'a> Pipeline<'a> {
         let area = self.sts_area_at(l.centre);
         let (before, after) = self.draughts(l.mmsi, l.first.t, l.last.t + wait);
         let change = match (before, after) {
-            (Some(b), Some(a)) => f64::from(a - b),
+            (Some(b), Some(a)) => a - b,
             _ => 0.0,
         };
-        let overlapping = self.recent_encounters.get(&l.mmsi).is_some_and(|v| {
-            v.iter()
-                .any(|&(s, e)| s <= l.last.t && e >= l.first.t)
-        });
-        let possible_dark_sts = area.is_some()
-            && !overlapping
-            && change.abs() >= self.config.enrich.draught_change_m;
+        let overlapping = self
+            .recent_encounters
+            .get(&l.mmsi)
+            .is_some_and(|v| v.iter().any(|&(s, e)| s <= l.last.t && e >= l.first.t));
+        let possible_dark_sts =
+            area.is_some() && !overlapping && change.abs() >= self.config.enrich.draught_change_m;
         Event {
             kind: EventKind::Loitering,
             mmsi: l.mmsi,
@@ -583,7 +599,12 @@ impl<'a> Pipeline<'a> {
             let mut groups: Vec<Vec<Spoofing>> = Vec::new();
             for s in v {
                 match groups.last_mut() {
-                    Some(g) if g.iter().map(|x| x.last.t).max().unwrap_or(i64::MIN) + merge >= s.first.t => g.push(s),
+                    Some(g)
+                        if g.iter().map(|x| x.last.t).max().unwrap_or(i64::MIN) + merge
+                            >= s.first.t =>
+                    {
+                        g.push(s)
+                    }
                     _ => groups.push(vec![s]),
                 }
             }
@@ -595,8 +616,16 @@ impl<'a> Pipeline<'a> {
     }
 
     fn spoofing_event(&self, g: &[Spoofing]) -> Event {
-        let first = g.iter().map(|s| s.first).min_by_key(|r| r.t).unwrap_or(g[0].first);
-        let last = g.iter().map(|s| s.last).max_by_key(|r| r.t).unwrap_or(g[0].last);
+        let first = g
+            .iter()
+            .map(|s| s.first)
+            .min_by_key(|r| r.t)
+            .unwrap_or(g[0].first);
+        let last = g
+            .iter()
+            .map(|s| s.last)
+            .max_by_key(|r| r.t)
+            .unwrap_or(g[0].last);
         let mut methods: Vec<&str> = g.iter().map(|s| s.method.as_str()).collect();
         methods.sort_unstable();
         methods.dedup();
@@ -642,9 +671,7 @@ impl<'a> Pipeline<'a> {
     }
 
     fn identity_event(&self, c: &IdentityChange) -> Event {
-        let ident = |i: &Identity| {
-            json!({"mmsi": i.mmsi, "imo": i.imo, "name": i.name, "callsign": i.callsign, "flag": i.flag, "ship_type": i.ship_type})
-        };
+        let ident = |i: &Identity| json!({"mmsi": i.mmsi, "imo": i.imo, "name": i.name, "callsign": i.callsign, "flag": i.flag, "ship_type": i.ship_type});
         let pos = self
             .last_position
             .get(&c.mmsi)

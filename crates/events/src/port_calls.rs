@@ -128,11 +128,13 @@ impl<'p> PortCallDetector<'p> {
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(PortCall)) {
         let cfg = self.config;
         let r = p.report;
-        let state = self.states.get(r.mmsi, p.segment, r.t, State::default, &mut |s| {
-            if let Some(v) = s.visit {
-                Self::close(&cfg, v, None, out)
-            }
-        });
+        let state = self
+            .states
+            .get(r.mmsi, p.segment, r.t, State::default, &mut |s| {
+                if let Some(v) = s.visit {
+                    Self::close(&cfg, v, None, out)
+                }
+            });
         if let Some(v) = &mut state.visit {
             let place = &self.places.all()[v.place];
             if haversine_m(r.pos, place.position) > cfg.exit_km * 1000.0 {

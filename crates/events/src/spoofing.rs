@@ -194,7 +194,9 @@ impl<'l> SpoofingDetector<'l> {
         let cfg = self.config;
         let r = p.report;
         let inland_m = if self.land.contains(r.pos) {
-            let d = self.land.distance_to_shore_m(r.pos, cfg.land_margin_m * 2.0);
+            let d = self
+                .land
+                .distance_to_shore_m(r.pos, cfg.land_margin_m * 2.0);
             (d > cfg.land_margin_m).then_some(d)
         } else {
             None

@@ -254,25 +254,35 @@ impl<'m> IdentityTracker<'m> {
 
     /// Records evidence of two ships on one MMSI from positions (two places at once). Reports
     /// a [`ChangeKind::SharedMmsi`] unless one was reported for this MMSI recently.
-    pub fn two_places(&mut self, mmsi: u32, t: i64, evidence: String, out: &mut dyn FnMut(IdentityOutput)) {
+    pub fn two_places(
+        &mut self,
+        mmsi: u32,
+        t: i64,
+        evidence: String,
+        out: &mut dyn FnMut(IdentityOutput),
+    ) {
         let quiet = (self.config.shared_quiet_hours * 3600.0) as i64;
         let state = self.mmsis.entry(mmsi).or_default();
         if state.shared_reported.is_some_and(|r| t - r < quiet) {
             return;
         }
         state.shared_reported = Some(t);
-        let to = state.ids.get(state.current).cloned().unwrap_or_else(|| Identity {
-            mmsi,
-            imo: None,
-            name: String::new(),
-            callsign: String::new(),
-            flag: self.mids.flag_of(mmsi).map(str::to_owned),
-            ship_type: None,
-            length_m: None,
-            beam_m: None,
-            first_seen: t,
-            last_seen: t,
-        });
+        let to = state
+            .ids
+            .get(state.current)
+            .cloned()
+            .unwrap_or_else(|| Identity {
+                mmsi,
+                imo: None,
+                name: String::new(),
+                callsign: String::new(),
+                flag: self.mids.flag_of(mmsi).map(str::to_owned),
+                ship_type: None,
+                length_m: None,
+                beam_m: None,
+                first_seen: t,
+                last_seen: t,
+            });
         out(IdentityOutput::Change(IdentityChange {
             t,
             mmsi,
@@ -356,7 +366,10 @@ impl<'m> IdentityTracker<'m> {
                                 t: s.t,
                                 mmsi: s.mmsi,
                                 kind: ChangeKind::Rename,
-                                evidence: format!("name {:?} -> {n:?} on IMO {:?}", from.name, to.imo),
+                                evidence: format!(
+                                    "name {:?} -> {n:?} on IMO {:?}",
+                                    from.name, to.imo
+                                ),
                                 from: Some(from),
                                 to,
                                 other_mmsi: None,
@@ -371,10 +384,10 @@ impl<'m> IdentityTracker<'m> {
                 // The old IMO is back on this MMSI while its replacement is pending: two
                 // ships share the MMSI.
                 if switched {
-                    let shared = state
-                        .pending
-                        .as_ref()
-                        .is_some_and(|p| p.from.imo == state.ids[k].imo || state.ids[prev_current].imo == Some(p.to_imo));
+                    let shared = state.pending.as_ref().is_some_and(|p| {
+                        p.from.imo == state.ids[k].imo
+                            || state.ids[prev_current].imo == Some(p.to_imo)
+                    });
                     if shared {
                         if let Some(p) = state.pending.take() {
                             let quiet = (cfg.shared_quiet_hours * 3600.0) as i64;
@@ -406,7 +419,8 @@ impl<'m> IdentityTracker<'m> {
             None => {
                 let id = new_identity(s, flag);
                 if state.ids.len() >= cfg.identities_per_mmsi {
-                    if let Some(old) = (0..state.ids.len()).min_by_key(|&i| state.ids[i].last_seen) {
+                    if let Some(old) = (0..state.ids.len()).min_by_key(|&i| state.ids[i].last_seen)
+                    {
                         out(IdentityOutput::Period(state.ids.swap_remove(old)));
                     }
                 }

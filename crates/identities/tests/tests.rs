@@ -75,7 +75,15 @@ fn shared_mmsi_is_told_from_a_zombie_imo() {
         rep(273_000_001, 2 * H + 360, 9_074_729, "ALPHA"),
         rep(273_000_001, 2 * H + 720, 9_321_483, "ZULU"),
     ]);
-    assert_eq!(shared, vec![(ChangeKind::SharedMmsi, 273_000_001, 2 * H, Some(273_000_009))]);
+    assert_eq!(
+        shared,
+        vec![(
+            ChangeKind::SharedMmsi,
+            273_000_001,
+            2 * H,
+            Some(273_000_009)
+        )]
+    );
 
     // A ship takes the IMO of one silent for days, and never goes back: zombie.
     let zombie = changes(&[
@@ -86,12 +94,20 @@ fn shared_mmsi_is_told_from_a_zombie_imo() {
     ]);
     assert_eq!(
         zombie,
-        vec![(ChangeKind::ZombieImo, 273_000_002, 5 * 24 * H, Some(273_000_001))]
+        vec![(
+            ChangeKind::ZombieImo,
+            273_000_002,
+            5 * 24 * H,
+            Some(273_000_001)
+        )]
     );
 }
 
 #[test]
 fn a_bad_check_digit_is_reported_once() {
-    let c = changes(&[rep(273_000_001, 0, 9_074_728, "X"), rep(273_000_001, 9, 9_074_728, "X")]);
+    let c = changes(&[
+        rep(273_000_001, 0, 9_074_728, "X"),
+        rep(273_000_001, 9, 9_074_728, "X"),
+    ]);
     assert_eq!(c, vec![(ChangeKind::InvalidImo, 273_000_001, 0, None)]);
 }

@@ -17,11 +17,15 @@ fn every_place_is_at_sea_and_found_by_the_index() {
         assert!(found, "{} not found 2.2 km away", p.id);
         // Far away: not found.
         let far = offset_m(p.position, p.radius_m + 80_000.0, 0.0);
-        places.near(far, 3_000.0, |j, _, _| assert_ne!(j, i, "{} found 80 km off", p.id));
+        places.near(far, 3_000.0, |j, _, _| {
+            assert_ne!(j, i, "{} found 80 km off", p.id)
+        });
     }
     let primorsk = places.index_of("RU-PRIMORSK").unwrap();
     let (i, d) = places
-        .nearest(LatLon::new(60.34, 28.70), 5_000.0, |k| k == PlaceKind::Terminal)
+        .nearest(LatLon::new(60.34, 28.70), 5_000.0, |k| {
+            k == PlaceKind::Terminal
+        })
         .unwrap();
     assert_eq!(i, primorsk);
     assert!(d < 5_000.0);
@@ -34,6 +38,11 @@ fn mids_give_flags_and_reject_bad_rows() {
     assert_eq!(mids.flag_of(636_012_345), Some("LR"));
     assert_eq!(mids.flag_of(111_123_456), None, "SAR aircraft, not a ship");
     assert!(mids.allocated().count() > 250);
-    let err = Mids::from_csv("x.csv", "mid,iso2\n273,RU\n99,XX\n").err().unwrap();
-    assert_eq!(err.to_string(), "x.csv:3: mid = 99 is not a three-digit MID 2xx-7xx");
+    let err = Mids::from_csv("x.csv", "mid,iso2\n273,RU\n99,XX\n")
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "x.csv:3: mid = 99 is not a three-digit MID 2xx-7xx"
+    );
 }

@@ -16,7 +16,6 @@ use std::collections::BinaryHeap;
 use std::io::Write;
 
 use shadowfleet_decode::AisText;
-use shadowfleet_geo::offset_m;
 use shadowfleet_model::Timestamp;
 
 mod emit;
@@ -551,18 +550,9 @@ fn initial_plan(
             let s = &mut ships[i];
             let area = pick(&mut s.rng, world, &sc.trade.sts_areas)?;
             s.place = Some(area);
-            s.pos = world.places[area].anchorage;
+            let at = planner.point_in_area(area, &mut s.rng);
+            s.pos = at;
             let phase = s.rng.range(0.0, std::f64::consts::TAU);
-            let at = offset_m(
-                s.pos,
-                s.rng.range(-3000.0, 3000.0),
-                s.rng.range(-3000.0, 3000.0),
-            );
-            let at = if world.land.segment_touches(s.pos, at) {
-                s.pos
-            } else {
-                at
-            };
             Planner::hold(s, at, (start - 3600, OPEN), 1, "", phase);
             s.free_at = OPEN;
             planner.pool.push((i, area));

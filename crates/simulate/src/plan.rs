@@ -450,7 +450,7 @@ impl<'w> Planner<'w> {
         Ok(())
     }
 
-    fn point_in_area(&mut self, area: usize, rng: &mut Rng) -> LatLon {
+    pub(crate) fn point_in_area(&mut self, area: usize, rng: &mut Rng) -> LatLon {
         let p = &self.world.places[area];
         let land = &self.world.land;
         // Room for two ships side by side, each swinging at anchor, and away from the spots

@@ -1,0 +1,157 @@
+//! `shadowfleet events`: list stored events.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
+use shadowfleet_events::EventKind;
+use shadowfleet_model::Timestamp;
+use shadowfleet_store::{EventFilter, Store, StoredEvent};
+
+/// Output format.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Ndjson,
+    /// CSV with a header; `details` as a JSON string.
+    Csv,
+    /// A GeoJSON FeatureCollection of points.
+    Geojson,
+}
+
+/// Arguments of `shadowfleet events`.
+#[derive(Args)]
+pub struct EventsArgs {
+    /// Store directory.
+    #[arg(long)]
+    store: PathBuf,
+    /// Only this kind: gap, encounter, loitering, port_call, spoofing, identity_change.
+    #[arg(long, value_parser = parse_kind)]
+    kind: Option<EventKind>,
+    /// Only events ending at or after this instant (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    since: Option<i64>,
+    /// Only this MMSI.
+    #[arg(long)]
+    mmsi: Option<u32>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "ndjson")]
+    format: Format,
+}
+
+fn parse_kind(s: &str) -> Result<EventKind, String> {
+    EventKind::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("unknown kind {s:?}; one of {}", all.join(", "))
+    })
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    Timestamp::parse_rfc3339(s)
+        .map(|t| t.unix_millis().div_euclid(1000))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))
+}
+
+fn time(t: i64) -> String {
+    Timestamp::from_unix_seconds(t).to_string()
+}
+
+/// The NDJSON object of an event (the public field set).
+pub fn event_json(s: &StoredEvent) -> Value {
+    let e = &s.event;
+    let coord = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
+    json!({
+        "id": s.id,
+        "kind": e.kind.as_str(),
+        "mmsi": e.mmsi,
+        "imo": e.imo,
+        "other_mmsi": e.other_mmsi,
+        "start": time(e.start),
+        "end": time(e.end),
+        "lat": coord(e.lat),
+        "lon": coord(e.lon),
+        "details": e.details,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Runs the command.
+pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::open_existing(&args.store)?;
+    let events = store.events(&EventFilter {
+        kind: args.kind,
+        since: args.since,
+        mmsi: args.mmsi,
+    })?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        Format::Ndjson => {
+            for e in &events {
+                writeln!(out, "{}", event_json(e))?;
+            }
+        }
+        Format::Csv => {
+            writeln!(out, "id,kind,mmsi,imo,other_mmsi,start,end,lat,lon,details")?;
+            let opt = |v: Option<u32>| v.map_or(String::new(), |v| v.to_string());
+            for s in &events {
+                let e = &s.event;
+                let coord = |x: f64| {
+                    if x.is_finite() {
+                        x.to_string()
+                    } else {
+                        String::new()
+                    }
+                };
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    s.id,
+                    e.kind,
+                    e.mmsi,
+                    opt(e.imo),
+                    opt(e.other_mmsi),
+                    time(e.start),
+                    time(e.end),
+                    coord(e.lat),
+                    coord(e.lon),
+                    csv_field(&e.details.to_string())
+                )?;
+            }
+        }
+        Format::Geojson => {
+            let features: Vec<Value> = events
+                .iter()
+                .map(|s| {
+                    let mut props = event_json(s);
+                    let geometry = if s.event.lat.is_finite() && s.event.lon.is_finite() {
+                        json!({"type": "Point", "coordinates": [s.event.lon, s.event.lat]})
+                    } else {
+                        Value::Null
+                    };
+                    if let Some(o) = props.as_object_mut() {
+                        o.remove("lat");
+                        o.remove("lon");
+                    }
+                    json!({"type": "Feature", "geometry": geometry, "properties": props})
+                })
+                .collect();
+            serde_json::to_writer(
+                &mut out,
+                &json!({"type": "FeatureCollection", "features": features}),
+            )?;
+            writeln!(out)?;
+        }
+    }
+    out.flush().context("writing output")?;
+    Ok(ExitCode::SUCCESS)
+}
