@@ -151,14 +151,48 @@ struct Sequence {
     candidate: Option<(u64, Spoofing)>,
     alternations: u32,
     last_alternation: i64,
-    land: Option<(Report, Report, u32, f64)>,
+    land: Option<LandRun>,
 }
 
 struct Circle {
     pts: VecDeque<(i64, LatLon, f64)>,
     last_heading: Option<f64>,
-    active: Option<(Report, Report, LatLon, f64)>,
+    active: Option<ActiveCircle>,
     first_of_window: Option<Report>,
+}
+
+/// A run of reports on land: first, last, count, deepest distance inland (m).
+type LandRun = (Report, Report, u32, f64);
+
+/// An active circle: first and last report, centre, radius (m).
+type ActiveCircle = (Report, Report, LatLon, f64);
+
+/// Reports a closed run on land when it has enough reports.
+fn close_land(cfg: &SpoofingConfig, run: LandRun, out: &mut dyn FnMut(SpoofOutput)) {
+    let (first, last, n, d) = run;
+    if n >= cfg.land_min_points {
+        out(SpoofOutput::Spoofing(Spoofing {
+            mmsi: first.mmsi,
+            method: SpoofMethod::Land,
+            first,
+            last,
+            before: None,
+            size_km: d / 1000.0,
+        }));
+    }
+}
+
+/// Reports a circle that ended.
+fn close_circle(c: ActiveCircle, out: &mut dyn FnMut(SpoofOutput)) {
+    let (first, last, _, radius) = c;
+    out(SpoofOutput::Spoofing(Spoofing {
+        mmsi: first.mmsi,
+        method: SpoofMethod::Circle,
+        first,
+        last,
+        before: None,
+        size_km: radius / 1000.0,
+    }));
 }
 
 /// Finds spoofing.
@@ -229,17 +263,8 @@ impl<'l> SpoofingDetector<'l> {
             }
             (Some(d), None) => s.land = Some((r, r, 1, d)),
             (None, run) => {
-                if let Some((first, last, n, d)) = run.take() {
-                    if n >= cfg.land_min_points {
-                        out(SpoofOutput::Spoofing(Spoofing {
-                            mmsi: r.mmsi,
-                            method: SpoofMethod::Land,
-                            first,
-                            last,
-                            before: None,
-                            size_km: d / 1000.0,
-                        }));
-                    }
+                if let Some(run) = run.take() {
+                    close_land(&cfg, run, out);
                 }
             }
         }
@@ -315,32 +340,18 @@ impl<'l> SpoofingDetector<'l> {
                 first_of_window: None,
             },
             &mut |c| {
-                if let Some((first, last, _, radius)) = c.active {
-                    out(SpoofOutput::Spoofing(Spoofing {
-                        mmsi: first.mmsi,
-                        method: SpoofMethod::Circle,
-                        first,
-                        last,
-                        before: None,
-                        size_km: radius / 1000.0,
-                    }));
+                if let Some(active) = c.active {
+                    close_circle(active, out);
                 }
             },
         );
-        if let Some((first, last, centre, radius)) = &mut c.active {
-            let d = haversine_m(*centre, r.pos);
-            if d > 0.5 * *radius && d < 1.5 * *radius {
-                *last = r;
+        if let Some(active) = &mut c.active {
+            let d = haversine_m(active.2, r.pos);
+            if d > 0.5 * active.3 && d < 1.5 * active.3 {
+                active.1 = r;
                 return;
             }
-            out(SpoofOutput::Spoofing(Spoofing {
-                mmsi: r.mmsi,
-                method: SpoofMethod::Circle,
-                first: *first,
-                last: *last,
-                before: None,
-                size_km: *radius / 1000.0,
-            }));
+            close_circle(*active, out);
             c.active = None;
             c.pts.clear();
             c.last_heading = None;
@@ -427,31 +438,13 @@ impl<'l> SpoofingDetector<'l> {
         let mut keys: Vec<u32> = self.seqs.keys().copied().collect();
         keys.sort_unstable();
         for m in keys {
-            if let Some(s) = self.seqs.get_mut(&m) {
-                if let Some((first, last, n, d)) = s.land.take() {
-                    if n >= cfg.land_min_points {
-                        out(SpoofOutput::Spoofing(Spoofing {
-                            mmsi: m,
-                            method: SpoofMethod::Land,
-                            first,
-                            last,
-                            before: None,
-                            size_km: d / 1000.0,
-                        }));
-                    }
-                }
+            if let Some(run) = self.seqs.get_mut(&m).and_then(|s| s.land.take()) {
+                close_land(&cfg, run, out);
             }
         }
         self.circles.drain(&mut |c| {
-            if let Some((first, last, _, radius)) = c.active {
-                out(SpoofOutput::Spoofing(Spoofing {
-                    mmsi: first.mmsi,
-                    method: SpoofMethod::Circle,
-                    first,
-                    last,
-                    before: None,
-                    size_km: radius / 1000.0,
-                }));
+            if let Some(active) = c.active {
+                close_circle(active, out);
             }
         });
     }
