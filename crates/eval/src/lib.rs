@@ -8,7 +8,7 @@
 //! | `encounter` | `sts` with both sides broadcasting | same pair of MMSIs, overlapping in time |
 //! | `port_call` | `port_call` | same MMSI, overlapping |
 //! | `loitering` | `loitering` | same MMSI, overlapping |
-//! | `spoofing` | `spoofing` | same MMSI, overlapping |
+//! | `spoofing` | `spoofing` whose spoofed reports were heard at least [`MatchRules::min_spoofed_reports`] times | same MMSI, overlapping |
 //! | `identity_change` | `identity_change` | same (new) MMSI, within [`MatchRules::identity_slack_hours`] |
 //!
 //! Port calls and loitering of background ships (cargo, fishing) are not in the truth and
@@ -33,6 +33,10 @@ pub struct MatchRules {
     pub overlap_slack_hours: f64,
     /// Largest time difference for an identity change, hours.
     pub identity_slack_hours: f64,
+    /// Fewest spoofed position reports a receiver heard for a spoofing episode to be
+    /// findable (the simulator's `heard_reports`): an episode no one heard left no trace,
+    /// and one heard once is a single stray fix.
+    pub min_spoofed_reports: u64,
 }
 
 impl Default for MatchRules {
@@ -41,6 +45,7 @@ impl Default for MatchRules {
             min_dark_hours: 6.0,
             overlap_slack_hours: 1.0,
             identity_slack_hours: 24.0,
+            min_spoofed_reports: 2,
         }
     }
 }
@@ -217,7 +222,15 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                     .collect(),
             ),
             EventKind::Spoofing => (
-                of_kind(&truth_events, "spoofing"),
+                of_kind(&truth_events, "spoofing")
+                    .into_iter()
+                    .filter(|e| {
+                        e.details
+                            .get("heard_reports")
+                            .and_then(|v| v.as_u64())
+                            .is_none_or(|n| n >= rules.min_spoofed_reports)
+                    })
+                    .collect(),
                 of_kind(&truth_events, "spoofing"),
             ),
             EventKind::IdentityChange => (

@@ -8,11 +8,15 @@
 //!   the segmenter's speed limit), and later the MMSI comes back to the segment it left and
 //!   never uses the other again; up to [`SpoofingConfig::jump_max_hours`] it is a `jump`,
 //!   longer an `offset` (a displaced track);
-//! - **circle**: the track turns through at least [`SpoofingConfig::circle_min_turn_deg`]
-//!   within [`SpoofingConfig::circle_window_hours`] on a near-perfect circle (radial
-//!   spread below [`SpoofingConfig::circle_max_radial_cv`] of a radius below
-//!   [`SpoofingConfig::circle_max_radius_km`]), the pattern of GNSS manipulation reported
-//!   around oil terminals.
+//! - **circle**: over [`SpoofingConfig::circle_window_hours`] the MMSI reports a speed it
+//!   cannot be making good: the positions stay within
+//!   [`SpoofingConfig::circle_max_diameter_km`] for at least
+//!   [`SpoofingConfig::circle_min_span_hours`] while the reported speeds add up to at least
+//!   [`SpoofingConfig::circle_min_distance_ratio`] times that extent, and the reported
+//!   course keeps turning one way ([`SpoofingConfig::circle_min_turn_rate_deg_min`]). It is
+//!   the "crop circle" of GNSS manipulation reported around oil terminals and in the
+//!   Baltic, and the test needs no full circle in view: a few satellite passes that each
+//!   see an arc of it suffice.
 //!
 //! An MMSI that goes back and forth between two segments at least
 //! [`SpoofingConfig::two_places_alternations`] times is one MMSI in two places at once:
@@ -22,7 +26,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use serde::Deserialize;
-use shadowfleet_geo::{bearing_deg, haversine_m, Land, LatLon};
+use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
 use shadowfleet_tracks::{Report, TrackPoint};
 
 use crate::slots::Slots;
@@ -47,17 +51,30 @@ pub struct SpoofingConfig {
     /// Back-and-forth switches between two segments within [`Self::confirm_hours`] that make
     /// an MMSI "in two places at once".
     pub two_places_alternations: u32,
-    /// Window over which turning is summed, hours.
+    /// Window over which the circle test looks back, hours.
     pub circle_window_hours: f64,
-    /// Total turn (net, one direction) within the window, degrees.
-    pub circle_min_turn_deg: f64,
-    /// Largest circle radius, kilometres.
-    pub circle_max_radius_km: f64,
-    /// Largest spread of distances from the centre, as a share of the mean radius.
-    pub circle_max_radial_cv: f64,
-    /// Positions closer than this to the last one kept are skipped for the circle test,
-    /// metres.
-    pub circle_step_m: f64,
+    /// Shortest time between the first and last report of the window, hours.
+    pub circle_min_span_hours: f64,
+    /// Largest extent of the positions (diagonal of their bounding box), kilometres.
+    pub circle_max_diameter_km: f64,
+    /// Smallest mean reported speed, knots.
+    pub circle_min_speed_kn: f64,
+    /// Smallest ratio of the distance the reported speeds cover to the extent.
+    pub circle_min_distance_ratio: f64,
+    /// Smallest mean rate of turn of the reported course, degrees per minute.
+    pub circle_min_turn_rate_deg_min: f64,
+    /// Turning is measured between reports this far apart at least (course noise averages
+    /// out), and at most [`Self::circle_max_turn_step_min`], minutes.
+    pub circle_min_turn_step_min: f64,
+    /// See [`Self::circle_min_turn_step_min`], minutes.
+    pub circle_max_turn_step_min: f64,
+    /// Fewest minutes of observed turning in the window.
+    pub circle_min_turning_minutes: f64,
+    /// Fewest turning steps (course changes measured) in the window.
+    pub circle_min_turn_steps: u32,
+    /// Largest share of the observed time in which the course holds steady (slower than
+    /// the minimum rate), and smallest share of the turning that goes one way (1 − this).
+    pub circle_max_straight_share: f64,
     /// Open segments remembered per MMSI.
     pub segments_per_mmsi: usize,
 }
@@ -72,11 +89,17 @@ impl Default for SpoofingConfig {
             excursion_max_hours: 48.0,
             confirm_hours: 6.0,
             two_places_alternations: 3,
-            circle_window_hours: 4.0,
-            circle_min_turn_deg: 540.0,
-            circle_max_radius_km: 10.0,
-            circle_max_radial_cv: 0.25,
-            circle_step_m: 250.0,
+            circle_window_hours: 2.0,
+            circle_min_span_hours: 1.5,
+            circle_max_diameter_km: 10.0,
+            circle_min_speed_kn: 4.0,
+            circle_min_distance_ratio: 3.0,
+            circle_min_turn_rate_deg_min: 1.5,
+            circle_min_turn_step_min: 3.0,
+            circle_max_turn_step_min: 10.0,
+            circle_min_turning_minutes: 8.0,
+            circle_min_turn_steps: 3,
+            circle_max_straight_share: 0.25,
             segments_per_mmsi: 4,
         }
     }
@@ -154,12 +177,61 @@ struct Sequence {
     land: Option<LandRun>,
 }
 
+/// Circle-test state of one segment: the window as a few time buckets of aggregates, so
+/// that it is bounded whatever the reporting rate.
 struct Circle {
-    pts: VecDeque<(i64, LatLon, f64)>,
-    last_heading: Option<f64>,
+    buckets: VecDeque<Bucket>,
+    /// Previous report (reported distance) and the report turning is measured from.
+    prev: Option<Report>,
+    turn_from: Option<Report>,
     active: Option<ActiveCircle>,
-    first_of_window: Option<Report>,
 }
+
+/// Aggregates of the reports in one time bucket.
+#[derive(Clone, Copy)]
+struct Bucket {
+    index: i64,
+    first: Report,
+    last: Report,
+    lat: (f64, f64),
+    lon: (f64, f64),
+    reported_m: f64,
+    elapsed_s: f64,
+    sog_sum: f64,
+    sog_n: u32,
+    turn_signed: f64,
+    turn_abs: f64,
+    turn_s: f64,
+    turn_steps: u32,
+    straight_s: f64,
+    last_turning: Option<Report>,
+}
+
+impl Bucket {
+    fn new(index: i64, r: Report) -> Self {
+        Bucket {
+            index,
+            first: r,
+            last: r,
+            lat: (r.pos.lat, r.pos.lat),
+            lon: (r.pos.lon, r.pos.lon),
+            reported_m: 0.0,
+            elapsed_s: 0.0,
+            sog_sum: 0.0,
+            sog_n: 0,
+            turn_signed: 0.0,
+            turn_abs: 0.0,
+            turn_s: 0.0,
+            turn_steps: 0,
+            straight_s: 0.0,
+            last_turning: None,
+        }
+    }
+}
+
+/// Buckets per circle window.
+const CIRCLE_BUCKETS: i64 = 12;
+const KN_M_PER_S: f64 = METRES_PER_NM / 3600.0;
 
 /// A run of reports on land: first, last, count, deepest distance inland (m).
 type LandRun = (Report, Report, u32, f64);
@@ -195,6 +267,57 @@ fn close_circle(c: ActiveCircle, out: &mut dyn FnMut(SpoofOutput)) {
     }));
 }
 
+/// The circle test over a window: its centre and extent (m) when it holds.
+fn circle_test(cfg: &SpoofingConfig, buckets: &VecDeque<Bucket>) -> Option<(LatLon, f64)> {
+    let (first, last) = (buckets.front()?, buckets.back()?);
+    if ((last.last.t - first.first.t) as f64) < cfg.circle_min_span_hours * 3600.0 {
+        return None;
+    }
+    let mut lat = (f64::MAX, f64::MIN);
+    let mut lon = (f64::MAX, f64::MIN);
+    let (mut reported, mut elapsed, mut sog, mut sog_n) = (0.0, 0.0, 0.0, 0u32);
+    let (mut signed, mut abs, mut turn_s, mut straight_s) = (0.0, 0.0, 0.0, 0.0);
+    let mut steps = 0u32;
+    for (k, b) in buckets.iter().enumerate() {
+        lat = (lat.0.min(b.lat.0), lat.1.max(b.lat.1));
+        lon = (lon.0.min(b.lon.0), lon.1.max(b.lon.1));
+        sog += b.sog_sum;
+        sog_n += b.sog_n;
+        signed += b.turn_signed;
+        abs += b.turn_abs;
+        turn_s += b.turn_s;
+        straight_s += b.straight_s;
+        steps += b.turn_steps;
+        // The first bucket's first pair may reach back across a long silence.
+        if k > 0 {
+            reported += b.reported_m;
+            elapsed += b.elapsed_s;
+        }
+    }
+    // The longer side of the bounding box: a circle's diameter, an arc's chord.
+    let mid_lat = (lat.0 + lat.1) / 2.0;
+    let diameter = haversine_m(LatLon::new(lat.0, lon.0), LatLon::new(lat.1, lon.0)).max(
+        haversine_m(LatLon::new(mid_lat, lon.0), LatLon::new(mid_lat, lon.1)),
+    );
+    let share = cfg.circle_max_straight_share;
+    let holds = diameter <= cfg.circle_max_diameter_km * 1000.0
+        && sog_n > 0
+        && sog / f64::from(sog_n) >= cfg.circle_min_speed_kn
+        && elapsed > 0.0
+        && reported >= cfg.circle_min_distance_ratio * diameter.max(500.0)
+        && turn_s >= cfg.circle_min_turning_minutes * 60.0
+        && steps >= cfg.circle_min_turn_steps
+        && straight_s <= share * turn_s
+        && signed.abs() >= (1.0 - share) * abs
+        && signed.abs() / (turn_s / 60.0) >= cfg.circle_min_turn_rate_deg_min;
+    holds.then(|| {
+        (
+            LatLon::new((lat.0 + lat.1) / 2.0, (lon.0 + lon.1) / 2.0),
+            diameter,
+        )
+    })
+}
+
 /// Finds spoofing.
 pub struct SpoofingDetector<'l> {
     config: SpoofingConfig,
@@ -203,8 +326,6 @@ pub struct SpoofingDetector<'l> {
     pending: Vec<u32>,
     circles: Slots<Circle>,
 }
-
-const CIRCLE_CAP: usize = 256;
 
 impl<'l> SpoofingDetector<'l> {
     /// A detector testing positions against `land`.
@@ -334,10 +455,10 @@ impl<'l> SpoofingDetector<'l> {
             p.segment,
             r.t,
             || Circle {
-                pts: VecDeque::new(),
-                last_heading: None,
+                buckets: VecDeque::with_capacity(CIRCLE_BUCKETS as usize + 1),
+                prev: None,
+                turn_from: None,
                 active: None,
-                first_of_window: None,
             },
             &mut |c| {
                 if let Some(active) = c.active {
@@ -345,62 +466,85 @@ impl<'l> SpoofingDetector<'l> {
                 }
             },
         );
-        if let Some(active) = &mut c.active {
-            let d = haversine_m(active.2, r.pos);
-            if d > 0.5 * active.3 && d < 1.5 * active.3 {
-                active.1 = r;
-                return;
-            }
-            close_circle(*active, out);
-            c.active = None;
-            c.pts.clear();
-            c.last_heading = None;
+        let bucket_s = ((cfg.circle_window_hours * 3600.0) as i64 / CIRCLE_BUCKETS).max(1);
+        let index = r.t.div_euclid(bucket_s);
+        if c.buckets.back().is_none_or(|b| b.index < index) {
+            c.buckets.push_back(Bucket::new(index, r));
         }
-        let Some(&(_, last_pos, _)) = c.pts.back() else {
-            c.pts.push_back((r.t, r.pos, 0.0));
-            c.first_of_window = Some(r);
-            return;
-        };
-        if haversine_m(last_pos, r.pos) < cfg.circle_step_m {
-            return;
-        }
-        let heading = bearing_deg(last_pos, r.pos);
-        let turn = match c.last_heading {
-            Some(h) => (heading - h + 540.0).rem_euclid(360.0) - 180.0,
-            None => 0.0,
-        };
-        c.last_heading = Some(heading);
-        c.pts.push_back((r.t, r.pos, turn));
-        let window = (cfg.circle_window_hours * 3600.0) as i64;
-        while c.pts.len() > CIRCLE_CAP || c.pts.front().is_some_and(|x| r.t - x.0 > window) {
-            c.pts.pop_front();
-            c.first_of_window = None;
-        }
-        let net: f64 = c.pts.iter().skip(1).map(|x| x.2).sum();
-        if net.abs() < cfg.circle_min_turn_deg {
-            return;
-        }
-        let n = c.pts.len() as f64;
-        let origin = c.pts[0].1;
-        let (mut sl, mut so) = (0.0, 0.0);
-        for x in &c.pts {
-            sl += x.1.lat - origin.lat;
-            so += x.1.lon - origin.lon;
-        }
-        let centre = LatLon::new(origin.lat + sl / n, origin.lon + so / n);
-        let radii: Vec<f64> = c.pts.iter().map(|x| haversine_m(centre, x.1)).collect();
-        let mean = radii.iter().sum::<f64>() / n;
-        let var = radii.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n;
-        if mean <= cfg.circle_max_radius_km * 1000.0
-            && mean > 0.0
-            && var.sqrt() / mean <= cfg.circle_max_radial_cv
+        while c
+            .buckets
+            .front()
+            .is_some_and(|b| b.index <= index - CIRCLE_BUCKETS)
         {
-            let first = c.first_of_window.unwrap_or(Report {
-                t: c.pts[0].0,
-                pos: c.pts[0].1,
-                ..r
-            });
-            c.active = Some((first, r, centre, mean));
+            c.buckets.pop_front();
+        }
+        let Some(b) = c.buckets.back_mut() else {
+            return;
+        };
+        b.last = r;
+        b.lat = (b.lat.0.min(r.pos.lat), b.lat.1.max(r.pos.lat));
+        b.lon = (b.lon.0.min(r.pos.lon), b.lon.1.max(r.pos.lon));
+        if let Some(v) = r.sog_kn {
+            b.sog_sum += f64::from(v);
+            b.sog_n += 1;
+        }
+        if let Some(prev) = c.prev {
+            let dt = (r.t - prev.t) as f64;
+            if let (Some(a), Some(v)) = (prev.sog_kn, r.sog_kn) {
+                b.reported_m += f64::from(a + v) / 2.0 * KN_M_PER_S * dt;
+                b.elapsed_s += dt;
+            }
+        }
+        c.prev = Some(r);
+        // Turning of the reported course, measured over steps of a few minutes.
+        match (c.turn_from, r.cog_deg) {
+            (Some(from), Some(cog)) => {
+                let dt = (r.t - from.t) as f64;
+                if dt > cfg.circle_max_turn_step_min * 60.0 {
+                    c.turn_from = Some(r);
+                } else if dt >= cfg.circle_min_turn_step_min * 60.0 {
+                    let from_cog = f64::from(from.cog_deg.unwrap_or(cog));
+                    let d = (f64::from(cog) - from_cog + 540.0).rem_euclid(360.0) - 180.0;
+                    b.turn_signed += d;
+                    b.turn_abs += d.abs();
+                    b.turn_s += dt;
+                    b.turn_steps += 1;
+                    if d.abs() / (dt / 60.0) < cfg.circle_min_turn_rate_deg_min {
+                        b.straight_s += dt;
+                    } else {
+                        b.last_turning = Some(r);
+                    }
+                    c.turn_from = Some(r);
+                }
+            }
+            (None, Some(_)) => c.turn_from = Some(r),
+            _ => {}
+        }
+        let found = circle_test(&cfg, &c.buckets);
+        match (found, &mut c.active) {
+            (Some(_), Some(active)) => {
+                if let Some(t) = c.buckets.iter().rev().find_map(|b| b.last_turning) {
+                    active.1 = t;
+                }
+            }
+            (Some((centre, diameter)), None) => {
+                let first = c.buckets.front().map_or(r, |b| b.first);
+                c.active = Some((first, r, centre, diameter / 2.0));
+            }
+            (None, Some(active)) => {
+                // A circle seen in passes fails the test now and then (a straight-looking
+                // step, a pass too short); it ends when the positions leave it or it stops
+                // turning for a whole window.
+                let (_, last, centre, radius) = *active;
+                let window = (cfg.circle_window_hours * 3600.0) as i64;
+                if haversine_m(centre, r.pos) > radius + cfg.circle_max_diameter_km * 500.0
+                    || r.t - last.t > window
+                {
+                    close_circle(*active, out);
+                    c.active = None;
+                }
+            }
+            (None, None) => {}
         }
     }
 

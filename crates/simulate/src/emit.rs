@@ -44,6 +44,8 @@ pub struct Emitter<'a> {
     pub(crate) keys: Vec<(i64, u32)>,
     /// Dark periods that ended since the last merge: (ship, period, where it came back on).
     pub(crate) darks: Vec<(usize, crate::fleet::Dark, LatLon)>,
+    /// Spoofing episodes that ended since the last merge: (ship, episode).
+    pub(crate) spoofs: Vec<(usize, crate::fleet::Spoof)>,
     rng: Rng,
     /// Satellite lines waiting for delivery: (arrival, sequence, pool slot).
     delayed: BinaryHeap<Reverse<(i64, u64, usize)>>,
@@ -66,6 +68,7 @@ impl<'a> Emitter<'a> {
             buf: Vec::new(),
             keys: Vec::new(),
             darks: Vec::new(),
+            spoofs: Vec::new(),
             rng: Rng::new(seed, u64::MAX - 1 - group),
             delayed: BinaryHeap::new(),
             pool: Vec::new(),
@@ -147,7 +150,9 @@ impl<'a> Emitter<'a> {
 
         // What is broadcast: the true kinematics, or a spoofed position.
         while ship.spoof.front().is_some_and(|s| s.end <= t) {
-            ship.spoof.pop_front();
+            if let Some(s) = ship.spoof.pop_front() {
+                self.spoofs.push((i, s));
+            }
         }
         let (shown, sog, cog) = match ship.spoof.front().filter(|s| s.start <= t) {
             None => (pos, sog, cog),
@@ -217,7 +222,10 @@ impl<'a> Emitter<'a> {
                 }),
             }
         };
-        self.transmit(&position, pos, t)?;
+        let heard = self.transmit(&position, pos, t)?;
+        if let Some(s) = ship.spoof.front_mut().filter(|s| s.start <= t) {
+            s.heard += u32::from(heard);
+        }
 
         if t >= ship.next_static {
             ship.next_static = t + i64::from(self.model.static_interval_s);
@@ -308,8 +316,9 @@ impl<'a> Emitter<'a> {
     }
 
     /// One transmission from true position `at`: shore stations in range hear it with a
-    /// probability falling with distance; otherwise a satellite in view may.
-    fn transmit(&mut self, msg: &AisMessage, at: LatLon, t: i64) -> Result<(), SimError> {
+    /// probability falling with distance; otherwise a satellite in view may. True when
+    /// someone heard it.
+    fn transmit(&mut self, msg: &AisMessage, at: LatLon, t: i64) -> Result<bool, SimError> {
         self.stats.transmitted += 1;
         let m = self.model;
         let range = m.terrestrial_range_nm * METRES_PER_NM;
@@ -350,8 +359,9 @@ impl<'a> Emitter<'a> {
             self.delayed
                 .push(Reverse((t + (latency * 60.0) as i64, self.seq, slot)));
             self.stats.satellite += 1;
+            heard = true;
         }
-        Ok(())
+        Ok(heard)
     }
 
     /// When the ship at `at` is out of shore range by more than [`FAR_MARGIN_M`] and no

@@ -107,6 +107,11 @@ pub struct Spoof {
     pub start: i64,
     pub end: i64,
     pub kind: SpoofKind,
+    /// The MMSI broadcast at the start and the true position then (for the truth record).
+    pub mmsi: u32,
+    pub truth_pos: LatLon,
+    /// Spoofed position reports some receiver heard: what the data can show.
+    pub heard: u32,
 }
 
 /// A dark period; the off position is recorded when the emitter reaches it.

@@ -218,6 +218,9 @@ pub fn simulate<A: Write, T: Write>(
                 let (off, mmsi) = d.off.unwrap_or((on, 0));
                 planner.dark_event(i, mmsi, &d, off, on);
             }
+            for (i, s) in e.spoofs.drain(..) {
+                planner.spoofing_event(i, &s);
+            }
         }
         drain_records(&mut planner.records, &mut truth, &mut events, &mut cargoes)?;
         slice = next;
@@ -235,6 +238,11 @@ pub fn simulate<A: Write, T: Write>(
 
     // Dark periods still running at the end, cargoes still at sea, vessels, volumes.
     for (i, s) in ships.iter_mut().enumerate() {
+        while let Some(sp) = s.spoof.pop_front() {
+            if sp.start < end {
+                planner.spoofing_event(i, &sp);
+            }
+        }
         while let Some(d) = s.dark.pop_front() {
             if d.start < end {
                 let at = s.kinematics(end - 1).map(|k| k.0).unwrap_or(s.pos);

@@ -642,7 +642,7 @@ impl<'w> Planner<'w> {
         )?;
         if shadow {
             if let Some(seg) = ship.schedule.get(leg_start).cloned() {
-                self.inject_at_sea(ship, i, &seg);
+                self.inject_at_sea(ship, &seg);
             }
             if ship.will_change_identity {
                 ship.will_change_identity = false;
@@ -836,7 +836,7 @@ impl<'w> Planner<'w> {
     }
 
     /// Dark periods and spoofing on a long leg at sea.
-    fn inject_at_sea(&mut self, ship: &mut Ship, i: usize, leg: &Segment) {
+    fn inject_at_sea(&mut self, ship: &mut Ship, leg: &Segment) {
         let b = &self.scenario.behaviour;
         let (t0, t1) = (leg.start.max(self.start), leg.end);
         if t1 - t0 < 2 * 24 * HOUR {
@@ -855,7 +855,17 @@ impl<'w> Planner<'w> {
             });
         }
         if ship.rng.chance(b.spoofing_share) {
-            let start = t0 + 6 * HOUR + (ship.rng.f64() * (t1 - t0 - 30 * HOUR) as f64) as i64;
+            let mut start = t0 + 6 * HOUR + (ship.rng.f64() * (t1 - t0 - 30 * HOUR) as f64) as i64;
+            // A transmitter that is off cannot spoof: start after a dark period it would
+            // fall into (the longest episode still ends 4 h before the leg does).
+            if let Some(d) = ship.dark.back().filter(|d| d.start <= start + 20 * HOUR) {
+                if d.end >= start {
+                    start = d.end + HOUR;
+                    if start > t1 - 24 * HOUR {
+                        return;
+                    }
+                }
+            }
             let (truth_pos, _, _) = crate::fleet::kinematics(leg, start);
             let dir = ship.rng.range(0.0, std::f64::consts::TAU);
             let (kind, hours) = match ship.rng.below(4) {
@@ -898,24 +908,39 @@ impl<'w> Planner<'w> {
                 }
             };
             let end = start + (hours * HOUR as f64) as i64;
-            let shown = match kind {
-                SpoofKind::Offset { north_m, east_m } | SpoofKind::Jump { north_m, east_m } => {
-                    offset_m(truth_pos, north_m, east_m)
-                }
-                SpoofKind::Circle { centre, radius_m } => offset_m(centre, radius_m, 0.0),
-                SpoofKind::Land { at } => at,
-            };
-            ship.spoof.push_back(Spoof { start, end, kind });
-            let mmsi = ship.ident(start).mmsi;
-            self.event(
-                "spoofing",
-                (i as u32, mmsi),
-                None,
-                (start, end),
+            ship.spoof.push_back(Spoof {
+                start,
+                end,
+                kind,
+                mmsi: ship.ident(start).mmsi,
                 truth_pos,
-                serde_json::json!({"method": kind.name(), "broadcast_lat": round6(shown.lat), "broadcast_lon": round6(shown.lon)}),
-            );
+                heard: 0,
+            });
         }
+    }
+
+    /// The truth record of a spoofing episode, written once the emitter has passed it (and
+    /// knows how many spoofed reports were heard).
+    pub fn spoofing_event(&mut self, i: usize, s: &Spoof) {
+        let shown = match s.kind {
+            SpoofKind::Offset { north_m, east_m } | SpoofKind::Jump { north_m, east_m } => {
+                offset_m(s.truth_pos, north_m, east_m)
+            }
+            SpoofKind::Circle { centre, radius_m } => offset_m(centre, radius_m, 0.0),
+            SpoofKind::Land { at } => at,
+        };
+        self.event(
+            "spoofing",
+            (i as u32, s.mmsi),
+            None,
+            (s.start, s.end),
+            s.truth_pos,
+            serde_json::json!({
+                "method": s.kind.name(),
+                "broadcast_lat": round6(shown.lat), "broadcast_lon": round6(shown.lon),
+                "heard_reports": s.heard,
+            }),
+        );
     }
 
     fn land_near(&self, p: LatLon) -> Option<LatLon> {
