@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use sha2::{Digest, Sha256};
-use shadowfleet_decode::{Decoded, DecoderConfig, Rejection, Sink};
+use shadowfleet_decode::DecoderConfig;
+use shadowfleet_events::threaded::run_on_two_threads;
 use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
 use shadowfleet_identities::Identity;
 use shadowfleet_ingest::{open_reader, read_source, Backoff, Source};
@@ -31,26 +32,6 @@ pub struct AnalyzeArgs {
     /// No summary on stderr.
     #[arg(short, long)]
     quiet: bool,
-}
-
-struct Feed<'p, 'a> {
-    pipeline: &'p mut Pipeline<'a>,
-    events: Vec<Event>,
-    identities: Vec<Identity>,
-    messages: u64,
-}
-
-impl Sink for Feed<'_, '_> {
-    fn message(&mut self, msg: &Decoded) {
-        self.messages += 1;
-        let (events, identities) = (&mut self.events, &mut self.identities);
-        self.pipeline.push(msg, &mut |o| match o {
-            PipelineOutput::Event(e) => events.push(e),
-            PipelineOutput::Identity(i) => identities.push(i),
-        });
-    }
-
-    fn rejected(&mut self, _r: &Rejection) {}
 }
 
 /// Reads the detector configuration file.
@@ -125,11 +106,11 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let places = Places::embedded(&land)?;
     let mids = Mids::embedded()?;
     let mut pipeline = Pipeline::new(config, &land, &places, &mids);
-    let mut feed = Feed {
-        pipeline: &mut pipeline,
-        events: Vec::new(),
-        identities: Vec::new(),
-        messages: 0,
+    let mut events: Vec<Event> = Vec::new();
+    let mut identities: Vec<Identity> = Vec::new();
+    let mut out = |o: PipelineOutput| match o {
+        PipelineOutput::Event(e) => events.push(e),
+        PipelineOutput::Identity(i) => identities.push(i),
     };
     let clock = Instant::now();
     let backoff = Backoff {
@@ -138,26 +119,28 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         max_attempts: Some(1),
     };
     let mut records = Vec::new();
+    let mut messages = 0u64;
     for (path, hash, bytes) in &new_inputs {
-        let before = feed.messages;
         let source = Source::File(path.clone());
-        read_source(&source, &DecoderConfig::default(), backoff, &mut feed)
-            .with_context(|| format!("reading {}", path.display()))?;
+        // Decoding on a second thread, detection on this one.
+        let n = run_on_two_threads(
+            &mut pipeline,
+            |sink| {
+                read_source(&source, &DecoderConfig::default(), backoff, sink)
+                    .map(|_| sink.messages)
+            },
+            &mut out,
+        )
+        .with_context(|| format!("reading {}", path.display()))?;
+        messages += n;
         records.push(InputRecord {
             name: path.display().to_string(),
             content_hash: hash.clone(),
             bytes: *bytes,
-            messages: feed.messages - before,
+            messages: n,
         });
     }
-    let (events, identities) = (&mut feed.events, &mut feed.identities);
-    feed.pipeline.finish(&mut |o| match o {
-        PipelineOutput::Event(e) => events.push(e),
-        PipelineOutput::Identity(i) => identities.push(i),
-    });
-    let messages = feed.messages;
-    let mut events = std::mem::take(&mut feed.events);
-    let identities = std::mem::take(&mut feed.identities);
+    pipeline.finish(&mut out);
     events.sort_by_key(|e| (e.start, e.mmsi, e.kind));
     let stats = pipeline.stats();
     let elapsed = clock.elapsed().as_secs_f64();

@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod port_calls;
 mod slots;
 pub mod spoofing;
+pub mod threaded;
 
 pub use event::{Event, EventKind};
 pub use pipeline::{DetectorConfig, Pipeline, PipelineOutput, PipelineStats};

@@ -497,6 +497,7 @@ impl<'l> SpoofingDetector<'l> {
         }
         c.prev = Some(r);
         // Turning of the reported course, measured over steps of a few minutes.
+        let mut stepped = false;
         match (c.turn_from, r.cog_deg) {
             (Some(from), Some(cog)) => {
                 let dt = (r.t - from.t) as f64;
@@ -509,6 +510,7 @@ impl<'l> SpoofingDetector<'l> {
                     b.turn_abs += d.abs();
                     b.turn_s += dt;
                     b.turn_steps += 1;
+                    stepped = true;
                     if d.abs() / (dt / 60.0) < cfg.circle_min_turn_rate_deg_min {
                         b.straight_s += dt;
                     } else {
@@ -520,7 +522,13 @@ impl<'l> SpoofingDetector<'l> {
             (None, Some(_)) => c.turn_from = Some(r),
             _ => {}
         }
-        let found = circle_test(&cfg, &c.buckets);
+        // The test can only start to hold, or keep holding, with a new turning step.
+        // (Without one, an active circle is only checked for its end.)
+        let found = match (stepped, c.active.is_some()) {
+            (true, _) => circle_test(&cfg, &c.buckets),
+            (false, true) => None,
+            (false, false) => return,
+        };
         match (found, &mut c.active) {
             (Some(_), Some(active)) => {
                 if let Some(t) = c.buckets.iter().rev().find_map(|b| b.last_turning) {

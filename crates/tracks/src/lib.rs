@@ -14,7 +14,8 @@
 //! [`TrackConfig::max_buffered_per_vessel`] points and at most
 //! [`TrackConfig::max_open_segments`] open segments.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
 
@@ -106,8 +107,9 @@ struct Segment {
 
 #[derive(Default)]
 struct Vessel {
-    /// Reports awaiting the watermark, by receive time.
-    buffer: BTreeMap<(i64, u64), Report>,
+    /// Reports awaiting the watermark, sorted by receive time (then arrival): reports come
+    /// nearly in order, so insertion is at or near the back.
+    buffer: VecDeque<Report>,
     open: Vec<Segment>,
     /// Receive time of the last released point: later reports must not precede it.
     released_until: i64,
@@ -119,9 +121,10 @@ pub struct TrackBuilder {
     config: TrackConfig,
     vessels: HashMap<u32, Vessel>,
     /// MMSIs by the earliest receive time in their buffer (to release in watermark order).
-    pending: BTreeMap<(i64, u32), ()>,
+    /// Entries go stale when a vessel's earliest time changes; a stale entry is recognised
+    /// on the way out (the vessel's buffer no longer starts at that time) and skipped.
+    pending: BinaryHeap<Reverse<(i64, u32)>>,
     max_seen: i64,
-    seq: u64,
     next_segment: u64,
     stats: TrackStats,
 }
@@ -132,9 +135,8 @@ impl TrackBuilder {
         TrackBuilder {
             config,
             vessels: HashMap::new(),
-            pending: BTreeMap::new(),
+            pending: BinaryHeap::new(),
             max_seen: i64::MIN,
-            seq: 0,
             next_segment: 0,
             stats: TrackStats::default(),
         }
@@ -166,26 +168,27 @@ impl TrackBuilder {
             return;
         }
         // A duplicate: the same report from another receiver, within the window.
-        let lo = (r.t - self.config.duplicate_window_s, 0);
-        let hi = (r.t + self.config.duplicate_window_s, u64::MAX);
-        if v.buffer
-            .range(lo..=hi)
-            .any(|(_, b)| haversine_m(b.pos, r.pos) <= self.config.duplicate_distance_m)
+        let (lo, hi) = (
+            r.t - self.config.duplicate_window_s,
+            r.t + self.config.duplicate_window_s,
+        );
+        let at = v.buffer.partition_point(|b| b.t <= r.t);
+        let near = v
+            .buffer
+            .range(..at)
+            .rev()
+            .take_while(|b| b.t >= lo)
+            .chain(v.buffer.range(at..).take_while(|b| b.t <= hi));
+        if near
+            .into_iter()
+            .any(|b| haversine_m(b.pos, r.pos) <= self.config.duplicate_distance_m)
         {
             self.stats.duplicates += 1;
             return;
         }
-        let before = v.buffer.keys().next().map(|k| k.0);
-        self.seq += 1;
-        v.buffer.insert((r.t, self.seq), r);
-        let after = v.buffer.keys().next().map(|k| k.0);
-        if before != after {
-            if let Some(b) = before {
-                self.pending.remove(&(b, r.mmsi));
-            }
-            if let Some(a) = after {
-                self.pending.insert((a, r.mmsi), ());
-            }
+        v.buffer.insert(at, r);
+        if at == 0 {
+            self.pending.push(Reverse((r.t, r.mmsi)));
         }
         if v.buffer.len() > self.config.max_buffered_per_vessel {
             self.release_vessel(r.mmsi, i64::MAX, 1, out);
@@ -201,12 +204,19 @@ impl TrackBuilder {
     }
 
     fn release_until(&mut self, wm: i64, out: &mut dyn FnMut(TrackPoint)) {
-        while let Some((&(t, mmsi), _)) = self.pending.iter().next() {
+        while let Some(&Reverse((t, mmsi))) = self.pending.peek() {
             if t > wm {
                 break;
             }
-            self.pending.remove(&(t, mmsi));
-            self.release_vessel(mmsi, wm, usize::MAX, out);
+            self.pending.pop();
+            let current = self
+                .vessels
+                .get(&mmsi)
+                .and_then(|v| v.buffer.front())
+                .is_some_and(|r| r.t == t);
+            if current {
+                self.release_vessel(mmsi, wm, usize::MAX, out);
+            }
         }
     }
 
@@ -216,18 +226,9 @@ impl TrackBuilder {
         let Some(v) = self.vessels.get_mut(&mmsi) else {
             return;
         };
-        if let Some(&(first, _)) = v.buffer.keys().next() {
-            self.pending.remove(&(first, mmsi));
-        }
         let mut n = 0;
-        while n < max {
-            let Some((&key, _)) = v.buffer.iter().next() else {
-                break;
-            };
-            if key.0 > wm {
-                break;
-            }
-            let Some(r) = v.buffer.remove(&key) else {
+        while n < max && v.buffer.front().is_some_and(|r| r.t <= wm) {
+            let Some(r) = v.buffer.pop_front() else {
                 break;
             };
             v.released_until = r.t;
@@ -246,8 +247,10 @@ impl TrackBuilder {
             });
             n += 1;
         }
-        if let Some(&(first, _)) = v.buffer.keys().next() {
-            self.pending.insert((first, mmsi), ());
+        if n > 0 {
+            if let Some(first) = v.buffer.front() {
+                self.pending.push(Reverse((first.t, mmsi)));
+            }
         }
     }
 }
