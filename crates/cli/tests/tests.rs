@@ -358,3 +358,223 @@ fn simulate_rejects_bad_scenarios_clearly() {
         "{err}"
     );
 }
+
+/// Simulates `days` of `baltic` (seed 5, a fifth of the fleet) into `dir`.
+fn simulated(dir: &std::path::Path, days: &str) -> (PathBuf, PathBuf) {
+    let out = bin()
+        .args([
+            "simulate",
+            "--scenario",
+            "baltic",
+            "--seed",
+            "5",
+            "--fleet-scale",
+            "0.2",
+        ])
+        .args(["--days", days, "-q", "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir.join("ais.nmea"), dir.join("truth.ndjson"))
+}
+
+fn events_ndjson(store: &std::path::Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let out = bin()
+        .args(["events", "--store"])
+        .arg(store)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn analyze_events_and_eval_end_to_end() {
+    let dir = scratch("analyze");
+    let (ais, truth) = simulated(&dir.join("sim"), "6");
+    let store = dir.join("store");
+    let out = bin()
+        .args(["analyze", "-q", "--store"])
+        .arg(&store)
+        .arg(&ais)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = events_ndjson(&store, &[]);
+    assert!(!all.is_empty());
+    let kinds = [
+        "gap",
+        "encounter",
+        "loitering",
+        "port_call",
+        "spoofing",
+        "identity_change",
+    ];
+    for e in &all {
+        for field in [
+            "id",
+            "kind",
+            "mmsi",
+            "imo",
+            "other_mmsi",
+            "start",
+            "end",
+            "lat",
+            "lon",
+            "details",
+        ] {
+            assert!(e.get(field).is_some(), "{field} missing in {e}");
+        }
+        assert!(kinds.contains(&e["kind"].as_str().unwrap()), "{e}");
+        assert!(e["start"].as_str().unwrap().ends_with('Z'), "{e}");
+    }
+    assert!(all.iter().any(|e| e["kind"] == "port_call"));
+
+    // Filters.
+    let calls = events_ndjson(&store, &["--kind", "port_call"]);
+    assert_eq!(
+        calls.len(),
+        all.iter().filter(|e| e["kind"] == "port_call").count()
+    );
+    let since = "2026-01-08T00:00:00Z";
+    for e in events_ndjson(&store, &["--since", since]) {
+        assert!(e["end"].as_str().unwrap() >= since, "{e}");
+    }
+
+    // CSV and GeoJSON carry the same events.
+    let csv = bin()
+        .args(["events", "--format", "csv", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(
+        csv.starts_with("id,kind,mmsi,imo,other_mmsi,start,end,lat,lon,details"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), all.len() + 1);
+    let geo = bin()
+        .args(["events", "--format", "geojson", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let geo: serde_json::Value = serde_json::from_slice(&geo.stdout).unwrap();
+    assert_eq!(geo["type"], "FeatureCollection");
+    assert_eq!(geo["features"].as_array().unwrap().len(), all.len());
+
+    // Analysing the same file again is a no-op.
+    let again = bin()
+        .args(["analyze", "--store"])
+        .arg(&store)
+        .arg(&ais)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already in the store"));
+    assert_eq!(events_ndjson(&store, &[]).len(), all.len());
+
+    // Scores against the truth, as text and JSON.
+    let text = bin()
+        .args(["eval", "--truth"])
+        .arg(&truth)
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("precision") && text.contains("port_call"),
+        "{text}"
+    );
+    let json = bin()
+        .args(["eval", "--format", "json", "--truth"])
+        .arg(&truth)
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let port = json["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "port_call")
+        .unwrap();
+    assert!(port["f1"].as_f64().unwrap() >= 0.9, "{port}");
+}
+
+#[test]
+fn analyze_and_events_reject_bad_input_clearly() {
+    let dir = scratch("analyze-bad");
+    let store = dir.join("store");
+    // A bad event kind names the kinds there are.
+    let out = bin()
+        .args(["events", "--kind", "teleport", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("teleport") && err.contains("port_call"),
+        "{err}"
+    );
+    // A bad --since.
+    let out = bin()
+        .args(["events", "--since", "yesterday", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("yesterday"));
+    // A bad configuration names the file and the key, and leaves the store as it was.
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "[gaps]\nmin_hours_typo = 3\n").unwrap();
+    let ais = testdata().join("ais-real/gpsd/sample.aivdm");
+    let out = bin()
+        .args(["analyze", "--store"])
+        .arg(&store)
+        .arg("--config")
+        .arg(&config)
+        .arg(&ais)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("min_hours_typo"),
+        "{err}"
+    );
+    // A missing input fails before anything is written.
+    let out = bin()
+        .args(["analyze", "--store"])
+        .arg(&store)
+        .arg(dir.join("nope.nmea"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.nmea"));
+}

@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_kind_start ON events(kind, start);
 CREATE INDEX IF NOT EXISTS events_mmsi ON events(mmsi, start);
+CREATE INDEX IF NOT EXISTS events_other_mmsi ON events(other_mmsi, start);
 CREATE TABLE IF NOT EXISTS identities (
     id INTEGER PRIMARY KEY,
     run INTEGER NOT NULL REFERENCES runs(id),
@@ -304,7 +305,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details FROM events
-                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR end >= ?2) AND (?3 IS NULL OR mmsi = ?3)
+                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR end >= ?2) AND (?3 IS NULL OR mmsi = ?3 OR other_mmsi = ?3)
                  ORDER BY start, id",
             )
             .map_err(|e| self.err(e))?;

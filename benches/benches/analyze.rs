@@ -1,0 +1,241 @@
+//! Raw NMEA → events: `cargo bench -p shadowfleet-bench --bench analyze`.
+//!
+//! * Throughput: the `baltic` scenario (seed 1) over 3, 7, 14 and 28 days, written to NMEA files
+//!   under `target/bench-data/`, each analysed three times by a fresh process (this binary
+//!   re-run as a child) doing what `shadowfleet analyze` does: decode on one thread, tracks,
+//!   identities and every detector on the other. Median messages per second, with the loading
+//!   of the land polygons and places measured apart.
+//! * Memory: the child's peak resident set (`VmHWM` of `/proc/self/status`) per file; streaming
+//!   means it stays flat as the days grow.
+//! * Peer, in the same run: pyais decoding plus the same gap and port-call definitions in
+//!   DuckDB SQL (`benches/peer/pyais_duckdb.py`, in a virtualenv that
+//!   `benches/peer/setup.sh` makes), on the 3-day file. Without Python the peer is skipped,
+//!   and the output says so.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use shadowfleet_decode::DecoderConfig;
+use shadowfleet_events::threaded::run_on_two_threads;
+use shadowfleet_events::{DetectorConfig, EventKind, Pipeline, PipelineOutput};
+use shadowfleet_ingest::{read_source, Backoff, Source};
+use shadowfleet_places::{Mids, Places};
+use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
+
+const CHILD: &str = "SHADOWFLEET_BENCH_ANALYZE_CHILD";
+const DAYS: [u32; 4] = [3, 7, 14, 28];
+const PEER_DAYS: u32 = 3;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// Peak resident set of this process, kB (Linux).
+fn vm_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The child: analyse one file, print one JSON line.
+fn child(path: &str) {
+    let t0 = Instant::now();
+    let land = shadowfleet_geo::Land::natural_earth_10m().expect("land");
+    let places = Places::embedded(&land).expect("places");
+    let mids = Mids::embedded().expect("mids");
+    let load_s = t0.elapsed().as_secs_f64();
+    let mut pipeline = Pipeline::new(DetectorConfig::default(), &land, &places, &mids);
+    let mut counts = [0u64; EventKind::ALL.len()];
+    let mut out = |o: PipelineOutput| {
+        if let PipelineOutput::Event(e) = o {
+            if let Some(k) = EventKind::ALL.iter().position(|k| *k == e.kind) {
+                counts[k] += 1;
+            }
+        }
+    };
+    let t1 = Instant::now();
+    let source = Source::File(PathBuf::from(path));
+    let messages = run_on_two_threads(
+        &mut pipeline,
+        |sink| {
+            read_source(&source, &DecoderConfig::default(), Backoff::default(), sink)
+                .map(|_| sink.messages)
+        },
+        &mut out,
+    )
+    .expect("analysis");
+    pipeline.finish(&mut out);
+    let secs = t1.elapsed().as_secs_f64();
+    let by_kind: serde_json::Map<String, serde_json::Value> = EventKind::ALL
+        .iter()
+        .zip(counts)
+        .map(|(k, n)| (k.as_str().to_owned(), n.into()))
+        .collect();
+    println!(
+        "{}",
+        serde_json::json!({
+            "messages": messages, "seconds": secs, "load_s": load_s,
+            "vm_hwm_kb": vm_hwm_kb(), "events": by_kind,
+        })
+    );
+}
+
+fn run_child(file: &Path) -> serde_json::Value {
+    let exe = std::env::current_exe().expect("bench binary");
+    let out = Command::new(exe)
+        .env(CHILD, file)
+        .output()
+        .expect("child run");
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("child JSON")
+}
+
+fn generate(world: &World, scenario: &Scenario, days: u32, dir: &Path) -> PathBuf {
+    let path = dir.join(format!("baltic-seed1-{days}d.nmea"));
+    if !path.exists() {
+        let opts = SimOptions {
+            seed: 1,
+            days: Some(days),
+            fleet_scale: 1.0,
+        };
+        let tmp = path.with_extension("partial");
+        let f = std::io::BufWriter::new(std::fs::File::create(&tmp).expect("bench file"));
+        simulate(scenario, world, &opts, f, std::io::sink()).expect("simulation");
+        std::fs::rename(&tmp, &path).expect("bench file");
+    }
+    path
+}
+
+/// pyais + DuckDB on `file`, or why not.
+fn peer(file: &Path) -> Result<serde_json::Value, String> {
+    let root = root();
+    let venv = root.join("target/peer-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let status = Command::new("sh")
+            .arg(root.join("benches/peer/setup.sh"))
+            .arg(&venv)
+            .status()
+            .map_err(|e| format!("running benches/peer/setup.sh: {e}"))?;
+        if !status.success() {
+            return Err(
+                "benches/peer/setup.sh failed (Python 3 with venv and pip, and PyPI, are needed)"
+                    .into(),
+            );
+        }
+    }
+    let data = root.join("crates/places/data");
+    let out = Command::new(&python)
+        .arg(root.join("benches/peer/pyais_duckdb.py"))
+        .arg(file)
+        .arg(data.join("ports.csv"))
+        .arg(data.join("terminals.csv"))
+        .output()
+        .map_err(|e| format!("running the peer: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the peer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("peer output: {e}"))
+}
+
+fn main() {
+    if let Ok(path) = std::env::var(CHILD) {
+        child(&path);
+        return;
+    }
+    let dir = root().join("target/bench-data");
+    std::fs::create_dir_all(&dir).expect("target/bench-data");
+    let world = World::load(0.75).expect("world");
+    let scenario = Scenario::load("baltic").expect("baltic");
+
+    println!("| baltic days | messages | MB of NMEA | median s | M msg/s (median of 3) | load s | peak RSS MB | events |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---|");
+    let mut ours_peer_file = None;
+    for days in DAYS {
+        let file = generate(&world, &scenario, days, &dir);
+        let mb = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+        let runs: Vec<serde_json::Value> = (0..3).map(|_| run_child(&file)).collect();
+        let secs = median(
+            runs.iter()
+                .map(|r| r["seconds"].as_f64().unwrap_or(0.0))
+                .collect(),
+        );
+        let load = median(
+            runs.iter()
+                .map(|r| r["load_s"].as_f64().unwrap_or(0.0))
+                .collect(),
+        );
+        let rss = runs
+            .iter()
+            .map(|r| r["vm_hwm_kb"].as_u64().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        let messages = runs[0]["messages"].as_u64().unwrap_or(0);
+        let events: Vec<String> = runs[0]["events"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| format!("{v} {k}")).collect())
+            .unwrap_or_default();
+        println!(
+            "| {days} | {messages} | {mb:.0} | {secs:.2} | {:.2} | {load:.2} | {:.0} | {} |",
+            messages as f64 / secs / 1e6,
+            rss as f64 / 1024.0,
+            events.join(", ")
+        );
+        if days == PEER_DAYS {
+            ours_peer_file = Some((file, messages as f64 / secs, runs[0].clone()));
+        }
+    }
+    let Some((file, ours_rate, ours)) = ours_peer_file else {
+        return;
+    };
+    match peer(&file) {
+        Ok(p) => {
+            let secs = p["decode_s"].as_f64().unwrap_or(0.0) + p["sql_s"].as_f64().unwrap_or(0.0);
+            let rate = p["messages"].as_f64().unwrap_or(0.0) / secs.max(1e-9);
+            println!();
+            println!("| on baltic {PEER_DAYS} d | messages | decode s | detect s | M msg/s | gaps ≥ 6 h | port calls |");
+            println!("|---|---:|---:|---:|---:|---:|---:|");
+            println!(
+                "| pyais {} + DuckDB SQL | {} | {:.2} | {:.2} | {:.3} | {} | {} |",
+                "3.3.1",
+                p["messages"],
+                p["decode_s"].as_f64().unwrap_or(0.0),
+                p["sql_s"].as_f64().unwrap_or(0.0),
+                rate / 1e6,
+                p["gaps"],
+                p["port_calls"]
+            );
+            println!(
+                "| shadowfleet (all detectors) | {} | (overlapped) | {:.2} | {:.3} | {} | {} |",
+                ours["messages"],
+                ours["seconds"].as_f64().unwrap_or(0.0),
+                ours_rate / 1e6,
+                ours["events"]["gap"],
+                ours["events"]["port_call"]
+            );
+            println!("\nshadowfleet / peer: {:.1}x", ours_rate / rate.max(1e-9));
+        }
+        Err(why) => println!("\nPEER SKIPPED: {why}"),
+    }
+}
