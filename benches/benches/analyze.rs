@@ -217,8 +217,7 @@ fn main() {
             println!("| on baltic {PEER_DAYS} d | messages | decode s | detect s | M msg/s | gaps ≥ 6 h | port calls |");
             println!("|---|---:|---:|---:|---:|---:|---:|");
             println!(
-                "| pyais {} + DuckDB SQL | {} | {:.2} | {:.2} | {:.3} | {} | {} |",
-                "3.3.1",
+                "| pyais + DuckDB SQL (benches/peer/requirements.txt) | {} | {:.2} | {:.2} | {:.3} | {} | {} |",
                 p["messages"],
                 p["decode_s"].as_f64().unwrap_or(0.0),
                 p["sql_s"].as_f64().unwrap_or(0.0),
