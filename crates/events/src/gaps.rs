@@ -74,7 +74,8 @@ pub struct Gap {
 }
 
 /// Hours kept per reception cell.
-const HOURS: usize = 96;
+/// Hours of reception history kept per cell.
+pub const HOURS: usize = 96;
 
 /// (hour, reports heard in it) for the last [`HOURS`] hours, by hour modulo [`HOURS`].
 type HourRing = [(i64, u32); HOURS];
