@@ -73,8 +73,7 @@ pub struct Gap {
     pub likely_dark: bool,
 }
 
-/// Hours kept per reception cell.
-/// Hours of reception history kept per cell.
+/// Hours of reception history kept per cell (a 96-hour ring of hourly counters).
 pub const HOURS: usize = 96;
 
 /// (hour, reports heard in it) for the last [`HOURS`] hours, by hour modulo [`HOURS`].
