@@ -359,20 +359,12 @@ fn simulate_rejects_bad_scenarios_clearly() {
     );
 }
 
-/// Simulates `days` of `baltic` (seed 5, a fifth of the fleet) into `dir`.
-fn simulated(dir: &std::path::Path, days: &str) -> (PathBuf, PathBuf) {
+type Arg<'a> = &'a dyn AsRef<std::ffi::OsStr>;
+
+/// Runs the binary with `args`; panics with its stderr unless it succeeds.
+fn succeeds(args: &[Arg]) -> std::process::Output {
     let out = bin()
-        .args([
-            "simulate",
-            "--scenario",
-            "baltic",
-            "--seed",
-            "5",
-            "--fleet-scale",
-            "0.2",
-        ])
-        .args(["--days", days, "-q", "--out"])
-        .arg(dir)
+        .args(args.iter().map(|a| a.as_ref()))
         .output()
         .unwrap();
     assert!(
@@ -380,21 +372,42 @@ fn simulated(dir: &std::path::Path, days: &str) -> (PathBuf, PathBuf) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+/// Runs the binary with `args`, expecting it to fail; its stderr.
+fn fails(args: &[Arg]) -> String {
+    let out = bin()
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Simulates `days` of `baltic` (seed 5, a fifth of the fleet) into `dir`.
+fn simulated(dir: &std::path::Path, days: &str) -> (PathBuf, PathBuf) {
+    succeeds(&[
+        &"simulate",
+        &"--scenario",
+        &"baltic",
+        &"--seed",
+        &"5",
+        &"--fleet-scale",
+        &"0.2",
+        &"--days",
+        &days,
+        &"-q",
+        &"--out",
+        &dir,
+    ]);
     (dir.join("ais.nmea"), dir.join("truth.ndjson"))
 }
 
 fn events_ndjson(store: &std::path::Path, extra: &[&str]) -> Vec<serde_json::Value> {
-    let out = bin()
-        .args(["events", "--store"])
-        .arg(store)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut args: Vec<Arg> = vec![&"events", &"--store", &store];
+    args.extend(extra.iter().map(|a| a as Arg));
+    let out = succeeds(&args);
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -407,17 +420,7 @@ fn analyze_events_and_eval_end_to_end() {
     let dir = scratch("analyze");
     let (ais, truth) = simulated(&dir.join("sim"), "6");
     let store = dir.join("store");
-    let out = bin()
-        .args(["analyze", "-q", "--store"])
-        .arg(&store)
-        .arg(&ais)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&[&"analyze", &"-q", &"--store", &store, &ais]);
     let all = events_ndjson(&store, &[]);
     assert!(!all.is_empty());
     let kinds = [
@@ -460,62 +463,39 @@ fn analyze_events_and_eval_end_to_end() {
     }
 
     // CSV and GeoJSON carry the same events.
-    let csv = bin()
-        .args(["events", "--format", "csv", "--store"])
-        .arg(&store)
-        .output()
-        .unwrap();
+    let csv = succeeds(&[&"events", &"--format", &"csv", &"--store", &store]);
     let csv = String::from_utf8(csv.stdout).unwrap();
     assert!(
         csv.starts_with("id,kind,mmsi,imo,other_mmsi,start,end,lat,lon,details"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), all.len() + 1);
-    let geo = bin()
-        .args(["events", "--format", "geojson", "--store"])
-        .arg(&store)
-        .output()
-        .unwrap();
+    let geo = succeeds(&[&"events", &"--format", &"geojson", &"--store", &store]);
     let geo: serde_json::Value = serde_json::from_slice(&geo.stdout).unwrap();
     assert_eq!(geo["type"], "FeatureCollection");
     assert_eq!(geo["features"].as_array().unwrap().len(), all.len());
 
     // Analysing the same file again is a no-op.
-    let again = bin()
-        .args(["analyze", "--store"])
-        .arg(&store)
-        .arg(&ais)
-        .output()
-        .unwrap();
-    assert!(again.status.success());
+    let again = succeeds(&[&"analyze", &"--store", &store, &ais]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already in the store"));
     assert_eq!(events_ndjson(&store, &[]).len(), all.len());
 
     // Scores against the truth, as text and JSON.
-    let text = bin()
-        .args(["eval", "--truth"])
-        .arg(&truth)
-        .arg("--store")
-        .arg(&store)
-        .output()
-        .unwrap();
-    assert!(
-        text.status.success(),
-        "{}",
-        String::from_utf8_lossy(&text.stderr)
-    );
+    let text = succeeds(&[&"eval", &"--truth", &truth, &"--store", &store]);
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
         text.contains("precision") && text.contains("port_call"),
         "{text}"
     );
-    let json = bin()
-        .args(["eval", "--format", "json", "--truth"])
-        .arg(&truth)
-        .arg("--store")
-        .arg(&store)
-        .output()
-        .unwrap();
+    let json = succeeds(&[
+        &"eval",
+        &"--format",
+        &"json",
+        &"--truth",
+        &truth,
+        &"--store",
+        &store,
+    ]);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let port = json["kinds"]
         .as_array()
@@ -531,50 +511,24 @@ fn analyze_and_events_reject_bad_input_clearly() {
     let dir = scratch("analyze-bad");
     let store = dir.join("store");
     // A bad event kind names the kinds there are.
-    let out = bin()
-        .args(["events", "--kind", "teleport", "--store"])
-        .arg(&store)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&[&"events", &"--kind", &"teleport", &"--store", &store]);
     assert!(
         err.contains("teleport") && err.contains("port_call"),
         "{err}"
     );
     // A bad --since.
-    let out = bin()
-        .args(["events", "--since", "yesterday", "--store"])
-        .arg(&store)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("yesterday"));
+    let err = fails(&[&"events", &"--since", &"yesterday", &"--store", &store]);
+    assert!(err.contains("yesterday"), "{err}");
     // A bad configuration names the file and the key, and leaves the store as it was.
     let config = dir.join("bad.toml");
     std::fs::write(&config, "[gaps]\nmin_hours_typo = 3\n").unwrap();
     let ais = testdata().join("ais-real/gpsd/sample.aivdm");
-    let out = bin()
-        .args(["analyze", "--store"])
-        .arg(&store)
-        .arg("--config")
-        .arg(&config)
-        .arg(&ais)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&[&"analyze", &"--store", &store, &"--config", &config, &ais]);
     assert!(
         err.contains("bad.toml") && err.contains("min_hours_typo"),
         "{err}"
     );
     // A missing input fails before anything is written.
-    let out = bin()
-        .args(["analyze", "--store"])
-        .arg(&store)
-        .arg(dir.join("nope.nmea"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.nmea"));
+    let err = fails(&[&"analyze", &"--store", &store, &dir.join("nope.nmea")]);
+    assert!(err.contains("nope.nmea"), "{err}");
 }
