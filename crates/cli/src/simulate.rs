@@ -24,7 +24,8 @@ pub struct SimulateArgs {
     /// Multiply every fleet count by this factor.
     #[arg(long, default_value_t = 1.0)]
     fleet_scale: f64,
-    /// Output directory (created if needed): ais.nmea[.gz] and truth.ndjson.
+    /// Output directory (created if needed): ais.nmea[.gz], truth.ndjson, and the published
+    /// sanctions_eu.csv, watchlist.csv and particulars.csv.
     #[arg(long)]
     out: PathBuf,
     /// Gzip the AIS output (ais.nmea.gz).
@@ -83,6 +84,7 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         .with_context(|| format!("renaming to {}", ais_path.display()))?;
     std::fs::rename(&truth_tmp, &truth_path)
         .with_context(|| format!("renaming to {}", truth_path.display()))?;
+    write_published(&args.out, &truth_path, args.seed)?;
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
@@ -107,6 +109,32 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes what registries and list publishers say about the simulated fleet (see
+/// `shadowfleet_simulate::published`) beside the truth.
+fn write_published(out: &std::path::Path, truth_path: &std::path::Path, seed: u64) -> Result<()> {
+    use shadowfleet_simulate::truth::{read_truth, TruthRecord};
+    let text = std::fs::read_to_string(truth_path)
+        .with_context(|| format!("reading {}", truth_path.display()))?;
+    let vessels: Vec<_> = read_truth(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", truth_path.display()))?
+        .into_iter()
+        .filter_map(|r| match r {
+            TruthRecord::Vessel(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let p = shadowfleet_simulate::published::published(&vessels, seed);
+    for (name, body) in [
+        ("sanctions_eu.csv", &p.sanctions_eu),
+        ("watchlist.csv", &p.watchlist),
+        ("particulars.csv", &p.particulars),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// A writer that hands 1 MiB buffers to a thread that writes them to `W` in order, and

@@ -19,6 +19,9 @@
 //! period, STS or loitering of the vessel explains one). The timing error is the absolute
 //! difference between detected and true start (for gaps, the mean of start and end errors).
 
+pub mod flows;
+pub use flows::{evaluate_flows, FlowScore};
+
 use serde::Serialize;
 use shadowfleet_events::{Event, EventKind};
 use shadowfleet_model::Timestamp;

@@ -21,6 +21,7 @@ use shadowfleet_model::Timestamp;
 mod emit;
 mod fleet;
 mod plan;
+pub mod published;
 pub mod rng;
 pub mod scenario;
 pub mod truth;

@@ -1,0 +1,183 @@
+//! Country exposure: how much oil of a given origin each country received, month by month,
+//! from the traced flows, with an honest interval.
+//!
+//! - `volume_bbl`: flows whose origin is the asked one (seen at a terminal, or inferred from
+//!   the vessel's trade), discharged in the country that month (by discharge completion).
+//! - `low_bbl`: only flows whose origin was seen and whose every link is confirmed, each at
+//!   the low end of its volume uncertainty.
+//! - `high_bbl`: every flow that may be of that origin (including flows of unknown origin),
+//!   each at the high end.
+//! - `via_sts_share`: share of `volume_bbl` that passed at least one ship-to-ship transfer.
+//! - `shadow_share`: share of `volume_bbl` carried (at discharge) by a vessel the risk model
+//!   calls shadow.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use shadowfleet_voyages::{HopKind, Traced, VesselKey};
+
+/// Exposure settings. Every field has a default; see `docs/exposure.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExposureConfig {
+    /// Origin countries counted (ISO alpha-2).
+    pub origins: Vec<String>,
+    /// Price per barrel, USD, by month `YYYY-MM`; months not listed use `default_price_usd`.
+    pub prices_usd: BTreeMap<String, f64>,
+    /// Price per barrel for months without one, USD (default: the G7 crude price cap of
+    /// December 2022, USD 60).
+    pub default_price_usd: f64,
+}
+
+impl Default for ExposureConfig {
+    fn default() -> Self {
+        ExposureConfig {
+            origins: vec!["RU".into()],
+            prices_usd: BTreeMap::new(),
+            default_price_usd: 60.0,
+        }
+    }
+}
+
+/// One country and month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExposureRow {
+    /// Destination country, ISO 3166 alpha-2.
+    pub country: String,
+    /// `YYYY-MM` of discharge completion.
+    pub month: String,
+    /// Flows (cargoes or cargo parts) discharged.
+    pub cargoes: u32,
+    /// Barrels (point estimate).
+    pub volume_bbl: f64,
+    /// Tonnes (point estimate).
+    pub volume_t: f64,
+    /// Share of the barrels that passed through at least one STS transfer.
+    pub via_sts_share: f64,
+    /// Share of the barrels delivered by a vessel the risk model calls shadow.
+    pub shadow_share: f64,
+    /// Low end of the interval, barrels.
+    pub low_bbl: f64,
+    /// High end of the interval, barrels.
+    pub high_bbl: f64,
+    /// Value at the month's price, USD.
+    pub value_usd: f64,
+    /// Price used, USD per barrel.
+    pub price_usd_per_bbl: f64,
+}
+
+/// `YYYY-MM` of a unix time.
+pub fn month_of(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}")
+}
+
+/// The exposure table, by country then month, for months within `[from, to]` (inclusive,
+/// `YYYY-MM`, either open). `is_shadow` says whether a vessel counts as shadow.
+pub fn exposure(
+    traced: &Traced,
+    config: &ExposureConfig,
+    from: Option<&str>,
+    to: Option<&str>,
+    is_shadow: &dyn Fn(VesselKey) -> bool,
+) -> Vec<ExposureRow> {
+    #[derive(Default)]
+    struct Acc {
+        n: u32,
+        bbl: f64,
+        t: f64,
+        sts: f64,
+        shadow: f64,
+        low: f64,
+        high: f64,
+    }
+    let mut acc: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for f in &traced.flows {
+        let (Some(d), Some(c)) = (&f.discharge, traced.cargoes.get(f.cargo)) else {
+            continue;
+        };
+        let month = month_of(d.t);
+        if from.is_some_and(|m| month.as_str() < m) || to.is_some_and(|m| month.as_str() > m) {
+            continue;
+        }
+        let counted = c
+            .origin
+            .as_ref()
+            .is_some_and(|o| config.origins.contains(&o.country));
+        let possible = counted || c.origin.is_none();
+        if !possible {
+            continue;
+        }
+        let v = f.volume(c);
+        let a = acc.entry((d.country.clone(), month)).or_default();
+        a.high += v.barrels * (1.0 + v.spread);
+        if !counted {
+            continue;
+        }
+        let seen = c.origin.as_ref().is_some_and(|o| !o.inferred);
+        let confirmed = seen
+            && d.by_draught
+            && f.chain
+                .iter()
+                .all(|h| matches!(h.kind, HopKind::Load | HopKind::Sts));
+        if confirmed {
+            a.low += v.barrels * (1.0 - v.spread).max(0.0);
+        }
+        a.n += 1;
+        a.bbl += v.barrels;
+        a.t += v.tonnes;
+        if f.sts_hops() > 0 {
+            a.sts += v.barrels;
+        }
+        if f.chain.last().is_some_and(|h| is_shadow(h.vessel)) {
+            a.shadow += v.barrels;
+        }
+    }
+    acc.into_iter()
+        .filter(|(_, a)| a.n > 0 || a.high > 0.0)
+        .map(|((country, month), a)| {
+            let price = config
+                .prices_usd
+                .get(&month)
+                .copied()
+                .unwrap_or(config.default_price_usd);
+            let share = |x: f64| if a.bbl > 0.0 { x / a.bbl } else { 0.0 };
+            ExposureRow {
+                via_sts_share: share(a.sts),
+                shadow_share: share(a.shadow),
+                value_usd: a.bbl * price,
+                price_usd_per_bbl: price,
+                country,
+                month,
+                cargoes: a.n,
+                volume_bbl: a.bbl,
+                volume_t: a.t,
+                low_bbl: a.low,
+                high_bbl: a.high,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_of;
+
+    #[test]
+    fn months() {
+        assert_eq!(month_of(0), "1970-01");
+        assert_eq!(month_of(1_767_571_200), "2026-01"); // 2026-01-05
+        assert_eq!(month_of(1_772_323_199), "2026-02"); // 2026-02-28T23:59:59
+        assert_eq!(month_of(1_772_323_200), "2026-03");
+    }
+}

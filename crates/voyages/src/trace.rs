@@ -1,0 +1,948 @@
+//! The cargo tracer: one pass over the events in time order, with the cargo on board of each
+//! vessel as state.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shadowfleet_events::{Event, EventKind};
+use shadowfleet_geo::{haversine_m, LatLon};
+use shadowfleet_identities::Identity;
+use shadowfleet_places::{PlaceKind, Places};
+
+use crate::volume::{Capacity, Volume, VolumeConfig};
+
+/// Tracer thresholds. Every field has a default; see `docs/voyages.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TraceConfig {
+    /// Volume model.
+    pub volume: VolumeConfig,
+    /// Oil loaded at the CPC terminal is Kazakh (CREA's rule); false counts it as Russian.
+    pub cpc_is_kazakh: bool,
+    /// A giver whose draught after a transfer or discharge is within this of its ballast
+    /// draught handed over everything it carried, metres.
+    pub empty_margin_m: f64,
+    /// A dark partner's AIS gap must cover the end of the loitering (the transfer) and end
+    /// no later than this after it, hours.
+    pub dark_sts_window_hours: f64,
+    /// ... it must have gone dark and come back within this distance of the loitering, km ...
+    pub dark_sts_radius_km: f64,
+    /// ... and have had time, in its gap, to sail from where it went dark to the loitering
+    /// and on to where it came back at this speed, knots ...
+    pub dark_sts_max_speed_kn: f64,
+    /// ... and to stay alongside at least this long, hours.
+    pub dark_sts_min_hours: f64,
+    /// A laden tanker's port call without draught data counts as a possible discharge when it
+    /// stopped for at least this long, hours.
+    pub unknown_discharge_hours: f64,
+}
+
+impl Default for TraceConfig {
+    fn default() -> Self {
+        TraceConfig {
+            volume: VolumeConfig::default(),
+            cpc_is_kazakh: true,
+            empty_margin_m: 1.0,
+            dark_sts_window_hours: 24.0,
+            dark_sts_radius_km: 500.0,
+            dark_sts_max_speed_kn: 16.0,
+            dark_sts_min_hours: 4.0,
+            unknown_discharge_hours: 12.0,
+        }
+    }
+}
+
+/// A vessel as the tracer keys it: by IMO number when one was broadcast, else by MMSI (so a
+/// ship keeps its cargo across an MMSI change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VesselKey {
+    /// IMO number.
+    Imo(u32),
+    /// MMSI, for a vessel that never broadcast an IMO number.
+    Mmsi(u32),
+}
+
+impl std::fmt::Display for VesselKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VesselKey::Imo(n) => write!(f, "IMO {n}"),
+            VesselKey::Mmsi(n) => write!(f, "MMSI {n}"),
+        }
+    }
+}
+
+/// What the tracer knows of a vessel besides its events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VesselInfo {
+    /// Length from AIS, metres.
+    pub length_m: Option<f64>,
+    /// Deadweight from particulars, tonnes.
+    pub dwt: Option<f64>,
+}
+
+/// Where a cargo's oil comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Origin {
+    /// Terminal or port id (`RU-PRIMORSK`), absent when inferred.
+    pub place: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// Country of origin of the oil (ISO alpha-2).
+    pub country: String,
+    /// True when not seen but inferred: the vessel's every other known cargo came from this
+    /// country (the cargo was loaded before the data starts, or while dark).
+    pub inferred: bool,
+}
+
+/// A cargo: one loading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cargo {
+    /// Index in [`Traced::cargoes`].
+    pub id: usize,
+    /// Origin, when known or inferred.
+    pub origin: Option<Origin>,
+    /// Vessel that loaded it (or held it when first seen).
+    pub vessel: VesselKey,
+    /// MMSI it used then.
+    pub mmsi: u32,
+    /// Load completion (or first sight), unix seconds.
+    pub loaded: i64,
+    /// The loading port call, when seen.
+    pub load_event: Option<i64>,
+    /// Products the terminal loads (`crude`, `diesel`, `fuel_oil`).
+    pub products: Vec<String>,
+    /// Volume of the whole cargo.
+    pub volume: Volume,
+    /// Where the deadweight came from (`particulars`, a class name).
+    pub capacity_source: String,
+}
+
+/// How a ship came to hold a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HopKind {
+    /// Loaded at a terminal or port, draught rising.
+    Load,
+    /// Loaded at a terminal, no draught data.
+    PossibleLoad,
+    /// Already laden when first seen, or laden from an unseen source.
+    FirstSeenLaden,
+    /// Ship-to-ship transfer seen from both sides and confirmed by draught.
+    Sts,
+    /// The receiver's draught rose while loitering in an STS area; the giver was dark nearby.
+    DarkSts,
+}
+
+impl HopKind {
+    /// Confidence that this link is right.
+    pub fn confidence(self) -> f64 {
+        match self {
+            HopKind::Load | HopKind::Sts => 1.0,
+            HopKind::PossibleLoad => 0.8,
+            HopKind::DarkSts => 0.6,
+            HopKind::FirstSeenLaden => 0.5,
+        }
+    }
+}
+
+/// One link of a chain of custody.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hop {
+    /// The vessel.
+    pub vessel: VesselKey,
+    /// Its MMSI then.
+    pub mmsi: u32,
+    /// How it got the cargo.
+    pub kind: HopKind,
+    /// When, unix seconds.
+    pub t: i64,
+    /// The events this link rests on (port call, encounter, loitering and the giver's gap).
+    pub events: Vec<i64>,
+}
+
+/// Where a flow was discharged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Discharge {
+    /// Port id.
+    pub place: String,
+    /// Port name.
+    pub name: String,
+    /// Country (ISO alpha-2).
+    pub country: String,
+    /// Discharge completion (end of the port call), unix seconds.
+    pub t: i64,
+    /// The port call.
+    pub event: i64,
+    /// Confirmed by a draught fall (else a laden ship's long stop without draught data).
+    pub by_draught: bool,
+}
+
+/// A cargo, or the part of it that one chain of ships carried to one discharge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Flow {
+    /// Index in [`Traced::flows`].
+    pub id: usize,
+    /// The cargo.
+    pub cargo: usize,
+    /// Share of the cargo.
+    pub share: f64,
+    /// Ships in order, from the loading ship.
+    pub chain: Vec<Hop>,
+    /// Discharge; `None` while at sea at the end of the data, or lost (handed to an unseen
+    /// ship).
+    pub discharge: Option<Discharge>,
+    /// Handed to a ship that could not be identified.
+    pub lost: bool,
+}
+
+impl Flow {
+    /// Number of ship-to-ship hand-offs.
+    pub fn sts_hops(&self) -> usize {
+        self.chain
+            .iter()
+            .filter(|h| matches!(h.kind, HopKind::Sts | HopKind::DarkSts))
+            .count()
+    }
+
+    /// Confidence: the product of the links' and the discharge's.
+    pub fn confidence(&self, cargo: &Cargo) -> f64 {
+        let links: f64 = self.chain.iter().map(|h| h.kind.confidence()).product();
+        let origin = match &cargo.origin {
+            Some(o) if !o.inferred => 1.0,
+            Some(_) => 0.6,
+            None => 0.0,
+        };
+        let discharge = self
+            .discharge
+            .as_ref()
+            .map_or(0.0, |d| if d.by_draught { 1.0 } else { 0.7 });
+        // The first-seen hop already says the origin is inferred: count it once.
+        let first_seen = if self
+            .chain
+            .first()
+            .is_some_and(|h| h.kind == HopKind::FirstSeenLaden)
+        {
+            1.0 / HopKind::FirstSeenLaden.confidence()
+        } else {
+            1.0
+        };
+        (links * first_seen * origin * discharge).clamp(0.0, 1.0)
+    }
+
+    /// Every event id the flow rests on, in order.
+    pub fn evidence(&self, cargo: &Cargo) -> Vec<i64> {
+        let mut v: Vec<i64> = cargo.load_event.into_iter().collect();
+        for h in &self.chain {
+            for e in &h.events {
+                if !v.contains(e) {
+                    v.push(*e);
+                }
+            }
+        }
+        if let Some(d) = &self.discharge {
+            if !v.contains(&d.event) {
+                v.push(d.event);
+            }
+        }
+        v
+    }
+
+    /// This flow's volume: its share of the cargo's.
+    pub fn volume(&self, cargo: &Cargo) -> Volume {
+        Volume {
+            tonnes: cargo.volume.tonnes * self.share,
+            barrels: cargo.volume.barrels * self.share,
+            spread: cargo.volume.spread,
+        }
+    }
+}
+
+/// The tracer's result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Traced {
+    /// Cargoes.
+    pub cargoes: Vec<Cargo>,
+    /// Flows (each cargo has at least one).
+    pub flows: Vec<Flow>,
+}
+
+#[derive(Default)]
+struct OnBoard {
+    flows: Vec<usize>,
+    mmsi: u32,
+}
+
+struct Gap {
+    vessel: VesselKey,
+    mmsi: u32,
+    id: i64,
+    start: i64,
+    end: i64,
+    off: LatLon,
+    on: LatLon,
+}
+
+struct Tracer<'a> {
+    config: &'a TraceConfig,
+    places: &'a Places,
+    info: &'a dyn Fn(VesselKey) -> VesselInfo,
+    imo_of: HashMap<u32, u32>,
+    zombies: std::collections::HashSet<u32>,
+    aboard: HashMap<VesselKey, OnBoard>,
+    out: Traced,
+}
+
+fn f64_at(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
+
+fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    let mut v = v;
+    for k in path {
+        v = v.get(k)?;
+    }
+    v.as_str()
+}
+
+/// MMSIs that broadcast a stolen IMO number (a `zombie_imo` identity change): their IMO
+/// says nothing about which ship they are, so they are keyed by MMSI.
+pub fn zombie_mmsis(events: &[(i64, &Event)]) -> std::collections::HashSet<u32> {
+    events
+        .iter()
+        .filter(|(_, e)| {
+            e.kind == EventKind::IdentityChange
+                && e.details.get("change").and_then(Value::as_str) == Some("zombie_imo")
+        })
+        .map(|(_, e)| e.mmsi)
+        .collect()
+}
+
+/// Maps MMSIs to vessel keys as the tracer does (an MMSI's most broadcast IMO; the MMSI
+/// itself for a zombie broadcasting a stolen IMO).
+pub fn vessel_keys(identities: &[Identity], events: &[(i64, &Event)]) -> HashMap<u32, VesselKey> {
+    let zombies = zombie_mmsis(events);
+    let mut span: HashMap<(u32, u32), i64> = HashMap::new();
+    for i in identities {
+        if let Some(imo) = i.imo {
+            *span.entry((i.mmsi, imo)).or_default() += (i.last_seen - i.first_seen).max(1);
+        }
+    }
+    let mut best: HashMap<u32, (u32, i64)> = HashMap::new();
+    for ((m, imo), n) in span {
+        let b = best.entry(m).or_insert((imo, 0));
+        if n > b.1 || (n == b.1 && imo < b.0) {
+            *b = (imo, n);
+        }
+    }
+    identities
+        .iter()
+        .map(|i| {
+            let k = match best.get(&i.mmsi) {
+                Some(b) if !zombies.contains(&i.mmsi) => VesselKey::Imo(b.0),
+                _ => VesselKey::Mmsi(i.mmsi),
+            };
+            (i.mmsi, k)
+        })
+        .collect()
+}
+
+/// Gives cargoes still of unknown origin the origin `likely` names for the vessel that
+/// held them first (e.g. the shadow fleet's trade for a vessel the risk model calls shadow),
+/// marked as inferred.
+pub fn infer_origins(traced: &mut Traced, likely: &dyn Fn(VesselKey) -> Option<String>) {
+    for c in &mut traced.cargoes {
+        if c.origin.is_none() {
+            if let Some(country) = likely(c.vessel) {
+                c.origin = Some(Origin {
+                    place: None,
+                    name: None,
+                    country,
+                    inferred: true,
+                });
+            }
+        }
+    }
+}
+
+/// Traces cargoes through `events` (each with its store id). `identities` tie MMSIs to IMO
+/// numbers; `info` gives a vessel's length and particulars.
+pub fn trace(
+    events: &[(i64, &Event)],
+    identities: &[Identity],
+    places: &Places,
+    config: &TraceConfig,
+    info: &dyn Fn(VesselKey) -> VesselInfo,
+) -> Traced {
+    // An MMSI's IMO: the one most often broadcast with it.
+    let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
+    for (_, e) in events {
+        if let Some(imo) = e.imo {
+            *counts.entry((e.mmsi, imo)).or_default() += 1;
+        }
+        if let (Some(o), Some(imo)) = (
+            e.other_mmsi,
+            e.details.get("other_imo").and_then(Value::as_u64),
+        ) {
+            *counts.entry((o, imo as u32)).or_default() += 1;
+        }
+    }
+    let mut best: HashMap<u32, (u32, u32)> = HashMap::new();
+    for ((m, imo), n) in counts {
+        let b = best.entry(m).or_insert((imo, 0));
+        if n > b.1 || (n == b.1 && imo < b.0) {
+            *b = (imo, n);
+        }
+    }
+    let mut imo_of: HashMap<u32, u32> = best.into_iter().map(|(m, (imo, _))| (m, imo)).collect();
+    for (m, k) in vessel_keys(identities, events) {
+        if let VesselKey::Imo(i) = k {
+            imo_of.insert(m, i);
+        }
+    }
+    let mut t = Tracer {
+        config,
+        places,
+        info,
+        imo_of,
+        zombies: zombie_mmsis(events),
+        aboard: HashMap::new(),
+        out: Traced::default(),
+    };
+    let gaps: Vec<Gap> = events
+        .iter()
+        .filter(|(_, e)| e.kind == EventKind::Gap)
+        .filter_map(|(id, e)| {
+            Some(Gap {
+                vessel: t.key(e.mmsi, e.imo),
+                mmsi: e.mmsi,
+                id: *id,
+                start: e.start,
+                end: e.end,
+                off: LatLon {
+                    lat: e.lat,
+                    lon: e.lon,
+                },
+                on: LatLon {
+                    lat: f64_at(&e.details, "on_lat")?,
+                    lon: f64_at(&e.details, "on_lon")?,
+                },
+            })
+        })
+        .collect();
+    let mut order: Vec<&(i64, &Event)> = events
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e.kind,
+                EventKind::PortCall | EventKind::Encounter | EventKind::Loitering
+            )
+        })
+        .collect();
+    order.sort_by_key(|(id, e)| (e.end, *id));
+    for &&(id, e) in &order {
+        match e.kind {
+            EventKind::PortCall => t.port_call(id, e),
+            EventKind::Encounter => t.encounter(id, e),
+            EventKind::Loitering => t.loitering(id, e, &gaps),
+            _ => {}
+        }
+    }
+    t.infer_origins();
+    t.out
+}
+
+impl Tracer<'_> {
+    fn key(&self, mmsi: u32, imo: Option<u32>) -> VesselKey {
+        if self.zombies.contains(&mmsi) {
+            return VesselKey::Mmsi(mmsi);
+        }
+        imo.or_else(|| self.imo_of.get(&mmsi).copied())
+            .map_or(VesselKey::Mmsi(mmsi), VesselKey::Imo)
+    }
+
+    fn capacity(&self, v: VesselKey) -> Option<Capacity> {
+        let i = (self.info)(v);
+        self.config.volume.capacity(i.dwt, i.length_m)
+    }
+
+    /// A new cargo aboard `v`. Its volume is `fraction` of a full cargo of `measured_on`
+    /// (the ship whose draught change measured it), or a full cargo of `v`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private constructor with named call sites"
+    )]
+    fn new_cargo(
+        &mut self,
+        v: VesselKey,
+        mmsi: u32,
+        t: i64,
+        origin: Option<Origin>,
+        load_event: Option<i64>,
+        products: Vec<String>,
+        measured: Option<(VesselKey, f64)>,
+        hop: Hop,
+    ) -> Option<usize> {
+        let (cap, fraction) = match measured {
+            Some((m, f)) => (self.capacity(m)?, Some(f)),
+            None => (self.capacity(v)?, None),
+        };
+        let prods: Vec<&str> = products.iter().map(String::as_str).collect();
+        let (bbl, bbl_spread) = self.config.volume.barrels_per_tonne(&prods);
+        let volume = self.config.volume.volume(
+            &cap,
+            fraction.unwrap_or(1.0),
+            bbl,
+            bbl_spread,
+            fraction.is_some(),
+        );
+        let cargo = self.out.cargoes.len();
+        self.out.cargoes.push(Cargo {
+            id: cargo,
+            origin,
+            vessel: v,
+            mmsi,
+            loaded: t,
+            load_event,
+            products,
+            volume,
+            capacity_source: cap.source.to_owned(),
+        });
+        let flow = self.out.flows.len();
+        self.out.flows.push(Flow {
+            id: flow,
+            cargo,
+            share: 1.0,
+            chain: vec![hop],
+            discharge: None,
+            lost: false,
+        });
+        let b = self.aboard.entry(v).or_default();
+        b.flows.push(flow);
+        b.mmsi = mmsi;
+        Some(flow)
+    }
+
+    /// Takes `fraction` of every flow aboard `v` off the ship: whole flows when the fraction
+    /// is (nearly) all, else each flow split in two.
+    fn take(&mut self, v: VesselKey, fraction: f64) -> Vec<usize> {
+        let Some(b) = self.aboard.get_mut(&v) else {
+            return Vec::new();
+        };
+        if fraction >= 0.999 {
+            return std::mem::take(&mut b.flows);
+        }
+        let ids = b.flows.clone();
+        let mut taken = Vec::new();
+        for id in ids {
+            let Some(f) = self.out.flows.get(id).cloned() else {
+                continue;
+            };
+            let part = self.out.flows.len();
+            self.out.flows.push(Flow {
+                id: part,
+                share: f.share * fraction,
+                ..f
+            });
+            if let Some(orig) = self.out.flows.get_mut(id) {
+                orig.share *= 1.0 - fraction;
+            }
+            taken.push(part);
+        }
+        taken
+    }
+
+    /// The share of what `v` carries that a draught fall from `before` to `after` unloaded.
+    fn unloaded_share(&self, v: VesselKey, before: Option<f64>, after: Option<f64>) -> f64 {
+        let (Some(b), Some(a), Some(cap)) = (before, after, self.capacity(v)) else {
+            return 1.0;
+        };
+        if a <= cap.draught_m[0] + self.config.empty_margin_m {
+            return 1.0;
+        }
+        let carried = (b - cap.draught_m[0]).max(0.1);
+        ((b - a) / carried).clamp(0.0, 1.0)
+    }
+
+    fn port_call(&mut self, id: i64, e: &Event) {
+        let d = &e.details;
+        let (Some(place_id), Some(kind)) =
+            (str_at(d, &["place", "id"]), str_at(d, &["place", "kind"]))
+        else {
+            return;
+        };
+        let Some(place) = self
+            .places
+            .index_of(place_id)
+            .and_then(|i| self.places.get(i))
+        else {
+            return;
+        };
+        let before = f64_at(d, "draught_before_m");
+        let after = f64_at(d, "draught_after_m");
+        let op = str_at(d, &["operation"]).unwrap_or("unknown");
+        let v = self.key(e.mmsi, e.imo);
+        let laden = self.aboard.get(&v).is_some_and(|b| !b.flows.is_empty());
+        let terminal = kind == PlaceKind::Terminal.as_str();
+        let stopped = d.get("stop").and_then(Value::as_bool).unwrap_or(false);
+        match op {
+            "load" => {
+                let cap = self.capacity(v);
+                let measured = match (before, after, cap) {
+                    (Some(b), Some(a), Some(c)) => Some((v, VolumeConfig::load_fraction(&c, b, a))),
+                    _ => None,
+                };
+                let origin = self.origin_of(place_id);
+                let products = place.products.iter().map(|p| (*p).to_owned()).collect();
+                let hop = Hop {
+                    vessel: v,
+                    mmsi: e.mmsi,
+                    kind: HopKind::Load,
+                    t: e.end,
+                    events: vec![id],
+                };
+                self.new_cargo(v, e.mmsi, e.end, origin, Some(id), products, measured, hop);
+            }
+            "unknown" if terminal && stopped && !laden => {
+                let origin = self.origin_of(place_id);
+                let products = place.products.iter().map(|p| (*p).to_owned()).collect();
+                let hop = Hop {
+                    vessel: v,
+                    mmsi: e.mmsi,
+                    kind: HopKind::PossibleLoad,
+                    t: e.end,
+                    events: vec![id],
+                };
+                self.new_cargo(v, e.mmsi, e.end, origin, Some(id), products, None, hop);
+            }
+            "discharge" if !terminal => {
+                let share = self.unloaded_share(v, before, after);
+                if !laden {
+                    // Laden from a source not seen: a cargo of unknown origin.
+                    let cap = self.capacity(v);
+                    let measured = match (before, after, cap) {
+                        (Some(b), Some(a), Some(c)) => {
+                            Some((v, VolumeConfig::load_fraction(&c, b, a)))
+                        }
+                        _ => None,
+                    };
+                    let hop = Hop {
+                        vessel: v,
+                        mmsi: e.mmsi,
+                        kind: HopKind::FirstSeenLaden,
+                        t: e.start,
+                        events: vec![id],
+                    };
+                    self.new_cargo(v, e.mmsi, e.start, None, None, Vec::new(), measured, hop);
+                }
+                let flows = self.take(v, if laden { share } else { 1.0 });
+                let at = Discharge {
+                    place: place_id.to_owned(),
+                    name: place.name.clone(),
+                    country: place.country.clone(),
+                    t: e.end,
+                    event: id,
+                    by_draught: true,
+                };
+                self.discharge(flows, &at);
+            }
+            "unknown"
+                if !terminal
+                    && stopped
+                    && laden
+                    && (e.end - e.start) as f64 >= self.config.unknown_discharge_hours * 3600.0 =>
+            {
+                let flows = self.take(v, 1.0);
+                let at = Discharge {
+                    place: place_id.to_owned(),
+                    name: place.name.clone(),
+                    country: place.country.clone(),
+                    t: e.end,
+                    event: id,
+                    by_draught: false,
+                };
+                self.discharge(flows, &at);
+            }
+            _ => {}
+        }
+    }
+
+    fn discharge(&mut self, flows: Vec<usize>, at: &Discharge) {
+        for f in flows {
+            if let Some(flow) = self.out.flows.get_mut(f) {
+                flow.discharge = Some(at.clone());
+            }
+        }
+    }
+
+    fn origin_of(&self, place_id: &str) -> Option<Origin> {
+        let p = self
+            .places
+            .index_of(place_id)
+            .and_then(|i| self.places.get(i))?;
+        let country = if p.kind == PlaceKind::Terminal {
+            if !self.config.cpc_is_kazakh && p.origin_country == "KZ" {
+                p.country.clone()
+            } else {
+                p.origin_country.clone()
+            }
+        } else {
+            p.country.clone()
+        };
+        Some(Origin {
+            place: Some(p.id.clone()),
+            name: Some(p.name.clone()),
+            country,
+            inferred: false,
+        })
+    }
+
+    fn hand_over(
+        &mut self,
+        flows: Vec<usize>,
+        to: VesselKey,
+        mmsi: u32,
+        kind: HopKind,
+        t: i64,
+        events: Vec<i64>,
+    ) {
+        for &f in &flows {
+            if let Some(flow) = self.out.flows.get_mut(f) {
+                flow.chain.push(Hop {
+                    vessel: to,
+                    mmsi,
+                    kind,
+                    t,
+                    events: events.clone(),
+                });
+            }
+        }
+        let b = self.aboard.entry(to).or_default();
+        b.flows.extend(flows);
+        b.mmsi = mmsi;
+    }
+
+    fn encounter(&mut self, id: i64, e: &Event) {
+        let d = &e.details;
+        if !d
+            .get("sts_confirmed")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let Some(giver) = d
+            .get("giver_mmsi")
+            .and_then(Value::as_u64)
+            .map(|m| m as u32)
+        else {
+            return;
+        };
+        let Some(other) = e.other_mmsi else { return };
+        let receiver = if giver == e.mmsi { other } else { e.mmsi };
+        let draught = |m: u32| {
+            d.get("draughts")
+                .and_then(Value::as_array)
+                .and_then(|a| {
+                    a.iter()
+                        .find(|x| x.get("mmsi").and_then(Value::as_u64) == Some(u64::from(m)))
+                })
+                .map(|x| (f64_at(x, "before_m"), f64_at(x, "after_m")))
+                .unwrap_or((None, None))
+        };
+        let imo_of = |m: u32| {
+            if m == e.mmsi {
+                e.imo
+            } else {
+                d.get("other_imo").and_then(Value::as_u64).map(|x| x as u32)
+            }
+        };
+        let g = self.key(giver, imo_of(giver));
+        let r = self.key(receiver, imo_of(receiver));
+        let (gb, ga) = draught(giver);
+        let laden = self.aboard.get(&g).is_some_and(|b| !b.flows.is_empty());
+        if !laden {
+            let cap = self.capacity(g);
+            let measured = match (gb, ga, cap) {
+                (Some(b), Some(a), Some(c)) => Some((g, VolumeConfig::load_fraction(&c, b, a))),
+                _ => None,
+            };
+            let hop = Hop {
+                vessel: g,
+                mmsi: giver,
+                kind: HopKind::FirstSeenLaden,
+                t: e.start,
+                events: vec![id],
+            };
+            self.new_cargo(g, giver, e.start, None, None, Vec::new(), measured, hop);
+        }
+        let share = if laden {
+            self.unloaded_share(g, gb, ga)
+        } else {
+            1.0
+        };
+        let flows = self.take(g, share);
+        self.hand_over(flows, r, receiver, HopKind::Sts, e.end, vec![id]);
+    }
+
+    fn loitering(&mut self, id: i64, e: &Event, gaps: &[Gap]) {
+        let d = &e.details;
+        if !d
+            .get("possible_dark_sts")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let (Some(before), Some(after)) =
+            (f64_at(d, "draught_before_m"), f64_at(d, "draught_after_m"))
+        else {
+            return;
+        };
+        let v = self.key(e.mmsi, e.imo);
+        let centre = LatLon {
+            lat: e.lat,
+            lon: e.lon,
+        };
+        let window = (self.config.dark_sts_window_hours * 3600.0) as i64;
+        let radius = self.config.dark_sts_radius_km * 1000.0;
+        let receiving = after > before;
+        // The partner: another vessel dark at the time, that could have sailed from where it
+        // went dark to the loitering, stayed alongside, and sailed on to where it came back;
+        // laden (when it gave) or empty (when it took) if its load is known. The one with the
+        // shortest detour.
+        let speed = self.config.dark_sts_max_speed_kn * 1852.0 / 3600.0;
+        let alongside = self.config.dark_sts_min_hours * 3600.0;
+        let mut best: Option<(bool, f64, &Gap)> = None;
+        // The transfer ends when the loitering does: the partner was dark then and came back
+        // on within the window after.
+        let slack = 2 * 3600;
+        for g in gaps.iter().filter(|g| {
+            g.vessel != v
+                && g.start <= e.end - alongside as i64
+                && g.end >= e.end - slack
+                && g.end <= e.end + window
+        }) {
+            let (d1, d2) = (haversine_m(g.off, centre), haversine_m(centre, g.on));
+            if d1.max(d2) > radius || (d1 + d2) / speed + alongside > (g.end - g.start) as f64 {
+                continue;
+            }
+            let fits = self
+                .aboard
+                .get(&g.vessel)
+                .is_some_and(|b| !b.flows.is_empty())
+                == receiving;
+            let better = match best {
+                None => true,
+                Some((f, d, _)) => (fits, -(d1 + d2)) > (f, -d),
+            };
+            if better {
+                best = Some((fits, d1 + d2, g));
+            }
+        }
+        let partner = best.map(|(_, _, g)| g);
+        if receiving {
+            match partner {
+                Some(g) => {
+                    if self
+                        .aboard
+                        .get(&g.vessel)
+                        .is_none_or(|b| b.flows.is_empty())
+                    {
+                        // Laden from a source not seen (before the data, or while dark).
+                        let measured = self
+                            .capacity(v)
+                            .map(|c| (v, VolumeConfig::load_fraction(&c, before, after)));
+                        let hop = Hop {
+                            vessel: g.vessel,
+                            mmsi: g.mmsi,
+                            kind: HopKind::FirstSeenLaden,
+                            t: g.start,
+                            events: vec![g.id],
+                        };
+                        self.new_cargo(
+                            g.vessel,
+                            g.mmsi,
+                            g.start,
+                            None,
+                            None,
+                            Vec::new(),
+                            measured,
+                            hop,
+                        );
+                    }
+                    let flows = self.take(g.vessel, 1.0);
+                    self.hand_over(flows, v, e.mmsi, HopKind::DarkSts, e.end, vec![id, g.id]);
+                }
+                None => {
+                    let cap = self.capacity(v);
+                    let measured = cap.map(|c| (v, VolumeConfig::load_fraction(&c, before, after)));
+                    let hop = Hop {
+                        vessel: v,
+                        mmsi: e.mmsi,
+                        kind: HopKind::FirstSeenLaden,
+                        t: e.end,
+                        events: vec![id],
+                    };
+                    self.new_cargo(v, e.mmsi, e.end, None, None, Vec::new(), measured, hop);
+                }
+            }
+        } else {
+            let share = self.unloaded_share(v, Some(before), Some(after));
+            let flows = self.take(v, share);
+            match partner {
+                Some(g) => {
+                    self.hand_over(
+                        flows,
+                        g.vessel,
+                        g.mmsi,
+                        HopKind::DarkSts,
+                        e.end,
+                        vec![id, g.id],
+                    );
+                }
+                None => {
+                    for f in flows {
+                        if let Some(flow) = self.out.flows.get_mut(f) {
+                            flow.lost = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cargoes of unknown origin get the origin every other known cargo of their vessel had,
+    /// when there is exactly one such country.
+    fn infer_origins(&mut self) {
+        let mut by_vessel: HashMap<VesselKey, Vec<String>> = HashMap::new();
+        for f in &self.out.flows {
+            let Some(c) = self.out.cargoes.get(f.cargo) else {
+                continue;
+            };
+            let Some(o) = c.origin.as_ref().filter(|o| !o.inferred) else {
+                continue;
+            };
+            for h in &f.chain {
+                let v = by_vessel.entry(h.vessel).or_default();
+                if !v.contains(&o.country) {
+                    v.push(o.country.clone());
+                }
+            }
+        }
+        for c in &mut self.out.cargoes {
+            if c.origin.is_some() {
+                continue;
+            }
+            if let Some([only]) = by_vessel.get(&c.vessel).map(Vec::as_slice) {
+                c.origin = Some(Origin {
+                    place: None,
+                    name: None,
+                    country: only.clone(),
+                    inferred: true,
+                });
+            }
+        }
+    }
+}
