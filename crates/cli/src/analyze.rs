@@ -45,7 +45,7 @@ pub fn load_config(path: Option<&PathBuf>) -> anyhow::Result<DetectorConfig> {
         .with_context(|| format!("{}: not a valid detector configuration", path.display()))
 }
 
-fn content_hash(path: &PathBuf) -> anyhow::Result<(String, u64)> {
+pub(crate) fn content_hash(path: &PathBuf) -> anyhow::Result<(String, u64)> {
     let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -69,7 +69,7 @@ fn content_hash(path: &PathBuf) -> anyhow::Result<(String, u64)> {
     clippy::disallowed_methods,
     reason = "the manifest records when a run happened"
 )]
-fn wall_clock_seconds() -> i64 {
+pub(crate) fn wall_clock_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

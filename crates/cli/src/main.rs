@@ -1,11 +1,16 @@
 //! The `shadowfleet` binary: parses arguments, wires the stages together and
 //! maps errors to exit codes. The work happens in the library crates.
 
+mod analysis;
 mod analyze;
 mod decode;
 mod evaluate;
 mod events;
+mod flows;
+mod report;
+mod screen;
 mod simulate;
+mod vessel;
 
 use std::process::ExitCode;
 
@@ -34,6 +39,18 @@ enum Command {
     /// Score a store's events against a simulator truth file: precision, recall, F1 and
     /// median timing error per event kind.
     Eval(evaluate::EvalArgs),
+    /// Load sanctions lists, watch lists and vessel particulars into a store, and screen
+    /// every vessel seen against them (by IMO, MMSI and name), saying why each one matched.
+    Screen(screen::ScreenArgs),
+    /// One vessel's profile: identity timeline, list matches, risk score with the evidence
+    /// behind each indicator, and voyages.
+    Vessel(vessel::VesselArgs),
+    /// The cargo flows traced from a store's events: origin terminal, ship-to-ship hand-offs,
+    /// discharge, volume, confidence and evidence.
+    Flows(flows::FlowsArgs),
+    /// How much oil of an origin (default RU) each country received, month by month, as
+    /// CSV, JSON or an HTML report.
+    Exposure(flows::ExposureArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +61,10 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Events(args) => events::run(args),
         Command::Eval(args) => evaluate::run(args),
+        Command::Screen(args) => screen::run(args),
+        Command::Vessel(args) => vessel::run(args),
+        Command::Flows(args) => flows::run_flows(args),
+        Command::Exposure(args) => flows::run_exposure(args),
     };
     match result {
         Ok(code) => code,
@@ -52,6 +73,8 @@ fn main() -> ExitCode {
             if e.chain().any(|c| {
                 c.downcast_ref::<std::io::Error>()
                     .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
             }) {
                 return ExitCode::SUCCESS;
             }

@@ -532,3 +532,220 @@ fn analyze_and_events_reject_bad_input_clearly() {
     let err = fails(&[&"analyze", &"--store", &store, &dir.join("nope.nmea")]);
     assert!(err.contains("nope.nmea"), "{err}");
 }
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn screen_vessel_flows_and_exposure_end_to_end() {
+    let dir = scratch("flows");
+    let sim = dir.join("sim");
+    let (ais, _) = simulated(&sim, "20");
+    let store = dir.join("store");
+    succeeds(&[&"analyze", &"-q", &"--store", &store, &ais]);
+    let (eu, watch, part) = (
+        sim.join("sanctions_eu.csv"),
+        sim.join("watchlist.csv"),
+        sim.join("particulars.csv"),
+    );
+    // Screening: JSON lines with the list, the entry and why.
+    let out = succeeds(&[
+        &"screen",
+        &"--store",
+        &store,
+        &"--format",
+        &"ndjson",
+        &"--lists",
+        &eu,
+        &watch,
+        &part,
+    ]);
+    let matches: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!matches.is_empty(), "no matches");
+    for m in &matches {
+        for f in [
+            "mmsi",
+            "imo",
+            "name",
+            "list",
+            "list_kind",
+            "entry",
+            "entry_name",
+            "score",
+            "matched",
+            "explanation",
+        ] {
+            assert!(m.get(f).is_some(), "match without {f}: {m}");
+        }
+    }
+    let sanctioned = matches
+        .iter()
+        .find(|m| {
+            m["list"] == "sanctions_eu"
+                && m["matched"].as_array().unwrap().iter().any(|x| x == "imo")
+        })
+        .expect("an EU-listed IMO matched");
+    // The stored lists serve later runs: screening again without --lists gives the same.
+    let again = succeeds(&[&"screen", &"--store", &store, &"--format", &"ndjson"]);
+    assert_eq!(stdout(&again), stdout(&out));
+    // The vessel profile, by IMO, as JSON.
+    let imo = sanctioned["imo"].to_string();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&succeeds(&[
+        &"vessel",
+        &"--store",
+        &store,
+        &imo,
+        &"--format",
+        &"json",
+    ])))
+    .unwrap();
+    assert!(
+        v["risk"]["score"].as_f64().unwrap() >= 50.0,
+        "{}",
+        v["risk"]
+    );
+    assert!(v["risk"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["name"] == "sanctioned"));
+    assert!(!v["identities"].as_array().unwrap().is_empty());
+    // By name too, in text.
+    let name = sanctioned["name"].as_str().unwrap().to_owned();
+    assert!(stdout(&succeeds(&[&"vessel", &"--store", &store, &name])).contains("risk score"));
+    // Flows: each with origin, chain, status, volumes, confidence and evidence.
+    let flows: Vec<serde_json::Value> = stdout(&succeeds(&[
+        &"flows",
+        &"--store",
+        &store,
+        &"--origin",
+        &"RU",
+    ]))
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
+    assert!(!flows.is_empty());
+    for f in &flows {
+        assert_eq!(f["origin"]["country"], "RU");
+        for k in [
+            "chain",
+            "status",
+            "volume_bbl",
+            "volume_t",
+            "low_bbl",
+            "high_bbl",
+            "confidence",
+            "evidence",
+        ] {
+            assert!(f.get(k).is_some(), "flow without {k}");
+        }
+        assert!(
+            f["low_bbl"].as_f64() <= f["volume_bbl"].as_f64()
+                && f["volume_bbl"].as_f64() <= f["high_bbl"].as_f64()
+        );
+    }
+    // Exposure CSV: the contract's columns, every row's interval holding its estimate.
+    let csv = stdout(&succeeds(&[&"exposure", &"--store", &store]));
+    let mut lines = csv.lines();
+    assert_eq!(lines.next().unwrap(), "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(
+        rows.iter().any(|r| r[2] != "0"),
+        "no cargo discharged: {csv}"
+    );
+    for r in &rows {
+        assert_eq!(r[0].len(), 2, "country is ISO alpha-2: {r:?}");
+        let (v, lo, hi): (f64, f64, f64) = (
+            r[3].parse().unwrap(),
+            r[7].parse().unwrap(),
+            r[8].parse().unwrap(),
+        );
+        assert!(lo <= v + 1.0 && v <= hi + 1.0, "{r:?}");
+    }
+    // A price series is applied by month.
+    let prices = dir.join("prices.csv");
+    std::fs::write(&prices, "month,usd_per_bbl\n2026-01,50\n").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&succeeds(&[
+        &"exposure",
+        &"--store",
+        &store,
+        &"--format",
+        &"json",
+        &"--prices",
+        &prices,
+        &"--from",
+        &"2026-01",
+        &"--to",
+        &"2026-01",
+    ])))
+    .unwrap();
+    for r in json["rows"].as_array().unwrap() {
+        assert_eq!(r["month"], "2026-01");
+        assert_eq!(r["price_usd_per_bbl"], 50.0);
+    }
+    // The HTML report: a chart, the table, the top vessels and the method.
+    let html = stdout(&succeeds(&[
+        &"exposure",
+        &"--store",
+        &store,
+        &"--format",
+        &"html",
+    ]));
+    for part in [
+        "<svg",
+        "By country and month",
+        "Highest-risk tankers",
+        "Method",
+        "Limits",
+    ] {
+        assert!(html.contains(part), "report without {part}");
+    }
+}
+
+#[test]
+fn screen_and_exposure_reject_bad_input_whole() {
+    let dir = scratch("screen-bad");
+    let (ais, _) = simulated(&dir.join("sim"), "2");
+    let store = dir.join("store");
+    succeeds(&[&"analyze", &"-q", &"--store", &store, &ais]);
+    let good = dir.join("sim/sanctions_eu.csv");
+    let bad = dir.join("broken_list.csv");
+    std::fs::write(&bad, "Vessel name;IMO number ;Date of application\r\nAngara;9179842;25.06.2024\r\nMaria;85178;25.06.2024\r\n").unwrap();
+    let err = fails(&[&"screen", &"--store", &store, &"--lists", &good, &bad]);
+    assert!(err.contains("broken_list.csv:3: field IMO number"), "{err}");
+    // Nothing of either file was stored.
+    let err = fails(&[&"screen", &"--store", &store]);
+    assert!(err.contains("no lists"), "{err}");
+    assert!(
+        fails(&[&"exposure", &"--store", &store, &"--from", &"2026-13"]).contains("not a month")
+    );
+    assert!(fails(&[
+        &"exposure",
+        &"--store",
+        &store,
+        &"--from",
+        &"2026-03",
+        &"--to",
+        &"2026-01"
+    ])
+    .contains("after"));
+    let prices = dir.join("prices.csv");
+    std::fs::write(&prices, "month,usd_per_bbl\n2026-1,50\n").unwrap();
+    assert!(
+        fails(&[&"exposure", &"--store", &store, &"--prices", &prices])
+            .contains("prices.csv:2: field month")
+    );
+    assert!(fails(&[&"vessel", &"--store", &store, &"NO SUCH SHIP"]).contains("no vessel"));
+    assert!(fails(&[
+        &"screen",
+        &"--store",
+        &dir.join("nowhere"),
+        &"--lists",
+        &good
+    ])
+    .contains("no store here"));
+}

@@ -25,7 +25,7 @@ mod watch;
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shadowfleet_model::Imo;
 
 /// A loading error: which file, where in it, which field, and why.
@@ -59,7 +59,7 @@ impl LoadError {
 }
 
 /// What a list says about the vessels on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListKind {
     /// A government sanctions list (OFAC SDN, EU Annex XLII, ...).
@@ -71,7 +71,7 @@ pub enum ListKind {
 }
 
 /// The file formats [`load`] reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ListFormat {
     /// OFAC SDN `sdn.csv`.
@@ -138,7 +138,7 @@ impl ListFormat {
 }
 
 /// An MMSI a list links to a vessel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedMmsi {
     /// The MMSI.
     pub mmsi: u32,
@@ -147,7 +147,7 @@ pub struct ListedMmsi {
 }
 
 /// One vessel entry of a list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListEntry {
     /// The entry's id in its list (OFAC `ent_num`, GUR id, OpenSanctions id, or the line).
     pub entry: String,
@@ -206,7 +206,7 @@ impl ListEntry {
 }
 
 /// A loaded list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RefList {
     /// Short name: the file stem unless given (`eu_annex_xlii_vessels_2025-10-23`).
     pub name: String,

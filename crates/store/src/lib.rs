@@ -44,7 +44,7 @@ pub enum StoreError {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inputs (
@@ -94,7 +94,58 @@ CREATE TABLE IF NOT EXISTS identities (
 );
 CREATE INDEX IF NOT EXISTS identities_mmsi ON identities(mmsi, first_seen);
 CREATE INDEX IF NOT EXISTS identities_imo ON identities(imo, first_seen);
+CREATE TABLE IF NOT EXISTS reference_lists (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    format TEXT NOT NULL,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    loaded_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS screen_matches (
+    id INTEGER PRIMARY KEY,
+    mmsi INTEGER NOT NULL,
+    imo INTEGER,
+    list TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    score REAL NOT NULL,
+    details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS screen_matches_mmsi ON screen_matches(mmsi);
+CREATE INDEX IF NOT EXISTS screen_matches_imo ON screen_matches(imo);
 ";
+
+/// One screening result as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMatch {
+    /// MMSI of the identity matched.
+    pub mmsi: u32,
+    /// IMO it broadcast.
+    pub imo: Option<u32>,
+    /// List name.
+    pub list: String,
+    /// Entry id in the list.
+    pub entry: String,
+    /// Score, 0–1.
+    pub score: f64,
+    /// The whole match as JSON (properties matched, explanation).
+    pub details: serde_json::Value,
+}
+
+/// A reference list as stored: its JSON body is [`shadowfleet_refdata::RefList`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredList {
+    /// List name (unique in the store; loading a list of the same name replaces it).
+    pub name: String,
+    /// Content hash of the file it was loaded from.
+    pub content_hash: String,
+    /// When it was loaded, RFC 3339.
+    pub loaded_at: String,
+    /// The list.
+    pub list: shadowfleet_refdata::RefList,
+}
 
 /// An input as the manifest records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,6 +408,124 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Every identity period, by MMSI then first sight.
+    pub fn identities(&self) -> Result<Vec<Identity>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT mmsi, imo, name, callsign, flag, ship_type, length_m, beam_m, first_seen, last_seen
+                 FROM identities ORDER BY mmsi, first_seen, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Identity {
+                    mmsi: r.get(0)?,
+                    imo: r.get(1)?,
+                    name: r.get(2)?,
+                    callsign: r.get(3)?,
+                    flag: r.get(4)?,
+                    ship_type: r.get(5)?,
+                    length_m: r.get(6)?,
+                    beam_m: r.get(7)?,
+                    first_seen: r.get(8)?,
+                    last_seen: r.get(9)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Stores a reference list, replacing one of the same name, in one transaction.
+    pub fn put_list(
+        &mut self,
+        list: &shadowfleet_refdata::RefList,
+        content_hash: &str,
+        loaded_at: &str,
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(list).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            id: 0,
+            reason: format!("list {}: {e}", list.name),
+        })?;
+        let kind = serde_json::to_value(list.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO reference_lists (name, kind, format, source, content_hash, entries, loaded_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![list.name, kind, list.format.as_str(), list.source.display().to_string(), content_hash, list.entries.len() as i64, loaded_at, body],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Every stored reference list, by name.
+    pub fn lists(&self) -> Result<Vec<StoredList>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, content_hash, loaded_at, body FROM reference_lists ORDER BY name",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, content_hash, loaded_at, body) = row.map_err(|e| self.err(e))?;
+            let list = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                id: 0,
+                reason: format!("reference list {name}: {e}"),
+            })?;
+            out.push(StoredList {
+                name,
+                content_hash,
+                loaded_at,
+                list,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Replaces the screening results, in one transaction.
+    pub fn replace_matches(&mut self, matches: &[StoredMatch]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |error| StoreError::Sqlite {
+            path: path.clone(),
+            error,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute("DELETE FROM screen_matches", []).map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare("INSERT INTO screen_matches (mmsi, imo, list, entry, score, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(err)?;
+            for m in matches {
+                ins.execute(params![
+                    m.mmsi,
+                    m.imo,
+                    m.list,
+                    m.entry,
+                    m.score,
+                    m.details.to_string()
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
     }
 
     /// Number of inputs in the manifest.

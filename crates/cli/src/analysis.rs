@@ -1,0 +1,233 @@
+//! The analysis behind `screen`, `vessel`, `flows` and `exposure`: read a store's events,
+//! identities and reference lists, screen, trace cargoes, score risk, infer the origin of
+//! cargoes first seen laden, and compute the exposure. Deterministic: the same store and
+//! configuration give the same output.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use shadowfleet_events::Event;
+use shadowfleet_identities::Identity;
+use shadowfleet_places::Places;
+use shadowfleet_refdata::{ListFormat, ListKind, RefList};
+use shadowfleet_risk::{
+    ExposureConfig, RiskConfig, RiskInputs, ScreenConfig, ScreenMatch, VesselRisk,
+};
+use shadowfleet_store::{EventFilter, Store, StoredEvent};
+use shadowfleet_voyages::{TraceConfig, Traced, VesselInfo, VesselKey};
+
+/// The analysis configuration file (`--config`, TOML): one table per stage, every field
+/// optional. Documented in `docs/formats.md`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// Screening thresholds.
+    pub screening: ScreenConfig,
+    /// Cargo tracer and volume model.
+    pub voyages: TraceConfig,
+    /// Risk weights and thresholds.
+    pub risk: RiskConfig,
+    /// Exposure origins and prices.
+    pub exposure: ExposureConfig,
+}
+
+/// Reads `--config` (defaults when absent) and `--prices`.
+pub fn load_config(
+    path: Option<&PathBuf>,
+    prices: Option<&PathBuf>,
+) -> anyhow::Result<AnalysisConfig> {
+    let mut config = match path {
+        None => AnalysisConfig::default(),
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str(&text)
+                .with_context(|| format!("{}: not a valid analysis configuration", p.display()))?
+        }
+    };
+    if let Some(p) = prices {
+        config.exposure.prices_usd.extend(read_prices(p)?);
+    }
+    Ok(config)
+}
+
+/// A price series: CSV `month,usd_per_bbl` (`2026-01,58.4`), header required.
+fn read_prices(path: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim().to_ascii_lowercase().starts_with("month,") => {}
+        _ => anyhow::bail!(
+            "{}:1: the header must be `month,usd_per_bbl`",
+            path.display()
+        ),
+    }
+    let mut out = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut f = line.split(',').map(str::trim);
+        let (Some(m), Some(p)) = (f.next(), f.next()) else {
+            anyhow::bail!("{}:{}: expected `month,usd_per_bbl`", path.display(), i + 1);
+        };
+        let ok = m.len() == 7
+            && m.as_bytes().get(4) == Some(&b'-')
+            && m[..4].parse::<u32>().is_ok()
+            && m[5..].parse::<u32>().is_ok_and(|x| (1..=12).contains(&x));
+        if !ok {
+            anyhow::bail!(
+                "{}:{}: field month: {m:?} is not YYYY-MM",
+                path.display(),
+                i + 1
+            );
+        }
+        let p: f64 = p
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite() && *x >= 0.0)
+            .with_context(|| {
+                format!(
+                    "{}:{}: field usd_per_bbl: {p:?} is not a price",
+                    path.display(),
+                    i + 1
+                )
+            })?;
+        out.push((m.to_owned(), p));
+    }
+    Ok(out)
+}
+
+/// `FORMAT:PATH` or `PATH` as given to `--lists`.
+pub fn parse_list_arg(s: &str) -> (Option<ListFormat>, PathBuf) {
+    if let Some((f, p)) = s.split_once(':') {
+        if let Some(f) = ListFormat::parse(f) {
+            return (Some(f), PathBuf::from(p));
+        }
+    }
+    (None, PathBuf::from(s))
+}
+
+/// Everything the later commands show.
+pub struct Analysis {
+    /// Events with ids.
+    pub events: Vec<StoredEvent>,
+    /// Identity periods.
+    pub identities: Vec<Identity>,
+    /// Screening matches.
+    pub matches: Vec<ScreenMatch>,
+    /// Traced cargoes (origins inferred where the rules allow).
+    pub traced: Traced,
+    /// Risk, highest first.
+    pub risks: Vec<VesselRisk>,
+    /// The configuration used.
+    pub config: AnalysisConfig,
+}
+
+impl Analysis {
+    /// Runs the analysis on the store's content.
+    pub fn run(store: &Store, config: AnalysisConfig) -> anyhow::Result<Analysis> {
+        let events = store.events(&EventFilter::default())?;
+        let identities = store.identities()?;
+        let lists: Vec<RefList> = store.lists()?.into_iter().map(|l| l.list).collect();
+        let matches = shadowfleet_risk::screen(&identities, &lists, &config.screening);
+        // Particulars: deadweight and year built by IMO, from particulars lists first.
+        let mut dwt: HashMap<u32, f64> = HashMap::new();
+        let mut built: HashMap<u32, u32> = HashMap::new();
+        let mut ordered: Vec<&RefList> = lists.iter().collect();
+        ordered.sort_by_key(|l| l.kind != ListKind::Particulars);
+        for l in ordered {
+            for e in &l.entries {
+                if let Some(i) = e.imo.filter(|_| e.imo_valid) {
+                    if let Some(d) = e.dwt {
+                        dwt.entry(i).or_insert(d);
+                    }
+                    if let Some(y) = e.build_year {
+                        built.entry(i).or_insert(y);
+                    }
+                }
+            }
+        }
+        let mut length: HashMap<VesselKey, f64> = HashMap::new();
+        for i in &identities {
+            if let Some(l) = i.length_m.filter(|l| *l > 0) {
+                length.insert(VesselKey::Mmsi(i.mmsi), f64::from(l));
+                if let Some(imo) = i.imo {
+                    length.insert(VesselKey::Imo(imo), f64::from(l));
+                }
+            }
+        }
+        let info = |v: VesselKey| VesselInfo {
+            length_m: length.get(&v).copied(),
+            dwt: match v {
+                VesselKey::Imo(i) => dwt.get(&i).copied(),
+                VesselKey::Mmsi(_) => None,
+            },
+        };
+        let land = shadowfleet_geo::Land::natural_earth_10m()
+            .context("loading the embedded land polygons")?;
+        let places = Places::embedded(&land).context("loading the embedded places")?;
+        let with_ids: Vec<(i64, &Event)> = events.iter().map(|e| (e.id, &e.event)).collect();
+        let mut traced =
+            shadowfleet_voyages::trace(&with_ids, &identities, &places, &config.voyages, &info);
+        let year = events.iter().map(|e| e.event.end).max().map_or(1970, |t| {
+            shadowfleet_model::Timestamp::from_unix_seconds(t)
+                .to_utc()
+                .0 as i32
+        });
+        let inputs = RiskInputs {
+            identities: &identities,
+            events: &with_ids,
+            traced: &traced,
+            matches: &matches,
+            build_year: &|imo| built.get(&imo).copied(),
+            year,
+        };
+        let risks = shadowfleet_risk::score(&inputs, &config.risk);
+        let by_key: HashMap<VesselKey, f64> = risks.iter().map(|r| (r.vessel, r.score)).collect();
+        let origin = config.risk.origin.clone();
+        let threshold = config.risk.infer_origin_threshold;
+        shadowfleet_voyages::infer_origins(&mut traced, &|v| {
+            by_key
+                .get(&v)
+                .is_some_and(|s| *s >= threshold)
+                .then(|| origin.clone())
+        });
+        drop(with_ids);
+        Ok(Analysis {
+            events,
+            identities,
+            matches,
+            traced,
+            risks,
+            config,
+        })
+    }
+
+    /// Whether the risk model calls the vessel shadow.
+    pub fn is_shadow(&self, v: VesselKey) -> bool {
+        self.risks
+            .iter()
+            .any(|r| r.vessel == v && r.score >= self.config.risk.shadow_threshold)
+    }
+
+    /// The exposure table for months within `[from, to]`.
+    pub fn exposure(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Vec<shadowfleet_risk::ExposureRow> {
+        let shadow: std::collections::HashSet<VesselKey> = self
+            .risks
+            .iter()
+            .filter(|r| r.score >= self.config.risk.shadow_threshold)
+            .map(|r| r.vessel)
+            .collect();
+        shadowfleet_risk::exposure(&self.traced, &self.config.exposure, from, to, &|v| {
+            shadow.contains(&v)
+        })
+    }
+}
