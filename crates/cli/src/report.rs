@@ -163,7 +163,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right;font-size:14px}}th
             ev.join("<br>")
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
         "</table><h2>Method</h2><ul class=\"small\">\
 <li>A cargo starts where a tanker's AIS draught rises at a terminal (Russian terminals from operators, NGA World Port Index and UN/LOCODE); Kazakh CPC Blend loaded at CPC counts as Kazakh{}.</li>\
@@ -175,7 +175,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right;font-size:14px}}th
 <h2>Limits</h2><ul class=\"small\"><li>AIS draughts are typed in by crews and can be wrong or stale; a ship that never updates its draught hides its loads.</li>\
 <li>Only what AIS shows: transfers by two dark ships, and cargo moved by pipeline or rail, are not seen.</li>\
 <li>Port-level attribution: a discharge in a port is attributed to the port's country, not to the refinery's owner or the final buyer.</li>\
-<li>Event times are those of the AIS messages received; cargoes that span the start or the end of the data are partly inferred or still at sea.</li></ul></body></html>\n",
+<li>Event times are those of the AIS messages received; cargoes that span the start or the end of the data are partly inferred or still at sea.</li></ul></body></html>",
         if a.config.voyages.cpc_is_kazakh { "" } else { " — except here: the report counts it as Russian on request" },
         a.config.voyages.volume.fill_factor,
         esc(&a.config.risk.origin),
