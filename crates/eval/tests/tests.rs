@@ -352,3 +352,10 @@ fn global_flows_exposure_and_risk_match_truth() {
     let (_, run) = run_pipeline("global", 12, 45, 0.5);
     check_flows(&score_flows(&run, 12), 3);
 }
+
+/// A seed nothing was tuned on.
+#[test]
+fn baltic_flows_on_an_untuned_seed() {
+    let (_, run) = run_pipeline("baltic", 3, 45, 1.0);
+    check_flows(&score_flows(&run, 3), 5);
+}

@@ -431,6 +431,8 @@ fn build_fleet(
         ))
         .collect();
     let mut ships = Vec::with_capacity(roles.len());
+    // IMO numbers are unique (a zombie's stolen IMO comes later, on purpose).
+    let mut imos = std::collections::HashSet::new();
     for (i, role) in roles.into_iter().enumerate() {
         let mut rng = Rng::new(opts.seed, i as u64);
         let (classes, flags) = match role {
@@ -503,7 +505,12 @@ fn build_fleet(
             imo: if role == Role::Fishing {
                 0
             } else {
-                imo_number(&mut rng)
+                loop {
+                    let n = imo_number(&mut rng);
+                    if imos.insert(n) {
+                        break n;
+                    }
+                }
             },
             name: AisText::from_str_lossy(&ship_name(&mut rng, tanker)),
             callsign: AisText::from_str_lossy(&callsign(&mut rng)),
