@@ -137,6 +137,7 @@ impl Analysis {
         // Particulars: deadweight and year built by IMO, from particulars lists first.
         let mut dwt: HashMap<u32, f64> = HashMap::new();
         let mut built: HashMap<u32, u32> = HashMap::new();
+        let mut owners: HashMap<u32, (Option<String>, Option<String>)> = HashMap::new();
         let mut ordered: Vec<&RefList> = lists.iter().collect();
         ordered.sort_by_key(|l| l.kind != ListKind::Particulars);
         for l in ordered {
@@ -147,6 +148,11 @@ impl Analysis {
                     }
                     if let Some(y) = e.build_year {
                         built.entry(i).or_insert(y);
+                    }
+                    if e.owner_country.is_some() || e.insurer_country.is_some() {
+                        owners
+                            .entry(i)
+                            .or_insert((e.owner_country.clone(), e.insurer_country.clone()));
                     }
                 }
             }
@@ -184,6 +190,7 @@ impl Analysis {
             traced: &traced,
             matches: &matches,
             build_year: &|imo| built.get(&imo).copied(),
+            ownership: &|imo| owners.get(&imo).cloned().unwrap_or_default(),
             year,
         };
         let risks = shadowfleet_risk::score(&inputs, &config.risk);

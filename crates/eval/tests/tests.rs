@@ -204,6 +204,7 @@ fn score_flows(run: &Run, seed: u64) -> (shadowfleet_eval::FlowScore, f64) {
         traced: &traced,
         matches: &matches,
         build_year: &|imo| built.get(&imo).copied(),
+        ownership: &|_| (None, None),
         year: 2026,
     };
     let risks = shadowfleet_risk::score(&inputs, &risk_config);

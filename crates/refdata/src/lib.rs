@@ -14,7 +14,7 @@
 //! | [`ListFormat::FtmJson`] | OpenSanctions / FollowTheMoney entities (NDJSON or array); `Vessel` only |
 //! | [`ListFormat::GurCsv`] | shadow-fleet watch list with current and legacy MMSIs and former names |
 //! | [`ListFormat::ImoCsv`] | any CSV with an IMO column (`imo` or `vessel_imo`) and optionally a name |
-//! | [`ListFormat::Particulars`] | vessel particulars: `imo,name,dwt,build_year,flag` |
+//! | [`ListFormat::Particulars`] | vessel particulars: `imo,name,dwt,build_year,flag` (optionally `owner_country`, `insurer_country`) |
 
 mod eu;
 mod ftm;
@@ -177,6 +177,12 @@ pub struct ListEntry {
     pub dwt: Option<f64>,
     /// Whether the entry is still listed (watch lists record delistings).
     pub active: bool,
+    /// Country of the registered owner (ISO alpha-2), from particulars.
+    #[serde(default)]
+    pub owner_country: Option<String>,
+    /// Country of the P&I insurer (ISO alpha-2), from particulars.
+    #[serde(default)]
+    pub insurer_country: Option<String>,
 }
 
 impl ListEntry {
@@ -196,6 +202,8 @@ impl ListEntry {
             build_year: None,
             dwt: None,
             active: true,
+            owner_country: None,
+            insurer_country: None,
         }
     }
 

@@ -210,7 +210,8 @@ pub(crate) fn imo_csv(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>, LoadE
     Ok(out)
 }
 
-/// `imo,name,dwt,build_year,flag` (extra columns ignored): what a ship registry says.
+/// `imo,name,dwt,build_year,flag`, optionally `owner_country` and `insurer_country` (ISO
+/// alpha-2; extra columns ignored): what a ship registry says.
 pub(crate) fn particulars(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>, LoadError> {
     let t = Csv::read(path, bytes, b',', true)?;
     let imo = t.column(&["imo"])?;

@@ -228,3 +228,21 @@ fn detect_reads_the_shared_files() {
         assert_eq!(detect(&std::fs::read(p).expect("read")), Some(f));
     }
 }
+
+#[test]
+fn particulars_with_owner_and_insurer() {
+    let text = "imo,name,dwt,build_year,flag,owner_country,insurer_country\n9179842,A,105000,2004,PA,ae,GB\n";
+    let l = parse(Path::new("p.csv"), text.as_bytes(), None, None).unwrap();
+    assert_eq!(l.kind, ListKind::Particulars);
+    let e = &l.entries[0];
+    assert_eq!((e.dwt, e.build_year), (Some(105000.0), Some(2004)));
+    assert_eq!(
+        (e.owner_country.as_deref(), e.insurer_country.as_deref()),
+        (Some("AE"), Some("GB"))
+    );
+    let bad = "imo,name,dwt,build_year,flag,owner_country\n9179842,A,105000,2004,PA,UAE\n";
+    let err = parse(Path::new("p.csv"), bad.as_bytes(), None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("p.csv:2: field owner_country"), "{err}");
+}

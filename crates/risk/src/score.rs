@@ -38,6 +38,10 @@ pub struct RiskConfig {
     pub infer_origin_threshold: f64,
     /// Lowest screening score that counts as listed.
     pub list_threshold: f64,
+    /// The price-cap coalition ("G7+": G7, EU, Australia, New Zealand, Norway): a vessel
+    /// flagged, owned or insured there is not "shadow" under CREA's rule, whatever it
+    /// carries.
+    pub g7_plus: Vec<String>,
 }
 
 /// Every indicator, with the default weight.
@@ -80,6 +84,14 @@ impl Default for RiskConfig {
             shadow_threshold: 50.0,
             infer_origin_threshold: 30.0,
             list_threshold: 0.7,
+            g7_plus: [
+                "US", "GB", "CA", "FR", "DE", "IT", "JP", "AT", "BE", "BG", "HR", "CY", "CZ", "DK",
+                "EE", "FI", "GR", "HU", "IE", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK",
+                "SI", "ES", "SE", "AU", "NZ", "NO",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         }
     }
 }
@@ -126,6 +138,8 @@ pub struct RiskInputs<'a> {
     pub matches: &'a [ScreenMatch],
     /// Year built, from particulars, by IMO.
     pub build_year: &'a dyn Fn(u32) -> Option<u32>,
+    /// Owner's and insurer's countries, from particulars, by IMO (where given).
+    pub ownership: &'a dyn Fn(u32) -> (Option<String>, Option<String>),
     /// Year of the data (for ages).
     pub year: i32,
 }
@@ -424,7 +438,17 @@ pub fn score(inputs: &RiskInputs, config: &RiskConfig) -> Vec<VesselRisk> {
             v.sort_by_key(|x| std::cmp::Reverse(x.0));
             let last: Vec<_> = v.into_iter().take(config.last_voyages).collect();
             let known: Vec<_> = last.iter().filter(|x| x.1.is_some()).collect();
-            if !known.is_empty() && known.iter().all(|x| x.1 == Some(config.origin.as_str())) {
+            // CREA's rule: no G7+ owner, insurer or flag, where known.
+            let (owner, insurer) = match k {
+                VesselKey::Imo(i) => (inputs.ownership)(*i),
+                VesselKey::Mmsi(_) => (None, None),
+            };
+            let g7 = [current_flag.as_ref(), owner.as_ref(), insurer.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|c| config.g7_plus.contains(c));
+            if !g7 && !known.is_empty() && known.iter().all(|x| x.1 == Some(config.origin.as_str()))
+            {
                 let evs: Vec<i64> = known.iter().flat_map(|x| x.2.iter().copied()).collect();
                 push(
                     "russian_cargo_only",

@@ -183,3 +183,79 @@ fn imo_typos_need_support_and_conflicting_imos_never_match() {
     assert_eq!(m[0].score, 1.0);
     assert!(m[0].explanation.contains("IMO 9179842 as listed"));
 }
+
+/// CREA's rule: Russian-only trade counts unless a G7+ flag, owner or insurer is known.
+#[test]
+fn russian_cargo_only_is_off_for_a_g7_owner_or_insurer() {
+    use shadowfleet_risk::{score, RiskConfig, RiskInputs};
+    use shadowfleet_voyages::{Cargo, Flow, Hop, HopKind, Origin, Traced, VesselKey, Volume};
+    let id = identity(538000001, Some(9179842), "ANGARA", Some("MH"));
+    let cargo = |i: usize| Cargo {
+        id: i,
+        origin: Some(Origin {
+            place: Some("RU-PRIMORSK".into()),
+            name: None,
+            country: "RU".into(),
+            inferred: false,
+        }),
+        vessel: VesselKey::Imo(9179842),
+        mmsi: 538000001,
+        loaded: 1000 * i as i64,
+        load_event: Some(i as i64 + 1),
+        products: vec!["crude".into()],
+        volume: Volume {
+            tonnes: 1.0,
+            barrels: 7.32,
+            spread: 0.1,
+        },
+        capacity_source: "particulars".into(),
+    };
+    let flow = |i: usize| Flow {
+        id: i,
+        cargo: i,
+        share: 1.0,
+        chain: vec![Hop {
+            vessel: VesselKey::Imo(9179842),
+            mmsi: 538000001,
+            kind: HopKind::Load,
+            t: 1000 * i as i64,
+            events: vec![i as i64 + 1],
+        }],
+        discharge: None,
+        lost: false,
+    };
+    let traced = Traced {
+        cargoes: vec![cargo(0), cargo(1)],
+        flows: vec![flow(0), flow(1)],
+    };
+    let run = |owner: Option<&str>| {
+        let owner = owner.map(str::to_owned);
+        let inputs = RiskInputs {
+            identities: std::slice::from_ref(&id),
+            events: &[],
+            traced: &traced,
+            matches: &[],
+            build_year: &|_| None,
+            ownership: &|_| (owner.clone(), None),
+            year: 2026,
+        };
+        score(&inputs, &RiskConfig::default())
+    };
+    let free = run(None);
+    let i = free[0]
+        .indicators
+        .iter()
+        .find(|i| i.name == "russian_cargo_only")
+        .expect("indicator present");
+    assert_eq!((i.strength, i.events.clone()), (1.0, vec![2, 1]));
+    assert!(free[0].score >= 35.0);
+    let g7 = run(Some("GB"));
+    assert!(
+        g7[0]
+            .indicators
+            .iter()
+            .all(|i| i.name != "russian_cargo_only"),
+        "{:?}",
+        g7[0].indicators
+    );
+}
