@@ -29,9 +29,58 @@ pub struct AnalyzeArgs {
     /// Detector thresholds (TOML, one table per stage; see docs/detectors/).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// More ports for port calls: a World Port Index (Pub 150) CSV or a UN/LOCODE CSV with
+    /// coordinates (detected from the header). Ports near an embedded place are left out.
+    #[arg(long, num_args = 1..)]
+    ports: Vec<PathBuf>,
     /// No summary on stderr.
     #[arg(short, long)]
     quiet: bool,
+}
+
+/// Reads `--ports` files into places (kind port, id `WPI-n` or the UN/LOCODE).
+fn read_ports(paths: &[PathBuf]) -> anyhow::Result<Vec<shadowfleet_places::Place>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
+        let ports = if head.contains("world port index number") {
+            shadowfleet_refdata::ports::wpi(path, &bytes)?
+        } else if head
+            .trim_start_matches('\u{feff}')
+            .starts_with("country,location")
+        {
+            shadowfleet_refdata::ports::unlocode(path, &bytes)?
+        } else {
+            anyhow::bail!(
+                "{}:1: not a World Port Index or UN/LOCODE CSV (unknown header)",
+                path.display()
+            );
+        };
+        for p in ports {
+            let Some(country) = p.country.clone() else {
+                continue;
+            };
+            let at = shadowfleet_geo::LatLon::new(p.lat, p.lon);
+            out.push(shadowfleet_places::Place {
+                id: p
+                    .locode
+                    .clone()
+                    .or(p.wpi.map(|n| format!("WPI-{n}")))
+                    .unwrap_or_else(|| p.name.clone()),
+                name: p.name,
+                country,
+                locode: p.locode.unwrap_or_default(),
+                kind: shadowfleet_places::PlaceKind::Port,
+                listed: at,
+                position: at,
+                radius_m: 0.0,
+                origin_country: String::new(),
+                products: Vec::new(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Reads the detector configuration file.
@@ -103,7 +152,18 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
 
     let land = shadowfleet_geo::Land::natural_earth_10m()?;
-    let places = Places::embedded(&land)?;
+    let mut places = Places::embedded(&land)?;
+    if !args.ports.is_empty() {
+        let extra = read_ports(&args.ports)?;
+        let given = extra.len();
+        let (with, added) = places.with_ports(&land, extra, 3_000.0);
+        places = with;
+        if !args.quiet {
+            eprintln!(
+                "ports: {added} of {given} added (the rest are inland or near a known place)"
+            );
+        }
+    }
     let mids = Mids::embedded()?;
     let mut pipeline = Pipeline::new(config, &land, &places, &mids);
     let mut events: Vec<Event> = Vec::new();

@@ -749,3 +749,47 @@ fn screen_and_exposure_reject_bad_input_whole() {
     ])
     .contains("no store here"));
 }
+
+#[test]
+fn analyze_takes_more_ports_from_the_world_port_index() {
+    let dir = scratch("ports");
+    let (ais, _) = simulated(&dir.join("sim"), "2");
+    let bad = dir.join("ports.csv");
+    std::fs::write(&bad, "name,lat,lon\nX,1,2\n").unwrap();
+    let err = fails(&[
+        &"analyze",
+        &"-q",
+        &"--store",
+        &dir.join("bad-store"),
+        &ais,
+        &"--ports",
+        &bad,
+    ]);
+    assert!(
+        err.contains("ports.csv:1: not a World Port Index or UN/LOCODE CSV"),
+        "{err}"
+    );
+    let wpi = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ref/ports/wpi_pub150.csv");
+    if !wpi.exists() {
+        eprintln!("SKIPPED: {} not found", wpi.display());
+        return;
+    }
+    let out = succeeds(&[
+        &"analyze",
+        &"--store",
+        &dir.join("store"),
+        &ais,
+        &"--ports",
+        &wpi,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let added: usize = err
+        .split("ports: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(added > 1000, "{err}");
+    assert!(!events_ndjson(&dir.join("store"), &["--kind", "port_call"]).is_empty());
+}

@@ -171,6 +171,50 @@ impl Places {
         Ok(Places::new(places))
     }
 
+    /// These places plus `ports` (kind [`PlaceKind::Port`]), each moved to the nearest sea
+    /// point within 20 km. A port is left out when a place of the same UN/LOCODE exists or
+    /// one lies within `merge_m`, or when no sea lies within 20 km (a river or inland
+    /// port). Returns the places and how many ports were added.
+    pub fn with_ports(self, land: &Land, ports: Vec<Place>, merge_m: f64) -> (Places, usize) {
+        let mut places = self.places;
+        let mut locodes: std::collections::HashSet<String> = places
+            .iter()
+            .filter(|p| !p.locode.is_empty())
+            .map(|p| p.locode.clone())
+            .collect();
+        let mut added = 0;
+        // Every point kept so far, by grid cell, for the merge test.
+        let mut kept: HashMap<(i32, i32), Vec<LatLon>> = HashMap::new();
+        for p in &places {
+            kept.entry(cell(p.position)).or_default().push(p.position);
+        }
+        for mut p in ports {
+            if !p.locode.is_empty() && locodes.contains(&p.locode) {
+                continue;
+            }
+            let Some(sea) = land.nearest_sea(p.listed, 100.0, 20_000.0) else {
+                continue;
+            };
+            p.position = sea;
+            let (r, c) = cell(sea);
+            let near = (r - 1..=r + 1)
+                .flat_map(|r| (c - 1..=c + 1).map(move |c| (r, c)))
+                .filter_map(|k| kept.get(&k))
+                .flatten()
+                .any(|q| haversine_m(*q, sea) <= merge_m);
+            if near {
+                continue;
+            }
+            if !p.locode.is_empty() {
+                locodes.insert(p.locode.clone());
+            }
+            kept.entry((r, c)).or_default().push(sea);
+            places.push(p);
+            added += 1;
+        }
+        (Places::new(places), added)
+    }
+
     /// Indexes `places`.
     pub fn new(places: Vec<Place>) -> Places {
         let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();

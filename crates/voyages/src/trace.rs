@@ -274,6 +274,14 @@ struct OnBoard {
     mmsi: u32,
 }
 
+/// A port call's place as the tracer needs it.
+struct Site {
+    name: String,
+    country: String,
+    products: Vec<String>,
+    origin: Origin,
+}
+
 struct Gap {
     vessel: VesselKey,
     mmsi: u32,
@@ -572,11 +580,7 @@ impl Tracer<'_> {
         else {
             return;
         };
-        let Some(place) = self
-            .places
-            .index_of(place_id)
-            .and_then(|i| self.places.get(i))
-        else {
+        let Some(place) = self.site(place_id, d) else {
             return;
         };
         let before = f64_at(d, "draught_before_m");
@@ -593,8 +597,8 @@ impl Tracer<'_> {
                     (Some(b), Some(a), Some(c)) => Some((v, VolumeConfig::load_fraction(&c, b, a))),
                     _ => None,
                 };
-                let origin = self.origin_of(place_id);
-                let products = place.products.iter().map(|p| (*p).to_owned()).collect();
+                let origin = Some(place.origin.clone());
+                let products = place.products.clone();
                 let hop = Hop {
                     vessel: v,
                     mmsi: e.mmsi,
@@ -605,8 +609,8 @@ impl Tracer<'_> {
                 self.new_cargo(v, e.mmsi, e.end, origin, Some(id), products, measured, hop);
             }
             "unknown" if terminal && stopped && !laden => {
-                let origin = self.origin_of(place_id);
-                let products = place.products.iter().map(|p| (*p).to_owned()).collect();
+                let origin = Some(place.origin.clone());
+                let products = place.products.clone();
                 let hop = Hop {
                     vessel: v,
                     mmsi: e.mmsi,
@@ -676,25 +680,49 @@ impl Tracer<'_> {
         }
     }
 
-    fn origin_of(&self, place_id: &str) -> Option<Origin> {
-        let p = self
+    /// The terminal or port of a port call: from the embedded places, or from the event's
+    /// own `place` (ports added with `analyze --ports`).
+    fn site(&self, place_id: &str, d: &Value) -> Option<Site> {
+        if let Some(p) = self
             .places
             .index_of(place_id)
-            .and_then(|i| self.places.get(i))?;
-        let country = if p.kind == PlaceKind::Terminal {
-            if !self.config.cpc_is_kazakh && p.origin_country == "KZ" {
-                p.country.clone()
+            .and_then(|i| self.places.get(i))
+        {
+            let country = if p.kind == PlaceKind::Terminal {
+                if !self.config.cpc_is_kazakh && p.origin_country == "KZ" {
+                    p.country.clone()
+                } else {
+                    p.origin_country.clone()
+                }
             } else {
-                p.origin_country.clone()
-            }
-        } else {
-            p.country.clone()
-        };
-        Some(Origin {
-            place: Some(p.id.clone()),
-            name: Some(p.name.clone()),
+                p.country.clone()
+            };
+            return Some(Site {
+                name: p.name.clone(),
+                country: p.country.clone(),
+                products: p.products.iter().map(|x| (*x).to_owned()).collect(),
+                origin: Origin {
+                    place: Some(p.id.clone()),
+                    name: Some(p.name.clone()),
+                    country,
+                    inferred: false,
+                },
+            });
+        }
+        let name = str_at(d, &["place", "name"]).unwrap_or(place_id).to_owned();
+        let country = str_at(d, &["place", "country"])
+            .filter(|c| c.len() == 2)?
+            .to_owned();
+        Some(Site {
+            origin: Origin {
+                place: Some(place_id.to_owned()),
+                name: Some(name.clone()),
+                country: country.clone(),
+                inferred: false,
+            },
+            name,
             country,
-            inferred: false,
+            products: Vec::new(),
         })
     }
 
