@@ -22,20 +22,20 @@ use shadowfleet_store::{InputRecord, Store};
 pub struct AnalyzeArgs {
     /// AIS files (NMEA with tag blocks, gzip or zstd, DMA/NOAA CSV), in time order.
     #[arg(required = true)]
-    inputs: Vec<PathBuf>,
+    pub(crate) inputs: Vec<PathBuf>,
     /// Store directory (created when missing).
     #[arg(long)]
-    store: PathBuf,
+    pub(crate) store: PathBuf,
     /// Detector thresholds (TOML, one table per stage; see docs/detectors/).
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// More ports for port calls: a World Port Index (Pub 150) CSV or a UN/LOCODE CSV with
     /// coordinates (detected from the header). Ports near an embedded place are left out.
     #[arg(long, num_args = 1..)]
-    ports: Vec<PathBuf>,
+    pub(crate) ports: Vec<PathBuf>,
     /// No summary on stderr.
     #[arg(short, long)]
-    quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// Reads `--ports` files into places (kind port, id `WPI-n` or the UN/LOCODE).

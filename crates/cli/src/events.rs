@@ -7,9 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
+use shadowfleet_api::views::event_json;
 use shadowfleet_events::EventKind;
 use shadowfleet_model::Timestamp;
-use shadowfleet_store::{EventFilter, Store, StoredEvent};
+use shadowfleet_store::{EventFilter, Store};
+
+use crate::screen::csv_field;
 
 /// Output format.
 #[derive(Clone, Copy, ValueEnum)]
@@ -57,32 +60,6 @@ fn parse_time(s: &str) -> Result<i64, String> {
 
 fn time(t: i64) -> String {
     Timestamp::from_unix_seconds(t).to_string()
-}
-
-/// The NDJSON object of an event (the public field set).
-pub fn event_json(s: &StoredEvent) -> Value {
-    let e = &s.event;
-    let coord = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
-    json!({
-        "id": s.id,
-        "kind": e.kind.as_str(),
-        "mmsi": e.mmsi,
-        "imo": e.imo,
-        "other_mmsi": e.other_mmsi,
-        "start": time(e.start),
-        "end": time(e.end),
-        "lat": coord(e.lat),
-        "lon": coord(e.lon),
-        "details": e.details,
-    })
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 /// Runs the command.

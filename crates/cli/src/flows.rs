@@ -7,58 +7,16 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use serde_json::{json, Value};
+use serde_json::json;
 use shadowfleet_model::Timestamp;
 use shadowfleet_store::Store;
-use shadowfleet_voyages::{Cargo, Flow, VesselKey};
 
-use crate::analysis::{load_config, Analysis};
 use crate::screen::csv_field;
+use shadowfleet_api::analysis::{load_config, Analysis};
+use shadowfleet_api::views::flow_json;
 
 fn time(t: i64) -> String {
     Timestamp::from_unix_seconds(t).to_string()
-}
-
-/// A vessel key as JSON: `{"imo": n}` or `{"mmsi": n}`.
-pub fn vessel_json(v: VesselKey) -> Value {
-    match v {
-        VesselKey::Imo(i) => json!({"imo": i}),
-        VesselKey::Mmsi(m) => json!({"mmsi": m}),
-    }
-}
-
-/// One flow as its JSON record (see docs/cli.md).
-pub fn flow_json(f: &Flow, c: &Cargo) -> Value {
-    let v = f.volume(c);
-    let status = match (&f.discharge, f.lost) {
-        (Some(_), _) => "discharged",
-        (None, true) => "lost",
-        (None, false) => "at_sea",
-    };
-    json!({
-        "id": f.id,
-        "cargo": c.id,
-        "origin": c.origin,
-        "loaded": time(c.loaded),
-        "load_event": c.load_event,
-        "products": c.products,
-        "chain": f.chain.iter().map(|h| json!({
-            "vessel": vessel_json(h.vessel), "mmsi": h.mmsi, "kind": h.kind, "time": time(h.t), "events": h.events,
-        })).collect::<Vec<_>>(),
-        "discharge": f.discharge.as_ref().map(|d| json!({
-            "place": d.place, "name": d.name, "country": d.country, "time": time(d.t), "event": d.event, "by_draught": d.by_draught,
-        })),
-        "status": status,
-        "share": (f.share * 1e4).round() / 1e4,
-        "sts_hops": f.sts_hops(),
-        "volume_t": v.tonnes.round(),
-        "volume_bbl": v.barrels.round(),
-        "low_bbl": (v.barrels * (1.0 - v.spread)).max(0.0).round(),
-        "high_bbl": (v.barrels * (1.0 + v.spread)).round(),
-        "capacity_source": c.capacity_source,
-        "confidence": (f.confidence(c) * 100.0).round() / 100.0,
-        "evidence": f.evidence(c),
-    })
 }
 
 /// Format of `flows`.

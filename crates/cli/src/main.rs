@@ -1,14 +1,15 @@
 //! The `shadowfleet` binary: parses arguments, wires the stages together and
 //! maps errors to exit codes. The work happens in the library crates.
 
-mod analysis;
 mod analyze;
 mod decode;
+mod demo;
 mod evaluate;
 mod events;
 mod flows;
 mod report;
 mod screen;
+mod serve;
 mod simulate;
 mod vessel;
 
@@ -26,6 +27,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job on an embedded default: simulate a month of the Baltic shadow fleet,
+    /// analyse it, print the top-risk tankers and who bought the oil, write the HTML report,
+    /// and serve it with the API.
+    Demo(demo::DemoArgs),
     /// Decode AIS (NMEA with tag blocks, gzip/zstd files, stdin, tcp://, udp://,
     /// DMA and NOAA CSV) and print one record per message.
     Decode(decode::DecodeArgs),
@@ -51,11 +56,14 @@ enum Command {
     /// How much oil of an origin (default RU) each country received, month by month, as
     /// CSV, JSON or an HTML report.
     Exposure(flows::ExposureArgs),
+    /// Serve a store's analysis over HTTP: the read-only JSON API and the report.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Analyze(args) => analyze::run(args),
@@ -65,6 +73,7 @@ fn main() -> ExitCode {
         Command::Vessel(args) => vessel::run(args),
         Command::Flows(args) => flows::run_flows(args),
         Command::Exposure(args) => flows::run_exposure(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

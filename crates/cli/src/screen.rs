@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use shadowfleet_store::Store;
 
-use crate::analysis::parse_list_arg;
+use shadowfleet_api::analysis::parse_list_arg;
 
 /// Output format.
 #[derive(Clone, Copy, ValueEnum)]
@@ -48,30 +48,8 @@ pub struct ScreenArgs {
 /// Runs the command.
 pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let mut store = Store::open_existing(&args.store)?;
-    let config = crate::analysis::load_config(args.config.as_ref(), None)?;
-    // All files are read and validated before anything is stored.
-    let mut loaded = Vec::new();
-    for a in &args.lists {
-        let (format, path) = parse_list_arg(a);
-        let list = shadowfleet_refdata::load(&path, format, None)?;
-        let (hash, _) = crate::analyze::content_hash(&path)?;
-        loaded.push((list, hash));
-    }
-    let now = shadowfleet_model::Timestamp::from_unix_seconds(crate::analyze::wall_clock_seconds())
-        .to_string();
-    for (list, hash) in &loaded {
-        store.put_list(list, hash, &now)?;
-        eprintln!(
-            "loaded {} ({}, {}): {} entries",
-            list.name,
-            list.format.as_str(),
-            serde_json::to_value(list.kind)?.as_str().unwrap_or(""),
-            list.entries.len()
-        );
-        for n in &list.notes {
-            eprintln!("  note: {n}");
-        }
-    }
+    let config = shadowfleet_api::analysis::load_config(args.config.as_ref(), None)?;
+    load_lists(&mut store, &args.lists, true)?;
     let identities = store.identities()?;
     let lists: Vec<_> = store.lists()?.into_iter().map(|l| l.list).collect();
     if lists.is_empty() {
@@ -159,6 +137,37 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush().context("writing the matches")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads `lists` (`PATH` or `FORMAT:PATH`) into `store`: every file is read and validated
+/// before any is stored.
+pub(crate) fn load_lists(store: &mut Store, lists: &[String], verbose: bool) -> anyhow::Result<()> {
+    // All files are read and validated before anything is stored.
+    let mut loaded = Vec::new();
+    for a in lists {
+        let (format, path) = parse_list_arg(a);
+        let list = shadowfleet_refdata::load(&path, format, None)?;
+        let (hash, _) = crate::analyze::content_hash(&path)?;
+        loaded.push((list, hash));
+    }
+    let now = shadowfleet_model::Timestamp::from_unix_seconds(crate::analyze::wall_clock_seconds())
+        .to_string();
+    for (list, hash) in &loaded {
+        store.put_list(list, hash, &now)?;
+        if verbose {
+            eprintln!(
+                "loaded {} ({}, {}): {} entries",
+                list.name,
+                list.format.as_str(),
+                serde_json::to_value(list.kind)?.as_str().unwrap_or(""),
+                list.entries.len()
+            );
+            for n in &list.notes {
+                eprintln!("  note: {n}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Quotes a CSV field when needed.

@@ -14,26 +14,26 @@ use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
 pub struct SimulateArgs {
     /// Scenario: `baltic`, `global`, or a path to a scenario TOML file.
     #[arg(long, default_value = "baltic")]
-    scenario: String,
+    pub(crate) scenario: String,
     /// Days to simulate (default: the scenario's).
     #[arg(long)]
-    days: Option<u32>,
+    pub(crate) days: Option<u32>,
     /// Seed; the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Multiply every fleet count by this factor.
     #[arg(long, default_value_t = 1.0)]
-    fleet_scale: f64,
+    pub(crate) fleet_scale: f64,
     /// Output directory (created if needed): ais.nmea[.gz], truth.ndjson, and the published
     /// sanctions_eu.csv, watchlist.csv and particulars.csv.
     #[arg(long)]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Gzip the AIS output (ais.nmea.gz).
     #[arg(long)]
-    gzip: bool,
+    pub(crate) gzip: bool,
     /// No summary on stderr.
     #[arg(short, long)]
-    quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 pub fn run(args: SimulateArgs) -> Result<ExitCode> {

@@ -793,3 +793,44 @@ fn analyze_takes_more_ports_from_the_world_port_index() {
     assert!(added > 1000, "{err}");
     assert!(!events_ndjson(&dir.join("store"), &["--kind", "port_call"]).is_empty());
 }
+
+/// `demo --no-serve` on a short simulation: the summary, the report; then `serve` on its
+/// store answers HTTP on loopback.
+#[test]
+fn demo_and_serve() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = scratch("demo");
+    let out = succeeds(&[&"demo", &"--dir", &dir, &"--days", &"4", &"--no-serve"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Highest-risk tankers:") && text.contains("Russian oil received"),
+        "{text}"
+    );
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(report.contains("<svg"));
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(dir.join("store"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(b"GET /api/vessels?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("\"vessels\""), "{resp}");
+}

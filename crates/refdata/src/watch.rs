@@ -219,6 +219,8 @@ pub(crate) fn particulars(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>, L
     let dwt = t.column(&["dwt"])?;
     let built = t.optional_column(&["build_year"]);
     let flag = t.optional_column(&["flag"]);
+    let owner = t.optional_column(&["owner_country"]);
+    let insurer = t.optional_column(&["insurer_country"]);
     let mut out = Vec::new();
     for (line, r) in t.rows() {
         let i = imo_at(&t, line, imo, r, "imo")?
@@ -228,6 +230,22 @@ pub(crate) fn particulars(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>, L
             name.and_then(|c| nonempty(field(r, c))).unwrap_or_default(),
         );
         e.set_imo(i);
+        for (col, name, slot) in [
+            (owner, "owner_country", &mut e.owner_country),
+            (insurer, "insurer_country", &mut e.insurer_country),
+        ] {
+            if let Some(v) = col.and_then(|c| nonempty(field(r, c))) {
+                if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    return Err(LoadError::new(
+                        path,
+                        Some(line),
+                        Some(name),
+                        format!("{v:?} is not an ISO alpha-2 country code"),
+                    ));
+                }
+                *slot = Some(v.to_ascii_uppercase());
+            }
+        }
         let d = field(r, dwt);
         if !d.is_empty() {
             let v: f64 = d.parse().map_err(|_| {
