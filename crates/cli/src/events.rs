@@ -30,19 +30,19 @@ pub enum Format {
 pub struct EventsArgs {
     /// Store directory.
     #[arg(long)]
-    store: PathBuf,
+    pub(crate) store: PathBuf,
     /// Only this kind: gap, encounter, loitering, port_call, spoofing, identity_change.
     #[arg(long, value_parser = parse_kind)]
-    kind: Option<EventKind>,
+    pub(crate) kind: Option<EventKind>,
     /// Only events ending at or after this instant (RFC 3339).
     #[arg(long, value_parser = parse_time)]
-    since: Option<i64>,
+    pub(crate) since: Option<i64>,
     /// Only this MMSI.
     #[arg(long)]
-    mmsi: Option<u32>,
+    pub(crate) mmsi: Option<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value = "ndjson")]
-    format: Format,
+    pub(crate) format: Format,
 }
 
 fn parse_kind(s: &str) -> Result<EventKind, String> {

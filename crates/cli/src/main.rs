@@ -6,6 +6,7 @@ mod decode;
 mod demo;
 mod evaluate;
 mod events;
+mod export;
 mod flows;
 mod report;
 mod screen;
@@ -56,6 +57,8 @@ enum Command {
     /// How much oil of an origin (default RU) each country received, month by month, as
     /// CSV, JSON or an HTML report.
     Exposure(flows::ExposureArgs),
+    /// Export a store's events, vessels or cargo flows as GeoJSON or CSV.
+    Export(export::ExportArgs),
     /// Serve a store's analysis over HTTP: the read-only JSON API and the report.
     Serve(serve::ServeArgs),
 }
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Flows(args) => flows::run_flows(args),
         Command::Exposure(args) => flows::run_exposure(args),
         Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => code,
