@@ -227,14 +227,15 @@ impl Analysis {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Vec<shadowfleet_risk::ExposureRow> {
-        let shadow: std::collections::HashSet<VesselKey> = self
-            .risks
-            .iter()
-            .filter(|r| r.score >= self.config.risk.shadow_threshold)
-            .map(|r| r.vessel)
-            .collect();
+        let score: HashMap<VesselKey, f64> =
+            self.risks.iter().map(|r| (r.vessel, r.score)).collect();
+        let risk = &self.config.risk;
         shadowfleet_risk::exposure(&self.traced, &self.config.exposure, from, to, &|v| {
-            shadow.contains(&v)
+            let s = score.get(&v).copied().unwrap_or(0.0);
+            shadowfleet_risk::VesselView {
+                shadow: s >= risk.shadow_threshold,
+                may_carry: s >= risk.possible_origin_threshold,
+            }
         })
     }
 }

@@ -209,11 +209,6 @@ fn score_flows(run: &Run, seed: u64) -> (shadowfleet_eval::FlowScore, f64) {
     };
     let risks = shadowfleet_risk::score(&inputs, &risk_config);
     let by_key: HashMap<VesselKey, f64> = risks.iter().map(|r| (r.vessel, r.score)).collect();
-    let shadow = |v: VesselKey| {
-        by_key
-            .get(&v)
-            .is_some_and(|s| *s >= risk_config.shadow_threshold)
-    };
     shadowfleet_voyages::infer_origins(&mut traced, &|v| {
         by_key
             .get(&v)
@@ -279,7 +274,13 @@ fn score_flows(run: &Run, seed: u64) -> (shadowfleet_eval::FlowScore, f64) {
         }
     }
     let config = shadowfleet_risk::ExposureConfig::default();
-    let rows = shadowfleet_risk::exposure(&traced, &config, None, None, &shadow);
+    let rows = shadowfleet_risk::exposure(&traced, &config, None, None, &|v| {
+        let s = by_key.get(&v).copied().unwrap_or(0.0);
+        shadowfleet_risk::VesselView {
+            shadow: s >= risk_config.shadow_threshold,
+            may_carry: s >= risk_config.possible_origin_threshold,
+        }
+    });
     let score = shadowfleet_eval::evaluate_flows(&run.truth, &rows, &traced, "RU");
     if let Some(dir) = std::env::var_os("SHADOWFLEET_DUMP_DIR") {
         let dir = std::path::Path::new(&dir);

@@ -5,8 +5,8 @@
 //!   the vessel's trade), discharged in the country that month (by discharge completion).
 //! - `low_bbl`: only flows whose origin was seen and whose every link is confirmed, each at
 //!   the low end of its volume uncertainty.
-//! - `high_bbl`: every flow that may be of that origin (including flows of unknown origin),
-//!   each at the high end.
+//! - `high_bbl`: every flow that may be of that origin (including flows of unknown origin
+//!   first held by a vessel the risk model does not rule out), each at the high end.
 //! - `via_sts_share`: share of `volume_bbl` that passed at least one ship-to-ship transfer.
 //! - `shadow_share`: share of `volume_bbl` carried (at discharge) by a vessel the risk model
 //!   calls shadow.
@@ -82,14 +82,24 @@ pub fn month_of(t: i64) -> String {
     format!("{y:04}-{m:02}")
 }
 
+/// What the exposure needs to know of a vessel, from the risk model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VesselView {
+    /// The vessel counts as shadow (`shadow_share`).
+    pub shadow: bool,
+    /// A cargo of unknown origin aboard it may be of the asked origin (it counts in
+    /// `high_bbl`); false for vessels whose risk is too low to carry such a trade.
+    pub may_carry: bool,
+}
+
 /// The exposure table, by country then month, for months within `[from, to]` (inclusive,
-/// `YYYY-MM`, either open). `is_shadow` says whether a vessel counts as shadow.
+/// `YYYY-MM`, either open). `vessel` says what the risk model thinks of a vessel.
 pub fn exposure(
     traced: &Traced,
     config: &ExposureConfig,
     from: Option<&str>,
     to: Option<&str>,
-    is_shadow: &dyn Fn(VesselKey) -> bool,
+    vessel: &dyn Fn(VesselKey) -> VesselView,
 ) -> Vec<ExposureRow> {
     #[derive(Default)]
     struct Acc {
@@ -114,7 +124,7 @@ pub fn exposure(
             .origin
             .as_ref()
             .is_some_and(|o| config.origins.contains(&o.country));
-        let possible = counted || c.origin.is_none();
+        let possible = counted || (c.origin.is_none() && vessel(c.vessel).may_carry);
         if !possible {
             continue;
         }
@@ -139,7 +149,7 @@ pub fn exposure(
         if f.sts_hops() > 0 {
             a.sts += v.barrels;
         }
-        if f.chain.last().is_some_and(|h| is_shadow(h.vessel)) {
+        if f.chain.last().is_some_and(|h| vessel(h.vessel).shadow) {
             a.shadow += v.barrels;
         }
     }

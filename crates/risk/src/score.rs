@@ -36,6 +36,9 @@ pub struct RiskConfig {
     /// Score from which a cargo of unknown origin aboard the vessel is assumed to be of
     /// `origin` (marked inferred; the exposure's low bound leaves it out).
     pub infer_origin_threshold: f64,
+    /// Score below which a cargo of unknown origin aboard the vessel is not counted as
+    /// possibly of `origin` (not even in the exposure's high bound).
+    pub possible_origin_threshold: f64,
     /// Lowest screening score that counts as listed.
     pub list_threshold: f64,
     /// The price-cap coalition ("G7+": G7, EU, Australia, New Zealand, Norway): a vessel
@@ -83,6 +86,7 @@ impl Default for RiskConfig {
             origin: "RU".into(),
             shadow_threshold: 50.0,
             infer_origin_threshold: 30.0,
+            possible_origin_threshold: 10.0,
             list_threshold: 0.7,
             g7_plus: [
                 "US", "GB", "CA", "FR", "DE", "IT", "JP", "AT", "BE", "BG", "HR", "CY", "CZ", "DK",
