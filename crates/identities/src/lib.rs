@@ -30,8 +30,8 @@ pub struct IdentityConfig {
     pub identities_per_mmsi: usize,
     /// Draught changes remembered per MMSI.
     pub draught_changes_kept: usize,
-    /// After one shared-MMSI report, further evidence on that MMSI is folded into it for
-    /// this long, hours.
+    /// After a shared-MMSI report, further evidence on that MMSI is folded into it as long
+    /// as it keeps coming at most this long apart, hours: one sharing, one event.
     pub shared_quiet_hours: f64,
 }
 
@@ -264,6 +264,8 @@ impl<'m> IdentityTracker<'m> {
         let quiet = (self.config.shared_quiet_hours * 3600.0) as i64;
         let state = self.mmsis.entry(mmsi).or_default();
         if state.shared_reported.is_some_and(|r| t - r < quiet) {
+            // The same sharing, still going on.
+            state.shared_reported = Some(t.max(state.shared_reported.unwrap_or(t)));
             return;
         }
         state.shared_reported = Some(t);
@@ -391,7 +393,10 @@ impl<'m> IdentityTracker<'m> {
                     if shared {
                         if let Some(p) = state.pending.take() {
                             let quiet = (cfg.shared_quiet_hours * 3600.0) as i64;
-                            if state.shared_reported.is_none_or(|r| p.t - r >= quiet) {
+                            if state.shared_reported.is_some_and(|r| p.t - r < quiet) {
+                                // The same sharing, still going on.
+                                state.shared_reported = state.shared_reported.map(|r| r.max(p.t));
+                            } else {
                                 state.shared_reported = Some(p.t);
                                 let to = state
                                     .ids
