@@ -160,6 +160,34 @@ struct ApiDoc;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(index))
+        .route(
+            "/app.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    APP_JS,
+                )
+            }),
+        )
+        .route(
+            "/vendor/maplibre-gl.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    MAPLIBRE_JS,
+                )
+            }),
+        )
+        .route(
+            "/vendor/maplibre-gl.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    MAPLIBRE_CSS,
+                )
+            }),
+        )
+        .route("/map/land.geojson", get(land))
         .route("/report", get(report))
         .route("/api/vessels", get(vessels))
         .route("/api/vessels/{id}", get(vessel))
@@ -183,15 +211,27 @@ pub async fn serve(state: Arc<AppState>, listen: std::net::SocketAddr) -> std::i
         .await
 }
 
+/// The web map (`crates/api/web`): compiled in, nothing fetched from elsewhere.
+const INDEX_HTML: &str = include_str!("../web/index.html");
+const APP_JS: &str = include_str!("../web/app.js");
+const MAPLIBRE_JS: &str = include_str!("../web/vendor/maplibre-gl.js");
+const MAPLIBRE_CSS: &str = include_str!("../web/vendor/maplibre-gl.css");
+/// Natural Earth 1:50m land, gzipped: the basemap.
+const LAND_GZ: &[u8] = include_bytes!("../web/ne_50m_land.geojson.gz");
+
 async fn index() -> Html<&'static str> {
-    Html(concat!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>shadowfleet</title></head>",
-        "<body style=\"font-family:system-ui,sans-serif;max-width:720px;margin:2em auto\"><h1>shadowfleet</h1>",
-        "<p><a href=\"/report\">Exposure report</a> (who bought Russian oil, top-risk tankers with evidence)</p>",
-        "<p>API: <a href=\"/api/vessels\">/api/vessels</a>, <a href=\"/api/events\">/api/events</a>, ",
-        "<a href=\"/api/flows\">/api/flows</a>, <a href=\"/api/exposure\">/api/exposure</a>, ",
-        "<a href=\"/api/openapi.json\">/api/openapi.json</a></p></body></html>"
-    ))
+    Html(INDEX_HTML)
+}
+
+async fn land() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/geo+json"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ],
+        LAND_GZ,
+    )
+        .into_response()
 }
 
 async fn report(State(s): State<Arc<AppState>>) -> Html<String> {
@@ -397,7 +437,7 @@ fn parse_bbox(s: &str) -> Result<[f64; 4], ApiError> {
         ("limit" = Option<usize>, Query, description = "page size, 1..=1000, default 100"),
         ("offset" = Option<usize>, Query, description = "first result, default 0"),
     ),
-    responses((status = 200, description = "`{total, offset, limit, flows: [...]}`, each flow as `shadowfleet flows`"), (status = 400, description = "bad parameter")))]
+    responses((status = 200, description = "`{total, offset, limit, flows: [...]}`, each flow as `shadowfleet flows` plus `path`: [lon, lat] of its load, hand-offs and discharge"), (status = 400, description = "bad parameter")))]
 async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<Value>, ApiError> {
     let p = Params::new(raw, &["origin", "country", "limit", "offset"])?;
     let (limit, offset) = p.page()?;
@@ -411,6 +451,13 @@ async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<V
         }
     }
     let t = &s.analysis.traced;
+    let at: std::collections::HashMap<i64, [f64; 2]> = s
+        .analysis
+        .events
+        .iter()
+        .filter(|e| e.event.lat.is_finite() && e.event.lon.is_finite())
+        .map(|e| (e.id, [e.event.lon, e.event.lat]))
+        .collect();
     let hits: Vec<Value> = t
         .flows
         .iter()
@@ -427,7 +474,30 @@ async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<V
                     .is_some_and(|d| d.country.eq_ignore_ascii_case(o))
             })
         })
-        .map(|(f, c)| flow_json(f, c))
+        .map(|(f, c)| {
+            // Where it went: the load, each hand-off, the discharge.
+            let mut path: Vec<[f64; 2]> = Vec::new();
+            let stops = c
+                .load_event
+                .into_iter()
+                .chain(
+                    f.chain
+                        .iter()
+                        .skip(1)
+                        .filter_map(|h| h.events.first().copied()),
+                )
+                .chain(f.discharge.as_ref().map(|d| d.event));
+            for id in stops {
+                if let Some(p) = at.get(&id) {
+                    if path.last() != Some(p) {
+                        path.push(*p);
+                    }
+                }
+            }
+            let mut j = flow_json(f, c);
+            j["path"] = json!(path);
+            j
+        })
         .collect();
     let total = hits.len();
     let page: Vec<Value> = hits.into_iter().skip(offset).take(limit).collect();

@@ -230,6 +230,37 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
         .await
         .unwrap();
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
-    // The report.
+    // The report, and the map with everything it loads served from here.
     assert_eq!(get(&app, "/report").await.0, StatusCode::OK);
+    let (s, page) = get(&app, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.as_str().unwrap().contains("/vendor/maplibre-gl.js"));
+    for asset in [
+        "/app.js",
+        "/vendor/maplibre-gl.js",
+        "/vendor/maplibre-gl.css",
+    ] {
+        assert_eq!(get(&app, asset).await.0, StatusCode::OK, "{asset}");
+    }
+    let land = app
+        .clone()
+        .oneshot(
+            Request::get("/map/land.geojson")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(land.status(), StatusCode::OK);
+    assert_eq!(land.headers()["content-encoding"], "gzip");
+    // Flows carry the path the map draws.
+    let (_, f) = get(&app, "/api/flows?limit=50").await;
+    assert!(
+        f["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["path"].as_array().is_some_and(|p| p.len() >= 2)),
+        "no flow with a path"
+    );
 }

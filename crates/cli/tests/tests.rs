@@ -852,10 +852,12 @@ fn demo_and_serve() {
         .unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
+    let browser = map_in_chromium(&addr, &resp, &dir);
     let _ = child.kill();
     let _ = child.wait();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains("\"vessels\""), "{resp}");
+    browser.unwrap();
 }
 
 /// `kill -9` at 20 points of an `analyze` run: every time the store opens, passes SQLite's
@@ -916,4 +918,53 @@ fn analyze_survives_kill_9_at_any_point() {
         seen_partial > 0,
         "no kill landed before the commit; the test proves nothing"
     );
+}
+
+/// The web map in Debian's Chromium, driven by playwright-core (`crates/api/web/tests`):
+/// load the page, search the top vessel of `vessels` (an HTTP answer of /api/vessels), open
+/// its panel, click an indicator, save a screenshot. Skipped loudly when Chromium or the
+/// node modules are missing, unless SHADOWFLEET_REQUIRE_BROWSER is set (CI sets it).
+fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(), String> {
+    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/web/tests");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ready = std::path::Path::new(&chromium).exists()
+        && web.join("node_modules/playwright-core").exists();
+    if !ready {
+        let why = format!(
+            "SKIPPED browser test: need {chromium} and {}/node_modules (npm ci there)",
+            web.display()
+        );
+        if std::env::var_os("SHADOWFLEET_REQUIRE_BROWSER").is_some() {
+            return Err(why);
+        }
+        eprintln!("{why}");
+        return Ok(());
+    }
+    let body = vessels.split("\r\n\r\n").nth(1).unwrap_or("");
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("{e}: {body}"))?;
+    let query = v["vessels"][0]["names"][0]
+        .as_str()
+        .unwrap_or("A")
+        .to_owned();
+    let shot = dir.join("map.png");
+    let out = Command::new("node")
+        .current_dir(&web)
+        .args(["browser.mjs", &format!("http://{addr}/"), &query])
+        .arg(&shot)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    if !out.status.success() {
+        return Err(text);
+    }
+    let png = std::fs::read(&shot).map_err(|e| e.to_string())?;
+    if png.len() < 10_000 {
+        return Err(format!("screenshot of {} bytes", png.len()));
+    }
+    Ok(())
 }

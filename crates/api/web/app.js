@@ -1,0 +1,202 @@
+// The shadowfleet map: events and cargo flows over a Natural Earth basemap served by the
+// same binary, a vessel search, a vessel panel (identity timeline, list matches, risk with
+// the evidence behind each indicator), a risk leaderboard and the exposure by country.
+// Plain JavaScript over the JSON API (docs/api.md); no build step.
+"use strict";
+
+const KINDS = {
+  gap: "#d62728",
+  encounter: "#9467bd",
+  loitering: "#ff7f0e",
+  port_call: "#2ca02c",
+  spoofing: "#e377c2",
+  identity_change: "#7f7f7f",
+};
+
+const state = { events: [], t0: 0, t1: 0, highlight: null };
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "onclick") e.addEventListener("click", v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+async function api(path) {
+  const r = await fetch(path);
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${path}: ${body.reason || r.status}`);
+  return body;
+}
+
+async function allPages(path, key) {
+  const out = [];
+  for (let offset = 0; ; offset += 1000) {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = await api(`${path}${sep}limit=1000&offset=${offset}`);
+    out.push(...page[key]);
+    if (out.length >= page.total || page[key].length === 0) return out;
+  }
+}
+
+const map = new maplibregl.Map({
+  container: "map",
+  style: {
+    version: 8,
+    sources: { land: { type: "geojson", data: "/map/land.geojson" } },
+    layers: [
+      { id: "sea", type: "background", paint: { "background-color": "#cfe3f0" } },
+      { id: "land", type: "fill", source: "land", paint: { "fill-color": "#f2efe9", "fill-outline-color": "#b8b2a7" } },
+    ],
+  },
+  center: [15, 50],
+  zoom: 3,
+});
+map.addControl(new maplibregl.NavigationControl(), "top-right");
+
+function eventFeatures() {
+  const until = state.t0 + (state.t1 - state.t0) * (document.getElementById("time").value / 1000);
+  const points = [];
+  const lines = [];
+  for (const e of state.events) {
+    if (e.lat === null || e.lon === null) continue;
+    if (Date.parse(e.start) / 1000 > until) continue;
+    const hl = state.highlight ? state.highlight.has(e.id) : false;
+    const props = { id: e.id, kind: e.kind, mmsi: e.mmsi, start: e.start, end: e.end, hl };
+    points.push({ type: "Feature", geometry: { type: "Point", coordinates: [e.lon, e.lat] }, properties: props });
+    // A gap: a dashed line from where the ship went dark to where it came back.
+    if (e.kind === "gap" && e.details && e.details.on_lat != null) {
+      lines.push({ type: "Feature", geometry: { type: "LineString", coordinates: [[e.lon, e.lat], [e.details.on_lon, e.details.on_lat]] }, properties: props });
+    }
+  }
+  return { points: { type: "FeatureCollection", features: points }, lines: { type: "FeatureCollection", features: lines } };
+}
+
+function refreshEvents() {
+  const f = eventFeatures();
+  map.getSource("events").setData(f.points);
+  map.getSource("gaps").setData(f.lines);
+  const until = new Date((state.t0 + (state.t1 - state.t0) * (document.getElementById("time").value / 1000)) * 1000);
+  document.getElementById("timelabel").textContent = until.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+async function loadEvents() {
+  state.events = await allPages("/api/events", "events");
+  state.t0 = Math.min(...state.events.map((e) => Date.parse(e.start) / 1000));
+  state.t1 = Math.max(...state.events.map((e) => Date.parse(e.end) / 1000));
+  const color = ["match", ["get", "kind"]];
+  for (const [k, c] of Object.entries(KINDS)) color.push(k, c);
+  color.push("#000");
+  map.addSource("gaps", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  map.addLayer({ id: "gaps", type: "line", source: "gaps", paint: { "line-color": KINDS.gap, "line-width": 1.5, "line-dasharray": [2, 2] } });
+  map.addSource("events", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  map.addLayer({
+    id: "events", type: "circle", source: "events",
+    paint: {
+      "circle-color": color,
+      "circle-radius": ["case", ["get", "hl"], 8, ["==", ["get", "kind"], "encounter"], 6, 4],
+      "circle-stroke-color": ["case", ["get", "hl"], "#000", ["==", ["get", "kind"], "encounter"], "#fff", "#fff"],
+      "circle-stroke-width": ["case", ["get", "hl"], 2.5, ["==", ["get", "kind"], "encounter"], 2, 0.5],
+    },
+  });
+  map.on("click", "events", (ev) => {
+    const p = ev.features[0].properties;
+    new maplibregl.Popup().setLngLat(ev.lngLat).setHTML(`<b>${p.kind}</b> #${p.id}<br>MMSI ${p.mmsi}<br>${p.start}<br>→ ${p.end}`).addTo(map);
+  });
+  const legend = document.getElementById("legend");
+  for (const [k, c] of Object.entries(KINDS)) legend.append(el("span", {}, el("span", { class: "dot", style: `background:${c}` }), k));
+  refreshEvents();
+}
+
+async function loadFlows() {
+  const flows = await allPages("/api/flows?origin=RU", "flows");
+  const features = flows
+    .filter((f) => f.path && f.path.length >= 2)
+    .map((f) => ({ type: "Feature", geometry: { type: "LineString", coordinates: f.path }, properties: { id: f.id, sts: f.sts_hops, to: f.discharge ? f.discharge.country : "" } }));
+  map.addSource("flows", { type: "geojson", data: { type: "FeatureCollection", features } });
+  map.addLayer({ id: "flows", type: "line", source: "flows", paint: { "line-color": ["case", [">", ["get", "sts"], 0], "#8c564b", "#1f77b4"], "line-width": 1.2, "line-opacity": 0.6 } }, "gaps");
+  document.getElementById("flows").addEventListener("change", (e) => map.setLayoutProperty("flows", "visibility", e.target.checked ? "visible" : "none"));
+}
+
+function vesselRow(v) {
+  return el("div", { class: "row", "data-id": v.id, onclick: () => openVessel(v.id) },
+    el("span", { class: "score" }, Math.round(v.score)), `${v.names.join(" / ") || v.id} `, el("small", {}, v.id));
+}
+
+async function search(q) {
+  const box = document.getElementById("results");
+  box.replaceChildren();
+  if (!q.trim()) return;
+  const r = await api(`/api/vessels?q=${encodeURIComponent(q)}&limit=20`);
+  if (r.vessels.length === 0) box.append(el("div", {}, "no vessel"));
+  for (const v of r.vessels) box.append(vesselRow(v));
+}
+
+function highlight(ids) {
+  state.highlight = new Set(ids);
+  refreshEvents();
+  const pts = state.events.filter((e) => state.highlight.has(e.id) && e.lat !== null);
+  if (pts.length) {
+    const b = new maplibregl.LngLatBounds();
+    for (const e of pts) b.extend([e.lon, e.lat]);
+    map.fitBounds(b, { padding: 80, maxZoom: 8, duration: 0 });
+  }
+}
+
+async function openVessel(id) {
+  const p = await api(`/api/vessels/${encodeURIComponent(id)}`);
+  const panel = document.getElementById("panel");
+  const risk = p.risk || {};
+  const inds = (risk.indicators || []).map((i) =>
+    el("div", { class: "ind", onclick: () => highlight(i.events.map((e) => e.id)) },
+      el("b", {}, `${i.name} +${i.points}`), ` ${i.detail}` + (i.events.length ? ` (${i.events.length} events)` : "")));
+  const ids = el("table", {}, el("tr", {}, el("th", {}, "from"), el("th", {}, "to"), el("th", {}, "MMSI"), el("th", {}, "IMO"), el("th", {}, "name"), el("th", {}, "flag")),
+    ...p.identities.map((i) => el("tr", {}, el("td", {}, i.from.slice(0, 10)), el("td", {}, i.to.slice(0, 10)), el("td", {}, i.mmsi), el("td", {}, i.imo ?? ""), el("td", {}, i.name), el("td", {}, i.flag ?? "??"))));
+  const matches = p.matches.map((m) => el("div", {}, `${m.score.toFixed(2)} ${m.list} ${m.entry} (${m.entry_name}): ${m.explanation}`));
+  const voyages = p.voyages.map((f) => el("div", { class: "ind", onclick: () => highlight(f.evidence) },
+    `${f.origin ? f.origin.country : "?"} → ${f.discharge ? f.discharge.country + " " + f.discharge.name : f.status}, ${Math.round(f.volume_bbl).toLocaleString()} bbl, ${f.chain.map((h) => h.kind).join(" > ")}`));
+  panel.replaceChildren(
+    el("h2", { id: "vessel-title" }, `${(p.names || []).join(" / ")} — ${id}`),
+    el("div", {}, `Risk score ${risk.score ?? "-"}${risk.shadow ? " (shadow)" : ""}; MMSIs ${p.mmsis.join(", ")}`),
+    el("h2", {}, "Risk indicators (click: events on the map)"), ...inds,
+    el("h2", {}, "Identity timeline"), ids,
+    el("h2", {}, "List matches"), ...(matches.length ? matches : [el("div", {}, "none")]),
+    el("h2", {}, "Voyages"), ...(voyages.length ? voyages : [el("div", {}, "none")]),
+  );
+  const mine = state.events.filter((e) => p.mmsis.includes(e.mmsi) || p.mmsis.includes(e.other_mmsi)).map((e) => e.id);
+  highlight(mine);
+}
+
+async function loadSide() {
+  const top = await api("/api/vessels?limit=20");
+  const box = document.getElementById("leaders");
+  for (const v of top.vessels) box.append(vesselRow(v));
+  const x = await api("/api/exposure");
+  const by = {};
+  for (const r of x.rows) by[r.country] = (by[r.country] || 0) + r.volume_bbl;
+  const rows = Object.entries(by).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  const max = rows.length ? rows[0][1] : 1;
+  const out = document.getElementById("exposure");
+  for (const [c, v] of rows) out.append(el("div", {}, el("b", {}, `${c} `), el("span", { class: "bar", style: `width:${Math.round((v / max) * 300)}px` }), ` ${(v / 1e6).toFixed(2)}`));
+}
+
+let timer = null;
+document.getElementById("search").addEventListener("input", (e) => {
+  clearTimeout(timer);
+  timer = setTimeout(() => search(e.target.value).catch(console.error), 200);
+});
+document.getElementById("time").addEventListener("input", refreshEvents);
+map.on("load", async () => {
+  try {
+    await loadEvents();
+    await loadFlows();
+    await loadSide();
+    document.body.setAttribute("data-ready", "1");
+  } catch (err) {
+    console.error(err);
+    document.body.setAttribute("data-error", String(err));
+  }
+});
