@@ -74,11 +74,7 @@ fn read_prices(path: &Path) -> anyhow::Result<Vec<(String, f64)>> {
         let (Some(m), Some(p)) = (f.next(), f.next()) else {
             anyhow::bail!("{}:{}: expected `month,usd_per_bbl`", path.display(), i + 1);
         };
-        let ok = m.len() == 7
-            && m.as_bytes().get(4) == Some(&b'-')
-            && m[..4].parse::<u32>().is_ok()
-            && m[5..].parse::<u32>().is_ok_and(|x| (1..=12).contains(&x));
-        if !ok {
+        if !shadowfleet_risk::is_month(m) {
             anyhow::bail!(
                 "{}:{}: field month: {m:?} is not YYYY-MM",
                 path.display(),

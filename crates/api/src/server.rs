@@ -17,7 +17,7 @@ use shadowfleet_voyages::VesselKey;
 use utoipa::OpenApi;
 
 use crate::analysis::Analysis;
-use crate::views::{event_json, flow_json, profile, resolve, vessel_json};
+use crate::views::{event_json, flow_json, flow_path, profile, resolve, vessel_json};
 
 /// Largest page a list endpoint returns.
 pub const MAX_PAGE: usize = 1000;
@@ -110,11 +110,7 @@ impl Params {
     fn month(&self, name: &str) -> Result<Option<String>, ApiError> {
         self.get(name)
             .map(|s| {
-                let ok = s.len() == 7
-                    && s.as_bytes()[4] == b'-'
-                    && s[..4].parse::<u32>().is_ok()
-                    && s[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-                if ok {
+                if shadowfleet_risk::is_month(s) {
                     Ok(s.to_owned())
                 } else {
                     Err(ApiError::bad(format!(
@@ -475,25 +471,7 @@ async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<V
             })
         })
         .map(|(f, c)| {
-            // Where it went: the load, each hand-off, the discharge.
-            let mut path: Vec<[f64; 2]> = Vec::new();
-            let stops = c
-                .load_event
-                .into_iter()
-                .chain(
-                    f.chain
-                        .iter()
-                        .skip(1)
-                        .filter_map(|h| h.events.first().copied()),
-                )
-                .chain(f.discharge.as_ref().map(|d| d.event));
-            for id in stops {
-                if let Some(p) = at.get(&id) {
-                    if path.last() != Some(p) {
-                        path.push(*p);
-                    }
-                }
-            }
+            let path = flow_path(f, c, &|id| at.get(&id).copied());
             let mut j = flow_json(f, c);
             j["path"] = json!(path);
             j

@@ -29,6 +29,28 @@ pub fn event_json(s: &StoredEvent) -> Value {
     })
 }
 
+/// Where a flow went: the positions of its load, each hand-off and its discharge (the
+/// events it rests on), consecutive repeats dropped. `pos` gives an event's [lon, lat].
+pub fn flow_path(f: &Flow, c: &Cargo, pos: &dyn Fn(i64) -> Option<[f64; 2]>) -> Vec<[f64; 2]> {
+    let stops = c
+        .load_event
+        .into_iter()
+        .chain(
+            f.chain
+                .iter()
+                .skip(1)
+                .filter_map(|h| h.events.first().copied()),
+        )
+        .chain(f.discharge.as_ref().map(|d| d.event));
+    let mut path: Vec<[f64; 2]> = Vec::new();
+    for p in stops.filter_map(pos) {
+        if path.last() != Some(&p) {
+            path.push(p);
+        }
+    }
+    path
+}
+
 /// A vessel key as JSON: `{"imo": n}` or `{"mmsi": n}`.
 pub fn vessel_json(v: VesselKey) -> Value {
     match v {

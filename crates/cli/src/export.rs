@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 use shadowfleet_api::analysis::{load_config, Analysis};
-use shadowfleet_api::views::{flow_json, vessel_json};
+use shadowfleet_api::views::{flow_json, flow_path, vessel_json};
 use shadowfleet_store::Store;
 
 use crate::screen::csv_field;
@@ -166,24 +166,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .filter_map(|f| a.traced.cargoes.get(f.cargo).map(|c| (f, c)))
                 .map(|(f, c)| {
                     // Load, each hand-off, discharge: the places of the events the flow rests on.
-                    let mut line: Vec<[f64; 2]> = Vec::new();
-                    for id in c
-                        .load_event
-                        .into_iter()
-                        .chain(
-                            f.chain
-                                .iter()
-                                .skip(1)
-                                .filter_map(|h| h.events.first().copied()),
-                        )
-                        .chain(f.discharge.as_ref().map(|d| d.event))
-                    {
-                        if let Some((lon, lat)) = pos(id) {
-                            if line.last() != Some(&[lon, lat]) {
-                                line.push([lon, lat]);
-                            }
-                        }
-                    }
+                    let line = flow_path(f, c, &|id| pos(id).map(|(lon, lat)| [lon, lat]));
                     let geometry = match line.len() {
                         0 => Value::Null,
                         1 => json!({"type": "Point", "coordinates": line[0]}),

@@ -147,11 +147,7 @@ pub struct ExposureArgs {
 }
 
 fn parse_month(s: &str) -> Result<String, String> {
-    let ok = s.len() == 7
-        && s.as_bytes()[4] == b'-'
-        && s[..4].parse::<u32>().is_ok()
-        && s[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-    if ok {
+    if shadowfleet_risk::is_month(s) {
         Ok(s.to_owned())
     } else {
         Err(format!("{s:?} is not a month YYYY-MM"))

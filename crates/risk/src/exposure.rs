@@ -66,6 +66,14 @@ pub struct ExposureRow {
     pub price_usd_per_bbl: f64,
 }
 
+/// Whether `s` is a month `YYYY-MM`.
+pub fn is_month(s: &str) -> bool {
+    s.len() == 7
+        && s.as_bytes().get(4) == Some(&b'-')
+        && s[..4].parse::<u32>().is_ok()
+        && s[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+}
+
 /// `YYYY-MM` of a unix time.
 pub fn month_of(t: i64) -> String {
     let days = t.div_euclid(86_400);
