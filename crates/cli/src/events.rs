@@ -62,6 +62,16 @@ fn time(t: i64) -> String {
     Timestamp::from_unix_seconds(t).to_string()
 }
 
+/// Writes `features` as one GeoJSON FeatureCollection and a newline.
+pub(crate) fn write_features(out: &mut impl Write, features: Vec<Value>) -> anyhow::Result<()> {
+    serde_json::to_writer(
+        &mut *out,
+        &json!({"type": "FeatureCollection", "features": features}),
+    )?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// Runs the command.
 pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open_existing(&args.store)?;
@@ -122,11 +132,7 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
                     json!({"type": "Feature", "geometry": geometry, "properties": props})
                 })
                 .collect();
-            serde_json::to_writer(
-                &mut out,
-                &json!({"type": "FeatureCollection", "features": features}),
-            )?;
-            writeln!(out)?;
+            write_features(&mut out, features)?;
         }
     }
     out.flush().context("writing output")?;

@@ -123,11 +123,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     }})
                 })
                 .collect();
-            serde_json::to_writer(
-                &mut out,
-                &json!({"type": "FeatureCollection", "features": features}),
-            )?;
-            writeln!(out)?;
+            crate::events::write_features(&mut out, features)?;
         }
         (What::Flows, Format::Csv) => {
             writeln!(out, "id,origin_country,origin_place,discharge_country,discharge_place,discharged,chain,volume_bbl,low_bbl,high_bbl,confidence")?;
@@ -175,11 +171,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     json!({"type": "Feature", "geometry": geometry, "properties": flow_json(f, c)})
                 })
                 .collect();
-            serde_json::to_writer(
-                &mut out,
-                &json!({"type": "FeatureCollection", "features": features}),
-            )?;
-            writeln!(out)?;
+            crate::events::write_features(&mut out, features)?;
         }
         (What::Events | What::Tracks, _) => {}
     }

@@ -215,14 +215,9 @@ fn score_flows(run: &Run, seed: u64) -> (shadowfleet_eval::FlowScore, f64) {
             .is_some_and(|s| *s >= risk_config.infer_origin_threshold)
             .then(|| "RU".to_owned())
     });
-    // ROC AUC of the score against the truth, over every tanker.
-    let mut scored = Vec::new();
-    for v in &vessels {
-        if v.dwt <= 0.0 {
-            continue;
-        }
-        let s = v
-            .identities
+    // A truth vessel's score: the highest of the keys it was seen under.
+    let vessel_score = |v: &shadowfleet_simulate::truth::Vessel| -> f64 {
+        v.identities
             .iter()
             .flat_map(|i| {
                 [
@@ -231,9 +226,14 @@ fn score_flows(run: &Run, seed: u64) -> (shadowfleet_eval::FlowScore, f64) {
                 ]
             })
             .flatten()
-            .fold(0.0, |a: f64, b| a.max(*b));
-        scored.push((s, v.shadow));
-    }
+            .fold(0.0, |a: f64, b| a.max(*b))
+    };
+    // ROC AUC of the score against the truth, over every tanker.
+    let scored: Vec<(f64, bool)> = vessels
+        .iter()
+        .filter(|v| v.dwt > 0.0)
+        .map(|v| (vessel_score(v), v.shadow))
+        .collect();
     let auc = shadowfleet_risk::roc_auc(&scored);
     eprintln!(
         "risk: ROC AUC {auc:.3} over {} tankers ({} shadow)",
@@ -245,17 +245,7 @@ fn score_flows(run: &Run, seed: u64) -> (shadowfleet_eval::FlowScore, f64) {
             if v.dwt <= 0.0 {
                 continue;
             }
-            let s = v
-                .identities
-                .iter()
-                .flat_map(|i| {
-                    [
-                        by_key.get(&VesselKey::Imo(i.imo)),
-                        by_key.get(&VesselKey::Mmsi(i.mmsi)),
-                    ]
-                })
-                .flatten()
-                .fold(0.0, |a: f64, b| a.max(*b));
+            let s = vessel_score(v);
             let ind: Vec<String> = v
                 .identities
                 .iter()

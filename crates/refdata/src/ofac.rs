@@ -158,25 +158,11 @@ pub(crate) fn xml(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>, LoadError
                 }
             }
             Event::Text(t) => {
-                let s = t.decode().map_err(|err| {
-                    LoadError::new(
-                        path,
-                        Some(entries),
-                        None,
-                        format!("sdnEntry {entries}: {err}"),
-                    )
-                })?;
+                let s = t.decode().map_err(|err| entry_error(path, entries, err))?;
                 buf.push_str(&s);
             }
             Event::GeneralRef(r) => {
-                let name = r.decode().map_err(|err| {
-                    LoadError::new(
-                        path,
-                        Some(entries),
-                        None,
-                        format!("sdnEntry {entries}: {err}"),
-                    )
-                })?;
+                let name = r.decode().map_err(|err| entry_error(path, entries, err))?;
                 let c = match &*name {
                     "amp" => Some('&'),
                     "lt" => Some('<'),
@@ -208,6 +194,11 @@ pub(crate) fn xml(path: &Path, bytes: &[u8]) -> Result<Vec<ListEntry>, LoadError
         ));
     }
     Ok(out)
+}
+
+/// An error inside the `n`-th `<sdnEntry>`.
+fn entry_error(path: &Path, n: u64, err: impl std::fmt::Display) -> LoadError {
+    LoadError::new(path, Some(n), None, format!("sdnEntry {n}: {err}"))
 }
 
 #[derive(Default)]
