@@ -3,20 +3,24 @@
 //! are paginated with capped page sizes. The OpenAPI description at `/api/openapi.json` is
 //! generated from the handlers' annotations. See `docs/api.md`.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
 
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use shadowfleet_events::DetectorConfig;
+use shadowfleet_store::Store;
 use serde_json::{json, Value};
 use shadowfleet_events::EventKind;
 use shadowfleet_model::Timestamp;
 use shadowfleet_voyages::VesselKey;
 use utoipa::OpenApi;
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, AnalysisConfig};
 use crate::views::{event_json, flow_json, flow_path, profile, resolve, vessel_json};
 
 /// Largest page a list endpoint returns.
@@ -26,12 +30,96 @@ pub const DEFAULT_PAGE: usize = 100;
 /// Largest request body accepted, bytes.
 pub const MAX_BODY: usize = 1 << 20;
 
-/// What the handlers share: the analysis of the store, computed once at start-up.
-pub struct AppState {
+/// Largest NMEA body `POST /api/ingest` accepts, bytes.
+pub const MAX_INGEST_BODY: usize = 64 << 20;
+/// Most vertices a track answer holds.
+pub const MAX_TRACK_VERTICES: usize = 200_000;
+/// Shortest API key accepted.
+pub const MIN_API_KEY_LEN: usize = 16;
+
+/// What the handlers read: the analysis of the store and its HTML report, replaced whole
+/// after each ingest.
+pub struct Snapshot {
     /// The analysis.
     pub analysis: Analysis,
     /// The HTML exposure report, served at `/report`.
     pub report_html: String,
+}
+
+impl Snapshot {
+    /// Analyses the store's content.
+    pub fn of(store: &Store, config: AnalysisConfig) -> anyhow::Result<Snapshot> {
+        let analysis = Analysis::run(store, config)?;
+        let rows = analysis.exposure(None, None);
+        let report_html = crate::report::html(&analysis, &rows, None, None);
+        Ok(Snapshot {
+            analysis,
+            report_html,
+        })
+    }
+}
+
+/// What the handlers share.
+pub struct AppState {
+    dir: PathBuf,
+    store: Mutex<Store>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    api_key: Option<String>,
+    detectors: DetectorConfig,
+    ingest_lock: tokio::sync::Mutex<()>,
+    clock: fn() -> i64,
+}
+
+impl AppState {
+    /// Opens the store in `dir` and analyses it. Writes (`POST /api/ingest`) are enabled
+    /// only with an `api_key` (at least [`MIN_API_KEY_LEN`] characters); `clock` gives the
+    /// wall-clock time recorded for an ingest run.
+    pub fn open(
+        dir: &std::path::Path,
+        config: AnalysisConfig,
+        detectors: DetectorConfig,
+        api_key: Option<String>,
+        clock: fn() -> i64,
+    ) -> anyhow::Result<AppState> {
+        if let Some(k) = &api_key {
+            if k.chars().count() < MIN_API_KEY_LEN || k.chars().any(char::is_whitespace) {
+                anyhow::bail!(
+                    "the API key must be at least {MIN_API_KEY_LEN} characters without spaces"
+                );
+            }
+        }
+        let store = Store::open_existing(dir)?;
+        let snapshot = Snapshot::of(&store, config)?;
+        Ok(AppState {
+            dir: dir.to_owned(),
+            store: Mutex::new(store),
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            api_key,
+            detectors,
+            ingest_lock: tokio::sync::Mutex::new(()),
+            clock,
+        })
+    }
+
+    /// The current analysis.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        match self.store.lock() {
+            Ok(g) => f(&g),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    /// Whether writes are enabled.
+    pub fn writable(&self) -> bool {
+        self.api_key.is_some()
+    }
 }
 
 /// An API error: status and reason, answered as JSON.
@@ -55,6 +143,17 @@ impl ApiError {
             reason: reason.into(),
         }
     }
+
+    fn with(status: StatusCode, reason: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            reason: reason.into(),
+        }
+    }
+
+    fn internal(e: impl std::fmt::Display) -> ApiError {
+        ApiError::with(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -62,6 +161,10 @@ impl IntoResponse for ApiError {
         let error = match self.status {
             StatusCode::BAD_REQUEST => "bad_request",
             StatusCode::NOT_FOUND => "not_found",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::CONFLICT => "conflict",
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
             _ => "error",
         };
         (
@@ -146,9 +249,9 @@ type Raw = Query<Vec<(String, String)>>;
 #[openapi(
     info(
         title = "shadowfleet API",
-        description = "Tankers of Russia's oil shadow fleet, their events, cargo flows and the countries that bought the oil, from AIS. Read-only."
+        description = "Tankers of Russia's oil shadow fleet, their events, cargo flows and the countries that bought the oil, from AIS. Read-only but for POST /api/ingest, which needs the API key the server was started with."
     ),
-    paths(vessels, vessel, track, events, flows, exposure, openapi)
+    paths(vessels, vessel, track, events, flows, exposure, ingest, openapi)
 )]
 struct ApiDoc;
 
@@ -192,6 +295,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/flows", get(flows))
         .route("/api/exposure", get(exposure))
         .route("/api/openapi.json", get(openapi))
+        .route(
+            "/api/ingest",
+            post(ingest).layer(DefaultBodyLimit::max(MAX_INGEST_BODY)),
+        )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -231,7 +338,7 @@ async fn land() -> Response {
 }
 
 async fn report(State(s): State<Arc<AppState>>) -> Html<String> {
-    Html(s.report_html.clone())
+    Html(s.snapshot().report_html.clone())
 }
 
 /// Search vessels by name (current or former), IMO number or MMSI; without `q`, the
@@ -246,29 +353,35 @@ async fn report(State(s): State<Arc<AppState>>) -> Html<String> {
 async fn vessels(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<Value>, ApiError> {
     let p = Params::new(raw, &["q", "limit", "offset"])?;
     let (limit, offset) = p.page()?;
-    let a = &s.analysis;
+    let snap = s.snapshot();
+    let a = &snap.analysis;
     let q = p.get("q").map(str::trim).filter(|q| !q.is_empty());
     if q.is_some_and(|q| q.len() > 100) {
         return Err(ApiError::bad("q: longer than 100 characters"));
     }
-    let norm = q.map(shadowfleet_risk::normalise_name);
+    // Names (current and former) through the FTS5 index, word prefixes; IMO and MMSI exact.
+    let named: Vec<(u32, Option<u32>)> = match q {
+        Some(q) => s
+            .with_store(|st| st.search_names(q, 10_000))
+            .map_err(ApiError::internal)?,
+        None => Vec::new(),
+    };
     let hits: Vec<&shadowfleet_risk::VesselRisk> = a
         .risks
         .iter()
-        .filter(|r| match (q, &norm) {
-            (None, _) => true,
-            (Some(q), Some(n)) => {
+        .filter(|r| match q {
+            None => true,
+            Some(q) => {
                 let id = match r.vessel {
                     VesselKey::Imo(i) => i.to_string() == q,
                     VesselKey::Mmsi(_) => false,
                 };
                 id || r.mmsis.iter().any(|m| m.to_string() == q)
-                    || (!n.is_empty()
-                        && r.names
-                            .iter()
-                            .any(|x| shadowfleet_risk::normalise_name(x).contains(n.as_str())))
+                    || named.iter().any(|&(m, imo)| match r.vessel {
+                        VesselKey::Imo(i) => imo == Some(i),
+                        VesselKey::Mmsi(v) => v == m,
+                    })
             }
-            _ => false,
         })
         .collect();
     let page: Vec<Value> = hits
@@ -322,25 +435,58 @@ async fn vessel(
     Query(raw): Raw,
 ) -> Result<Json<Value>, ApiError> {
     Params::new(raw, &[])?;
-    let (k, mmsis) = find(&s.analysis, &id)?;
-    Ok(Json(profile(&s.analysis, k, &mmsis)))
+    let snap = s.snapshot();
+    let (k, mmsis) = find(&snap.analysis, &id)?;
+    Ok(Json(profile(&snap.analysis, k, &mmsis)))
 }
 
-/// A vessel's track as GeoJSON. Positions are not stored yet (GeoParquet comes next): the
-/// answer is 501 for a known vessel.
+/// A vessel's track as GeoJSON from the position store: one LineString per track segment
+/// with each vertex's time (unix seconds) in `properties.times`, simplified for `zoom`.
 #[utoipa::path(get, path = "/api/vessels/{id}/track",
-    params(("id" = String, Path, description = "as for /api/vessels/{id}"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339")),
-    responses((status = 501, description = "positions are not stored yet"), (status = 400, description = "bad parameter"), (status = 404, description = "unknown vessel")))]
+    params(
+        ("id" = String, Path, description = "as for /api/vessels/{id}"),
+        ("from" = Option<String>, Query, description = "RFC 3339"),
+        ("to" = Option<String>, Query, description = "RFC 3339"),
+        ("zoom" = Option<u8>, Query, description = "map zoom 0..=22: vertices closer than about a pixel at that zoom to the simplified line are dropped; full resolution when absent"),
+    ),
+    responses((status = 200, description = "GeoJSON FeatureCollection `{vessel, from, to, zoom, positions, vertices, start, end, features: [{geometry: LineString, properties: {mmsi, segment, start, end, points, times}}]}`"), (status = 400, description = "bad parameter, or more than 200 000 vertices"), (status = 404, description = "unknown vessel")))]
 async fn track(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(raw): Raw,
 ) -> Result<Response, ApiError> {
-    let p = Params::new(raw, &["from", "to"])?;
-    p.time("from")?;
-    p.time("to")?;
-    find(&s.analysis, &id)?;
-    Ok((StatusCode::NOT_IMPLEMENTED, Json(json!({"error": "not_implemented", "reason": "positions are not stored yet; the track endpoint comes with the GeoParquet position store"}))).into_response())
+    let p = Params::new(raw, &["from", "to", "zoom"])?;
+    let (from, to) = (p.time("from")?, p.time("to")?);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::bad("from is after to"));
+        }
+    }
+    let zoom = p
+        .get("zoom")
+        .map(|z| {
+            z.parse::<u8>()
+                .ok()
+                .filter(|z| *z <= 22)
+                .ok_or_else(|| ApiError::bad(format!("zoom: {z:?} is not an integer 0..=22")))
+        })
+        .transpose()?;
+    let snap = s.snapshot();
+    let (k, mmsis) = find(&snap.analysis, &id)?;
+    let owned = crate::tracks::ownership(k, &mmsis, &snap.analysis.identities);
+    let state = Arc::clone(&s);
+    let answer = tokio::task::spawn_blocking(move || {
+        state.with_store(|st| {
+            crate::tracks::track_geojson(st, k, &owned, from, to, zoom, MAX_TRACK_VERTICES)
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match answer {
+        Ok(v) => Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(v)).into_response()),
+        Err(e @ crate::tracks::TrackError::TooLarge { .. }) => Err(ApiError::bad(e.to_string())),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }
 
 /// Events, filtered by kind, bounding box and time, oldest first.
@@ -374,7 +520,14 @@ async fn events(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<
                 .map_err(|_| ApiError::bad(format!("mmsi: {m:?} is not a number")))
         })
         .transpose()?;
-    let hits: Vec<&shadowfleet_store::StoredEvent> = s
+    // The bounding box through the R*Tree (an event's position, and for a gap where the
+    // signal came back too).
+    let inside = bbox
+        .map(|b| s.with_store(|st| st.events_in_bbox(b)))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let snap = s.snapshot();
+    let hits: Vec<&shadowfleet_store::StoredEvent> = snap
         .analysis
         .events
         .iter()
@@ -384,9 +537,7 @@ async fn events(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<
                 && from.is_none_or(|f| ev.end >= f)
                 && to.is_none_or(|t| ev.start <= t)
                 && mmsi.is_none_or(|m| ev.mmsi == m || ev.other_mmsi == Some(m))
-                && bbox.is_none_or(|b: [f64; 4]| {
-                    ev.lon >= b[0] && ev.lat >= b[1] && ev.lon <= b[2] && ev.lat <= b[3]
-                })
+                && inside.as_ref().is_none_or(|ids| ids.contains(&e.id))
         })
         .collect();
     let page: Vec<Value> = hits
@@ -446,8 +597,9 @@ async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<V
             }
         }
     }
-    let t = &s.analysis.traced;
-    let at: std::collections::HashMap<i64, [f64; 2]> = s
+    let snap = s.snapshot();
+    let t = &snap.analysis.traced;
+    let at: std::collections::HashMap<i64, [f64; 2]> = snap
         .analysis
         .events
         .iter()
@@ -499,10 +651,129 @@ async fn exposure(
             return Err(ApiError::bad(format!("from {f} is after to {t}")));
         }
     }
-    let rows = s.analysis.exposure(from.as_deref(), to.as_deref());
+    let snap = s.snapshot();
+    let rows = snap.analysis.exposure(from.as_deref(), to.as_deref());
     Ok(Json(
-        json!({"origins": s.analysis.config.exposure.origins, "from": from, "to": to, "rows": rows}),
+        json!({"origins": snap.analysis.config.exposure.origins, "from": from, "to": to, "rows": rows}),
     ))
+}
+
+/// Whether `given` equals `key`, in time independent of where they differ.
+fn same_key(given: &str, key: &str) -> bool {
+    let (a, b) = (given.as_bytes(), key.as_bytes());
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
+/// Ingests AIS (NMEA with tag blocks, gzip or zstd, or DMA/NOAA CSV; at most 64 MiB) as
+/// one run, like `shadowfleet analyze`, then re-runs the analysis. Needs the API key the
+/// server was started with, as `Authorization: Bearer KEY` or `X-API-Key: KEY`. The same
+/// body twice is a no-op (the manifest knows its hash).
+#[utoipa::path(post, path = "/api/ingest",
+    request_body(content = String, content_type = "text/plain", description = "AIS messages"),
+    responses(
+        (status = 200, description = "`{run, inputs: [{name, content_hash, bytes, messages}], skipped, messages, positions, events: {kind: n}, identities, position_files, elapsed_s}`; `run` is null when the body was already ingested"),
+        (status = 400, description = "empty body, or input that cannot be read"),
+        (status = 401, description = "missing or wrong API key"),
+        (status = 403, description = "the server was started without an API key: read-only"),
+        (status = 409, description = "another process is writing to the store"),
+        (status = 413, description = "body over 64 MiB")))]
+async fn ingest(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(raw): Raw,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let Some(key) = &s.api_key else {
+        return Err(ApiError::with(
+            StatusCode::FORBIDDEN,
+            "this server is read-only: start it with --api-key-file (or SHADOWFLEET_API_KEY) to enable POST /api/ingest",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+    if !given.is_some_and(|g| same_key(g.trim(), key)) {
+        return Err(ApiError::with(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong API key (Authorization: Bearer KEY, or X-API-Key: KEY)",
+        ));
+    }
+    Params::new(raw, &[])?;
+    if body.is_empty() {
+        return Err(ApiError::bad("empty body: send AIS messages"));
+    }
+    let _one_at_a_time = s.ingest_lock.lock().await;
+    let state = Arc::clone(&s);
+    let result = tokio::task::spawn_blocking(move || ingest_body(&state, &body))
+        .await
+        .map_err(ApiError::internal)?;
+    result.map(Json)
+}
+
+fn ingest_body(s: &AppState, body: &[u8]) -> Result<Value, ApiError> {
+    use sha2::Digest;
+    let hash = crate::ingest::hex(&sha2::Sha256::digest(body));
+    // The posted input is kept in the store, as evidence of what was analysed.
+    let incoming = s.dir.join("incoming");
+    let path = incoming.join(format!("{hash}.ais"));
+    std::fs::create_dir_all(&incoming)
+        .and_then(|()| std::fs::write(&path, body))
+        .map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
+    let options = crate::ingest::IngestOptions {
+        detectors: s.detectors,
+        started_at: (s.clock)(),
+        ..Default::default()
+    };
+    let input = crate::ingest::IngestInput {
+        path,
+        name: format!("api:{hash}"),
+    };
+    let report = crate::ingest::ingest(&s.dir, &[input], &options).map_err(|e| {
+        if e.downcast_ref::<shadowfleet_store::StoreError>()
+            .is_some_and(|e| matches!(e, shadowfleet_store::StoreError::Busy { .. }))
+        {
+            ApiError::with(StatusCode::CONFLICT, format!("{e:#}"))
+        } else {
+            ApiError::bad(format!("{e:#}"))
+        }
+    })?;
+    if report.run.is_some() {
+        let config = s.snapshot().analysis.config.clone();
+        let fresh = s
+            .with_store(|st| Snapshot::of(st, config))
+            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+        match s.snapshot.write() {
+            Ok(mut g) => *g = Arc::new(fresh),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
+        }
+    }
+    let events: serde_json::Map<String, Value> = report
+        .events
+        .iter()
+        .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
+        .collect();
+    let inputs: Vec<Value> = report
+        .inputs
+        .iter()
+        .map(|i| json!({"name": i.name, "content_hash": i.content_hash, "bytes": i.bytes, "messages": i.messages}))
+        .collect();
+    Ok(json!({
+        "run": report.run,
+        "inputs": inputs,
+        "skipped": report.skipped,
+        "messages": report.messages,
+        "positions": report.positions,
+        "events": events,
+        "identities": report.identities,
+        "position_files": report.position_files,
+        "elapsed_s": report.elapsed_s,
+    }))
 }
 
 /// This API's OpenAPI 3 description.

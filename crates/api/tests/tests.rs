@@ -7,57 +7,30 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
-use shadowfleet_api::analysis::{Analysis, AnalysisConfig};
+use std::path::PathBuf;
+
+use shadowfleet_api::analysis::AnalysisConfig;
+use shadowfleet_api::ingest::{ingest, IngestInput, IngestOptions};
 use shadowfleet_api::server::{router, AppState, MAX_PAGE};
-use shadowfleet_decode::{Decoded, Decoder, DecoderConfig};
-use shadowfleet_events::{DetectorConfig, Event, Pipeline, PipelineOutput};
-use shadowfleet_geo::Land;
-use shadowfleet_identities::Identity;
-use shadowfleet_places::{Mids, Places};
+use shadowfleet_events::DetectorConfig;
 use shadowfleet_simulate::{simulate_in_memory, SimOptions};
-use shadowfleet_store::{InputRecord, Store};
+use shadowfleet_store::Store;
 use tower::ServiceExt;
 
-/// A store with 10 days of `baltic` (a third of the fleet) and the lists the simulator
-/// publishes.
-fn state() -> Arc<AppState> {
-    let dir = std::env::temp_dir().join(format!("shadowfleet-api-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+const KEY: &str = "test-key-0123456789abcdef";
+
+fn clock() -> i64 {
+    1_767_225_600
+}
+
+/// Simulated AIS of `baltic` (a third of the fleet), and the lists the simulator publishes.
+fn simulation(days: u32) -> (Vec<u8>, Vec<shadowfleet_refdata::RefList>) {
     let opts = SimOptions {
         seed: 4,
-        days: Some(10),
+        days: Some(days),
         fleet_scale: 0.35,
     };
     let (ais, truth, _) = simulate_in_memory("baltic", &opts).unwrap();
-    let land = Land::natural_earth_10m().unwrap();
-    let places = Places::embedded(&land).unwrap();
-    let mids = Mids::embedded().unwrap();
-    let mut pipeline = Pipeline::new(DetectorConfig::default(), &land, &places, &mids);
-    let mut events: Vec<Event> = Vec::new();
-    let mut identities: Vec<Identity> = Vec::new();
-    let mut out = |o: PipelineOutput| match o {
-        PipelineOutput::Event(e) => events.push(e),
-        PipelineOutput::Identity(i) => identities.push(i),
-    };
-    let mut decoder = Decoder::new(DecoderConfig::default());
-    let mut batch: Vec<Decoded> = Vec::new();
-    decoder.push(&ais, &mut batch);
-    decoder.finish(&mut batch);
-    for d in batch.drain(..) {
-        pipeline.push(&d, &mut out);
-    }
-    pipeline.finish(&mut out);
-    drop(pipeline);
-    let mut store = Store::open(&dir).unwrap();
-    let input = InputRecord {
-        name: "sim".into(),
-        content_hash: "x".into(),
-        bytes: ais.len() as u64,
-        messages: 1,
-    };
-    store
-        .write_run("2026-01-01T00:00:00Z", &[input], &events, &identities)
-        .unwrap();
     let vessels: Vec<_> = truth
         .iter()
         .filter_map(|r| match r {
@@ -66,21 +39,55 @@ fn state() -> Arc<AppState> {
         })
         .collect();
     let p = shadowfleet_simulate::published::published(&vessels, 4);
-    for (name, text) in [
+    let lists = [
         ("sanctions_eu.csv", &p.sanctions_eu),
         ("watchlist.csv", &p.watchlist),
         ("particulars.csv", &p.particulars),
-    ] {
-        let l = shadowfleet_refdata::parse(std::path::Path::new(name), text.as_bytes(), None, None)
-            .unwrap();
-        store.put_list(&l, "x", "2026-01-01T00:00:00Z").unwrap();
-    }
-    let analysis = Analysis::run(&store, AnalysisConfig::default()).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    Arc::new(AppState {
-        analysis,
-        report_html: "<html>report</html>".into(),
+    ]
+    .iter()
+    .map(|(name, text)| {
+        shadowfleet_refdata::parse(std::path::Path::new(name), text.as_bytes(), None, None)
+            .unwrap()
     })
+    .collect();
+    (ais, lists)
+}
+
+/// A store in a fresh directory named by `tag`, holding `ais` ingested as one run (through
+/// the same code as `shadowfleet analyze`) and `lists`.
+fn store(tag: &str, ais: &[u8], lists: &[shadowfleet_refdata::RefList]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shadowfleet-api-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("input.nmea");
+    std::fs::write(&file, ais).unwrap();
+    let options = IngestOptions {
+        started_at: clock(),
+        ..IngestOptions::default()
+    };
+    let report = ingest(&dir.join("store"), &[IngestInput::file(&file)], &options).unwrap();
+    assert!(report.positions > 0 && report.position_files > 0, "{report:?}");
+    let mut store = Store::open(&dir.join("store")).unwrap();
+    for l in lists {
+        store.put_list(l, "x", "2026-01-01T00:00:00Z").unwrap();
+    }
+    dir.join("store")
+}
+
+/// A store with 10 days of `baltic` and the published lists; writes enabled with [`KEY`].
+fn state() -> Arc<AppState> {
+    let (ais, lists) = simulation(10);
+    let dir = store("read", &ais, &lists);
+    Arc::new(
+        AppState::open(
+            &dir,
+            AnalysisConfig::default(),
+            DetectorConfig::default(),
+            Some(KEY.into()),
+            clock,
+        )
+        .unwrap(),
+    )
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
@@ -122,7 +129,7 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
             .unwrap()
             .iter()
             .any(|x| x["id"] == id.as_str()),
-        "{found}"
+        "{name}: {found}"
     );
     let mmsi = top["mmsis"][0].to_string();
     let (_, by_mmsi) = get(&app, &format!("/api/vessels?q={mmsi}")).await;
@@ -147,10 +154,55 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"], "bad_request");
     assert!(e["reason"].as_str().unwrap().contains("imo:NNNNNNN"));
-    // The track: not stored yet, said so.
+    // The track, from the position store: segments with a time per vertex, in order.
+    let (s, t) = get(&app, &format!("/api/vessels/{id}/track")).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!(t["type"], "FeatureCollection");
+    let full = t["vertices"].as_u64().unwrap();
+    assert!(full > 100, "{full} vertices");
+    assert_eq!(full, t["positions"].as_u64().unwrap(), "no zoom: every position");
+    for f in t["features"].as_array().unwrap() {
+        let times: Vec<i64> = f["properties"]["times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_i64().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]));
+        let coords = f["geometry"]["coordinates"].as_array().unwrap();
+        if f["geometry"]["type"] == "LineString" {
+            assert_eq!(coords.len(), times.len());
+            for c in coords {
+                let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+                assert!((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat));
+            }
+        }
+    }
+    // Simplified for a zoom: fewer vertices; a window: only its times.
+    let (_, z) = get(&app, &format!("/api/vessels/{id}/track?zoom=4")).await;
+    assert!(z["vertices"].as_u64().unwrap() < full / 2, "{}", z["vertices"]);
+    let first = t["features"][0]["properties"]["times"][0].as_i64().unwrap();
+    let (lo, hi) = (first + 86_400, first + 2 * 86_400);
+    let rfc = |x: i64| shadowfleet_model::Timestamp::from_unix_seconds(x).to_string();
+    let (_, w) = get(
+        &app,
+        &format!("/api/vessels/{id}/track?from={}&to={}", rfc(lo), rfc(hi)),
+    )
+    .await;
+    let wn = w["vertices"].as_u64().unwrap();
+    assert!(wn > 0 && wn < full, "{wn} of {full}");
+    for f in w["features"].as_array().unwrap() {
+        for x in f["properties"]["times"].as_array().unwrap() {
+            assert!((lo..=hi).contains(&x.as_i64().unwrap()));
+        }
+    }
+    for bad in ["zoom=23", "zoom=-1", "from=noon", "from=2026-01-05T00:00:00Z&to=2026-01-04T00:00:00Z", "colour=red"] {
+        let (s, e) = get(&app, &format!("/api/vessels/{id}/track?{bad}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {e}");
+    }
     assert_eq!(
-        get(&app, &format!("/api/vessels/{id}/track")).await.0,
-        StatusCode::NOT_IMPLEMENTED
+        get(&app, "/api/vessels/imo:1000000/track").await.0,
+        StatusCode::NOT_FOUND
     );
     // Events: filters and pagination.
     let (s, ev) = get(&app, "/api/events?kind=port_call&limit=3&offset=1").await;
@@ -166,13 +218,20 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
         "/api/events?bbox=9,53,31,66&from=2026-01-05T00:00:00Z",
     )
     .await;
+    assert!(baltic["total"].as_u64().unwrap() > 0);
+    let inside = |lat: f64, lon: f64| (53.0..=66.0).contains(&lat) && (9.0..=31.0).contains(&lon);
     for e in baltic["events"].as_array().unwrap() {
-        let (lat, lon) = (e["lat"].as_f64().unwrap(), e["lon"].as_f64().unwrap());
-        assert!(
-            (53.0..=66.0).contains(&lat) && (9.0..=31.0).contains(&lon),
-            "{e}"
-        );
+        // The event's position, or for a gap where the signal came back.
+        let at = inside(e["lat"].as_f64().unwrap(), e["lon"].as_f64().unwrap());
+        let on = e["details"]["on_lat"]
+            .as_f64()
+            .zip(e["details"]["on_lon"].as_f64())
+            .is_some_and(|(a, o)| inside(a, o));
+        assert!(at || on, "{e}");
     }
+    // Nothing in an empty sea far away.
+    let (_, none) = get(&app, "/api/events?bbox=-40,-40,-39,-39").await;
+    assert_eq!(none["total"], 0);
     for bad in [
         "/api/events?kind=party",
         "/api/events?bbox=1,2,3",
@@ -215,10 +274,11 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
         "/api/events",
         "/api/flows",
         "/api/exposure",
+        "/api/ingest",
     ] {
         assert!(o["paths"].get(path).is_some(), "openapi without {path}");
     }
-    // No write endpoint; unknown paths are JSON 404s.
+    // Unknown paths are JSON 404s; read endpoints take no POST.
     let (s, e) = get(&app, "/api/nothing").await;
     assert_eq!(
         (s, e["error"].as_str()),
@@ -263,4 +323,87 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
             .any(|x| x["path"].as_array().is_some_and(|p| p.len() >= 2)),
         "no flow with a path"
     );
+}
+
+async fn post(app: &axum::Router, uri: &str, key: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+    let mut req = Request::post(uri);
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// `POST /api/ingest`: only with the key; appends a run whose events and positions the read
+/// endpoints then show; the same body twice is a no-op; a read-only server refuses.
+#[tokio::test]
+async fn ingest_needs_the_key_and_appends() {
+    let (ais, lists) = simulation(6);
+    // The first half of the stream in the store; the second half posted.
+    let text = String::from_utf8(ais).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let half = lines.len() / 2;
+    let first = lines[..half].join("\n") + "\n";
+    let second = (lines[half..].join("\n") + "\n").into_bytes();
+    let dir = store("ingest", first.as_bytes(), &lists);
+    let open = |key: Option<&str>| {
+        Arc::new(
+            AppState::open(
+                &dir,
+                AnalysisConfig::default(),
+                DetectorConfig::default(),
+                key.map(str::to_owned),
+                clock,
+            )
+            .unwrap(),
+        )
+    };
+    // Read-only without a key: 403 whatever is sent.
+    let ro = router(open(None));
+    let (s, e) = post(&ro, "/api/ingest", Some(KEY), second.clone()).await;
+    assert_eq!((s, e["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    // A short key is refused at start-up.
+    assert!(AppState::open(&dir, AnalysisConfig::default(), DetectorConfig::default(), Some("short".into()), clock).is_err());
+
+    let app = router(open(Some(KEY)));
+    let (_, before) = get(&app, "/api/events?limit=1").await;
+    let before = before["total"].as_u64().unwrap();
+    for key in [None, Some("wrong-key-0123456789abcdef")] {
+        let (s, e) = post(&app, "/api/ingest", key, second.clone()).await;
+        assert_eq!((s, e["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    }
+    let (s, e) = post(&app, "/api/ingest", Some(KEY), Vec::new()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    // Nothing was written by the refused calls.
+    assert_eq!(get(&app, "/api/events?limit=1").await.1["total"].as_u64().unwrap(), before);
+
+    let (s, r) = post(&app, "/api/ingest", Some(KEY), second.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert!(r["run"].as_i64().is_some(), "{r}");
+    assert!(r["messages"].as_u64().unwrap() > 1000);
+    assert!(r["positions"].as_u64().unwrap() > 1000);
+    let (_, after) = get(&app, "/api/events?limit=1").await;
+    assert!(after["total"].as_u64().unwrap() > before, "{after}");
+    // The same body again: recognised by its hash, nothing new.
+    let (s, again) = post(&app, "/api/ingest", Some(KEY), second.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(again["run"], Value::Null, "{again}");
+    assert_eq!(again["skipped"].as_array().unwrap().len(), 1);
+    let store = Store::open_existing(&dir).unwrap();
+    assert_eq!(store.input_count().unwrap(), 2);
+    // The posted input is kept in the store.
+    assert_eq!(std::fs::read_dir(dir.join("incoming")).unwrap().count(), 1);
+    // Unreadable input: a 400 naming the problem, the store unchanged.
+    let (s, e) = post(&app, "/api/ingest", Some(KEY), vec![0x1f, 0x8b, 0x08, 0, 1, 2]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(store.input_count().unwrap(), 2);
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
 }

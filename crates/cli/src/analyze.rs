@@ -1,21 +1,13 @@
 //! `shadowfleet analyze`: AIS inputs → detection pipeline → store.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use sha2::{Digest, Sha256};
-use shadowfleet_decode::DecoderConfig;
-use shadowfleet_events::threaded::run_on_two_threads;
-use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
-use shadowfleet_identities::Identity;
-use shadowfleet_ingest::{open_reader, read_source, Backoff, Source};
-use shadowfleet_model::Timestamp;
-use shadowfleet_places::{Mids, Places};
-use shadowfleet_store::{InputRecord, Store};
+use shadowfleet_api::ingest::{ingest, IngestInput, IngestOptions};
+use shadowfleet_events::DetectorConfig;
+use shadowfleet_store::PositionWriterConfig;
 
 /// Arguments of `shadowfleet analyze`.
 #[derive(Args)]
@@ -94,25 +86,6 @@ pub fn load_config(path: Option<&PathBuf>) -> anyhow::Result<DetectorConfig> {
         .with_context(|| format!("{}: not a valid detector configuration", path.display()))
 }
 
-pub(crate) fn content_hash(path: &PathBuf) -> anyhow::Result<(String, u64)> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = f
-            .read(&mut buf)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        h.update(&buf[..n]);
-    }
-    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok((hex, bytes))
-}
-
 /// Wall-clock time for the manifest's "ingested at" (never used by the detectors).
 #[allow(
     clippy::disallowed_methods,
@@ -126,101 +99,55 @@ pub(crate) fn wall_clock_seconds() -> i64 {
 
 /// Runs the command.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let config = load_config(args.config.as_ref())?;
-    let mut store = Store::open(&args.store)?;
-    let started = Timestamp::from_unix_seconds(wall_clock_seconds()).to_string();
-
-    let mut new_inputs = Vec::new();
-    for path in &args.inputs {
-        let (hash, bytes) = content_hash(path)?;
-        if store.has_input(&hash)? || new_inputs.iter().any(|(_, h, _)| *h == hash) {
-            if !args.quiet {
-                eprintln!("{}: already in the store, skipped", path.display());
-            }
-            continue;
-        }
-        // Fail early on an unreadable or empty input, before any work.
-        open_reader(&Source::File(path.clone()))
-            .with_context(|| format!("opening {}", path.display()))?;
-        new_inputs.push((path.clone(), hash, bytes));
-    }
-    if new_inputs.is_empty() {
-        if !args.quiet {
-            eprintln!("nothing new to analyse");
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-
-    let land = shadowfleet_geo::Land::natural_earth_10m()?;
-    let mut places = Places::embedded(&land)?;
-    if !args.ports.is_empty() {
-        let extra = read_ports(&args.ports)?;
-        let given = extra.len();
-        let (with, added) = places.with_ports(&land, extra, 3_000.0);
-        places = with;
-        if !args.quiet {
-            eprintln!(
-                "ports: {added} of {given} added (the rest are inland or near a known place)"
-            );
-        }
-    }
-    let mids = Mids::embedded()?;
-    let mut pipeline = Pipeline::new(config, &land, &places, &mids);
-    let mut events: Vec<Event> = Vec::new();
-    let mut identities: Vec<Identity> = Vec::new();
-    let mut out = |o: PipelineOutput| match o {
-        PipelineOutput::Event(e) => events.push(e),
-        PipelineOutput::Identity(i) => identities.push(i),
+    let options = IngestOptions {
+        detectors: load_config(args.config.as_ref())?,
+        extra_ports: read_ports(&args.ports)?,
+        started_at: wall_clock_seconds(),
+        positions: PositionWriterConfig::default(),
     };
-    let clock = Instant::now();
-    let backoff = Backoff {
-        initial: Duration::from_millis(500),
-        max: Duration::from_secs(60),
-        max_attempts: Some(1),
-    };
-    let mut records = Vec::new();
-    let mut messages = 0u64;
-    for (path, hash, bytes) in &new_inputs {
-        let source = Source::File(path.clone());
-        // Decoding on a second thread, detection on this one.
-        let n = run_on_two_threads(
-            &mut pipeline,
-            |sink| {
-                read_source(&source, &DecoderConfig::default(), backoff, sink)
-                    .map(|_| sink.messages)
-            },
-            &mut out,
-        )
-        .with_context(|| format!("reading {}", path.display()))?;
-        messages += n;
-        records.push(InputRecord {
-            name: path.display().to_string(),
-            content_hash: hash.clone(),
-            bytes: *bytes,
-            messages: n,
-        });
-    }
-    pipeline.finish(&mut out);
-    events.sort_by_key(|e| (e.start, e.mmsi, e.kind));
-    let stats = pipeline.stats();
-    let elapsed = clock.elapsed().as_secs_f64();
-    store.write_run(&started, &records, &events, &identities)?;
-    if !args.quiet {
-        let counts: Vec<String> = EventKind::ALL
-            .iter()
-            .map(|k| format!("{} {}", events.iter().filter(|e| e.kind == *k).count(), k))
-            .collect();
+    if !args.quiet && !args.ports.is_empty() {
         eprintln!(
-            "{} inputs, {messages} messages ({} positions, {} duplicates dropped) in {elapsed:.1} s ({:.2} M msg/s); {} events: {}; {} identity periods; store {}",
-            records.len(),
-            stats.positions,
-            stats.tracks.duplicates,
-            messages as f64 / elapsed.max(1e-9) / 1e6,
-            events.len(),
-            counts.join(", "),
-            identities.len(),
-            args.store.display()
+            "ports: {} read (those inland or near a known place are left out)",
+            options.extra_ports.len()
         );
     }
+    let inputs: Vec<IngestInput> = args.inputs.iter().map(|p| IngestInput::file(p)).collect();
+    let report = ingest(&args.store, &inputs, &options)?;
+    if args.quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = &report.recovered;
+    if r.published + r.discarded > 0 {
+        eprintln!(
+            "recovered an interrupted run: {} committed position files put in place, {} uncommitted staging directories removed",
+            r.published, r.discarded
+        );
+    }
+    for name in &report.skipped {
+        eprintln!("{name}: already in the store, skipped");
+    }
+    if report.run.is_none() {
+        eprintln!("nothing new to analyse");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let counts: Vec<String> = report
+        .events
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    eprintln!(
+        "{} inputs, {} messages ({} positions stored in {} files, {} duplicates dropped) in {:.1} s ({:.2} M msg/s); {} events: {}; {} identity periods; store {}",
+        report.inputs.len(),
+        report.messages,
+        report.positions,
+        report.position_files,
+        report.duplicates,
+        report.elapsed_s,
+        report.messages as f64 / report.elapsed_s.max(1e-9) / 1e6,
+        report.event_count(),
+        counts.join(", "),
+        report.identities,
+        args.store.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -101,12 +101,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             crate::screen::load_lists(&mut store, &lists, false)
         },
     )?;
+    drop(store);
     let state = step("screening, tracing cargoes, scoring risk", || {
-        crate::serve::state(&store, None)
+        crate::serve::state(&store_dir, None, None, Default::default())
     })?;
-    let a = &state.analysis;
+    let snapshot = state.snapshot();
+    let a = &snapshot.analysis;
     let report = args.dir.join("report.html");
-    std::fs::write(&report, &state.report_html)
+    std::fs::write(&report, &snapshot.report_html)
         .with_context(|| format!("writing {}", report.display()))?;
     eprintln!(
         "analysis done in {:.0} s\n",

@@ -8,7 +8,6 @@ mod evaluate;
 mod events;
 mod export;
 mod flows;
-mod report;
 mod screen;
 mod serve;
 mod simulate;

@@ -147,7 +147,7 @@ pub(crate) fn load_lists(store: &mut Store, lists: &[String], verbose: bool) -> 
     for a in lists {
         let (format, path) = parse_list_arg(a);
         let list = shadowfleet_refdata::load(&path, format, None)?;
-        let (hash, _) = crate::analyze::content_hash(&path)?;
+        let (hash, _) = shadowfleet_api::ingest::content_hash(&path)?;
         loaded.push((list, hash));
     }
     let now = shadowfleet_model::Timestamp::from_unix_seconds(crate::analyze::wall_clock_seconds())

@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use shadowfleet_api::analysis::{load_config, Analysis};
+use shadowfleet_api::analysis::load_config;
 use shadowfleet_api::server::AppState;
-use shadowfleet_store::Store;
 
 /// Arguments of `shadowfleet serve`.
 #[derive(Args)]
@@ -23,23 +22,55 @@ pub struct ServeArgs {
     /// Analysis configuration (TOML; see docs/formats.md).
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
+    /// Enables `POST /api/ingest` with the API key in this file (first line, at least 16
+    /// characters). Without a key (here or in SHADOWFLEET_API_KEY) the server is read-only.
+    #[arg(long)]
+    pub(crate) api_key_file: Option<PathBuf>,
+    /// Detector thresholds for what `POST /api/ingest` analyses (TOML, as `analyze --config`).
+    #[arg(long)]
+    pub(crate) detector_config: Option<PathBuf>,
 }
 
-/// The state the server needs: the analysis and the HTML report.
-pub(crate) fn state(store: &Store, config: Option<&PathBuf>) -> anyhow::Result<AppState> {
-    let analysis = Analysis::run(store, load_config(config, None)?)?;
-    let rows = analysis.exposure(None, None);
-    let report_html = crate::report::html(&analysis, &rows, None, None);
-    Ok(AppState {
-        analysis,
-        report_html,
-    })
+/// The API key: from the file given, else from SHADOWFLEET_API_KEY, else none (read-only).
+fn api_key(file: Option<&PathBuf>) -> anyhow::Result<Option<String>> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the API key from {}", path.display()))?;
+        let key = text.lines().next().unwrap_or("").trim().to_owned();
+        if key.is_empty() {
+            anyhow::bail!("{}:1: the API key file is empty", path.display());
+        }
+        return Ok(Some(key));
+    }
+    Ok(std::env::var("SHADOWFLEET_API_KEY")
+        .ok()
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty()))
+}
+
+/// The server state over the store in `dir`: its analysis and the HTML report.
+pub(crate) fn state(
+    dir: &std::path::Path,
+    config: Option<&PathBuf>,
+    api_key: Option<String>,
+    detectors: shadowfleet_events::DetectorConfig,
+) -> anyhow::Result<AppState> {
+    AppState::open(
+        dir,
+        load_config(config, None)?,
+        detectors,
+        api_key,
+        crate::analyze::wall_clock_seconds,
+    )
 }
 
 /// Serves `state` on `listen`, printing the URL, until Ctrl-C.
 pub(crate) fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<ExitCode> {
     if !listen.ip().is_loopback() {
         eprintln!("warning: listening on {listen}, reachable from other machines");
+    }
+    if state.writable() {
+        eprintln!("writes enabled: POST /api/ingest takes the API key given");
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -62,7 +93,8 @@ pub(crate) fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<ExitC
 
 /// Runs the command.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open_existing(&args.store)?;
-    let state = state(&store, args.config.as_ref())?;
+    let detectors = crate::analyze::load_config(args.detector_config.as_ref())?;
+    let key = api_key(args.api_key_file.as_ref())?;
+    let state = state(&args.store, args.config.as_ref(), key, detectors)?;
     serve(state, args.listen)
 }

@@ -828,9 +828,60 @@ fn demo_and_serve() {
         ]));
         assert!(csv.lines().count() > 1, "{what}");
     }
-    assert!(
-        fails(&[&"export", &"--store", &store, &"--what", &"tracks"]).contains("not stored yet")
-    );
+    // Tracks from the position store: GeoJSON lines with a time per vertex, CSV rows,
+    // GeoParquet; a filter by vessel and time.
+    let g: serde_json::Value = serde_json::from_str(&stdout(&succeeds(&[
+        &"export", &"--store", &store, &"--what", &"tracks",
+    ])))
+    .unwrap();
+    let features = g["features"].as_array().unwrap();
+    assert!(features.len() > 50, "{} track features", features.len());
+    let points: u64 = features
+        .iter()
+        .map(|f| f["properties"]["points"].as_u64().unwrap())
+        .sum();
+    let csv = stdout(&succeeds(&[
+        &"export", &"--store", &store, &"--what", &"tracks", &"--format", &"csv",
+    ]));
+    assert_eq!(csv.lines().count() as u64, points + 1, "one CSV row per position");
+    let props = &features[0]["properties"];
+    let mmsi = props["mmsi"].as_u64().unwrap().to_string();
+    let (from, to) = (props["start"].as_str().unwrap(), props["end"].as_str().unwrap());
+    let one = stdout(&succeeds(&[
+        &"export", &"--store", &store, &"--what", &"tracks", &"--format", &"csv", &"--mmsi", &mmsi,
+        &"--from", &from, &"--to", &to,
+    ]));
+    assert!(one.lines().count() as u64 > props["points"].as_u64().unwrap());
+    for line in one.lines().skip(1) {
+        let mut f = line.split(',');
+        assert_eq!(f.next(), Some(mmsi.as_str()), "{line}");
+        let t = f.next().unwrap();
+        assert!(t >= from && t <= to, "{line}");
+    }
+    for what in ["tracks", "events", "vessels", "flows"] {
+        let file = dir.join(format!("{what}.parquet"));
+        succeeds(&[
+            &"export", &"--store", &store, &"--what", &what, &"--format", &"parquet", &"--out",
+            &file,
+        ]);
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"), "{what}");
+        assert!(
+            bytes.windows(16).any(|w| w == b"\"primary_column\""),
+            "{what}: no GeoParquet metadata"
+        );
+    }
+    assert!(fails(&[&"export", &"--store", &store, &"--what", &"tracks", &"--format", &"parquet"])
+        .contains("--out"));
+    assert!(fails(&[&"export", &"--store", &store, &"--what", &"events", &"--mmsi", &"1"])
+        .contains("tracks only"));
+    // The position files as other tools find them: hive-partitioned by day.
+    let days: Vec<String> = std::fs::read_dir(store.join("positions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("day="))
+        .collect();
+    assert!(days.len() >= 4, "{days:?}");
     let mut child = bin()
         .args(["serve", "--listen", "127.0.0.1:0", "--store"])
         .arg(dir.join("store"))
@@ -871,6 +922,9 @@ fn analyze_survives_kill_9_at_any_point() {
     succeeds(&[&"analyze", &"-q", &"--store", &reference, &ais]);
     let want = events_ndjson(&reference, &[]).len();
     assert!(want > 0);
+    let want_positions =
+        position_rows(&rusqlite::Connection::open(reference.join("shadowfleet.sqlite")).unwrap());
+    assert!(want_positions > 1000);
     // How long a run takes, to spread the kills over it.
     let started = std::time::Instant::now();
     succeeds(&[&"analyze", &"-q", &"--store", &dir.join("timing"), &ais]);
@@ -906,18 +960,79 @@ fn analyze_survives_kill_9_at_any_point() {
                 (inputs == 0 && events == 0) || (inputs == 1 && events as usize == want),
                 "kill {i}: {inputs} inputs, {events} events"
             );
+            // No position file visible that the manifest does not list.
+            let listed = listed_position_files(&db);
+            let visible = visible_position_files(&store);
+            assert!(
+                visible.is_subset(&listed),
+                "kill {i}: unlisted files visible: {:?}",
+                visible.difference(&listed).collect::<Vec<_>>()
+            );
+            assert!(inputs == 1 || listed.is_empty(), "kill {i}");
             if inputs == 0 {
                 seen_partial += 1;
             }
         }
-        // The next run completes the store, without duplicates.
+        // The next run completes the store, without duplicates: the same events, every
+        // listed position file in place, nothing left in staging, as many positions.
         succeeds(&[&"analyze", &"-q", &"--store", &store, &ais]);
         assert_eq!(events_ndjson(&store, &[]).len(), want, "after kill {i}");
+        let db = rusqlite::Connection::open(store.join("shadowfleet.sqlite")).unwrap();
+        assert_eq!(
+            visible_position_files(&store),
+            listed_position_files(&db),
+            "after kill {i}"
+        );
+        assert_eq!(position_rows(&db), want_positions, "after kill {i}");
+        let staging = store.join("positions/_staging");
+        assert!(
+            !staging.exists() || std::fs::read_dir(&staging).unwrap().next().is_none(),
+            "after kill {i}: staging not empty"
+        );
     }
     assert!(
         seen_partial > 0,
         "no kill landed before the commit; the test proves nothing"
     );
+}
+
+/// Position files the manifest lists (relative paths).
+fn listed_position_files(db: &rusqlite::Connection) -> std::collections::BTreeSet<String> {
+    let Ok(mut stmt) = db.prepare("SELECT path FROM position_files") else {
+        return Default::default();
+    };
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Position files a reader globbing `positions/day=*/*.parquet` sees.
+fn visible_position_files(store: &std::path::Path) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let Ok(days) = std::fs::read_dir(store.join("positions")) else {
+        return out;
+    };
+    for day in days.flatten() {
+        let name = day.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("day=") {
+            continue;
+        }
+        for f in std::fs::read_dir(day.path()).unwrap().flatten() {
+            out.insert(format!(
+                "positions/{name}/{}",
+                f.file_name().to_string_lossy()
+            ));
+        }
+    }
+    out
+}
+
+fn position_rows(db: &rusqlite::Connection) -> i64 {
+    db.query_row("SELECT coalesce(sum(rows), 0) FROM position_files", [], |r| {
+        r.get(0)
+    })
+    .unwrap_or(0)
 }
 
 /// The web map in Debian's Chromium, driven by playwright-core (`crates/api/web/tests`):

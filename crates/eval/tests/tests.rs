@@ -38,6 +38,7 @@ fn run_pipeline(scenario: &str, seed: u64, days: u32, fleet_scale: f64) -> (Eval
     let mut out = |o: PipelineOutput| match o {
         PipelineOutput::Event(e) => events.push(e),
         PipelineOutput::Identity(i) => identities.push(i),
+        PipelineOutput::Position(_) => {}
     };
     let mut decoder = Decoder::new(DecoderConfig::default());
     let mut batch: Vec<Decoded> = Vec::new();

@@ -81,6 +81,9 @@ pub enum PipelineOutput {
     Event(Event),
     /// A closed identity period for the timeline.
     Identity(Identity),
+    /// A point of a track as the detectors see it (after de-duplication, reordering and
+    /// segmentation), for the position store.
+    Position(TrackPoint),
 }
 
 /// Counters.
@@ -222,6 +225,7 @@ impl<'a> Pipeline<'a> {
     }
 
     fn point(&mut self, p: &TrackPoint, out: &mut dyn FnMut(PipelineOutput)) {
+        out(PipelineOutput::Position(*p));
         let r = p.report;
         self.last_position.insert(r.mmsi, (r.t, r.pos));
         let mut gaps = Vec::new();

@@ -1,12 +1,21 @@
 //! The embedded store: one directory holding `shadowfleet.sqlite` (SQLite in WAL mode), with
-//! the manifest of ingested inputs, the events and the identity timelines. No server.
+//! the manifest of ingested inputs, the events, the identity timelines, reference lists and
+//! screening results, and `positions/`, the vessels' positions as GeoParquet files
+//! partitioned by day ([`positions`]). No server.
 //!
 //! Every analysed batch of inputs is written in one transaction together with its manifest
-//! rows, so an interrupted run leaves the store as it was before, and re-running it neither
-//! loses nor duplicates anything. An input already in the manifest (same content hash) is
-//! skipped. See `docs/formats.md`.
+//! rows (inputs and position files), so an interrupted run leaves the store as it was before,
+//! and re-running it neither loses nor duplicates anything. An input already in the manifest
+//! (same content hash) is skipped. Events are indexed in space by an R*Tree and vessel names
+//! by FTS5. One writer at a time: [`WriteLock`]. See `docs/formats.md`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+pub mod parquet;
+pub mod positions;
+
+pub use positions::{Position, PositionFile, PositionQuery, PositionWriter, PositionWriterConfig};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use shadowfleet_events::{Event, EventKind};
@@ -31,6 +40,20 @@ pub enum StoreError {
         /// Cause.
         error: std::io::Error,
     },
+    /// A Parquet file could not be written or read.
+    #[error("{path}: {reason}")]
+    Parquet {
+        /// File.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Another process is writing to the store.
+    #[error("{path}: another shadowfleet process is writing to this store; try again when it has finished")]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// A stored row is not what this version expects.
     #[error("{path}: event {id}: {reason}")]
     Corrupt {
@@ -44,7 +67,7 @@ pub enum StoreError {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inputs (
@@ -115,7 +138,93 @@ CREATE TABLE IF NOT EXISTS screen_matches (
 );
 CREATE INDEX IF NOT EXISTS screen_matches_mmsi ON screen_matches(mmsi);
 CREATE INDEX IF NOT EXISTS screen_matches_imo ON screen_matches(imo);
+CREATE TABLE IF NOT EXISTS position_files (
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL REFERENCES runs(id),
+    day TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    staging TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    min_time INTEGER NOT NULL,
+    max_time INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS position_files_day ON position_files(day);
+CREATE TABLE IF NOT EXISTS position_vessels (
+    mmsi INTEGER NOT NULL,
+    file INTEGER NOT NULL REFERENCES position_files(id),
+    rows INTEGER NOT NULL,
+    min_time INTEGER NOT NULL,
+    max_time INTEGER NOT NULL,
+    PRIMARY KEY (mmsi, file)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS events_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(name, content='identities', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
 ";
+
+/// Fills the indexes of schema 3 for rows written by an older version.
+const MIGRATE_TO_3: &str = "
+INSERT INTO events_rtree (id, min_lon, max_lon, min_lat, max_lat)
+    SELECT id, lon, lon, lat, lat FROM events WHERE lat IS NOT NULL AND lon IS NOT NULL;
+INSERT INTO names_fts(names_fts) VALUES ('rebuild');
+";
+
+/// An exclusive lock on a store for writing (`write.lock` in the directory), held until
+/// dropped. The operating system releases it when the process dies, `kill -9` included.
+pub struct WriteLock {
+    _file: std::fs::File,
+}
+
+impl WriteLock {
+    /// Takes the lock, or [`StoreError::Busy`] when another process holds it.
+    pub fn acquire(dir: &Path) -> Result<WriteLock, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|error| StoreError::Io {
+            path: dir.to_owned(),
+            error,
+        })?;
+        let path = dir.join("write.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|error| StoreError::Io {
+                path: path.clone(),
+                error,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(WriteLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy { path }),
+            Err(std::fs::TryLockError::Error(error)) => Err(StoreError::Io { path, error }),
+        }
+    }
+}
+
+/// What [`Store::recover_positions`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Committed files moved from staging into place (a crash between commit and move).
+    pub published: usize,
+    /// Uncommitted staging directories removed (a crash before commit).
+    pub discarded: usize,
+}
+
+/// The bounding box of an event for the spatial index: its position, and for a gap the
+/// position where the signal came back too.
+fn event_bbox(e: &Event) -> Option<[f64; 4]> {
+    if !(e.lat.is_finite() && e.lon.is_finite()) {
+        return None;
+    }
+    let mut b = [e.lon, e.lon, e.lat, e.lat];
+    let on = (
+        e.details.get("on_lon").and_then(serde_json::Value::as_f64),
+        e.details.get("on_lat").and_then(serde_json::Value::as_f64),
+    );
+    if let (Some(lon), Some(lat)) = on {
+        b = [b[0].min(lon), b[1].max(lon), b[2].min(lat), b[3].max(lat)];
+    }
+    Some(b)
+}
 
 /// One screening result as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,9 +329,14 @@ impl Store {
                 ),
             });
         }
-        conn.execute_batch(SCHEMA).map_err(err)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+        let tx = conn.unchecked_transaction().map_err(err)?;
+        tx.execute_batch(SCHEMA).map_err(err)?;
+        if (1..3).contains(&version) {
+            tx.execute_batch(MIGRATE_TO_3).map_err(err)?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(Store { conn, path })
     }
 
@@ -260,13 +374,21 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Writes one analysis run atomically: its inputs, events and identity periods.
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// Writes one analysis run atomically: its inputs, events, identity periods and the
+    /// manifest rows of its position files (written beforehand to staging by a
+    /// [`PositionWriter`]); once committed, moves the files into place.
     pub fn write_run(
         &mut self,
         started_at: &str,
         inputs: &[InputRecord],
         events: &[Event],
         identities: &[Identity],
+        positions: &[PositionFile],
     ) -> Result<i64, StoreError> {
         let path = self.path.clone();
         let err = |error| StoreError::Sqlite {
@@ -308,6 +430,9 @@ impl Store {
                     "INSERT INTO events (run, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(err)?;
+            let mut rtree = tx
+                .prepare("INSERT INTO events_rtree (id, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(err)?;
             for e in events {
                 let coord = |x: f64| x.is_finite().then_some(x);
                 ev.execute(params![
@@ -323,6 +448,11 @@ impl Store {
                     e.details.to_string()
                 ])
                 .map_err(err)?;
+                if let Some(b) = event_bbox(e) {
+                    rtree
+                        .execute(params![tx.last_insert_rowid(), b[0], b[1], b[2], b[3]])
+                        .map_err(err)?;
+                }
             }
             let mut id = tx
                 .prepare(
@@ -345,9 +475,217 @@ impl Store {
                 ])
                 .map_err(err)?;
             }
+            tx.execute(
+                "INSERT INTO names_fts (rowid, name) SELECT id, name FROM identities WHERE run = ?1",
+                [run],
+            )
+            .map_err(err)?;
+            let mut file = tx
+                .prepare("INSERT INTO position_files (run, day, path, staging, rows, bytes, min_time, max_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .map_err(err)?;
+            let mut vessel = tx
+                .prepare("INSERT INTO position_vessels (mmsi, file, rows, min_time, max_time) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(err)?;
+            for f in positions {
+                file.execute(params![
+                    run,
+                    f.day,
+                    f.path,
+                    f.staging,
+                    f.rows as i64,
+                    f.bytes as i64,
+                    f.time.0,
+                    f.time.1
+                ])
+                .map_err(err)?;
+                let id = tx.last_insert_rowid();
+                for (mmsi, rows, lo, hi) in &f.vessels {
+                    vessel
+                        .execute(params![mmsi, id, *rows as i64, lo, hi])
+                        .map_err(err)?;
+                }
+            }
         }
         tx.commit().map_err(err)?;
+        self.recover_positions()?;
         Ok(run)
+    }
+
+    /// Moves committed position files still in staging into place (a crash between a run's
+    /// commit and its moves), and removes staging directories no committed run refers to (a
+    /// crash before the commit). Call with the [`WriteLock`] held.
+    pub fn recover_positions(&self) -> Result<Recovery, StoreError> {
+        let dir = self.dir().to_owned();
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |error| StoreError::Io { path, error }
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, staging FROM position_files")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = Recovery::default();
+        let mut referenced = HashSet::new();
+        for row in rows {
+            let (path, staging) = row.map_err(|e| self.err(e))?;
+            let (path, staging) = (dir.join(path), dir.join(staging));
+            if let Some(token) = staging.parent() {
+                referenced.insert(token.to_owned());
+            }
+            if path.exists() {
+                continue;
+            }
+            if staging.exists() {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(io(parent))?;
+                }
+                std::fs::rename(&staging, &path).map_err(io(&staging))?;
+                // The move is durable once the directory entry is.
+                if let Some(parent) = path.parent() {
+                    std::fs::File::open(parent)
+                        .and_then(|d| d.sync_all())
+                        .map_err(io(parent))?;
+                }
+                out.published += 1;
+            } else {
+                return Err(StoreError::Corrupt {
+                    path: path.clone(),
+                    id: 0,
+                    reason: "a position file listed in the manifest is missing".into(),
+                });
+            }
+        }
+        let staging_root = dir.join(positions::POSITIONS_DIR).join(positions::STAGING_DIR);
+        if let Ok(entries) = std::fs::read_dir(&staging_root) {
+            for entry in entries.flatten() {
+                let p = entry.path();
+                if referenced.contains(&p) {
+                    // Published files have left; what remains of a committed run is nothing.
+                    if std::fs::read_dir(&p).map(|mut d| d.next().is_none()).unwrap_or(false) {
+                        std::fs::remove_dir(&p).map_err(io(&p))?;
+                    }
+                    continue;
+                }
+                std::fs::remove_dir_all(&p).map_err(io(&p))?;
+                out.discarded += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Position files (absolute paths, by day) that may hold positions of `query`: those
+    /// whose manifest says they hold one of its MMSIs (any when empty) within its times.
+    pub fn position_files(&self, query: &PositionQuery) -> Result<Vec<PathBuf>, StoreError> {
+        let from = query.from.unwrap_or(i64::MIN);
+        let to = query.to.unwrap_or(i64::MAX);
+        let mut out = Vec::new();
+        if query.mmsis.is_empty() {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT path FROM position_files WHERE max_time >= ?1 AND min_time <= ?2 ORDER BY day, id")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![from, to], |r| r.get::<_, String>(0))
+                .map_err(|e| self.err(e))?;
+            for r in rows {
+                out.push(self.dir().join(r.map_err(|e| self.err(e))?));
+            }
+            return Ok(out);
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT f.path, f.day, f.id FROM position_vessels v JOIN position_files f ON f.id = v.file
+                 WHERE v.mmsi = ?1 AND v.max_time >= ?2 AND v.min_time <= ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut found: Vec<(String, String, i64)> = Vec::new();
+        for m in &query.mmsis {
+            let rows = stmt
+                .query_map(params![m, from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(|e| self.err(e))?;
+            for r in rows {
+                found.push(r.map_err(|e| self.err(e))?);
+            }
+        }
+        found.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
+        found.dedup();
+        Ok(found
+            .into_iter()
+            .map(|(p, _, _)| self.dir().join(p))
+            .collect())
+    }
+
+    /// Reads the positions `query` asks for, file by file (by day), each file by MMSI then
+    /// time.
+    pub fn read_positions(
+        &self,
+        query: &PositionQuery,
+        f: &mut dyn FnMut(Position),
+    ) -> Result<(), StoreError> {
+        for path in self.position_files(query)? {
+            positions::read_file(&path, query, f)?;
+        }
+        Ok(())
+    }
+
+    /// Number of stored positions, from the manifest.
+    pub fn position_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(sum(rows), 0) FROM position_files", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Ids of events whose bounding box meets `[west, south, east, north]` (R*Tree).
+    pub fn events_in_bbox(&self, bbox: [f64; 4]) -> Result<HashSet<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM events_rtree WHERE max_lon >= ?1 AND min_lon <= ?3 AND max_lat >= ?2 AND min_lat <= ?4",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![bbox[0], bbox[1], bbox[2], bbox[3]], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<HashSet<i64>, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// `(mmsi, imo)` of identity periods whose name matches every word of `q` as a prefix
+    /// (FTS5, case and accents ignored), best match first, at most `limit`.
+    pub fn search_names(
+        &self,
+        q: &str,
+        limit: usize,
+    ) -> Result<Vec<(u32, Option<u32>)>, StoreError> {
+        let words: Vec<String> = q
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{w}\"*"))
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT i.mmsi, i.imo FROM names_fts JOIN identities i ON i.id = names_fts.rowid
+                 WHERE names_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![words.join(" "), limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Events matching `filter`, by start time then id.
@@ -526,6 +864,14 @@ impl Store {
             }
         }
         tx.commit().map_err(err)
+    }
+
+    /// Number of runs recorded.
+    pub fn run_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM runs", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
     }
 
     /// Number of inputs in the manifest.

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use shadowfleet_risk::ExposureRow;
 
-use shadowfleet_api::analysis::Analysis;
+use crate::analysis::Analysis;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -1,0 +1,238 @@
+//! Ingest: AIS inputs → decode → detection pipeline → store (events, identities, positions),
+//! as one run. `shadowfleet analyze` and the API's `POST /api/ingest` both call [`ingest`].
+//!
+//! A run holds the store's [`WriteLock`], first finishes or discards what an interrupted run
+//! left ([`Store::recover_positions`]), skips inputs already in the manifest (same content
+//! hash), streams positions into day-partitioned GeoParquet files in staging while the
+//! detectors run, and commits inputs, events, identities and the position manifest in one
+//! transaction, after which the files are moved into place.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use shadowfleet_decode::DecoderConfig;
+use shadowfleet_events::threaded::run_on_two_threads;
+use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
+use shadowfleet_identities::Identity;
+use shadowfleet_ingest::{open_reader, read_source, Backoff, Source};
+use shadowfleet_places::{Mids, Place, Places};
+use shadowfleet_store::{
+    InputRecord, Position, PositionWriter, PositionWriterConfig, Recovery, Store, WriteLock,
+};
+
+/// One input file and the name the manifest records for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestInput {
+    /// File to read (NMEA with tag blocks, gzip or zstd, DMA/NOAA CSV).
+    pub path: PathBuf,
+    /// Name in the manifest (the path as given, or `api:<hash>` for a posted body).
+    pub name: String,
+}
+
+impl IngestInput {
+    /// An input named by its path.
+    pub fn file(path: &Path) -> IngestInput {
+        IngestInput {
+            path: path.to_owned(),
+            name: path.display().to_string(),
+        }
+    }
+}
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Detector thresholds.
+    pub detectors: DetectorConfig,
+    /// Ports added to the embedded places for port calls.
+    pub extra_ports: Vec<Place>,
+    /// Wall-clock time of the run, unix seconds (recorded in the manifest and naming the
+    /// run's staging directory; the detectors never see it).
+    pub started_at: i64,
+    /// Bounds of the position writer.
+    pub positions: PositionWriterConfig,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    /// Inputs analysed and recorded.
+    pub inputs: Vec<InputRecord>,
+    /// Inputs skipped because the manifest already has them.
+    pub skipped: Vec<String>,
+    /// Messages decoded.
+    pub messages: u64,
+    /// Positions stored.
+    pub positions: u64,
+    /// Position reports dropped as duplicates.
+    pub duplicates: u64,
+    /// Events found, per kind.
+    pub events: Vec<(EventKind, usize)>,
+    /// Identity periods recorded.
+    pub identities: usize,
+    /// Position files written.
+    pub position_files: usize,
+    /// Seconds spent decoding and detecting.
+    pub elapsed_s: f64,
+    /// The run's id, when there was anything new.
+    pub run: Option<i64>,
+    /// What an interrupted earlier run left and this one finished or discarded.
+    pub recovered: Recovery,
+}
+
+impl IngestReport {
+    /// Events found in all.
+    pub fn event_count(&self) -> usize {
+        self.events.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// SHA-256 (hex) and size of a file, read in blocks.
+pub fn content_hash(path: &Path) -> anyhow::Result<(String, u64)> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((hex(&h.finalize()), bytes))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn position_of(p: &shadowfleet_tracks::TrackPoint) -> Position {
+    let r = &p.report;
+    Position {
+        mmsi: r.mmsi,
+        t: r.t,
+        lat: r.pos.lat,
+        lon: r.pos.lon,
+        sog_kn: r.sog_kn,
+        cog_deg: r.cog_deg,
+        nav_status: r.nav_status,
+        segment: p.segment,
+    }
+}
+
+/// Analyses `inputs` into the store in `dir` (created when missing) as one run.
+pub fn ingest(
+    dir: &Path,
+    inputs: &[IngestInput],
+    options: &IngestOptions,
+) -> anyhow::Result<IngestReport> {
+    let _lock = WriteLock::acquire(dir)?;
+    let mut store = Store::open(dir)?;
+    let mut report = IngestReport {
+        recovered: store.recover_positions()?,
+        ..IngestReport::default()
+    };
+    let started = shadowfleet_model::Timestamp::from_unix_seconds(options.started_at).to_string();
+
+    let mut new_inputs: Vec<(&IngestInput, String, u64)> = Vec::new();
+    for input in inputs {
+        let (hash, bytes) = content_hash(&input.path)?;
+        if store.has_input(&hash)? || new_inputs.iter().any(|(_, h, _)| *h == hash) {
+            report.skipped.push(input.name.clone());
+            continue;
+        }
+        // Fail early on an unreadable or empty input, before any work.
+        open_reader(&Source::File(input.path.clone()))
+            .with_context(|| format!("opening {}", input.path.display()))?;
+        new_inputs.push((input, hash, bytes));
+    }
+    if new_inputs.is_empty() {
+        return Ok(report);
+    }
+
+    let land = shadowfleet_geo::Land::natural_earth_10m()?;
+    let mut places = Places::embedded(&land)?;
+    if !options.extra_ports.is_empty() {
+        places = places
+            .with_ports(&land, options.extra_ports.clone(), 3_000.0)
+            .0;
+    }
+    let mids = Mids::embedded()?;
+    let mut pipeline = Pipeline::new(options.detectors, &land, &places, &mids);
+    // Unique per run: the next run id (after recovery, no staging of an uncommitted run is
+    // left) and the first input's hash.
+    let token = format!(
+        "run-{}-{}",
+        store.run_count()? + 1,
+        &new_inputs[0].1[..12]
+    );
+    let mut positions = PositionWriter::new(dir, &token, options.positions)?;
+    let mut position_error = None;
+    let mut stored = 0u64;
+    let mut events: Vec<Event> = Vec::new();
+    let mut identities: Vec<Identity> = Vec::new();
+    let mut out = |o: PipelineOutput| match o {
+        PipelineOutput::Event(e) => events.push(e),
+        PipelineOutput::Identity(i) => identities.push(i),
+        PipelineOutput::Position(p) => {
+            if position_error.is_none() {
+                match positions.push(position_of(&p)) {
+                    Ok(()) => stored += 1,
+                    Err(e) => position_error = Some(e),
+                }
+            }
+        }
+    };
+    let clock = Instant::now();
+    let backoff = Backoff {
+        initial: Duration::from_millis(500),
+        max: Duration::from_secs(60),
+        max_attempts: Some(1),
+    };
+    for (input, hash, bytes) in &new_inputs {
+        let source = Source::File(input.path.clone());
+        // Decoding on a second thread, detection on this one.
+        let n = run_on_two_threads(
+            &mut pipeline,
+            |sink| {
+                read_source(&source, &DecoderConfig::default(), backoff, sink)
+                    .map(|_| sink.messages)
+            },
+            &mut out,
+        )
+        .with_context(|| format!("reading {}", input.path.display()))?;
+        report.messages += n;
+        report.inputs.push(InputRecord {
+            name: input.name.clone(),
+            content_hash: hash.clone(),
+            bytes: *bytes,
+            messages: n,
+        });
+    }
+    pipeline.finish(&mut out);
+    if let Some(e) = position_error {
+        return Err(e).context("writing positions");
+    }
+    let files = positions.finish()?;
+    events.sort_by_key(|e| (e.start, e.mmsi, e.kind));
+    let stats = pipeline.stats();
+    report.elapsed_s = clock.elapsed().as_secs_f64();
+    report.run = Some(store.write_run(&started, &report.inputs, &events, &identities, &files)?);
+    report.positions = stored;
+    report.duplicates = stats.tracks.duplicates;
+    report.events = EventKind::ALL
+        .iter()
+        .map(|k| (*k, events.iter().filter(|e| e.kind == *k).count()))
+        .collect();
+    report.identities = identities.len();
+    report.position_files = files.len();
+    Ok(report)
+}

@@ -1,0 +1,673 @@
+//! Positions as GeoParquet files partitioned by UTC day, sorted by vessel (MMSI) and time:
+//! `positions/day=YYYY-MM-DD/part-<run token>-<n>.parquet`, readable as they are with hive
+//! partitioning by DuckDB (`read_parquet('positions/*/*.parquet', hive_partitioning=1)`),
+//! pandas/GeoPandas, QGIS and Spark.
+//!
+//! [`PositionWriter`] takes track points as the pipeline releases them (nearly in time
+//! order), keeps each open day in memory up to a bound and spills sorted runs to disk beyond
+//! it, and writes a day's file once the stream has moved `close_after_s` past the day's end
+//! (a late point for a written day opens a new part). Files are written under
+//! `positions/_staging/<token>/` and moved into place only after the run's transaction
+//! (which lists them in the `position_files` manifest) has committed: a reader that follows
+//! the manifest, or globs `positions/day=*/`, never sees a half-written or uncommitted file,
+//! and [`crate::Store::recover_positions`] finishes or discards what a crash left in staging.
+
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use parquet::data_type::{DoubleType, FloatType, Int32Type, Int64Type};
+use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
+use parquet::file::statistics::Statistics;
+
+use crate::parquet::{ColumnSpec, ColumnType, TableWriter};
+use crate::StoreError;
+
+/// Directory of the position files inside a store.
+pub const POSITIONS_DIR: &str = "positions";
+/// Staging directory (inside [`POSITIONS_DIR`]) of files not yet committed.
+pub const STAGING_DIR: &str = "_staging";
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// One stored position report (a point of a track, after de-duplication and reordering).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    /// MMSI as broadcast.
+    pub mmsi: u32,
+    /// Receive time, unix seconds.
+    pub t: i64,
+    /// Latitude, degrees WGS84.
+    pub lat: f64,
+    /// Longitude, degrees WGS84.
+    pub lon: f64,
+    /// Speed over ground, knots.
+    pub sog_kn: Option<f32>,
+    /// Course over ground, degrees.
+    pub cog_deg: Option<f32>,
+    /// Navigational status (0–15).
+    pub nav_status: Option<u8>,
+    /// Track segment the point belongs to (a new segment after an impossible jump or a long
+    /// silence).
+    pub segment: u64,
+}
+
+/// The columns of a position file, in order.
+pub const POSITION_COLUMNS: [ColumnSpec; 9] = [
+    ColumnSpec::required("mmsi", ColumnType::UInt32),
+    ColumnSpec::required("time", ColumnType::Timestamp),
+    ColumnSpec::required("lon", ColumnType::Float64),
+    ColumnSpec::required("lat", ColumnType::Float64),
+    ColumnSpec::optional("sog", ColumnType::Float32),
+    ColumnSpec::optional("cog", ColumnType::Float32),
+    ColumnSpec::optional("nav_status", ColumnType::UInt8),
+    ColumnSpec::required("segment", ColumnType::Int64),
+    ColumnSpec::required("geometry", ColumnType::Geometry),
+];
+
+/// Rows per row group: small enough that a vessel's track reads few groups (row-group
+/// statistics on `mmsi` and `time` let readers skip the others).
+pub const ROW_GROUP_ROWS: usize = 16_384;
+
+/// Bounds of the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionWriterConfig {
+    /// Positions held in memory over all open days before the largest day spills a sorted run
+    /// to disk.
+    pub max_buffered: usize,
+    /// A day is written once a position this many seconds after its end has arrived.
+    pub close_after_s: i64,
+}
+
+impl Default for PositionWriterConfig {
+    fn default() -> Self {
+        PositionWriterConfig {
+            max_buffered: 4_000_000,
+            close_after_s: 6 * 3600,
+        }
+    }
+}
+
+/// A written position file, as the manifest (`position_files`) records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionFile {
+    /// UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Path relative to the store directory once published.
+    pub path: String,
+    /// Path relative to the store directory while staged.
+    pub staging: String,
+    /// Rows.
+    pub rows: u64,
+    /// File size, bytes.
+    pub bytes: u64,
+    /// Earliest and latest time, unix seconds.
+    pub time: (i64, i64),
+    /// Per MMSI: rows, earliest and latest time.
+    pub vessels: Vec<(u32, u64, i64, i64)>,
+}
+
+#[derive(Default)]
+struct DayBuffer {
+    rows: Vec<Position>,
+    spills: Vec<PathBuf>,
+}
+
+/// Streams positions into day-partitioned GeoParquet files in a staging directory.
+pub struct PositionWriter {
+    store: PathBuf,
+    token: String,
+    staging: PathBuf,
+    config: PositionWriterConfig,
+    open: BTreeMap<i64, DayBuffer>,
+    parts: BTreeMap<i64, u32>,
+    buffered: usize,
+    latest: i64,
+    spill_seq: u64,
+    files: Vec<PositionFile>,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |error| StoreError::Io {
+        path: path.to_owned(),
+        error,
+    }
+}
+
+/// `YYYY-MM-DD` of a day number (days since 1970-01-01).
+fn day_name(day: i64) -> String {
+    // Civil from days (H. Hinnant's algorithm).
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+impl PositionWriter {
+    /// A writer for the store in `store`, staging under a directory named by `token` (unique
+    /// per run).
+    pub fn new(
+        store: &Path,
+        token: &str,
+        config: PositionWriterConfig,
+    ) -> Result<PositionWriter, StoreError> {
+        let staging = store.join(POSITIONS_DIR).join(STAGING_DIR).join(token);
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+        Ok(PositionWriter {
+            store: store.to_owned(),
+            token: token.to_owned(),
+            staging,
+            config,
+            open: BTreeMap::new(),
+            parts: BTreeMap::new(),
+            buffered: 0,
+            latest: i64::MIN,
+            spill_seq: 0,
+            files: Vec::new(),
+        })
+    }
+
+    /// Adds a position. Writes the days the stream has left behind, and spills when over the
+    /// memory bound.
+    pub fn push(&mut self, p: Position) -> Result<(), StoreError> {
+        let day = p.t.div_euclid(SECONDS_PER_DAY);
+        self.open.entry(day).or_default().rows.push(p);
+        self.buffered += 1;
+        if p.t > self.latest {
+            self.latest = p.t;
+            while let Some((&first, _)) = self.open.first_key_value() {
+                if (first + 1) * SECONDS_PER_DAY + self.config.close_after_s > self.latest {
+                    break;
+                }
+                self.close_day(first)?;
+            }
+        }
+        if self.buffered > self.config.max_buffered {
+            self.spill_largest()?;
+        }
+        Ok(())
+    }
+
+    fn spill_largest(&mut self) -> Result<(), StoreError> {
+        let Some((&day, _)) = self.open.iter().max_by_key(|(_, b)| b.rows.len()) else {
+            return Ok(());
+        };
+        let path = self.staging.join(format!("spill-{}.bin", self.spill_seq));
+        self.spill_seq += 1;
+        if let Some(buf) = self.open.get_mut(&day) {
+            sort(&mut buf.rows);
+            let mut w = BufWriter::new(File::create(&path).map_err(io(&path))?);
+            for p in &buf.rows {
+                w.write_all(&encode(p)).map_err(io(&path))?;
+            }
+            w.flush().map_err(io(&path))?;
+            self.buffered -= buf.rows.len();
+            buf.rows = Vec::new();
+            buf.spills.push(path);
+        }
+        Ok(())
+    }
+
+    fn close_day(&mut self, day: i64) -> Result<(), StoreError> {
+        let Some(mut buf) = self.open.remove(&day) else {
+            return Ok(());
+        };
+        self.buffered -= buf.rows.len();
+        let part = self.parts.entry(day).or_insert(0);
+        let n = *part;
+        *part += 1;
+        let name = day_name(day);
+        let file_name = format!("part-{}-{n}.parquet", self.token);
+        let staged = self.staging.join(format!("day={name}-{file_name}"));
+        let mut writer = TableWriter::create(&staged, &POSITION_COLUMNS, &[0, 1], ROW_GROUP_ROWS)?;
+        let mut stats = FileStats::default();
+        sort(&mut buf.rows);
+        if buf.spills.is_empty() {
+            for p in &buf.rows {
+                write_row(&mut writer, &mut stats, p)?;
+            }
+        } else {
+            let mut runs = Vec::new();
+            for s in &buf.spills {
+                runs.push(Run::File(BufReader::new(File::open(s).map_err(io(s))?), s));
+            }
+            runs.push(Run::Memory(buf.rows.iter()));
+            let mut heap = BinaryHeap::new();
+            for (i, r) in runs.iter_mut().enumerate() {
+                if let Some(p) = r.next()? {
+                    heap.push(Head(p, i));
+                }
+            }
+            while let Some(Head(p, i)) = heap.pop() {
+                write_row(&mut writer, &mut stats, &p)?;
+                if let Some(next) = runs[i].next()? {
+                    heap.push(Head(next, i));
+                }
+            }
+            drop(runs);
+            for s in &buf.spills {
+                std::fs::remove_file(s).map_err(io(s))?;
+            }
+        }
+        let rows = writer.finish()?;
+        stats.close_vessel();
+        let bytes = std::fs::metadata(&staged).map_err(io(&staged))?.len();
+        let rel = |p: &Path| {
+            p.strip_prefix(&self.store)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        self.files.push(PositionFile {
+            day: name.clone(),
+            path: format!("{POSITIONS_DIR}/day={name}/{file_name}"),
+            staging: rel(&staged),
+            rows,
+            bytes,
+            time: (stats.min_t, stats.max_t),
+            vessels: stats.vessels,
+        });
+        Ok(())
+    }
+
+    /// Writes every open day and returns the files written, all still in staging.
+    pub fn finish(mut self) -> Result<Vec<PositionFile>, StoreError> {
+        while let Some((&first, _)) = self.open.first_key_value() {
+            self.close_day(first)?;
+        }
+        Ok(self.files)
+    }
+}
+
+#[derive(Default)]
+struct FileStats {
+    min_t: i64,
+    max_t: i64,
+    vessels: Vec<(u32, u64, i64, i64)>,
+    current: Option<(u32, u64, i64, i64)>,
+}
+
+impl FileStats {
+    fn add(&mut self, p: &Position) {
+        if self.vessels.is_empty() && self.current.is_none() {
+            self.min_t = p.t;
+            self.max_t = p.t;
+        }
+        self.min_t = self.min_t.min(p.t);
+        self.max_t = self.max_t.max(p.t);
+        match &mut self.current {
+            Some((m, n, lo, hi)) if *m == p.mmsi => {
+                *n += 1;
+                *lo = (*lo).min(p.t);
+                *hi = (*hi).max(p.t);
+            }
+            _ => {
+                self.close_vessel();
+                self.current = Some((p.mmsi, 1, p.t, p.t));
+            }
+        }
+    }
+
+    fn close_vessel(&mut self) {
+        if let Some(v) = self.current.take() {
+            self.vessels.push(v);
+        }
+    }
+}
+
+fn write_row(w: &mut TableWriter, stats: &mut FileStats, p: &Position) -> Result<(), StoreError> {
+    stats.add(p);
+    w.put_int(0, Some(i64::from(p.mmsi)));
+    w.put_int(1, Some(p.t));
+    w.put_float(2, Some(p.lon));
+    w.put_float(3, Some(p.lat));
+    w.put_float(4, p.sog_kn.map(f64::from));
+    w.put_float(5, p.cog_deg.map(f64::from));
+    w.put_int(6, p.nav_status.map(i64::from));
+    w.put_int(7, Some(p.segment as i64));
+    w.put_point(8, p.lon, p.lat);
+    w.end_row()
+}
+
+fn sort(rows: &mut [Position]) {
+    rows.sort_by_key(|p| (p.mmsi, p.t));
+}
+
+const RECORD: usize = 48;
+
+fn encode(p: &Position) -> [u8; RECORD] {
+    let mut b = [0u8; RECORD];
+    b[0..4].copy_from_slice(&p.mmsi.to_le_bytes());
+    b[4] = p.nav_status.unwrap_or(u8::MAX);
+    b[5] = u8::from(p.sog_kn.is_some()) | (u8::from(p.cog_deg.is_some()) << 1);
+    b[8..16].copy_from_slice(&p.t.to_le_bytes());
+    b[16..24].copy_from_slice(&p.lat.to_le_bytes());
+    b[24..32].copy_from_slice(&p.lon.to_le_bytes());
+    b[32..36].copy_from_slice(&p.sog_kn.unwrap_or(0.0).to_le_bytes());
+    b[36..40].copy_from_slice(&p.cog_deg.unwrap_or(0.0).to_le_bytes());
+    b[40..48].copy_from_slice(&p.segment.to_le_bytes());
+    b
+}
+
+fn decode(b: &[u8; RECORD]) -> Position {
+    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let u64_at = |i: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(a)
+    };
+    Position {
+        mmsi: u32_at(0),
+        nav_status: (b[4] != u8::MAX).then_some(b[4]),
+        sog_kn: (b[5] & 1 != 0).then(|| f32::from_bits(u32_at(32))),
+        cog_deg: (b[5] & 2 != 0).then(|| f32::from_bits(u32_at(36))),
+        t: u64_at(8) as i64,
+        lat: f64::from_bits(u64_at(16)),
+        lon: f64::from_bits(u64_at(24)),
+        segment: u64_at(40),
+    }
+}
+
+enum Run<'a> {
+    File(BufReader<File>, &'a Path),
+    Memory(std::slice::Iter<'a, Position>),
+}
+
+impl Run<'_> {
+    fn next(&mut self) -> Result<Option<Position>, StoreError> {
+        match self {
+            Run::Memory(it) => Ok(it.next().copied()),
+            Run::File(r, path) => {
+                let mut b = [0u8; RECORD];
+                match r.read_exact(&mut b) {
+                    Ok(()) => Ok(Some(decode(&b))),
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+                    Err(e) => Err(io(path)(e)),
+                }
+            }
+        }
+    }
+}
+
+/// A run's head in the k-way merge: smallest (mmsi, time) first, then the earlier run.
+struct Head(Position, usize);
+
+impl PartialEq for Head {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Head {}
+impl PartialOrd for Head {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Head {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        // Reversed: BinaryHeap is a max-heap.
+        (o.0.mmsi, o.0.t, o.1).cmp(&(self.0.mmsi, self.0.t, self.1))
+    }
+}
+
+/// Which positions to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PositionQuery {
+    /// Only these MMSIs (all when empty).
+    pub mmsis: Vec<u32>,
+    /// Only at or after this unix second.
+    pub from: Option<i64>,
+    /// Only at or before this unix second.
+    pub to: Option<i64>,
+}
+
+impl PositionQuery {
+    fn wants(&self, p: &Position) -> bool {
+        (self.mmsis.is_empty() || self.mmsis.contains(&p.mmsi))
+            && self.from.is_none_or(|f| p.t >= f)
+            && self.to.is_none_or(|t| p.t <= t)
+    }
+}
+
+fn int_range(stats: Option<&Statistics>) -> Option<(i64, i64)> {
+    match stats? {
+        Statistics::Int32(s) => Some((i64::from(*s.min_opt()?), i64::from(*s.max_opt()?))),
+        Statistics::Int64(s) => Some((*s.min_opt()?, *s.max_opt()?)),
+        _ => None,
+    }
+}
+
+/// Reads the positions of one file that `query` wants, in file order (by MMSI, then time),
+/// passing each to `f`. Row groups whose statistics rule them out are not read.
+pub fn read_file(
+    path: &Path,
+    query: &PositionQuery,
+    f: &mut dyn FnMut(Position),
+) -> Result<(), StoreError> {
+    let perr = |e: parquet::errors::ParquetError| StoreError::Parquet {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let file = File::open(path).map_err(io(path))?;
+    let reader = SerializedFileReader::new(file).map_err(perr)?;
+    let meta = reader.metadata();
+    let names: Vec<&str> = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    let expected: Vec<&str> = POSITION_COLUMNS.iter().map(|c| c.name).collect();
+    if names != expected {
+        return Err(StoreError::Parquet {
+            path: path.to_owned(),
+            reason: format!("columns {names:?}, expected {expected:?}"),
+        });
+    }
+    for g in 0..meta.num_row_groups() {
+        let rg = meta.row_group(g);
+        if let Some((lo, hi)) = int_range(rg.column(0).statistics()) {
+            if !query.mmsis.is_empty()
+                && !query
+                    .mmsis
+                    .iter()
+                    .any(|&m| i64::from(m) >= lo && i64::from(m) <= hi)
+            {
+                continue;
+            }
+        }
+        if let Some((lo, hi)) = int_range(rg.column(1).statistics()) {
+            if query.from.is_some_and(|f| hi < f.saturating_mul(1000))
+                || query.to.is_some_and(|t| lo > t.saturating_mul(1000))
+            {
+                continue;
+            }
+        }
+        let n = rg.num_rows() as usize;
+        let group = reader.get_row_group(g).map_err(perr)?;
+        let mmsi = read_i32(group.as_ref(), 0, n).map_err(perr)?;
+        let time = read_i64(group.as_ref(), 1, n).map_err(perr)?;
+        let lon = read_f64(group.as_ref(), 2, n).map_err(perr)?;
+        let lat = read_f64(group.as_ref(), 3, n).map_err(perr)?;
+        let sog = read_f32(group.as_ref(), 4, n).map_err(perr)?;
+        let cog = read_f32(group.as_ref(), 5, n).map_err(perr)?;
+        let nav = read_i32(group.as_ref(), 6, n).map_err(perr)?;
+        let seg = read_i64(group.as_ref(), 7, n).map_err(perr)?;
+        for i in 0..n {
+            let p = Position {
+                mmsi: mmsi[i].unwrap_or(0) as u32,
+                t: time[i].unwrap_or(0).div_euclid(1000),
+                lon: lon[i].unwrap_or(f64::NAN),
+                lat: lat[i].unwrap_or(f64::NAN),
+                sog_kn: sog[i],
+                cog_deg: cog[i],
+                nav_status: nav[i].map(|x| x as u8),
+                segment: seg[i].unwrap_or(0) as u64,
+            };
+            if query.wants(&p) {
+                f(p);
+            }
+        }
+    }
+    Ok(())
+}
+
+macro_rules! column_reader {
+    ($name:ident, $ty:ty, $dt:ty) => {
+        fn $name(
+            group: &dyn RowGroupReader,
+            col: usize,
+            n: usize,
+        ) -> parquet::errors::Result<Vec<Option<$ty>>> {
+            let mut reader = parquet::column::reader::get_typed_column_reader::<$dt>(
+                group.get_column_reader(col)?,
+            );
+            let mut values: Vec<$ty> = Vec::with_capacity(n);
+            let mut defs: Vec<i16> = Vec::with_capacity(n);
+            let nullable = group.metadata().column(col).column_descr().max_def_level() > 0;
+            while defs.len() < n && values.len() < n {
+                let (records, _, _) = reader.read_records(
+                    n - if nullable { defs.len() } else { values.len() },
+                    nullable.then_some(&mut defs),
+                    None,
+                    &mut values,
+                )?;
+                if records == 0 {
+                    break;
+                }
+            }
+            if !nullable {
+                return Ok(values.into_iter().map(Some).collect());
+            }
+            let mut it = values.into_iter();
+            Ok(defs
+                .iter()
+                .map(|&d| if d > 0 { it.next() } else { None })
+                .collect())
+        }
+    };
+}
+
+column_reader!(read_i32, i32, Int32Type);
+column_reader!(read_i64, i64, Int64Type);
+column_reader!(read_f32, f32, FloatType);
+column_reader!(read_f64, f64, DoubleType);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(mmsi: u32, t: i64) -> Position {
+        Position {
+            mmsi,
+            t,
+            lat: 59.0 + t as f64 * 1e-6,
+            lon: 24.0,
+            sog_kn: (t % 2 == 0).then_some(11.5),
+            cog_deg: None,
+            nav_status: Some(0),
+            segment: 7,
+        }
+    }
+
+    #[test]
+    fn day_names() {
+        assert_eq!(day_name(0), "1970-01-01");
+        assert_eq!(day_name(20_454), "2026-01-01");
+        assert_eq!(day_name(11_016), "2000-02-29");
+    }
+
+    #[test]
+    fn spill_record_round_trips() {
+        let a = p(273_000_001, 1_700_000_001);
+        assert_eq!(decode(&encode(&a)), a);
+        let b = Position {
+            sog_kn: None,
+            nav_status: None,
+            ..a
+        };
+        assert_eq!(decode(&encode(&b)), b);
+    }
+
+    /// Days, spills and parts: every position comes back, sorted by vessel then time within
+    /// each file, whatever the memory bound.
+    #[test]
+    fn writes_sorted_days_with_spills() {
+        let dir = std::env::temp_dir().join(format!("sf-pos-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut all = Vec::new();
+        for bound in [10, 1_000_000] {
+            let mut w = PositionWriter::new(
+                &dir,
+                &format!("t{bound}"),
+                PositionWriterConfig {
+                    max_buffered: bound,
+                    close_after_s: 3600,
+                },
+            )
+            .unwrap();
+            let base = 20_454 * SECONDS_PER_DAY;
+            let mut pushed = Vec::new();
+            for i in 0..300i64 {
+                for m in [3u32, 1, 2] {
+                    let q = p(m, base + i * 1000 + i64::from(m));
+                    w.push(q).unwrap();
+                    pushed.push(q);
+                }
+            }
+            // A late point for the first day, after it was written: a second part.
+            let late = p(9, base + 5);
+            w.push(late).unwrap();
+            pushed.push(late);
+            let files = w.finish().unwrap();
+            assert_eq!(files.len(), 5, "{files:?}");
+            assert_eq!(files.iter().map(|f| f.rows).sum::<u64>(), 901);
+            let mut got = Vec::new();
+            for f in &files {
+                let mut rows = Vec::new();
+                read_file(&dir.join(&f.staging), &PositionQuery::default(), &mut |x| {
+                    rows.push(x)
+                })
+                .unwrap();
+                assert!(rows.windows(2).all(|w| (w[0].mmsi, w[0].t) <= (w[1].mmsi, w[1].t)));
+                assert_eq!(rows.len() as u64, f.rows);
+                assert_eq!(
+                    f.vessels.iter().map(|v| v.1).sum::<u64>(),
+                    f.rows,
+                    "per-vessel counts"
+                );
+                got.extend(rows);
+            }
+            let key = |x: &Position| (x.mmsi, x.t);
+            pushed.sort_by_key(key);
+            got.sort_by_key(key);
+            assert_eq!(got, pushed);
+            all.push(got);
+            // Filtering by vessel and time.
+            let q = PositionQuery {
+                mmsis: vec![2],
+                from: Some(base + 10_000),
+                to: Some(base + 20_000),
+            };
+            let mut n = 0;
+            for f in &files {
+                read_file(&dir.join(&f.staging), &q, &mut |x| {
+                    assert_eq!(x.mmsi, 2);
+                    n += 1;
+                })
+                .unwrap();
+            }
+            assert_eq!(n, 10);
+        }
+        assert_eq!(all[0], all[1]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
