@@ -169,11 +169,7 @@ pub fn ingest(
     let mut pipeline = Pipeline::new(options.detectors, &land, &places, &mids);
     // Unique per run: the next run id (after recovery, no staging of an uncommitted run is
     // left) and the first input's hash.
-    let token = format!(
-        "run-{}-{}",
-        store.run_count()? + 1,
-        &new_inputs[0].1[..12]
-    );
+    let token = format!("run-{}-{}", store.run_count()? + 1, &new_inputs[0].1[..12]);
     let mut positions = PositionWriter::new(dir, &token, options.positions)?;
     let mut position_error = None;
     let mut stored = 0u64;

@@ -12,11 +12,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shadowfleet_events::DetectorConfig;
-use shadowfleet_store::Store;
 use serde_json::{json, Value};
+use shadowfleet_events::DetectorConfig;
 use shadowfleet_events::EventKind;
 use shadowfleet_model::Timestamp;
+use shadowfleet_store::Store;
 use shadowfleet_voyages::VesselKey;
 use utoipa::OpenApi;
 

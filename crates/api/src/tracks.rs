@@ -120,7 +120,9 @@ pub fn track_geojson(
     let mut mmsis: Vec<u32> = owned.iter().map(|o| o.0).collect();
     mmsis.dedup();
     let query = PositionQuery { mmsis, from, to };
-    let mut segments: BTreeMap<(u32, u64), Vec<(i64, f64, f64)>> = BTreeMap::new();
+    // (mmsi, segment) → (time, lon, lat) vertices.
+    type Vertices = Vec<(i64, f64, f64)>;
+    let mut segments: BTreeMap<(u32, u64), Vertices> = BTreeMap::new();
     let mut raw = 0usize;
     store.read_positions(&query, &mut |p| {
         if owned

@@ -46,8 +46,7 @@ fn simulation(days: u32) -> (Vec<u8>, Vec<shadowfleet_refdata::RefList>) {
     ]
     .iter()
     .map(|(name, text)| {
-        shadowfleet_refdata::parse(std::path::Path::new(name), text.as_bytes(), None, None)
-            .unwrap()
+        shadowfleet_refdata::parse(std::path::Path::new(name), text.as_bytes(), None, None).unwrap()
     })
     .collect();
     (ais, lists)
@@ -66,7 +65,10 @@ fn store(tag: &str, ais: &[u8], lists: &[shadowfleet_refdata::RefList]) -> PathB
         ..IngestOptions::default()
     };
     let report = ingest(&dir.join("store"), &[IngestInput::file(&file)], &options).unwrap();
-    assert!(report.positions > 0 && report.position_files > 0, "{report:?}");
+    assert!(
+        report.positions > 0 && report.position_files > 0,
+        "{report:?}"
+    );
     let mut store = Store::open(&dir.join("store")).unwrap();
     for l in lists {
         store.put_list(l, "x", "2026-01-01T00:00:00Z").unwrap();
@@ -160,7 +162,11 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
     assert_eq!(t["type"], "FeatureCollection");
     let full = t["vertices"].as_u64().unwrap();
     assert!(full > 100, "{full} vertices");
-    assert_eq!(full, t["positions"].as_u64().unwrap(), "no zoom: every position");
+    assert_eq!(
+        full,
+        t["positions"].as_u64().unwrap(),
+        "no zoom: every position"
+    );
     for f in t["features"].as_array().unwrap() {
         let times: Vec<i64> = f["properties"]["times"]
             .as_array()
@@ -180,7 +186,11 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
     }
     // Simplified for a zoom: fewer vertices; a window: only its times.
     let (_, z) = get(&app, &format!("/api/vessels/{id}/track?zoom=4")).await;
-    assert!(z["vertices"].as_u64().unwrap() < full / 2, "{}", z["vertices"]);
+    assert!(
+        z["vertices"].as_u64().unwrap() < full / 2,
+        "{}",
+        z["vertices"]
+    );
     let first = t["features"][0]["properties"]["times"][0].as_i64().unwrap();
     let (lo, hi) = (first + 86_400, first + 2 * 86_400);
     let rfc = |x: i64| shadowfleet_model::Timestamp::from_unix_seconds(x).to_string();
@@ -196,7 +206,13 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
             assert!((lo..=hi).contains(&x.as_i64().unwrap()));
         }
     }
-    for bad in ["zoom=23", "zoom=-1", "from=noon", "from=2026-01-05T00:00:00Z&to=2026-01-04T00:00:00Z", "colour=red"] {
+    for bad in [
+        "zoom=23",
+        "zoom=-1",
+        "from=noon",
+        "from=2026-01-05T00:00:00Z&to=2026-01-04T00:00:00Z",
+        "colour=red",
+    ] {
         let (s, e) = get(&app, &format!("/api/vessels/{id}/track?{bad}")).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {e}");
     }
@@ -325,7 +341,12 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
     );
 }
 
-async fn post(app: &axum::Router, uri: &str, key: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+async fn post(
+    app: &axum::Router,
+    uri: &str,
+    key: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let mut req = Request::post(uri);
     if let Some(k) = key {
         req = req.header("authorization", format!("Bearer {k}"));
@@ -339,7 +360,10 @@ async fn post(app: &axum::Router, uri: &str, key: Option<&str>, body: Vec<u8>) -
     let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20)
         .await
         .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// `POST /api/ingest`: only with the key; appends a run whose events and positions the read
@@ -369,21 +393,39 @@ async fn ingest_needs_the_key_and_appends() {
     // Read-only without a key: 403 whatever is sent.
     let ro = router(open(None));
     let (s, e) = post(&ro, "/api/ingest", Some(KEY), second.clone()).await;
-    assert_eq!((s, e["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
     // A short key is refused at start-up.
-    assert!(AppState::open(&dir, AnalysisConfig::default(), DetectorConfig::default(), Some("short".into()), clock).is_err());
+    assert!(AppState::open(
+        &dir,
+        AnalysisConfig::default(),
+        DetectorConfig::default(),
+        Some("short".into()),
+        clock
+    )
+    .is_err());
 
     let app = router(open(Some(KEY)));
     let (_, before) = get(&app, "/api/events?limit=1").await;
     let before = before["total"].as_u64().unwrap();
     for key in [None, Some("wrong-key-0123456789abcdef")] {
         let (s, e) = post(&app, "/api/ingest", key, second.clone()).await;
-        assert_eq!((s, e["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+        );
     }
     let (s, e) = post(&app, "/api/ingest", Some(KEY), Vec::new()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     // Nothing was written by the refused calls.
-    assert_eq!(get(&app, "/api/events?limit=1").await.1["total"].as_u64().unwrap(), before);
+    assert_eq!(
+        get(&app, "/api/events?limit=1").await.1["total"]
+            .as_u64()
+            .unwrap(),
+        before
+    );
 
     let (s, r) = post(&app, "/api/ingest", Some(KEY), second.clone()).await;
     assert_eq!(s, StatusCode::OK, "{r}");
@@ -402,7 +444,13 @@ async fn ingest_needs_the_key_and_appends() {
     // The posted input is kept in the store.
     assert_eq!(std::fs::read_dir(dir.join("incoming")).unwrap().count(), 1);
     // Unreadable input: a 400 naming the problem, the store unchanged.
-    let (s, e) = post(&app, "/api/ingest", Some(KEY), vec![0x1f, 0x8b, 0x08, 0, 1, 2]).await;
+    let (s, e) = post(
+        &app,
+        "/api/ingest",
+        Some(KEY),
+        vec![0x1f, 0x8b, 0x08, 0, 1, 2],
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(store.input_count().unwrap(), 2);
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());

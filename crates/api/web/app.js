@@ -1,7 +1,8 @@
 // The shadowfleet map: events and cargo flows over a Natural Earth basemap served by the
 // same binary, a vessel search, a vessel panel (identity timeline, list matches, risk with
-// the evidence behind each indicator), a risk leaderboard and the exposure by country.
-// Plain JavaScript over the JSON API (docs/api.md); no build step.
+// the evidence behind each indicator) with the vessel's track, a time slider over events and
+// the track, a risk leaderboard, the exposure by country, and the origin → STS → destination
+// flow view. Plain JavaScript over the JSON API (docs/api.md); no build step.
 "use strict";
 
 const KINDS = {
@@ -13,7 +14,11 @@ const KINDS = {
   identity_change: "#7f7f7f",
 };
 
-const state = { events: [], t0: 0, t1: 0, highlight: null };
+const state = { events: [], flows: [], t0: 0, t1: 0, highlight: null, track: null };
+
+function sliderTime() {
+  return state.t0 + (state.t1 - state.t0) * (document.getElementById("time").value / 1000);
+}
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -58,7 +63,7 @@ const map = new maplibregl.Map({
 map.addControl(new maplibregl.NavigationControl(), "top-right");
 
 function eventFeatures() {
-  const until = state.t0 + (state.t1 - state.t0) * (document.getElementById("time").value / 1000);
+  const until = sliderTime();
   const points = [];
   const lines = [];
   for (const e of state.events) {
@@ -79,8 +84,60 @@ function refreshEvents() {
   const f = eventFeatures();
   map.getSource("events").setData(f.points);
   map.getSource("gaps").setData(f.lines);
-  const until = new Date((state.t0 + (state.t1 - state.t0) * (document.getElementById("time").value / 1000)) * 1000);
+  const until = new Date(sliderTime() * 1000);
   document.getElementById("timelabel").textContent = until.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  refreshTrack();
+}
+
+// The selected vessel's track: solid up to the slider's time, faint after it, and a marker
+// where the vessel was at that time.
+function refreshTrack() {
+  const src = (id) => map.getSource(id);
+  if (!src("track-past")) return;
+  const past = [], future = [], head = [];
+  const until = sliderTime();
+  let latest = null;
+  for (const f of state.track ? state.track.features : []) {
+    const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : [f.geometry.coordinates];
+    const times = f.properties.times;
+    let lo = 0, hi = times.length - 1, k = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid] <= until) { k = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (k >= 1) past.push({ type: "Feature", geometry: { type: "LineString", coordinates: coords.slice(0, k + 1) }, properties: {} });
+    if (k < coords.length - 1 && coords.length - Math.max(k, 0) >= 2) future.push({ type: "Feature", geometry: { type: "LineString", coordinates: coords.slice(Math.max(k, 0)) }, properties: {} });
+    if (k >= 0 && (!latest || times[k] > latest.t)) latest = { t: times[k], at: coords[k], mmsi: f.properties.mmsi };
+  }
+  if (latest) head.push({ type: "Feature", geometry: { type: "Point", coordinates: latest.at }, properties: { mmsi: latest.mmsi, time: new Date(latest.t * 1000).toISOString() } });
+  src("track-past").setData({ type: "FeatureCollection", features: past });
+  src("track-future").setData({ type: "FeatureCollection", features: future });
+  src("track-head").setData({ type: "FeatureCollection", features: head });
+  document.body.setAttribute("data-track-head", head.length ? head[0].properties.time : "");
+}
+
+function addTrackLayers() {
+  const empty = { type: "FeatureCollection", features: [] };
+  for (const id of ["track-future", "track-past", "track-head"]) map.addSource(id, { type: "geojson", data: empty });
+  map.addLayer({ id: "track-future", type: "line", source: "track-future", paint: { "line-color": "#333", "line-width": 1, "line-opacity": 0.35 } }, "gaps");
+  map.addLayer({ id: "track-past", type: "line", source: "track-past", paint: { "line-color": "#111", "line-width": 2 } }, "gaps");
+  map.addLayer({ id: "track-head", type: "circle", source: "track-head", paint: { "circle-radius": 7, "circle-color": "#ffd700", "circle-stroke-color": "#000", "circle-stroke-width": 2 } });
+}
+
+async function loadTrack(id) {
+  const t = await api(`/api/vessels/${encodeURIComponent(id)}/track?zoom=10`);
+  state.track = t;
+  refreshTrack();
+  const b = new maplibregl.LngLatBounds();
+  for (const f of t.features) {
+    const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : [f.geometry.coordinates];
+    for (const c of coords) b.extend(c);
+  }
+  if (!b.isEmpty()) map.fitBounds(b, { padding: 60, maxZoom: 9, duration: 0 });
+  document.getElementById("trackinfo").textContent = t.vertices
+    ? `Track: ${t.positions.toLocaleString()} positions (${t.vertices.toLocaleString()} drawn), ${t.start.slice(0, 16)} → ${t.end.slice(0, 16)} UTC`
+    : "Track: no stored positions";
+  document.body.setAttribute("data-track", String(t.vertices));
 }
 
 async function loadEvents() {
@@ -102,6 +159,7 @@ async function loadEvents() {
       "circle-stroke-width": ["case", ["get", "hl"], 2.5, ["==", ["get", "kind"], "encounter"], 2, 0.5],
     },
   });
+  addTrackLayers();
   map.on("click", "events", (ev) => {
     const p = ev.features[0].properties;
     new maplibregl.Popup().setLngLat(ev.lngLat).setHTML(`<b>${p.kind}</b> #${p.id}<br>MMSI ${p.mmsi}<br>${p.start}<br>→ ${p.end}`).addTo(map);
@@ -113,6 +171,7 @@ async function loadEvents() {
 
 async function loadFlows() {
   const flows = await allPages("/api/flows?origin=RU", "flows");
+  state.flows = flows;
   const features = flows
     .filter((f) => f.path && f.path.length >= 2)
     .map((f) => ({ type: "Feature", geometry: { type: "LineString", coordinates: f.path }, properties: { id: f.id, sts: f.sts_hops, to: f.discharge ? f.discharge.country : "" } }));
@@ -161,6 +220,7 @@ async function openVessel(id) {
   panel.replaceChildren(
     el("h2", { id: "vessel-title" }, `${(p.names || []).join(" / ")} — ${id}`),
     el("div", {}, `Risk score ${risk.score ?? "-"}${risk.shadow ? " (shadow)" : ""}; MMSIs ${p.mmsis.join(", ")}`),
+    el("div", { id: "trackinfo" }, "Track: loading…"),
     el("h2", {}, "Risk indicators (click: events on the map)"), ...inds,
     el("h2", {}, "Identity timeline"), ids,
     el("h2", {}, "List matches"), ...(matches.length ? matches : [el("div", {}, "none")]),
@@ -168,6 +228,86 @@ async function openVessel(id) {
   );
   const mine = state.events.filter((e) => p.mmsis.includes(e.mmsi) || p.mmsis.includes(e.other_mmsi)).map((e) => e.id);
   highlight(mine);
+  await loadTrack(id);
+}
+
+// The flow view: Russian oil from each loading terminal, direct or through STS hand-offs, to
+// each country of discharge, as bands whose width is the volume (a Sankey diagram in SVG).
+// Clicking a band shows those flows on the map.
+function flowView() {
+  const NS = "http://www.w3.org/2000/svg";
+  const svgEl = (tag, attrs) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    return e;
+  };
+  const route = (f) => {
+    const kinds = f.chain.map((h) => String(h.kind));
+    if (kinds.some((k) => k.includes("dark"))) return "via dark STS";
+    const n = kinds.filter((k) => k.includes("sts")).length;
+    return n === 0 ? "direct" : n === 1 ? "via 1 STS" : `via ${n} STS`;
+  };
+  const links = new Map();
+  for (const f of state.flows) {
+    const from = f.origin ? (f.origin.name || (f.origin.inferred ? "inferred origin" : f.origin.country)) : "unknown";
+    const to = f.discharge ? f.discharge.country : f.status === "lost" ? "lost track" : "still at sea";
+    const mid = route(f);
+    for (const [a, b] of [[`0|${from}`, `1|${mid}`], [`1|${mid}`, `2|${to}`]]) {
+      const key = `${a}>${b}`;
+      const l = links.get(key) || { a, b, v: 0, ids: [] };
+      l.v += f.volume_bbl;
+      l.ids.push(f.id);
+      links.set(key, l);
+    }
+  }
+  const nodes = new Map();
+  for (const l of links.values()) {
+    for (const [n, side] of [[l.a, "out"], [l.b, "in"]]) {
+      const x = nodes.get(n) || { name: n.slice(2), col: Number(n[0]), in: 0, out: 0 };
+      x[side] += l.v;
+      nodes.set(n, x);
+    }
+  }
+  const W = 1000, H = 420, pad = 8, nodeW = 12;
+  const cols = [0, 1, 2].map((c) => [...nodes.entries()].filter(([, n]) => n.col === c).sort((a, b) => Math.max(b[1].in, b[1].out) - Math.max(a[1].in, a[1].out)));
+  const total = Math.max(...cols.map((c) => c.reduce((s, [, n]) => s + Math.max(n.in, n.out), 0)), 1);
+  const scale = (H - 20 - pad * Math.max(...cols.map((c) => c.length))) / total;
+  const svg = svgEl("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, id: "flowsvg" });
+  const xs = [290, 290 + (W - 290 - 160) / 2, W - 160 - nodeW];
+  for (const [c, col] of cols.entries()) {
+    let y = 10;
+    for (const [, n] of col) {
+      const h = Math.max(1, Math.max(n.in, n.out) * scale);
+      Object.assign(n, { x: xs[c], y, h, inY: y, outY: y });
+      svg.append(svgEl("rect", { x: xs[c], y, width: nodeW, height: h, fill: "#555" }));
+      const label = svgEl("text", { x: c === 0 ? xs[c] - 4 : xs[c] + nodeW + 4, y: y + h / 2 + 4, "text-anchor": c === 0 ? "end" : "start", "font-size": 12 });
+      const name = n.name.length > 40 ? n.name.slice(0, 39) + "…" : n.name;
+      label.textContent = `${name} ${(Math.max(n.in, n.out) / 1e6).toFixed(2)}`;
+      svg.append(label);
+      y += h + pad;
+    }
+  }
+  for (const l of [...links.values()].sort((p, q) => q.v - p.v)) {
+    const a = nodes.get(l.a), b = nodes.get(l.b);
+    const w = Math.max(1, l.v * scale);
+    const y1 = a.outY + w / 2, y2 = b.inY + w / 2;
+    a.outY += w;
+    b.inY += w;
+    const x1 = a.x + nodeW, x2 = b.x, mx = (x1 + x2) / 2;
+    const path = svgEl("path", { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, fill: "none", stroke: l.b.includes("STS") || l.a.includes("STS") ? "#8c564b" : "#1f77b4", "stroke-opacity": 0.45, "stroke-width": w, class: "flowlink" });
+    const title = svgEl("title", {});
+    title.textContent = `${l.a.slice(2)} → ${l.b.slice(2)}: ${(l.v / 1e6).toFixed(2)} million bbl, ${l.ids.length} flows (click: show on the map)`;
+    path.append(title);
+    path.addEventListener("click", () => {
+      map.setFilter("flows", ["in", ["get", "id"], ["literal", l.ids]]);
+      map.setLayoutProperty("flows", "visibility", "visible");
+      document.getElementById("flowview").hidden = true;
+    });
+    svg.append(path);
+  }
+  const box = document.getElementById("flowbody");
+  box.replaceChildren(svg);
+  document.getElementById("flowview").hidden = false;
 }
 
 async function loadSide() {
@@ -189,6 +329,11 @@ document.getElementById("search").addEventListener("input", (e) => {
   timer = setTimeout(() => search(e.target.value).catch(console.error), 200);
 });
 document.getElementById("time").addEventListener("input", refreshEvents);
+document.getElementById("openflows").addEventListener("click", flowView);
+document.getElementById("closeflows").addEventListener("click", () => {
+  document.getElementById("flowview").hidden = true;
+});
+document.getElementById("allflows").addEventListener("click", () => map.setFilter("flows", null));
 map.on("load", async () => {
   try {
     await loadEvents();

@@ -267,7 +267,6 @@ const FLOW_COLUMNS: [ColumnSpec; 13] = [
     ColumnSpec::optional("geometry", ColumnType::Geometry),
 ];
 
-
 /// Runs the command.
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if !matches!(args.what, What::Tracks)
@@ -490,10 +489,7 @@ fn parquet_tables(
             match line.len() {
                 0 => w.put_point(12, f64::NAN, f64::NAN),
                 1 => w.put_point(12, line[0][0], line[0][1]),
-                _ => w.put_line(
-                    12,
-                    &line.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>(),
-                ),
+                _ => w.put_line(12, &line.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>()),
             }
             w.end_row()?;
         }

@@ -207,7 +207,8 @@ pub fn run_exposure(args: ExposureArgs) -> anyhow::Result<ExitCode> {
             out.write_all(b"\n")?;
         }
         ExposureFormat::Html => {
-            let html = shadowfleet_api::report::html(&a, &rows, args.from.as_deref(), args.to.as_deref());
+            let html =
+                shadowfleet_api::report::html(&a, &rows, args.from.as_deref(), args.to.as_deref());
             out.write_all(html.as_bytes())?;
         }
     }

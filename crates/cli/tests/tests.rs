@@ -841,15 +841,39 @@ fn demo_and_serve() {
         .map(|f| f["properties"]["points"].as_u64().unwrap())
         .sum();
     let csv = stdout(&succeeds(&[
-        &"export", &"--store", &store, &"--what", &"tracks", &"--format", &"csv",
+        &"export",
+        &"--store",
+        &store,
+        &"--what",
+        &"tracks",
+        &"--format",
+        &"csv",
     ]));
-    assert_eq!(csv.lines().count() as u64, points + 1, "one CSV row per position");
+    assert_eq!(
+        csv.lines().count() as u64,
+        points + 1,
+        "one CSV row per position"
+    );
     let props = &features[0]["properties"];
     let mmsi = props["mmsi"].as_u64().unwrap().to_string();
-    let (from, to) = (props["start"].as_str().unwrap(), props["end"].as_str().unwrap());
+    let (from, to) = (
+        props["start"].as_str().unwrap(),
+        props["end"].as_str().unwrap(),
+    );
     let one = stdout(&succeeds(&[
-        &"export", &"--store", &store, &"--what", &"tracks", &"--format", &"csv", &"--mmsi", &mmsi,
-        &"--from", &from, &"--to", &to,
+        &"export",
+        &"--store",
+        &store,
+        &"--what",
+        &"tracks",
+        &"--format",
+        &"csv",
+        &"--mmsi",
+        &mmsi,
+        &"--from",
+        &from,
+        &"--to",
+        &to,
     ]));
     assert!(one.lines().count() as u64 > props["points"].as_u64().unwrap());
     for line in one.lines().skip(1) {
@@ -861,20 +885,40 @@ fn demo_and_serve() {
     for what in ["tracks", "events", "vessels", "flows"] {
         let file = dir.join(format!("{what}.parquet"));
         succeeds(&[
-            &"export", &"--store", &store, &"--what", &what, &"--format", &"parquet", &"--out",
+            &"export",
+            &"--store",
+            &store,
+            &"--what",
+            &what,
+            &"--format",
+            &"parquet",
+            &"--out",
             &file,
         ]);
         let bytes = std::fs::read(&file).unwrap();
-        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"), "{what}");
+        assert!(
+            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+            "{what}"
+        );
         assert!(
             bytes.windows(16).any(|w| w == b"\"primary_column\""),
             "{what}: no GeoParquet metadata"
         );
     }
-    assert!(fails(&[&"export", &"--store", &store, &"--what", &"tracks", &"--format", &"parquet"])
-        .contains("--out"));
-    assert!(fails(&[&"export", &"--store", &store, &"--what", &"events", &"--mmsi", &"1"])
-        .contains("tracks only"));
+    assert!(fails(&[
+        &"export",
+        &"--store",
+        &store,
+        &"--what",
+        &"tracks",
+        &"--format",
+        &"parquet"
+    ])
+    .contains("--out"));
+    assert!(
+        fails(&[&"export", &"--store", &store, &"--what", &"events", &"--mmsi", &"1"])
+            .contains("tracks only")
+    );
     // The position files as other tools find them: hive-partitioned by day.
     let days: Vec<String> = std::fs::read_dir(store.join("positions"))
         .unwrap()
@@ -882,6 +926,7 @@ fn demo_and_serve() {
         .filter(|n| n.starts_with("day="))
         .collect();
     assert!(days.len() >= 4, "{days:?}");
+    positions_in_duckdb(&store, points);
     let mut child = bin()
         .args(["serve", "--listen", "127.0.0.1:0", "--store"])
         .arg(dir.join("store"))
@@ -996,6 +1041,57 @@ fn analyze_survives_kill_9_at_any_point() {
     );
 }
 
+/// DuckDB (from PyPI, in the venv `benches/peer/setup.sh` makes) reads the position files as
+/// they are: `points` rows, a geometry column it recognises from the GeoParquet metadata,
+/// each row in its day's partition, each file sorted by MMSI then time. Skipped loudly
+/// without the venv unless SHADOWFLEET_REQUIRE_DUCKDB is set (CI sets it).
+fn positions_in_duckdb(store: &std::path::Path, points: u64) {
+    let python = std::env::var("SHADOWFLEET_PYTHON").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/peer-venv/bin/python"),
+        PathBuf::from,
+    );
+    if !python.exists() {
+        let why = format!(
+            "SKIPPED DuckDB check of the position files: no {} (sh benches/peer/setup.sh)",
+            python.display()
+        );
+        assert!(
+            std::env::var_os("SHADOWFLEET_REQUIRE_DUCKDB").is_none(),
+            "{why}"
+        );
+        eprintln!("{why}");
+        return;
+    }
+    let glob = store.join("positions/day=*/*.parquet");
+    let script = format!(
+        r#"
+import duckdb
+con = duckdb.connect()
+src = "read_parquet('{glob}', hive_partitioning=1, filename=1, file_row_number=1)"
+n, = con.sql(f"select count(*) from {{src}}").fetchall()[0]
+geom, = con.sql(f"select typeof(geometry) from {{src}} limit 1").fetchall()[0]
+wrong_day, = con.sql(f"select count(*) from {{src}} where strftime(time, '%Y-%m-%d') <> cast(day as varchar)").fetchall()[0]
+unsorted, = con.sql(f"select count(*) from (select mmsi, time, lag(mmsi) over w pm, lag(time) over w pt from {{src}} window w as (partition by filename order by file_row_number)) where pm > mmsi or (pm = mmsi and pt > time)").fetchall()[0]
+print(n, geom, wrong_day, unsorted)
+"#,
+        glob = glob.display()
+    );
+    let out = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f: Vec<&str> = text.split(' ').collect();
+    assert_eq!(f[0], points.to_string(), "{text}");
+    assert!(f[1].starts_with("GEOMETRY"), "{text}");
+    assert_eq!((f[f.len() - 2], f[f.len() - 1]), ("0", "0"), "{text}");
+}
+
 /// Position files the manifest lists (relative paths).
 fn listed_position_files(db: &rusqlite::Connection) -> std::collections::BTreeSet<String> {
     let Ok(mut stmt) = db.prepare("SELECT path FROM position_files") else {
@@ -1029,9 +1125,11 @@ fn visible_position_files(store: &std::path::Path) -> std::collections::BTreeSet
 }
 
 fn position_rows(db: &rusqlite::Connection) -> i64 {
-    db.query_row("SELECT coalesce(sum(rows), 0) FROM position_files", [], |r| {
-        r.get(0)
-    })
+    db.query_row(
+        "SELECT coalesce(sum(rows), 0) FROM position_files",
+        [],
+        |r| r.get(0),
+    )
     .unwrap_or(0)
 }
 

@@ -406,7 +406,11 @@ impl<'a> Emitter<'a> {
         self.group = self.group % 9999 + 1;
         self.sentence_id = (self.sentence_id + 1) % 10;
         let opts = EncodeOptions {
-            channel: Some(if self.group % 2 == 0 { b'A' } else { b'B' }),
+            channel: Some(if self.group.is_multiple_of(2) {
+                b'A'
+            } else {
+                b'B'
+            }),
             sequence_id: self.sentence_id,
             received: Some(Timestamp::from_unix_seconds(t)),
             station: Some(station),

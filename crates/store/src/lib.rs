@@ -558,13 +558,18 @@ impl Store {
                 });
             }
         }
-        let staging_root = dir.join(positions::POSITIONS_DIR).join(positions::STAGING_DIR);
+        let staging_root = dir
+            .join(positions::POSITIONS_DIR)
+            .join(positions::STAGING_DIR);
         if let Ok(entries) = std::fs::read_dir(&staging_root) {
             for entry in entries.flatten() {
                 let p = entry.path();
                 if referenced.contains(&p) {
                     // Published files have left; what remains of a committed run is nothing.
-                    if std::fs::read_dir(&p).map(|mut d| d.next().is_none()).unwrap_or(false) {
+                    if std::fs::read_dir(&p)
+                        .map(|mut d| d.next().is_none())
+                        .unwrap_or(false)
+                    {
                         std::fs::remove_dir(&p).map_err(io(&p))?;
                     }
                     continue;
@@ -605,7 +610,9 @@ impl Store {
         let mut found: Vec<(String, String, i64)> = Vec::new();
         for m in &query.mmsis {
             let rows = stmt
-                .query_map(params![m, from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map(params![m, from, to], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .map_err(|e| self.err(e))?;
             for r in rows {
                 found.push(r.map_err(|e| self.err(e))?);
@@ -635,9 +642,11 @@ impl Store {
     /// Number of stored positions, from the manifest.
     pub fn position_count(&self) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT coalesce(sum(rows), 0) FROM position_files", [], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(
+                "SELECT coalesce(sum(rows), 0) FROM position_files",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
@@ -684,8 +693,7 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
     /// Events matching `filter`, by start time then id.
@@ -869,7 +877,9 @@ impl Store {
     /// Number of runs recorded.
     pub fn run_count(&self) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT coalesce(max(id), 0) FROM runs", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT coalesce(max(id), 0) FROM runs", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }

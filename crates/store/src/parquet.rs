@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parquet::basic::{
-    Compression, IntType, LogicalType, TimestampType, Repetition, TimeUnit, Type as PhysicalType, ZstdLevel,
+    Compression, IntType, LogicalType, Repetition, TimeUnit, TimestampType, Type as PhysicalType,
+    ZstdLevel,
 };
 use parquet::data_type::{
     BoolType, ByteArray, ByteArrayType, DoubleType, FloatType, Int32Type, Int64Type,
@@ -216,7 +217,12 @@ impl TableWriter {
             rows_in_group: 0,
             rows: 0,
             group_rows: group_rows.max(1),
-            bbox: [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
+            bbox: [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
             geometry_types: BTreeSet::new(),
             misuse: None,
         })

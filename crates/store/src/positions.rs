@@ -637,7 +637,9 @@ mod tests {
                     rows.push(x)
                 })
                 .unwrap();
-                assert!(rows.windows(2).all(|w| (w[0].mmsi, w[0].t) <= (w[1].mmsi, w[1].t)));
+                assert!(rows
+                    .windows(2)
+                    .all(|w| (w[0].mmsi, w[0].t) <= (w[1].mmsi, w[1].t)));
                 assert_eq!(rows.len() as u64, f.rows);
                 assert_eq!(
                     f.vessels.iter().map(|v| v.1).sum::<u64>(),

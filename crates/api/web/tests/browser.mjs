@@ -1,5 +1,6 @@
 // Loads the map page in Debian's Chromium (headless, software WebGL), waits for the data,
-// searches a vessel, opens its panel, clicks a risk indicator, and saves a screenshot.
+// searches a vessel, opens its panel, sees its track drawn and its marker follow the time
+// slider, clicks a risk indicator, opens the flow view, and saves screenshots.
 // Usage: node browser.mjs URL QUERY SCREENSHOT.png   (exit 0 on success, 1 with a reason)
 import { chromium } from "playwright-core";
 
@@ -33,13 +34,30 @@ try {
   if (indicators === 0) await fail(`no risk indicators in the panel of ${title}`);
   const identities = await page.locator("#panel table tr").count();
   if (identities < 2) await fail("no identity timeline");
+  // The track, from the position store, and the slider moving the vessel along it.
+  await page.waitForSelector("body[data-track]", { timeout: 20000 });
+  const vertices = Number(await page.getAttribute("body", "data-track"));
+  if (!(vertices > 10)) await fail(`track of ${vertices} vertices`);
+  const headAtEnd = await page.getAttribute("body", "data-track-head");
+  await page.locator("#time").fill("500");
+  const headMid = await page.getAttribute("body", "data-track-head");
+  if (!headAtEnd || headMid === headAtEnd) await fail(`the slider did not move the vessel (${headAtEnd} → ${headMid})`);
+  await page.locator("#time").fill("1000");
   // An indicator with events: its events are highlighted and the map zooms to them.
   const withEvents = page.locator("#panel .ind", { hasText: "events)" });
   if (await withEvents.count()) await withEvents.first().click();
   await page.waitForTimeout(1500);
   await page.screenshot({ path: shot });
+  // The flow view: bands from terminals through STS to destination countries.
+  await page.click("#openflows");
+  await page.waitForSelector("#flowsvg", { timeout: 10000 });
+  const bands = await page.locator("#flowsvg path.flowlink").count();
+  if (bands < 2) await fail(`flow view with ${bands} bands`);
+  await page.screenshot({ path: shot.replace(/\.png$/, "-flows.png") });
+  await page.locator("#flowsvg path.flowlink").first().dispatchEvent("click");
+  if (!(await page.locator("#flowview").isHidden())) await fail("flow view did not close on a click");
   if (errors.length) await fail(`page errors: ${errors.join("; ")}`);
-  console.log(`ok: ${title}; ${leaders} leaders, ${indicators} indicators, ${identities - 1} identity periods`);
+  console.log(`ok: ${title}; ${leaders} leaders, ${indicators} indicators, ${identities - 1} identity periods, track of ${vertices} vertices, ${bands} flow bands`);
 } catch (e) {
   await fail(String(e));
 }

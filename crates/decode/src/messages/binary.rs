@@ -64,7 +64,7 @@ impl BinaryData {
         if nbytes > 0 {
             d.last_byte_raw = d.bytes[nbytes - 1];
         }
-        if kept % 8 != 0 {
+        if !kept.is_multiple_of(8) {
             d.bytes[nbytes - 1] &= 0xffu8 << (8 - kept % 8);
         }
         (d, kept < bitcount)
@@ -79,7 +79,7 @@ impl BinaryData {
         };
         let nbytes = kept.div_ceil(8);
         d.bytes[..nbytes].copy_from_slice(&bytes[..nbytes]);
-        if kept % 8 != 0 {
+        if !kept.is_multiple_of(8) {
             d.bytes[nbytes - 1] &= 0xffu8 << (8 - kept % 8);
         }
         if nbytes > 0 {
