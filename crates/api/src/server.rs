@@ -474,11 +474,13 @@ async fn track(
     let snap = s.snapshot();
     let (k, mmsis) = find(&snap.analysis, &id)?;
     let owned = crate::tracks::ownership(k, &mmsis, &snap.analysis.identities);
-    let state = Arc::clone(&s);
+    // The manifest under the store's lock; the files without it.
+    let query = crate::tracks::track_query(&owned, from, to);
+    let files = s
+        .with_store(|st| st.position_files(&query))
+        .map_err(ApiError::internal)?;
     let answer = tokio::task::spawn_blocking(move || {
-        state.with_store(|st| {
-            crate::tracks::track_geojson(st, k, &owned, from, to, zoom, MAX_TRACK_VERTICES)
-        })
+        crate::tracks::track_geojson(&files, k, &owned, from, to, zoom, MAX_TRACK_VERTICES)
     })
     .await
     .map_err(ApiError::internal)?;

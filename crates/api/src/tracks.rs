@@ -3,11 +3,12 @@
 //! (Douglas–Peucker with a tolerance of about one screen pixel at that zoom).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use shadowfleet_identities::Identity;
 use shadowfleet_model::Timestamp;
-use shadowfleet_store::{PositionQuery, Store, StoreError};
+use shadowfleet_store::{PositionQuery, StoreError};
 use shadowfleet_voyages::VesselKey;
 
 /// Slack around an identity period when a vessel's positions are taken from an MMSI it used
@@ -106,10 +107,19 @@ pub fn simplify(points: &[(f64, f64)], tolerance: f64) -> Vec<usize> {
     (0..n).filter(|&i| keep[i]).collect()
 }
 
+/// The query for the positions a vessel owns (see [`ownership`]) between `from` and `to`.
+pub fn track_query(owned: &[(u32, i64, i64)], from: Option<i64>, to: Option<i64>) -> PositionQuery {
+    let mut mmsis: Vec<u32> = owned.iter().map(|o| o.0).collect();
+    mmsis.dedup();
+    PositionQuery { mmsis, from, to }
+}
+
 /// The vessel's track between `from` and `to` (unix seconds) as a GeoJSON FeatureCollection,
-/// simplified for `zoom` when given, at most `cap` vertices.
+/// simplified for `zoom` when given, at most `cap` vertices, read from `files` (those the
+/// store lists for [`track_query`]; reading them needs no lock on the store).
+#[allow(clippy::too_many_arguments, reason = "one call site, each argument named there")]
 pub fn track_geojson(
-    store: &Store,
+    files: &[PathBuf],
     key: VesselKey,
     owned: &[(u32, i64, i64)],
     from: Option<i64>,
@@ -117,14 +127,12 @@ pub fn track_geojson(
     zoom: Option<u8>,
     cap: usize,
 ) -> Result<Value, TrackError> {
-    let mut mmsis: Vec<u32> = owned.iter().map(|o| o.0).collect();
-    mmsis.dedup();
-    let query = PositionQuery { mmsis, from, to };
+    let query = track_query(owned, from, to);
     // (mmsi, segment) → (time, lon, lat) vertices.
     type Vertices = Vec<(i64, f64, f64)>;
     let mut segments: BTreeMap<(u32, u64), Vertices> = BTreeMap::new();
     let mut raw = 0usize;
-    store.read_positions(&query, &mut |p| {
+    let mut keep = |p: shadowfleet_store::Position| {
         if owned
             .iter()
             .any(|&(m, lo, hi)| m == p.mmsi && p.t >= lo && p.t <= hi)
@@ -135,7 +143,10 @@ pub fn track_geojson(
                 .or_default()
                 .push((p.t, p.lon, p.lat));
         }
-    })?;
+    };
+    for f in files {
+        shadowfleet_store::positions::read_file(f, &query, &mut keep)?;
+    }
     let tolerance = zoom.map_or(0.0, tolerance_deg);
     let mut features = Vec::new();
     let mut vertices = 0usize;

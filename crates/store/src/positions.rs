@@ -68,7 +68,7 @@ pub const POSITION_COLUMNS: [ColumnSpec; 9] = [
 
 /// Rows per row group: small enough that a vessel's track reads few groups (row-group
 /// statistics on `mmsi` and `time` let readers skip the others).
-pub const ROW_GROUP_ROWS: usize = 16_384;
+pub const ROW_GROUP_ROWS: usize = 4_096;
 
 /// Bounds of the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
