@@ -117,7 +117,6 @@ pub fn track_query(owned: &[(u32, i64, i64)], from: Option<i64>, to: Option<i64>
 /// The vessel's track between `from` and `to` (unix seconds) as a GeoJSON FeatureCollection,
 /// simplified for `zoom` when given, at most `cap` vertices, read from `files` (those the
 /// store lists for [`track_query`]; reading them needs no lock on the store).
-#[allow(clippy::too_many_arguments, reason = "one call site, each argument named there")]
 pub fn track_geojson(
     files: &[PathBuf],
     key: VesselKey,
