@@ -1,7 +1,7 @@
 // The shadowfleet map: events and cargo flows over a Natural Earth basemap served by the
 // same binary, a vessel search, a vessel panel (identity timeline, list matches, risk with
 // the evidence behind each indicator) with the vessel's track, a time slider over events and
-// the track, a risk leaderboard, the exposure by country, and the origin → STS → destination
+// the track, a risk leaderboard, the exposure by country and month, and the origin → STS → destination
 // flow view. Plain JavaScript over the JSON API (docs/api.md); no build step.
 "use strict";
 
@@ -70,7 +70,7 @@ function eventFeatures() {
     if (e.lat === null || e.lon === null) continue;
     if (Date.parse(e.start) / 1000 > until) continue;
     const hl = state.highlight ? state.highlight.has(e.id) : false;
-    const props = { id: e.id, kind: e.kind, mmsi: e.mmsi, start: e.start, end: e.end, hl };
+    const props = { id: e.id, kind: e.kind, mmsi: e.mmsi, other: e.other_mmsi || "", start: e.start, end: e.end, hl };
     points.push({ type: "Feature", geometry: { type: "Point", coordinates: [e.lon, e.lat] }, properties: props });
     // A gap: a dashed line from where the ship went dark to where it came back.
     if (e.kind === "gap" && e.details && e.details.on_lat != null) {
@@ -159,10 +159,16 @@ async function loadEvents() {
       "circle-stroke-width": ["case", ["get", "hl"], 2.5, ["==", ["get", "kind"], "encounter"], 2, 0.5],
     },
   });
+  // An encounter (STS) is a paired marker: a second dot beside the first, one per ship.
+  map.addLayer({
+    id: "encounter-pair", type: "circle", source: "events", filter: ["==", ["get", "kind"], "encounter"],
+    paint: { "circle-color": KINDS.encounter, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 2, "circle-translate": [9, 0] },
+  }, "events");
   addTrackLayers();
   map.on("click", "events", (ev) => {
     const p = ev.features[0].properties;
-    new maplibregl.Popup().setLngLat(ev.lngLat).setHTML(`<b>${p.kind}</b> #${p.id}<br>MMSI ${p.mmsi}<br>${p.start}<br>→ ${p.end}`).addTo(map);
+    const who = p.other ? `MMSI ${p.mmsi} ↔ ${p.other}` : `MMSI ${p.mmsi}`;
+    new maplibregl.Popup().setLngLat(ev.lngLat).setHTML(`<b>${p.kind}</b> #${p.id}<br>${who}<br>${p.start}<br>→ ${p.end}`).addTo(map);
   });
   const legend = document.getElementById("legend");
   for (const [k, c] of Object.entries(KINDS)) legend.append(el("span", {}, el("span", { class: "dot", style: `background:${c}` }), k));
@@ -314,13 +320,55 @@ async function loadSide() {
   const top = await api("/api/vessels?limit=20");
   const box = document.getElementById("leaders");
   for (const v of top.vessels) box.append(vesselRow(v));
-  const x = await api("/api/exposure");
-  const by = {};
-  for (const r of x.rows) by[r.country] = (by[r.country] || 0) + r.volume_bbl;
-  const rows = Object.entries(by).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
-  const max = rows.length ? rows[0][1] : 1;
-  const out = document.getElementById("exposure");
-  for (const [c, v] of rows) out.append(el("div", {}, el("b", {}, `${c} `), el("span", { class: "bar", style: `width:${Math.round((v / max) * 300)}px` }), ` ${(v / 1e6).toFixed(2)}`));
+  exposureChart((await api("/api/exposure")).rows);
+}
+
+// Russian oil received by country and month: a column per month, stacked by country (the
+// eight largest; the rest as "other"), with the totals per country in the legend.
+function exposureChart(rows) {
+  const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#999"];
+  const total = {};
+  for (const r of rows) total[r.country] = (total[r.country] || 0) + r.volume_bbl;
+  const ranked = Object.entries(total).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  const top = ranked.slice(0, 8).map(([c]) => c);
+  const group = (c) => (top.includes(c) ? c : "other");
+  const months = [...new Set(rows.map((r) => r.month))].sort();
+  const cell = {};
+  for (const r of rows) {
+    const k = `${r.month}|${group(r.country)}`;
+    cell[k] = (cell[k] || 0) + r.volume_bbl;
+  }
+  const groups = ranked.length > 8 ? [...top, "other"] : top;
+  const perMonth = months.map((m) => groups.reduce((s, g) => s + (cell[`${m}|${g}`] || 0), 0));
+  const max = Math.max(...perMonth, 1);
+  const NS = "http://www.w3.org/2000/svg";
+  const node = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const H = 110, colW = 56, left = 40;
+  const svg = node("svg", { id: "exposurechart", width: left + months.length * (colW + 14) + 10, height: H + 22 });
+  svg.append(node("text", { x: 0, y: 10, "font-size": 10 }, `${(max / 1e6).toFixed(1)}`));
+  svg.append(node("text", { x: 0, y: H, "font-size": 10 }, "0"));
+  months.forEach((m, i) => {
+    let y = H;
+    const x = left + i * (colW + 14);
+    groups.forEach((g, j) => {
+      const v = cell[`${m}|${g}`] || 0;
+      if (v <= 0) return;
+      const h = (v / max) * (H - 8);
+      y -= h;
+      const r = node("rect", { x, y, width: colW, height: h, fill: COLOURS[j], class: "expbar" });
+      r.append(node("title", {}, `${g} ${m}: ${(v / 1e6).toFixed(2)} million bbl`));
+      svg.append(r);
+    });
+    svg.append(node("text", { x: x + colW / 2, y: H + 14, "font-size": 11, "text-anchor": "middle" }, m));
+  });
+  const legend = el("div", { class: "legend" }, ...groups.map((g, j) =>
+    el("span", {}, el("span", { class: "dot", style: `background:${COLOURS[j]}` }), `${g} ${((g === "other" ? ranked.slice(8).reduce((s, [, v]) => s + v, 0) : total[g]) / 1e6).toFixed(2)}`)));
+  document.getElementById("exposure").replaceChildren(svg, legend);
 }
 
 let timer = null;

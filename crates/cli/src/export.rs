@@ -13,7 +13,7 @@ use shadowfleet_api::analysis::{load_config, Analysis};
 use shadowfleet_api::views::{flow_json, flow_path, vessel_json};
 use shadowfleet_model::Timestamp;
 use shadowfleet_store::parquet::{ColumnSpec, ColumnType, TableWriter};
-use shadowfleet_store::positions::{POSITION_COLUMNS, ROW_GROUP_ROWS};
+use shadowfleet_store::positions::{put_position, POSITION_COLUMNS, ROW_GROUP_ROWS};
 use shadowfleet_store::{Position, PositionQuery, Store};
 
 use crate::screen::csv_field;
@@ -121,7 +121,7 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             let mut error = None;
             store.read_positions(&query, &mut |p| {
                 if error.is_none() {
-                    if let Err(e) = position_row(w, &p) {
+                    if let Err(e) = put_position(w, &p) {
                         error = Some(e);
                     }
                 }
@@ -211,19 +211,6 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn position_row(w: &mut TableWriter, p: &Position) -> Result<(), shadowfleet_store::StoreError> {
-    w.put_int(0, Some(i64::from(p.mmsi)));
-    w.put_int(1, Some(p.t));
-    w.put_float(2, Some(p.lon));
-    w.put_float(3, Some(p.lat));
-    w.put_float(4, p.sog_kn.map(f64::from));
-    w.put_float(5, p.cog_deg.map(f64::from));
-    w.put_int(6, p.nav_status.map(i64::from));
-    w.put_int(7, Some(p.segment as i64));
-    w.put_point(8, p.lon, p.lat);
-    w.end_row()
 }
 
 const EVENT_COLUMNS: [ColumnSpec; 11] = [

@@ -248,94 +248,85 @@ impl TableWriter {
         self.misuse = Some(format!("column {name}: value of the wrong type"));
     }
 
+    /// Puts `v` into column `col` of the current row through `push`, which says whether the
+    /// column holds values of that type; a mismatch is reported by [`TableWriter::finish`].
+    fn put<T>(&mut self, col: usize, v: Option<T>, push: impl FnOnce(&mut Values, T) -> bool) {
+        let ok = match (self.column(col, v.is_some()), v) {
+            (Some(values), Some(x)) => push(values, x),
+            _ => true,
+        };
+        if !ok {
+            self.wrong_type(col);
+        }
+    }
+
     /// Puts an integer (or a time, in unix seconds) into column `col` of the current row.
     pub fn put_int(&mut self, col: usize, v: Option<i64>) {
         let is_time = self
             .columns
             .get(col)
             .is_some_and(|c| c.spec.ty == ColumnType::Timestamp);
-        let ok = match (self.column(col, v.is_some()), v) {
-            (Some(Values::I32(vals)), Some(x)) => {
+        self.put(col, v, |values, x| match values {
+            Values::I32(vals) => {
                 vals.push(x as i32);
                 true
             }
-            (Some(Values::I64(vals)), Some(x)) => {
+            Values::I64(vals) => {
                 vals.push(if is_time { x.saturating_mul(1000) } else { x });
                 true
             }
-            (None, _) => true,
             _ => false,
-        };
-        if !ok {
-            self.wrong_type(col);
-        }
+        });
     }
 
     /// Puts a truth value.
     pub fn put_bool(&mut self, col: usize, v: Option<bool>) {
-        let ok = match (self.column(col, v.is_some()), v) {
-            (Some(Values::Bool(vals)), Some(x)) => {
+        self.put(col, v, |values, x| match values {
+            Values::Bool(vals) => {
                 vals.push(x);
                 true
             }
-            (None, _) => true,
             _ => false,
-        };
-        if !ok {
-            self.wrong_type(col);
-        }
+        });
     }
 
     /// Puts a floating-point value (NaN counts as missing).
     pub fn put_float(&mut self, col: usize, v: Option<f64>) {
-        let v = v.filter(|x| x.is_finite());
-        let ok = match (self.column(col, v.is_some()), v) {
-            (Some(Values::F32(vals)), Some(x)) => {
+        self.put(col, v.filter(|x| x.is_finite()), |values, x| match values {
+            Values::F32(vals) => {
                 vals.push(x as f32);
                 true
             }
-            (Some(Values::F64(vals)), Some(x)) => {
+            Values::F64(vals) => {
                 vals.push(x);
                 true
             }
-            (None, _) => true,
             _ => false,
-        };
-        if !ok {
-            self.wrong_type(col);
-        }
+        });
     }
 
     /// Puts text.
     pub fn put_text(&mut self, col: usize, v: Option<&str>) {
-        let ok = match (self.column(col, v.is_some()), v) {
-            (Some(Values::Bytes(vals)), Some(s)) => {
+        self.put(col, v, |values, s| match values {
+            Values::Bytes(vals) => {
                 vals.push(ByteArray::from(s.as_bytes().to_vec()));
                 true
             }
-            (None, _) => true,
             _ => false,
-        };
-        if !ok {
-            self.wrong_type(col);
-        }
+        });
     }
 
     fn put_geometry(&mut self, col: usize, wkb: Option<Vec<u8>>, kind: &'static str) {
         if wkb.is_some() {
             self.geometry_types.insert(kind);
         }
-        let ok = match (self.column(col, wkb.is_some()), wkb) {
-            (Some(Values::Bytes(vals)), Some(b)) => {
+        self.put(col, wkb, |values, b| match values {
+            Values::Bytes(vals) => {
                 vals.push(ByteArray::from(b));
                 true
             }
-            (None, _) => true,
             _ => false,
-        };
-        if !ok {
-            self.wrong_type(col);
-        }
+        });
     }
 
     fn grow_bbox(&mut self, lon: f64, lat: f64) {

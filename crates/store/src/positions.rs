@@ -324,6 +324,11 @@ impl FileStats {
 
 fn write_row(w: &mut TableWriter, stats: &mut FileStats, p: &Position) -> Result<(), StoreError> {
     stats.add(p);
+    put_position(w, p)
+}
+
+/// Writes `p` as a row of a table with [`POSITION_COLUMNS`].
+pub fn put_position(w: &mut TableWriter, p: &Position) -> Result<(), StoreError> {
     w.put_int(0, Some(i64::from(p.mmsi)));
     w.put_int(1, Some(p.t));
     w.put_float(2, Some(p.lon));

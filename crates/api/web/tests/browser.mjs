@@ -25,6 +25,8 @@ try {
   if (!(await page.locator("canvas.maplibregl-canvas").count())) await fail("no map canvas");
   const leaders = await page.locator("#leaders .row").count();
   if (leaders === 0) await fail("empty risk leaderboard");
+  const bars = await page.locator("#exposurechart rect.expbar").count();
+  if (bars === 0) await fail("empty country-by-month exposure chart");
   await page.fill("#search", query);
   await page.waitForSelector("#results .row", { timeout: 10000 });
   await page.click("#results .row");
@@ -57,7 +59,7 @@ try {
   await page.locator("#flowsvg path.flowlink").first().dispatchEvent("click");
   if (!(await page.locator("#flowview").isHidden())) await fail("flow view did not close on a click");
   if (errors.length) await fail(`page errors: ${errors.join("; ")}`);
-  console.log(`ok: ${title}; ${leaders} leaders, ${indicators} indicators, ${identities - 1} identity periods, track of ${vertices} vertices, ${bands} flow bands`);
+  console.log(`ok: ${title}; ${leaders} leaders, ${bars} exposure bars, ${indicators} indicators, ${identities - 1} identity periods, track of ${vertices} vertices, ${bands} flow bands`);
 } catch (e) {
   await fail(String(e));
 }
