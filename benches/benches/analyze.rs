@@ -24,6 +24,7 @@ use shadowfleet_places::{Mids, Places};
 use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
 
 const CHILD: &str = "SHADOWFLEET_BENCH_ANALYZE_CHILD";
+const STAGES: &str = "SHADOWFLEET_BENCH_ANALYZE_STAGES";
 const DAYS: [u32; 4] = [3, 7, 14, 28];
 const PEER_DAYS: u32 = 3;
 
@@ -67,13 +68,14 @@ fn child(path: &str) {
             }
         }
     };
+    let decoder = DetectorConfig::default().decoder_config();
     let t1 = Instant::now();
     let source = Source::File(PathBuf::from(path));
     let messages = run_on_two_threads(
         &mut pipeline,
         |sink| {
-            read_source(&source, &DecoderConfig::default(), Backoff::default(), sink)
-                .map(|_| sink.messages)
+            read_source(&source, &decoder, Backoff::default(), sink)
+                .map(|r| sink.messages + r.stats.repeats)
         },
         &mut out,
     )
@@ -90,6 +92,65 @@ fn child(path: &str) {
         serde_json::json!({
             "messages": messages, "seconds": secs, "load_s": load_s,
             "vm_hwm_kb": vm_hwm_kb(), "events": by_kind,
+        })
+    );
+}
+
+/// The stages apart, on one core each: decoding alone into a counting sink, and detection
+/// alone over messages decoded beforehand into memory. Prints one JSON line.
+fn stages(path: &str) {
+    struct Count(u64);
+    impl shadowfleet_decode::Sink for Count {
+        fn message(&mut self, _: &shadowfleet_decode::Decoded) {
+            self.0 += 1;
+        }
+    }
+    struct Keep(Vec<shadowfleet_decode::Decoded>);
+    impl shadowfleet_decode::Sink for Keep {
+        fn message(&mut self, d: &shadowfleet_decode::Decoded) {
+            self.0.push(*d);
+        }
+    }
+    let land = shadowfleet_geo::Land::natural_earth_10m().expect("land");
+    let places = Places::embedded(&land).expect("places");
+    let mids = Mids::embedded().expect("mids");
+    let source = Source::File(PathBuf::from(path));
+    let t0 = Instant::now();
+    let mut count = Count(0);
+    read_source(
+        &source,
+        &DecoderConfig::default(),
+        Backoff::default(),
+        &mut count,
+    )
+    .expect("decode");
+    let decode_s = t0.elapsed().as_secs_f64();
+    let mut keep = Keep(Vec::with_capacity(count.0 as usize));
+    read_source(
+        &source,
+        &DecoderConfig::default(),
+        Backoff::default(),
+        &mut keep,
+    )
+    .expect("decode");
+    let mut pipeline = Pipeline::new(DetectorConfig::default(), &land, &places, &mids);
+    let mut events = 0u64;
+    let mut out = |o: PipelineOutput| {
+        if let PipelineOutput::Event(_) = o {
+            events += 1;
+        }
+    };
+    let t1 = Instant::now();
+    for d in &keep.0 {
+        pipeline.push(d, &mut out);
+    }
+    pipeline.finish(&mut out);
+    let detect_s = t1.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "messages": count.0, "decode_s": decode_s, "detect_s": detect_s, "events": events,
+            "decoded_bytes": std::mem::size_of::<shadowfleet_decode::Decoded>(),
         })
     );
 }
@@ -160,6 +221,10 @@ fn peer(file: &Path) -> Result<serde_json::Value, String> {
 }
 
 fn main() {
+    if let Ok(path) = std::env::var(STAGES) {
+        stages(&path);
+        return;
+    }
     if let Ok(path) = std::env::var(CHILD) {
         child(&path);
         return;

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use shadowfleet_decode::DecoderConfig;
 use shadowfleet_events::threaded::run_on_two_threads;
 use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
 use shadowfleet_identities::Identity;
@@ -67,7 +66,8 @@ pub struct IngestReport {
     pub messages: u64,
     /// Positions stored.
     pub positions: u64,
-    /// Position reports dropped as duplicates.
+    /// Messages dropped as repeats of one transmission (by the decoder) and position reports
+    /// dropped as duplicates (by the track builder).
     pub duplicates: u64,
     /// Events found, per kind.
     pub events: Vec<(EventKind, usize)>,
@@ -193,19 +193,21 @@ pub fn ingest(
         max: Duration::from_secs(60),
         max_attempts: Some(1),
     };
+    let decoder = options.detectors.decoder_config();
     for (input, hash, bytes) in &new_inputs {
         let source = Source::File(input.path.clone());
         // Decoding on a second thread, detection on this one.
-        let n = run_on_two_threads(
+        let (n, repeats) = run_on_two_threads(
             &mut pipeline,
             |sink| {
-                read_source(&source, &DecoderConfig::default(), backoff, sink)
-                    .map(|_| sink.messages)
+                read_source(&source, &decoder, backoff, sink)
+                    .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
             },
             &mut out,
         )
         .with_context(|| format!("reading {}", input.path.display()))?;
         report.messages += n;
+        report.duplicates += repeats;
         report.inputs.push(InputRecord {
             name: input.name.clone(),
             content_hash: hash.clone(),
@@ -223,7 +225,7 @@ pub fn ingest(
     report.elapsed_s = clock.elapsed().as_secs_f64();
     report.run = Some(store.write_run(&started, &report.inputs, &events, &identities, &files)?);
     report.positions = stored;
-    report.duplicates = stats.tracks.duplicates;
+    report.duplicates += stats.tracks.duplicates;
     report.events = EventKind::ALL
         .iter()
         .map(|k| (*k, events.iter().filter(|e| e.kind == *k).count()))

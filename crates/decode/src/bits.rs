@@ -109,7 +109,25 @@ impl Payload {
         } else {
             (self.bytes[pos] >> (8 - nacc)) as u32
         };
-        for (i, &c) in chars.iter().enumerate() {
+        let mut done = 0;
+        if nacc == 0 {
+            // Byte-aligned: four characters make three whole bytes.
+            for quad in chars.chunks_exact(4) {
+                let v = quad.iter().map(|&c| UNARMOR[c as usize]);
+                let (mut word, mut bad) = (0u32, 0u8);
+                for x in v {
+                    word = (word << 6) | u32::from(x & 0x3f);
+                    bad |= x;
+                }
+                if bad & 0xc0 != 0 {
+                    break;
+                }
+                self.bytes[pos..pos + 3].copy_from_slice(&word.to_be_bytes()[1..]);
+                pos += 3;
+                done += 4;
+            }
+        }
+        for (i, &c) in chars.iter().enumerate().skip(done) {
             let Some(v) = unarmor(c) else {
                 // Leave no stray bits behind for the next message.
                 self.bytes[first..=pos.min(MAX_PAYLOAD_BYTES - 1)].fill(0);
@@ -133,6 +151,23 @@ impl Payload {
         self.written += 6 * chars.len();
         self.bits = self.written.saturating_sub(fill.min(5) as usize);
         Ok(())
+    }
+
+    /// A 64-bit hash of the payload's bits (fill bits included) and length.
+    pub fn hash(&self) -> u64 {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let used = &self.bytes[..self.written.div_ceil(8).min(MAX_PAYLOAD_BYTES)];
+        let mut h = (self.bits as u64).wrapping_mul(K);
+        let mut words = used.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        let mut tail = [0u8; 8];
+        tail[..words.remainder().len()].copy_from_slice(words.remainder());
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+        h ^ (h >> 29)
     }
 
     /// Writes the low `len` bits of `value` at absolute bit `start`, extending

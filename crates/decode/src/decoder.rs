@@ -34,6 +34,11 @@ pub struct DecoderConfig {
     pub max_in_flight: usize,
     /// A fragment waiting longer than this many sentences is evicted.
     pub max_fragment_age: u64,
+    /// Drop a message whose payload is bit for bit that of a message received at most this
+    /// many milliseconds earlier or later (one transmission heard by several receivers),
+    /// counting it in [`DecodeStats::repeats`]. `None` (the default) keeps every message.
+    /// Messages without a receive time are always kept.
+    pub drop_repeats_within_ms: Option<u32>,
 }
 
 impl Default for DecoderConfig {
@@ -43,6 +48,7 @@ impl Default for DecoderConfig {
             max_line_bytes: 4096,
             max_in_flight: 64,
             max_fragment_age: 1000,
+            drop_repeats_within_ms: None,
         }
     }
 }
@@ -231,6 +237,9 @@ pub struct DecodeStats {
     pub bad_checksum_accepted: u64,
     /// Messages decoded without a checksum.
     pub missing_checksum: u64,
+    /// Messages dropped as repeats of one received just before
+    /// ([`DecoderConfig::drop_repeats_within_ms`]); not counted in `messages`.
+    pub repeats: u64,
 }
 
 impl DecodeStats {
@@ -302,6 +311,7 @@ pub struct Decoder {
     single: Payload,
     groups: [GroupInfo; GROUP_SLOTS],
     pghp_time: Option<Timestamp>,
+    repeats: Option<RepeatFilter>,
     stats: DecodeStats,
 }
 
@@ -327,6 +337,7 @@ impl Decoder {
             .collect();
         Decoder {
             line: Vec::with_capacity(config.max_line_bytes.min(1 << 16)),
+            repeats: config.drop_repeats_within_ms.map(RepeatFilter::new),
             config,
             overlong: false,
             line_no: 0,
@@ -347,7 +358,9 @@ impl Decoder {
     /// Heap bytes the decoder holds (line buffer and fragment slots). Bounded
     /// by the configuration whatever the input: hostile-input tests check it.
     pub fn heap_bytes(&self) -> usize {
-        self.line.capacity() + self.slots.capacity() * std::mem::size_of::<Slot>()
+        self.line.capacity()
+            + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.repeats.as_ref().map_or(0, RepeatFilter::heap_bytes)
     }
 
     /// The configuration.
@@ -359,7 +372,7 @@ impl Decoder {
     /// is kept (up to `max_line_bytes`) for the next push.
     pub fn push(&mut self, mut bytes: &[u8], sink: &mut dyn Sink) {
         while !bytes.is_empty() {
-            match bytes.iter().position(|&c| c == b'\n') {
+            match memchr::memchr(b'\n', bytes) {
                 Some(nl) => {
                     let (head, tail) = bytes.split_at(nl);
                     bytes = &tail[1..];
@@ -597,7 +610,13 @@ impl Decoder {
         }
         self.single.clear();
         match self.single.push_armored(s.payload, s.fill_bits) {
-            Ok(()) => emit(&mut self.stats, &self.single, meta, sink),
+            Ok(()) => emit(
+                &mut self.stats,
+                self.repeats.as_mut(),
+                &self.single,
+                meta,
+                sink,
+            ),
             Err(e) => self.reject(payload_reason(e), sink),
         }
     }
@@ -674,7 +693,13 @@ impl Decoder {
         }
         if last {
             slot.used = false;
-            emit(&mut self.stats, &slot.payload, slot.meta, sink);
+            emit(
+                &mut self.stats,
+                self.repeats.as_mut(),
+                &slot.payload,
+                slot.meta,
+                sink,
+            );
         }
     }
 
@@ -693,9 +718,21 @@ impl Decoder {
 }
 
 /// Decodes a complete payload and hands the message (or its rejection) to the sink.
-fn emit(stats: &mut DecodeStats, payload: &Payload, mut meta: Meta, sink: &mut dyn Sink) {
+fn emit(
+    stats: &mut DecodeStats,
+    repeats: Option<&mut RepeatFilter>,
+    payload: &Payload,
+    mut meta: Meta,
+    sink: &mut dyn Sink,
+) {
     if payload.len_bits() == 0 {
         return reject_into(stats, meta.line, RejectReason::EmptyPayload, sink);
+    }
+    if let (Some(filter), Some(t)) = (repeats, meta.received) {
+        if filter.seen(payload, t.unix_millis()) {
+            stats.repeats += 1;
+            return;
+        }
     }
     match AisMessage::decode(payload) {
         Ok((message, check)) => {
@@ -726,6 +763,43 @@ fn emit(stats: &mut DecodeStats, payload: &Payload, mut meta: Meta, sink: &mut d
             };
             reject_into(stats, meta.line, reason, sink);
         }
+    }
+}
+
+/// Recent payloads by hash, to recognise one transmission heard by several receivers: a
+/// direct-mapped table (a newer payload takes the place of an older one with the same
+/// index, so a repeat may go unrecognised, never the reverse but for a 64-bit hash
+/// collision within the window).
+struct RepeatFilter {
+    window_ms: i64,
+    /// (hash, receive time in ms) per index; hash 0 marks an empty entry.
+    recent: Vec<(u64, i64)>,
+}
+
+impl RepeatFilter {
+    /// Entries in the table: payloads of the last few seconds of a global feed.
+    const ENTRIES: usize = 1 << 15;
+
+    fn new(window_ms: u32) -> Self {
+        RepeatFilter {
+            window_ms: i64::from(window_ms),
+            recent: vec![(0, 0); Self::ENTRIES],
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.recent.capacity() * std::mem::size_of::<(u64, i64)>()
+    }
+
+    /// Whether `payload` was seen within the window around `t_ms`; remembers it if not.
+    fn seen(&mut self, payload: &Payload, t_ms: i64) -> bool {
+        let h = payload.hash().max(1);
+        let entry = &mut self.recent[(h as usize) & (Self::ENTRIES - 1)];
+        if entry.0 == h && (t_ms - entry.1).abs() <= self.window_ms {
+            return true;
+        }
+        *entry = (h, t_ms);
+        false
     }
 }
 
@@ -876,6 +950,33 @@ mod tests {
         d.finish(&mut out);
         assert_eq!(d.stats().rejected(RejectReason::OrphanFragment), 100);
         assert_eq!(d.slots.len(), 4);
+    }
+
+    #[test]
+    fn repeats_within_the_window_are_dropped() {
+        // One transmission heard by two stations 1 s apart, again 5 s later, another ship's
+        // report between them, and a copy without a receive time.
+        let a = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
+        let b = "!AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B";
+        let input = format!(
+            "\\s:r1,c:1000*00\\{a}\n\\s:r2,c:1001*00\\{a}\n\\c:1001*00\\{b}\n\\c:1006*00\\{a}\n{a}\n"
+        );
+        let mut d = Decoder::new(DecoderConfig {
+            drop_repeats_within_ms: Some(2000),
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        d.push(input.as_bytes(), &mut out);
+        d.finish(&mut out);
+        let times: Vec<Option<i64>> = out
+            .iter()
+            .map(|m| m.meta.received.map(|t| t.unix_millis() / 1000))
+            .collect();
+        assert_eq!(times, [Some(1000), Some(1001), Some(1006), None]);
+        assert_eq!((d.stats().repeats, d.stats().messages), (1, 4));
+        // Off by default: every copy is a message.
+        let (out, stats) = decode_all(&input);
+        assert_eq!((out.len(), stats.repeats), (5, 0));
     }
 
     #[test]

@@ -57,6 +57,18 @@ pub enum SentenceError {
     BadFillBits,
 }
 
+/// Bytes the sentence scanner must look at: separators and terminators.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'*' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'!' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b',' as usize] = true;
+    t
+};
+
 fn hex(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -92,34 +104,39 @@ pub fn parse(s: &[u8]) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
     {
         return Err(SentenceError::NotVdm);
     }
-    // One pass: XOR for the checksum and the positions of the commas.
-    let mut xor = 0u8;
+    // The positions of the commas and the end of the checksummed text: bytes that are
+    // neither separators nor terminators are skipped through a table, then XORed at once.
     let mut commas = [0usize; 6];
     let mut n = 0;
-    let mut end = s.len();
-    for (i, &c) in s.iter().enumerate().skip(1) {
+    let mut i = 1;
+    let len = s.len();
+    let end = loop {
+        if n == 5 {
+            // The payload, the long field: only a comma, `*` or a line end stops it.
+            let rest = &s[i..];
+            let j = memchr::memchr3(b',', b'*', b'\r', rest).unwrap_or(rest.len());
+            i += memchr::memchr(b'\n', &rest[..j]).unwrap_or(j);
+        } else {
+            while i < len && !SPECIAL[s[i] as usize] {
+                i += 1;
+            }
+        }
+        let Some(&c) = s.get(i) else {
+            break len;
+        };
         match c {
-            b'*' => {
-                end = i;
-                break;
-            }
+            b'*' | b'\r' | b'\n' => break i,
             // A new sentence or tag block glued on without a checksum.
-            b'!' | b'\\' if n >= 6 => {
-                end = i;
-                break;
-            }
+            b'!' | b'\\' if n >= 6 => break i,
             b',' if n < 6 => {
                 commas[n] = i;
                 n += 1;
             }
-            b'\r' | b'\n' => {
-                end = i;
-                break;
-            }
             _ => {}
         }
-        xor ^= c;
-    }
+        i += 1;
+    };
+    let xor = checksum(&s[1..end]);
     if n < 6 {
         return Err(SentenceError::MissingFields);
     }
@@ -178,7 +195,16 @@ pub fn parse(s: &[u8]) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
 
 /// XOR checksum of the bytes of `body` (the text between `!`/`$`/`\` and `*`).
 pub fn checksum(body: &[u8]) -> u8 {
-    body.iter().fold(0, |a, &c| a ^ c)
+    // Eight bytes at a time, then the bytes of the folded word and the tail.
+    let mut words = body.chunks_exact(8);
+    let mut w = 0u64;
+    for c in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        w ^= u64::from_le_bytes(b);
+    }
+    let tail = words.remainder().iter().fold(0, |a, &c| a ^ c);
+    w.to_le_bytes().iter().fold(tail, |a, &c| a ^ c)
 }
 
 #[cfg(test)]

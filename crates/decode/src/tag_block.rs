@@ -48,44 +48,53 @@ pub struct TagBlock<'a> {
     pub malformed: bool,
 }
 
-/// Parses a tag block starting at `\`. Returns it and the rest after the
-/// closing `\`, or `None` if there is no closing `\`.
-pub fn parse(s: &[u8]) -> Option<(TagBlock<'_>, &[u8])> {
-    let body_end = s.iter().skip(1).position(|&c| c == b'\\')? + 1;
+/// Parses a tag block starting at `\\`. Returns it and the rest after the
+/// closing `\\`, or `None` if there is no closing `\\` or the block is not UTF-8.
+pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
+    let body_end = memchr::memchr(b'\\', s.get(1..)?)? + 1;
     let inner = &s[1..body_end];
     let rest = &s[body_end + 1..];
     let mut tb = TagBlock::default();
-    let (fields, cks) = match inner.iter().rposition(|&c| c == b'*') {
+    let (fields, cks) = match memchr::memrchr(b'*', inner) {
         Some(star) => (&inner[..star], Some(&inner[star + 1..])),
         None => (inner, None),
     };
     tb.checksum_ok = cks
         .and_then(crate::sentence::parse_hex2)
         .is_some_and(|c| c == crate::sentence::checksum(fields));
-    let text = std::str::from_utf8(fields).ok()?;
-    for field in text.split(',') {
-        let Some((key, value)) = field.split_once(':') else {
-            if !field.is_empty() {
-                tb.malformed = true;
+    // Keys and separators are ASCII, so the values of a UTF-8 block are UTF-8 too.
+    if !fields.is_ascii() {
+        std::str::from_utf8(fields).ok()?;
+    }
+    let text = |v: &'a [u8]| std::str::from_utf8(v).ok();
+    for field in fields.split(|&c| c == b',') {
+        let (key, value) = match field {
+            [k, b':', v @ ..] => (*k, v),
+            [] => continue,
+            _ => {
+                if memchr::memchr(b':', field).is_none() {
+                    tb.malformed = true;
+                }
+                // A longer key: not one we know.
+                continue;
             }
-            continue;
         };
         match key {
-            "c" => match value.trim().parse::<i64>() {
-                Ok(v) if v.abs() >= MILLIS_THRESHOLD => tb.time = Some(Timestamp(v)),
-                Ok(v) => tb.time = Some(Timestamp::from_unix_seconds(v)),
-                Err(_) => tb.malformed = true,
+            b'c' => match parse_i64(value.trim_ascii()) {
+                Some(v) if v.abs() >= MILLIS_THRESHOLD => tb.time = Some(Timestamp(v)),
+                Some(v) => tb.time = Some(Timestamp::from_unix_seconds(v)),
+                None => tb.malformed = true,
             },
-            "s" => tb.source = Some(value),
-            "g" => match parse_group(value) {
+            b's' => tb.source = text(value),
+            b'g' => match parse_group(value) {
                 Some(g) => tb.group = Some(g),
                 None => tb.malformed = true,
             },
-            "n" => tb.line_count = value.parse().ok(),
-            "q" => tb.quality = Some(value),
-            "d" => tb.destination = Some(value),
-            "t" => tb.relative_time = Some(value),
-            "T" => tb.text_time = Some(value),
+            b'n' => tb.line_count = parse_u64(value),
+            b'q' => tb.quality = text(value),
+            b'd' => tb.destination = text(value),
+            b't' => tb.relative_time = text(value),
+            b'T' => tb.text_time = text(value),
             _ => {}
         }
     }
@@ -97,6 +106,36 @@ pub fn parse(s: &[u8]) -> Option<(TagBlock<'_>, &[u8])> {
     Some((tb, rest))
 }
 
+/// Decimal digits as `str::parse::<u64>` reads them (an optional `+`, no overflow).
+fn parse_u64(v: &[u8]) -> Option<u64> {
+    let digits = v.strip_prefix(b"+").unwrap_or(v);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |a, &c| {
+        if c.is_ascii_digit() {
+            a.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Decimal digits as `str::parse::<i64>` reads them (an optional sign, no overflow).
+fn parse_i64(v: &[u8]) -> Option<i64> {
+    match v.split_first() {
+        Some((b'-', digits)) if !digits.starts_with(b"+") => {
+            let m = parse_u64(digits)?;
+            if m == 1 << 63 {
+                Some(i64::MIN)
+            } else {
+                i64::try_from(m).ok().map(|x| -x)
+            }
+        }
+        _ => i64::try_from(parse_u64(v)?).ok(),
+    }
+}
+
 fn parse_text_time(t: &str) -> Option<Timestamp> {
     let normalised: String = t
         .trim()
@@ -106,11 +145,12 @@ fn parse_text_time(t: &str) -> Option<Timestamp> {
     Timestamp::parse_rfc3339(&normalised).ok()
 }
 
-fn parse_group(v: &str) -> Option<Group> {
-    let mut it = v.split('-');
-    let sentence = it.next()?.parse().ok()?;
-    let total = it.next()?.parse().ok()?;
-    let id = it.next()?.parse().ok()?;
+fn parse_group(v: &[u8]) -> Option<Group> {
+    let mut it = v.split(|&c| c == b'-');
+    let mut number = || -> Option<u32> { u32::try_from(parse_u64(it.next()?)?).ok() };
+    let sentence = number()?;
+    let total = number()?;
+    let id = number()?;
     if it.next().is_some() || sentence == 0 || sentence > total {
         return None;
     }

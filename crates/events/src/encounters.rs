@@ -11,7 +11,8 @@
 //! cells wider than the distance threshold, so each sample is compared only with the samples
 //! of its own and the eight neighbouring cells (cost grows with the samples, not their square).
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
@@ -126,8 +127,8 @@ pub struct EncounterDetector {
     last: Slots<Option<Report>>,
     ticks: BTreeMap<i64, Vec<Sample>>,
     spare: Vec<Vec<Sample>>,
-    grid: HashMap<(i32, i32), Vec<u32>>,
-    meetings: HashMap<(u32, u32), Meeting>,
+    grid: FxHashMap<(i32, i32), Vec<u32>>,
+    meetings: FxHashMap<(u32, u32), Meeting>,
     step: i64,
 }
 
@@ -154,8 +155,8 @@ impl EncounterDetector {
             last: Slots::new(config.segments_per_mmsi),
             ticks: BTreeMap::new(),
             spare: Vec::new(),
-            grid: HashMap::new(),
-            meetings: HashMap::new(),
+            grid: FxHashMap::default(),
+            meetings: FxHashMap::default(),
             step: config.resample_minutes.max(1) * 60,
         }
     }

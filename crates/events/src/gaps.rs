@@ -3,7 +3,7 @@
 //! [`GapConfig::intentional_min_hours`] and starting more than
 //! [`GapConfig::intentional_min_shore_nm`] from shore. See `docs/detectors/gaps.md`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
 use shadowfleet_tracks::{Report, TrackPoint};
@@ -82,7 +82,7 @@ type HourRing = [(i64, u32); HOURS];
 /// Which hours each cell heard any vessel: a ring of [`HOURS`] hourly counters per cell.
 pub struct Reception {
     cell_deg: f64,
-    cells: HashMap<(i32, i32), Box<HourRing>>,
+    cells: FxHashMap<(i32, i32), Box<HourRing>>,
 }
 
 impl Reception {
@@ -90,7 +90,7 @@ impl Reception {
     pub fn new(cell_deg: f64) -> Self {
         Reception {
             cell_deg: cell_deg.max(0.01),
-            cells: HashMap::new(),
+            cells: FxHashMap::default(),
         }
     }
 
@@ -143,7 +143,7 @@ impl Reception {
 pub struct GapDetector<'a> {
     config: GapConfig,
     land: &'a Land,
-    last: HashMap<u32, Vec<(u64, Report)>>,
+    last: FxHashMap<u32, Vec<(u64, Report)>>,
     reception: Reception,
 }
 
@@ -153,7 +153,7 @@ impl<'a> GapDetector<'a> {
         GapDetector {
             config,
             land,
-            last: HashMap::new(),
+            last: FxHashMap::default(),
             reception: Reception::new(config.reception_cell_deg),
         }
     }

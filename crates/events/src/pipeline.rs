@@ -5,11 +5,12 @@
 //! watermark, and emits each event once the watermark has passed the instants its evidence
 //! needs (e.g. the draught a crew enters some hours after a transfer).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shadowfleet_decode::Decoded;
+use shadowfleet_decode::{Decoded, DecoderConfig};
 use shadowfleet_geo::{Land, LatLon, METRES_PER_NM};
 use shadowfleet_identities::{
     static_of, Identity, IdentityChange, IdentityConfig, IdentityOutput, IdentityTracker,
@@ -74,6 +75,25 @@ pub struct DetectorConfig {
     pub enrich: EnrichConfig,
 }
 
+impl DetectorConfig {
+    /// The decoder settings detection runs with: the same transmission heard by several
+    /// receivers within the track stage's duplicate window
+    /// ([`TrackConfig::duplicate_window_s`]) is dropped by the decoder, before its fields are
+    /// decoded — the track builder would drop it as a duplicate anyway (same MMSI, same
+    /// position, within the window), so the events are the same, only found sooner.
+    pub fn decoder_config(&self) -> DecoderConfig {
+        let ms = self
+            .tracks
+            .duplicate_window_s
+            .clamp(0, i64::from(u32::MAX) / 1000)
+            * 1000;
+        DecoderConfig {
+            drop_repeats_within_ms: u32::try_from(ms).ok(),
+            ..DecoderConfig::default()
+        }
+    }
+}
+
 /// What the pipeline produces.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PipelineOutput {
@@ -121,10 +141,10 @@ pub struct Pipeline<'a> {
     spoofing: SpoofingDetector<'a>,
     points: Vec<TrackPoint>,
     deferred: BTreeMap<(i64, u64), Deferred>,
-    spoofs: HashMap<u32, Vec<Spoofing>>,
+    spoofs: FxHashMap<u32, Vec<Spoofing>>,
     seq: u64,
-    last_position: HashMap<u32, (i64, LatLon)>,
-    recent_encounters: HashMap<u32, VecDeque<(i64, i64)>>,
+    last_position: FxHashMap<u32, (i64, LatLon)>,
+    recent_encounters: FxHashMap<u32, VecDeque<(i64, i64)>>,
     last_advance: i64,
     stats: PipelineStats,
 }
@@ -147,10 +167,10 @@ impl<'a> Pipeline<'a> {
             spoofing: SpoofingDetector::new(config.spoofing, land),
             points: Vec::new(),
             deferred: BTreeMap::new(),
-            spoofs: HashMap::new(),
+            spoofs: FxHashMap::default(),
             seq: 0,
-            last_position: HashMap::new(),
-            recent_encounters: HashMap::new(),
+            last_position: FxHashMap::default(),
+            recent_encounters: FxHashMap::default(),
             last_advance: i64::MIN,
             stats: PipelineStats::default(),
         }

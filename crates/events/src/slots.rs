@@ -1,17 +1,17 @@
 //! Bounded per-vessel state: a few track segments per MMSI, the least recently used evicted.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// State of type `T` per (MMSI, segment), at most `cap` segments per MMSI.
 pub(crate) struct Slots<T> {
-    map: HashMap<u32, Vec<(u64, i64, T)>>,
+    map: FxHashMap<u32, Vec<(u64, i64, T)>>,
     cap: usize,
 }
 
 impl<T> Slots<T> {
     pub(crate) fn new(cap: usize) -> Self {
         Slots {
-            map: HashMap::new(),
+            map: FxHashMap::default(),
             cap: cap.max(1),
         }
     }

@@ -23,7 +23,8 @@
 //! reported as [`SpoofOutput::TwoPlaces`] for the identity stage (two ships, one MMSI).
 //! See `docs/detectors/spoofing.md`.
 
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 use serde::Deserialize;
 use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
@@ -322,7 +323,7 @@ fn circle_test(cfg: &SpoofingConfig, buckets: &VecDeque<Bucket>) -> Option<(LatL
 pub struct SpoofingDetector<'l> {
     config: SpoofingConfig,
     land: &'l Land,
-    seqs: HashMap<u32, Sequence>,
+    seqs: FxHashMap<u32, Sequence>,
     pending: Vec<u32>,
     circles: Slots<Circle>,
 }
@@ -333,7 +334,7 @@ impl<'l> SpoofingDetector<'l> {
         SpoofingDetector {
             config,
             land,
-            seqs: HashMap::new(),
+            seqs: FxHashMap::default(),
             pending: Vec::new(),
             circles: Slots::new(config.segments_per_mmsi),
         }

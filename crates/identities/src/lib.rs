@@ -13,7 +13,8 @@
 //! State is bounded per MMSI ([`IdentityConfig::identities_per_mmsi`] identities,
 //! [`IdentityConfig::draught_changes_kept`] draught changes) and per IMO (last MMSI).
 
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 use shadowfleet_decode::Decoded;
 use shadowfleet_model::Imo;
@@ -212,9 +213,9 @@ struct MmsiState {
 pub struct IdentityTracker<'m> {
     config: IdentityConfig,
     mids: &'m Mids,
-    mmsis: HashMap<u32, MmsiState>,
+    mmsis: FxHashMap<u32, MmsiState>,
     /// IMO → (MMSI last broadcasting it, when).
-    imos: HashMap<u32, (u32, i64)>,
+    imos: FxHashMap<u32, (u32, i64)>,
     pending: Vec<u32>,
 }
 
@@ -224,8 +225,8 @@ impl<'m> IdentityTracker<'m> {
         IdentityTracker {
             config,
             mids,
-            mmsis: HashMap::new(),
-            imos: HashMap::new(),
+            mmsis: FxHashMap::default(),
+            imos: FxHashMap::default(),
             pending: Vec::new(),
         }
     }

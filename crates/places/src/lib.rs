@@ -8,7 +8,7 @@
 
 pub mod table;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use shadowfleet_geo::{haversine_m, Land, LatLon};
 
@@ -76,8 +76,8 @@ const CELL_DEG: f64 = 0.5;
 /// All places with a spatial index.
 pub struct Places {
     places: Vec<Place>,
-    by_id: HashMap<String, usize>,
-    grid: HashMap<(i32, i32), Vec<u32>>,
+    by_id: FxHashMap<String, usize>,
+    grid: FxHashMap<(i32, i32), Vec<u32>>,
 }
 
 fn cell(p: LatLon) -> (i32, i32) {
@@ -177,14 +177,14 @@ impl Places {
     /// port). Returns the places and how many ports were added.
     pub fn with_ports(self, land: &Land, ports: Vec<Place>, merge_m: f64) -> (Places, usize) {
         let mut places = self.places;
-        let mut locodes: std::collections::HashSet<String> = places
+        let mut locodes: rustc_hash::FxHashSet<String> = places
             .iter()
             .filter(|p| !p.locode.is_empty())
             .map(|p| p.locode.clone())
             .collect();
         let mut added = 0;
         // Every point kept so far, by grid cell, for the merge test.
-        let mut kept: HashMap<(i32, i32), Vec<LatLon>> = HashMap::new();
+        let mut kept: FxHashMap<(i32, i32), Vec<LatLon>> = FxHashMap::default();
         for p in &places {
             kept.entry(cell(p.position)).or_default().push(p.position);
         }
@@ -217,7 +217,7 @@ impl Places {
 
     /// Indexes `places`.
     pub fn new(places: Vec<Place>) -> Places {
-        let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
+        let mut grid: FxHashMap<(i32, i32), Vec<u32>> = FxHashMap::default();
         for (i, p) in places.iter().enumerate() {
             let reach = p.radius_m + MAX_REACH_M;
             let dlat = reach / 111_000.0;

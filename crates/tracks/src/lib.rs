@@ -14,8 +14,9 @@
 //! [`TrackConfig::max_buffered_per_vessel`] points and at most
 //! [`TrackConfig::max_open_segments`] open segments.
 
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
 
@@ -119,7 +120,7 @@ struct Vessel {
 /// [`TrackBuilder::finish`]; points come out through the closure given to each call.
 pub struct TrackBuilder {
     config: TrackConfig,
-    vessels: HashMap<u32, Vessel>,
+    vessels: FxHashMap<u32, Vessel>,
     /// MMSIs by the earliest receive time in their buffer (to release in watermark order).
     /// Entries go stale when a vessel's earliest time changes; a stale entry is recognised
     /// on the way out (the vessel's buffer no longer starts at that time) and skipped.
@@ -134,7 +135,7 @@ impl TrackBuilder {
     pub fn new(config: TrackConfig) -> Self {
         TrackBuilder {
             config,
-            vessels: HashMap::new(),
+            vessels: FxHashMap::default(),
             pending: BinaryHeap::new(),
             max_seen: i64::MIN,
             next_segment: 0,
