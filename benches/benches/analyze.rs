@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use shadowfleet_decode::DecoderConfig;
 use shadowfleet_events::threaded::run_on_two_threads;
 use shadowfleet_events::{DetectorConfig, EventKind, Pipeline, PipelineOutput};
 use shadowfleet_ingest::{read_source, Backoff, Source};
@@ -115,24 +114,27 @@ fn stages(path: &str) {
     let places = Places::embedded(&land).expect("places");
     let mids = Mids::embedded().expect("mids");
     let source = Source::File(PathBuf::from(path));
-    let t0 = Instant::now();
+    let decoder = DetectorConfig::default().decoder_config();
+    let mut plain_s = f64::INFINITY;
+    let mut decode_s = f64::INFINITY;
     let mut count = Count(0);
-    read_source(
-        &source,
-        &DecoderConfig::default(),
-        Backoff::default(),
-        &mut count,
-    )
-    .expect("decode");
-    let decode_s = t0.elapsed().as_secs_f64();
+    for _ in 0..3 {
+        let t = Instant::now();
+        read_source(
+            &source,
+            &shadowfleet_decode::DecoderConfig::default(),
+            Backoff::default(),
+            &mut Count(0),
+        )
+        .expect("decode");
+        plain_s = plain_s.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        count = Count(0);
+        read_source(&source, &decoder, Backoff::default(), &mut count).expect("decode");
+        decode_s = decode_s.min(t.elapsed().as_secs_f64());
+    }
     let mut keep = Keep(Vec::with_capacity(count.0 as usize));
-    read_source(
-        &source,
-        &DecoderConfig::default(),
-        Backoff::default(),
-        &mut keep,
-    )
-    .expect("decode");
+    read_source(&source, &decoder, Backoff::default(), &mut keep).expect("decode");
     let mut pipeline = Pipeline::new(DetectorConfig::default(), &land, &places, &mids);
     let mut events = 0u64;
     let mut out = |o: PipelineOutput| {
@@ -149,7 +151,7 @@ fn stages(path: &str) {
     println!(
         "{}",
         serde_json::json!({
-            "messages": count.0, "decode_s": decode_s, "detect_s": detect_s, "events": events,
+            "messages": count.0, "decode_s": decode_s, "decode_all_s": plain_s, "detect_s": detect_s, "events": events,
             "decoded_bytes": std::mem::size_of::<shadowfleet_decode::Decoded>(),
         })
     );

@@ -10,6 +10,14 @@ const NATURAL_EARTH_10M_LAND: &[u8] = include_bytes!("../data/ne_10m_land.geojso
 
 /// Grid cell size in degrees. At 1:10m the busiest cell holds a few hundred edges.
 const CELL_DEG: f64 = 0.25;
+/// Cells with more edges than this are split into [`SUB`] × [`SUB`] sub-cells with their own
+/// edge lists and centre states, so that a point test on an intricate coast (a port, an
+/// archipelago) looks at a few edges, not hundreds.
+const DENSE_EDGES: usize = 16;
+/// Sub-cells per side of a split cell.
+const SUB: usize = 8;
+/// Marks a cell that is not split.
+const NOT_SPLIT: u32 = u32::MAX;
 
 /// Land polygons with exact point-in-land and segment-touches-land tests.
 ///
@@ -24,6 +32,14 @@ pub struct Land {
     cell_edges: Vec<u32>,
     /// One bit per cell: is the cell centre on land.
     centre_land: Vec<u64>,
+    /// Per cell, the index of its block of sub-cells, or [`NOT_SPLIT`].
+    split_of: Vec<u32>,
+    /// CSR index of the sub-cells' edges: sub-cell `j` (block × SUB² + row × SUB + column)
+    /// overlaps `sub_edges[sub_start[j]..sub_start[j + 1]]`.
+    sub_start: Vec<u32>,
+    sub_edges: Vec<u32>,
+    /// One bit per sub-cell: is its centre on land.
+    sub_land: Vec<u64>,
 }
 
 impl Land {
@@ -99,9 +115,80 @@ impl Land {
             cell_start,
             cell_edges,
             centre_land: vec![0; (cols * rows).div_ceil(64)],
+            split_of: vec![NOT_SPLIT; cols * rows],
+            sub_start: vec![0],
+            sub_edges: Vec::new(),
+            sub_land: Vec::new(),
         };
         land.classify_centres();
+        land.split_dense_cells();
         land
+    }
+
+    /// Splits every cell with more than [`DENSE_EDGES`] edges into sub-cells: each edge is
+    /// listed in the sub-cells its bounding box overlaps, and the sub-cell centres of each
+    /// row are classified by one exact test at the first and the even-odd rule along the row.
+    fn split_dense_cells(&mut self) {
+        let h = CELL_DEG / SUB as f64;
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); SUB * SUB];
+        let mut xs = Vec::new();
+        for i in 0..self.cols * self.rows {
+            if self.cell(i).len() <= DENSE_EDGES {
+                continue;
+            }
+            let block = (self.sub_start.len() - 1) / (SUB * SUB);
+            self.split_of[i] = u32::try_from(block).unwrap_or(NOT_SPLIT);
+            let (r, c) = (i / self.cols, i % self.cols);
+            let (x0, y0) = (-180.0 + c as f64 * CELL_DEG, -90.0 + r as f64 * CELL_DEG);
+            let sub = |v: f64, lo: f64| {
+                (((v - lo) / h).floor() as isize).clamp(0, SUB as isize - 1) as usize
+            };
+            for l in &mut lists {
+                l.clear();
+            }
+            for &e in self.cell(i) {
+                let [x1, y1, x2, y2] = self.edges[e as usize];
+                let (c0, c1) = (sub(x1.min(x2), x0), sub(x1.max(x2), x0));
+                let (r0, r1) = (sub(y1.min(y2), y0), sub(y1.max(y2), y0));
+                for sr in r0..=r1 {
+                    for sc in c0..=c1 {
+                        lists[sr * SUB + sc].push(e);
+                    }
+                }
+            }
+            let base = block * SUB * SUB;
+            self.sub_land.resize((base + SUB * SUB).div_ceil(64), 0);
+            for sr in 0..SUB {
+                let y = sub_centre(y0, sr);
+                let first = sub_centre(x0, 0);
+                let mut inside = self.contains_in_cell(i, LatLon { lat: y, lon: first });
+                xs.clear();
+                for &e in self.cell(i) {
+                    let [x1, y1, x2, y2] = self.edges[e as usize];
+                    if (y1 > y) != (y2 > y) {
+                        xs.push(x1 + (y - y1) / (y2 - y1) * (x2 - x1));
+                    }
+                }
+                xs.sort_by(f64::total_cmp);
+                let mut k = xs.partition_point(|&x| x < first);
+                for sc in 0..SUB {
+                    let xc = sub_centre(x0, sc);
+                    while k < xs.len() && xs[k] < xc {
+                        inside = !inside;
+                        k += 1;
+                    }
+                    if inside {
+                        let j = base + sr * SUB + sc;
+                        self.sub_land[j / 64] |= 1 << (j % 64);
+                    }
+                }
+            }
+            for l in &lists {
+                self.sub_edges.extend_from_slice(l);
+                self.sub_start
+                    .push(u32::try_from(self.sub_edges.len()).unwrap_or(u32::MAX));
+            }
+        }
     }
 
     /// Even-odd rule along each row of cell centres: the crossings of the row's horizontal line,
@@ -156,6 +243,32 @@ impl Land {
     pub fn contains(&self, p: LatLon) -> bool {
         let (r, c) = self.cell_of(p);
         let i = r * self.cols + c;
+        let block = self.split_of[i];
+        if block == NOT_SPLIT {
+            return self.contains_in_cell(i, p);
+        }
+        // Parity from the sub-cell's centre to `p`, across the edges of the sub-cell.
+        let h = CELL_DEG / SUB as f64;
+        let (x0, y0) = (-180.0 + c as f64 * CELL_DEG, -90.0 + r as f64 * CELL_DEG);
+        let sub =
+            |v: f64, lo: f64| (((v - lo) / h).floor() as isize).clamp(0, SUB as isize - 1) as usize;
+        let (sr, sc) = (sub(p.lat, y0), sub(p.lon, x0));
+        let j = block as usize * SUB * SUB + sr * SUB + sc;
+        let mut inside = self.sub_land[j / 64] >> (j % 64) & 1 == 1;
+        let centre = [sub_centre(x0, sc), sub_centre(y0, sr)];
+        let q = [p.lon, p.lat];
+        let edges = &self.sub_edges[self.sub_start[j] as usize..self.sub_start[j + 1] as usize];
+        for &e in edges {
+            if crosses(centre, q, self.edges[e as usize]) {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+
+    /// Is `p` on land, by the parity from the centre of cell `i` (which holds `p`).
+    fn contains_in_cell(&self, i: usize, p: LatLon) -> bool {
+        let (r, c) = (i / self.cols, i % self.cols);
         let mut inside = self.centre_land[i / 64] >> (i % 64) & 1 == 1;
         let centre = [
             -180.0 + (c as f64 + 0.5) * CELL_DEG,
@@ -252,7 +365,17 @@ impl Land {
             + self.cell_start.capacity() * 4
             + self.cell_edges.capacity() * 4
             + self.centre_land.capacity() * 8
+            + self.split_of.capacity() * 4
+            + self.sub_start.capacity() * 4
+            + self.sub_edges.capacity() * 4
+            + self.sub_land.capacity() * 8
     }
+}
+
+/// The centre of sub-cell `k` of a split cell starting at `lo` (one formula for building and
+/// querying, so both see the same point).
+fn sub_centre(lo: f64, k: usize) -> f64 {
+    lo + (k as f64 + 0.5) * (CELL_DEG / SUB as f64)
 }
 
 fn cell_range(e: &[f64; 4], cols: usize, rows: usize) -> (usize, usize, usize, usize) {
@@ -323,6 +446,7 @@ fn crosses(p: [f64; 2], q: [f64; 2], e: [f64; 4]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "test data is embedded")]
     use super::*;
 
     fn square() -> Land {
@@ -369,6 +493,43 @@ mod tests {
         assert_eq!(
             land.distance_to_shore_m(LatLon::new(0.0, 5.0), 100_000.0),
             100_000.0
+        );
+    }
+
+    #[test]
+    fn split_cells_answer_as_the_whole_cell_does() {
+        let land = Land::natural_earth_10m().unwrap();
+        let split = land.split_of.iter().filter(|&&b| b != NOT_SPLIT).count();
+        assert!(split > 1000, "{split} cells split");
+        // Random points in split cells (the Baltic's coasts, then anywhere), tested through
+        // the sub-cells and through the whole cell's edges.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut tested, mut on_land) = (0, 0);
+        for k in 0..400_000 {
+            let p = if k % 2 == 0 {
+                LatLon::new(53.5 + next() * 12.0, 9.0 + next() * 21.0)
+            } else {
+                LatLon::new(next() * 160.0 - 80.0, next() * 360.0 - 180.0)
+            };
+            let (r, c) = land.cell_of(p);
+            let i = r * land.cols + c;
+            if land.split_of[i] == NOT_SPLIT {
+                continue;
+            }
+            tested += 1;
+            let inside = land.contains(p);
+            on_land += usize::from(inside);
+            assert_eq!(inside, land.contains_in_cell(i, p), "{p:?}");
+        }
+        assert!(
+            tested > 10_000 && on_land > 1000,
+            "{tested} tested, {on_land} on land"
         );
     }
 

@@ -106,7 +106,6 @@ struct Segment {
     last: Report,
 }
 
-#[derive(Default)]
 struct Vessel {
     /// Reports awaiting the watermark, sorted by receive time (then arrival): reports come
     /// nearly in order, so insertion is at or near the back.
@@ -120,8 +119,11 @@ struct Vessel {
 /// [`TrackBuilder::finish`]; points come out through the closure given to each call.
 pub struct TrackBuilder {
     config: TrackConfig,
-    vessels: FxHashMap<u32, Vessel>,
-    /// MMSIs by the earliest receive time in their buffer (to release in watermark order).
+    /// Index into `vessels` by MMSI.
+    index: FxHashMap<u32, u32>,
+    vessels: Vec<Vessel>,
+    /// Vessels (by index) by the earliest receive time in their buffer (to release in
+    /// watermark order).
     /// Entries go stale when a vessel's earliest time changes; a stale entry is recognised
     /// on the way out (the vessel's buffer no longer starts at that time) and skipped.
     pending: BinaryHeap<Reverse<(i64, u32)>>,
@@ -135,7 +137,8 @@ impl TrackBuilder {
     pub fn new(config: TrackConfig) -> Self {
         TrackBuilder {
             config,
-            vessels: FxHashMap::default(),
+            index: FxHashMap::default(),
+            vessels: Vec::new(),
             pending: BinaryHeap::new(),
             max_seen: i64::MIN,
             next_segment: 0,
@@ -161,19 +164,38 @@ impl TrackBuilder {
             self.stats.invalid += 1;
             return;
         }
-        let v = self.vessels.entry(r.mmsi).or_default();
+        let k = match self.index.entry(r.mmsi) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let k = u32::try_from(self.vessels.len()).unwrap_or(u32::MAX);
+                self.vessels.push(Vessel {
+                    buffer: VecDeque::new(),
+                    open: Vec::new(),
+                    released_until: i64::MIN,
+                });
+                *e.insert(k)
+            }
+        };
+        let Some(v) = self.vessels.get_mut(k as usize) else {
+            return;
+        };
         if r.t < v.released_until
             || r.t < self.max_seen.saturating_sub(self.config.reorder_window_s)
         {
             self.stats.late += 1;
             return;
         }
+        // Reports come nearly in order: most go at the back.
+        let at = if v.buffer.back().is_none_or(|b| b.t <= r.t) {
+            v.buffer.len()
+        } else {
+            v.buffer.partition_point(|b| b.t <= r.t)
+        };
         // A duplicate: the same report from another receiver, within the window.
         let (lo, hi) = (
             r.t - self.config.duplicate_window_s,
             r.t + self.config.duplicate_window_s,
         );
-        let at = v.buffer.partition_point(|b| b.t <= r.t);
         let near = v
             .buffer
             .range(..at)
@@ -189,10 +211,10 @@ impl TrackBuilder {
         }
         v.buffer.insert(at, r);
         if at == 0 {
-            self.pending.push(Reverse((r.t, r.mmsi)));
+            self.pending.push(Reverse((r.t, k)));
         }
         if v.buffer.len() > self.config.max_buffered_per_vessel {
-            self.release_vessel(r.mmsi, i64::MAX, 1, out);
+            self.release_vessel(k, i64::MAX, 1, out);
         }
         self.max_seen = self.max_seen.max(r.t);
         let wm = self.watermark();
@@ -205,26 +227,26 @@ impl TrackBuilder {
     }
 
     fn release_until(&mut self, wm: i64, out: &mut dyn FnMut(TrackPoint)) {
-        while let Some(&Reverse((t, mmsi))) = self.pending.peek() {
+        while let Some(&Reverse((t, k))) = self.pending.peek() {
             if t > wm {
                 break;
             }
             self.pending.pop();
             let current = self
                 .vessels
-                .get(&mmsi)
+                .get(k as usize)
                 .and_then(|v| v.buffer.front())
                 .is_some_and(|r| r.t == t);
             if current {
-                self.release_vessel(mmsi, wm, usize::MAX, out);
+                self.release_vessel(k, wm, usize::MAX, out);
             }
         }
     }
 
-    /// Releases up to `max` buffered points of `mmsi` at or before `wm`, and re-files the
-    /// vessel under its new earliest buffered time.
-    fn release_vessel(&mut self, mmsi: u32, wm: i64, max: usize, out: &mut dyn FnMut(TrackPoint)) {
-        let Some(v) = self.vessels.get_mut(&mmsi) else {
+    /// Releases up to `max` buffered points of vessel `k` at or before `wm`, and re-files
+    /// the vessel under its new earliest buffered time.
+    fn release_vessel(&mut self, k: u32, wm: i64, max: usize, out: &mut dyn FnMut(TrackPoint)) {
+        let Some(v) = self.vessels.get_mut(k as usize) else {
             return;
         };
         let mut n = 0;
@@ -250,7 +272,7 @@ impl TrackBuilder {
         }
         if n > 0 {
             if let Some(first) = v.buffer.front() {
-                self.pending.push(Reverse((first.t, mmsi)));
+                self.pending.push(Reverse((first.t, k)));
             }
         }
     }
