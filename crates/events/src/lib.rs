@@ -14,4 +14,6 @@ pub mod spoofing;
 pub mod threaded;
 
 pub use event::{Event, EventKind};
-pub use pipeline::{DetectorConfig, Pipeline, PipelineOutput, PipelineStats};
+pub use pipeline::{
+    DetectStage, DetectorConfig, Pipeline, PipelineOutput, PipelineStats, Step, TrackStage,
+};

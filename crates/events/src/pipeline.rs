@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use shadowfleet_decode::{Decoded, DecoderConfig};
 use shadowfleet_geo::{Land, LatLon, METRES_PER_NM};
 use shadowfleet_identities::{
-    static_of, Identity, IdentityChange, IdentityConfig, IdentityOutput, IdentityTracker,
+    Identity, IdentityChange, IdentityConfig, IdentityOutput, IdentityTracker, StaticReport,
 };
 use shadowfleet_places::{Mids, PlaceKind, Places};
 use shadowfleet_tracks::{report_of, TrackBuilder, TrackConfig, TrackPoint, TrackStats};
@@ -121,102 +121,187 @@ pub struct PipelineStats {
     pub events: [u64; 6],
 }
 
+/// What the track stage hands the detection stage, in the order the detection stage takes
+/// it: static reports as they arrive, track points as the watermark releases them, and the
+/// watermark itself every few minutes of event time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// A static report.
+    Static(StaticReport),
+    /// A track point.
+    Point(TrackPoint),
+    /// The watermark moved to this time (unix seconds).
+    Advance(i64),
+}
+
+/// Event time between two [`Step::Advance`]s, seconds.
+const ADVANCE_EVERY_S: i64 = 600;
+
+/// The first stage: decoded messages → static reports and track points ([`TrackBuilder`]),
+/// keyed by vessel. It can run on the decoding thread (see [`crate::threaded`]).
+pub struct TrackStage {
+    tracks: TrackBuilder,
+    last_advance: i64,
+    messages: u64,
+    positions: u64,
+    statics: u64,
+}
+
+impl TrackStage {
+    /// A track stage with `config`.
+    pub fn new(config: TrackConfig) -> Self {
+        TrackStage {
+            tracks: TrackBuilder::new(config),
+            last_advance: i64::MIN,
+            messages: 0,
+            positions: 0,
+            statics: 0,
+        }
+    }
+
+    /// Takes the next decoded message; hands on what the detection stage must take now.
+    pub fn push(&mut self, d: &Decoded, out: &mut dyn FnMut(Step)) {
+        self.messages += 1;
+        if let Some(s) = StaticReport::of(d) {
+            self.statics += 1;
+            out(Step::Static(s));
+        }
+        if let Some(r) = report_of(d) {
+            self.positions += 1;
+            self.tracks.push(r, &mut |p| out(Step::Point(p)));
+            let wm = self.tracks.watermark();
+            if wm >= self.last_advance.saturating_add(ADVANCE_EVERY_S) {
+                self.last_advance = wm;
+                out(Step::Advance(wm));
+            }
+        }
+    }
+
+    /// Releases every point still held (end of input).
+    pub fn finish(&mut self, out: &mut dyn FnMut(Step)) {
+        self.tracks.finish(&mut |p| out(Step::Point(p)));
+    }
+
+    fn stats(&self) -> PipelineStats {
+        PipelineStats {
+            messages: self.messages,
+            positions: self.positions,
+            statics: self.statics,
+            tracks: self.tracks.stats(),
+            events: [0; 6],
+        }
+    }
+}
+
 enum Deferred {
     Encounter(Encounter),
     PortCall(PortCall),
     Loitering(Loitering),
 }
 
-/// The whole detection stage. Feed decoded messages in arrival order with
-/// [`Pipeline::push`], then call [`Pipeline::finish`].
+/// The whole detection pipeline: [`TrackStage`] then [`DetectStage`]. Feed decoded messages
+/// in arrival order with [`Pipeline::push`], then call [`Pipeline::finish`].
 pub struct Pipeline<'a> {
+    track: TrackStage,
+    detect: DetectStage<'a>,
+}
+
+impl<'a> Pipeline<'a> {
+    /// A pipeline with `config` over the given reference data.
+    pub fn new(config: DetectorConfig, land: &'a Land, places: &'a Places, mids: &'a Mids) -> Self {
+        Pipeline {
+            track: TrackStage::new(config.tracks),
+            detect: DetectStage::new(config, land, places, mids),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> PipelineStats {
+        let mut s = self.track.stats();
+        s.events = self.detect.events;
+        s
+    }
+
+    /// Takes the next decoded message.
+    pub fn push(&mut self, d: &Decoded, out: &mut dyn FnMut(PipelineOutput)) {
+        let detect = &mut self.detect;
+        self.track.push(d, &mut |step| detect.step(&step, out));
+    }
+
+    /// Flushes every stage; emits what is still open.
+    pub fn finish(&mut self, out: &mut dyn FnMut(PipelineOutput)) {
+        let detect = &mut self.detect;
+        self.track.finish(&mut |step| detect.step(&step, out));
+        self.detect.finish(out);
+    }
+
+    /// The two stages apart, to run them on two threads.
+    pub fn stages(&mut self) -> (&mut TrackStage, &mut DetectStage<'a>) {
+        (&mut self.track, &mut self.detect)
+    }
+}
+
+/// The second stage: identities, every detector and the enrichment of their findings into
+/// [`Event`]s, over the [`Step`]s of the track stage.
+pub struct DetectStage<'a> {
     config: DetectorConfig,
     places: &'a Places,
-    tracks: TrackBuilder,
     identities: IdentityTracker<'a>,
     gaps: GapDetector<'a>,
     loitering: LoiteringDetector,
     port_calls: PortCallDetector<'a>,
     encounters: EncounterDetector,
     spoofing: SpoofingDetector<'a>,
-    points: Vec<TrackPoint>,
     deferred: BTreeMap<(i64, u64), Deferred>,
     spoofs: FxHashMap<u32, Vec<Spoofing>>,
     seq: u64,
     last_position: FxHashMap<u32, (i64, LatLon)>,
     recent_encounters: FxHashMap<u32, VecDeque<(i64, i64)>>,
-    last_advance: i64,
-    stats: PipelineStats,
+    events: [u64; 6],
 }
 
 /// Encounters remembered per MMSI to tell a dark STS from a visible one.
 const RECENT_ENCOUNTERS: usize = 8;
 
-impl<'a> Pipeline<'a> {
-    /// A pipeline with `config` over the given reference data.
+impl<'a> DetectStage<'a> {
+    /// A detection stage with `config` over the given reference data.
     pub fn new(config: DetectorConfig, land: &'a Land, places: &'a Places, mids: &'a Mids) -> Self {
-        Pipeline {
+        DetectStage {
             config,
             places,
-            tracks: TrackBuilder::new(config.tracks),
             identities: IdentityTracker::new(config.identity, mids),
             gaps: GapDetector::new(config.gaps, land),
             loitering: LoiteringDetector::new(config.loitering),
             port_calls: PortCallDetector::new(config.port_calls, places),
             encounters: EncounterDetector::new(config.encounters),
             spoofing: SpoofingDetector::new(config.spoofing, land),
-            points: Vec::new(),
             deferred: BTreeMap::new(),
             spoofs: FxHashMap::default(),
             seq: 0,
             last_position: FxHashMap::default(),
             recent_encounters: FxHashMap::default(),
-            last_advance: i64::MIN,
-            stats: PipelineStats::default(),
+            events: [0; 6],
         }
     }
 
-    /// Counters so far.
-    pub fn stats(&self) -> PipelineStats {
-        let mut s = self.stats;
-        s.tracks = self.tracks.stats();
-        s
-    }
-
-    /// Takes the next decoded message.
-    pub fn push(&mut self, d: &Decoded, out: &mut dyn FnMut(PipelineOutput)) {
-        self.stats.messages += 1;
-        if let Some(s) = static_of(d) {
-            self.stats.statics += 1;
-            let mut changes = Vec::new();
-            self.identities.push(&s, &mut |o| changes.push(o));
-            for o in changes {
-                self.identity_output(o, out);
+    /// Takes the next step of the track stage.
+    pub fn step(&mut self, step: &Step, out: &mut dyn FnMut(PipelineOutput)) {
+        match step {
+            Step::Static(s) => {
+                let mut changes = Vec::new();
+                self.identities.push(s, &mut |o| changes.push(o));
+                for o in changes {
+                    self.identity_output(o, out);
+                }
             }
-        }
-        if let Some(r) = report_of(d) {
-            self.stats.positions += 1;
-            let mut points = std::mem::take(&mut self.points);
-            self.tracks.push(r, &mut |p| points.push(p));
-            for p in points.drain(..) {
-                self.point(&p, out);
-            }
-            self.points = points;
-            let wm = self.tracks.watermark();
-            if wm >= self.last_advance.saturating_add(600) {
-                self.last_advance = wm;
-                self.advance(wm, out);
-            }
+            Step::Point(p) => self.point(p, out),
+            Step::Advance(wm) => self.advance(*wm, out),
         }
     }
 
-    /// Flushes every stage; emits what is still open.
+    /// Flushes every detector (after the track stage's last points); emits what is still
+    /// open.
     pub fn finish(&mut self, out: &mut dyn FnMut(PipelineOutput)) {
-        let mut points = std::mem::take(&mut self.points);
-        self.tracks.finish(&mut |p| points.push(p));
-        for p in points.drain(..) {
-            self.point(&p, out);
-        }
         let mut found = Vec::new();
         self.loitering
             .finish(&mut |l| found.push(Deferred::Loitering(l)));
@@ -364,7 +449,7 @@ impl<'a> Pipeline<'a> {
 
     fn emit(&mut self, e: Event, out: &mut dyn FnMut(PipelineOutput)) {
         if let Some(k) = EventKind::ALL.iter().position(|&k| k == e.kind) {
-            self.stats.events[k] += 1;
+            self.events[k] += 1;
         }
         out(PipelineOutput::Event(e));
     }

@@ -27,7 +27,7 @@ use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
 use serde::Deserialize;
-use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
+use shadowfleet_geo::{haversine_m, Land, LatLon, UniformBox, METRES_PER_NM};
 use shadowfleet_tracks::{Report, TrackPoint};
 
 use crate::slots::Slots;
@@ -176,6 +176,8 @@ struct Sequence {
     alternations: u32,
     last_alternation: i64,
     land: Option<LandRun>,
+    /// The last box known to be all land or all sea around the vessel.
+    uniform: Option<UniformBox>,
 }
 
 /// Circle-test state of one segment: the window as a few time buckets of aggregates, so
@@ -349,15 +351,25 @@ impl<'l> SpoofingDetector<'l> {
     fn land_and_excursions(&mut self, p: &TrackPoint, out: &mut dyn FnMut(SpoofOutput)) {
         let cfg = self.config;
         let r = p.report;
-        let inland_m = if self.land.contains(r.pos) {
-            let d = self
-                .land
-                .distance_to_shore_m(r.pos, cfg.land_margin_m * 2.0);
-            (d > cfg.land_margin_m).then_some(d)
-        } else {
-            None
+        let land = self.land;
+        // Inland by more than the margin: the test is skipped while the vessel stays in a box
+        // no coastline crosses.
+        let inland = |uniform: &mut Option<UniformBox>| {
+            let on_land = match uniform.filter(|b| b.holds(r.pos)) {
+                Some(b) => b.land,
+                None => {
+                    let (on_land, b) = land.classify(r.pos);
+                    *uniform = b;
+                    on_land
+                }
+            };
+            on_land
+                .then(|| land.distance_to_shore_m(r.pos, cfg.land_margin_m * 2.0))
+                .filter(|&d| d > cfg.land_margin_m)
         };
         let Some(s) = self.seqs.get_mut(&r.mmsi) else {
+            let mut uniform = None;
+            let inland_m = inland(&mut uniform);
             self.seqs.insert(
                 r.mmsi,
                 Sequence {
@@ -371,10 +383,12 @@ impl<'l> SpoofingDetector<'l> {
                     alternations: 0,
                     last_alternation: i64::MIN,
                     land: inland_m.map(|d| (r, r, 1, d)),
+                    uniform,
                 },
             );
             return;
         };
+        let inland_m = inland(&mut s.uniform);
 
         // On land.
         match (inland_m, &mut s.land) {

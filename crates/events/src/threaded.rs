@@ -1,29 +1,34 @@
-//! Decoding and detection on two threads: the decoder fills batches of messages on a second
-//! thread while the pipeline consumes them on the caller's, so the two stages overlap. Batches
-//! go back to the decoder once used, so nothing is allocated per message.
+//! The pipeline on two threads: decoding and the track stage on a second thread, the
+//! detection stage on the caller's. The second thread hands over the [`Step`]s of the track
+//! stage in batches, in the order a single thread would take them, so the events are the same
+//! as [`Pipeline::push`]'s. Batches go back to the second thread once used, so nothing is
+//! allocated per message.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 
 use shadowfleet_decode::{Decoded, Rejection, Sink};
 
+use crate::pipeline::{Step, TrackStage};
 use crate::{Pipeline, PipelineOutput};
 
-/// Messages per batch handed from the decoder thread to the pipeline.
+/// Steps per batch handed from the second thread to the detection stage.
 pub const BATCH: usize = 4096;
 /// Batches in flight between the threads (bounds the memory between them).
 const IN_FLIGHT: usize = 4;
 
-/// The decoder side: a [`Sink`] that fills batches and sends them to the pipeline thread.
-pub struct BatchSink {
-    batch: Vec<Decoded>,
-    full: SyncSender<Vec<Decoded>>,
-    empty: Receiver<Vec<Decoded>>,
+/// The decoder side: a [`Sink`] that runs the track stage on each message and sends its steps
+/// to the detection thread in batches.
+pub struct BatchSink<'t> {
+    track: &'t mut TrackStage,
+    batch: Vec<Step>,
+    full: SyncSender<Vec<Step>>,
+    empty: Receiver<Vec<Step>>,
     /// Messages handed over so far.
     pub messages: u64,
     hung_up: bool,
 }
 
-impl BatchSink {
+impl BatchSink<'_> {
     fn send(&mut self) {
         if self.batch.is_empty() || self.hung_up {
             return;
@@ -43,10 +48,11 @@ impl BatchSink {
     }
 }
 
-impl Sink for BatchSink {
+impl Sink for BatchSink<'_> {
     fn message(&mut self, msg: &Decoded) {
         self.messages += 1;
-        self.batch.push(*msg);
+        let batch = &mut self.batch;
+        self.track.push(msg, &mut |s| batch.push(s));
         if self.batch.len() >= BATCH {
             self.send();
         }
@@ -55,20 +61,21 @@ impl Sink for BatchSink {
     fn rejected(&mut self, _r: &Rejection) {}
 }
 
-/// Runs `decode` on a second thread, feeding every message it hands to its sink through
-/// `pipeline` on this thread, in order; the pipeline's output goes to `out`. Returns what
-/// `decode` returned. The pipeline is not finished: call [`Pipeline::finish`] after the last
-/// input.
+/// Runs `decode` and the track stage on a second thread, and the detection stage on this one,
+/// in order; the pipeline's output goes to `out`. Returns what `decode` returned. The
+/// pipeline is not finished: call [`Pipeline::finish`] after the last input.
 pub fn run_on_two_threads<T: Send, E: Send>(
     pipeline: &mut Pipeline<'_>,
-    decode: impl FnOnce(&mut BatchSink) -> Result<T, E> + Send,
+    decode: impl FnOnce(&mut BatchSink<'_>) -> Result<T, E> + Send,
     out: &mut dyn FnMut(PipelineOutput),
 ) -> Result<T, E> {
-    let (full_tx, full_rx) = sync_channel::<Vec<Decoded>>(IN_FLIGHT);
-    let (empty_tx, empty_rx) = sync_channel::<Vec<Decoded>>(IN_FLIGHT + 2);
+    let (track, detect) = pipeline.stages();
+    let (full_tx, full_rx) = sync_channel::<Vec<Step>>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<Step>>(IN_FLIGHT + 2);
     std::thread::scope(|scope| {
         let decoder = scope.spawn(move || {
             let mut sink = BatchSink {
+                track,
                 batch: Vec::with_capacity(BATCH),
                 full: full_tx,
                 empty: empty_rx,
@@ -80,8 +87,8 @@ pub fn run_on_two_threads<T: Send, E: Send>(
             result
         });
         for mut batch in full_rx.iter() {
-            for d in &batch {
-                pipeline.push(d, out);
+            for step in &batch {
+                detect.step(step, out);
             }
             batch.clear();
             // The decoder may have stopped taking batches back; then drop this one.

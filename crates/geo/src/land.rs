@@ -19,6 +19,24 @@ const SUB: usize = 8;
 /// Marks a cell that is not split.
 const NOT_SPLIT: u32 = u32::MAX;
 
+/// A longitude/latitude box that is all land or all sea.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UniformBox {
+    /// West and east edges, degrees (west included, east not).
+    pub lon: (f64, f64),
+    /// South and north edges, degrees (south included, north not).
+    pub lat: (f64, f64),
+    /// Whether the box is land.
+    pub land: bool,
+}
+
+impl UniformBox {
+    /// Whether `p` is in the box.
+    pub fn holds(&self, p: LatLon) -> bool {
+        p.lon >= self.lon.0 && p.lon < self.lon.1 && p.lat >= self.lat.0 && p.lat < self.lat.1
+    }
+}
+
 /// Land polygons with exact point-in-land and segment-touches-land tests.
 ///
 /// Lines are straight in longitude/latitude. Segments must not cross the antimeridian.
@@ -241,15 +259,28 @@ impl Land {
 
     /// Is `p` on land.
     pub fn contains(&self, p: LatLon) -> bool {
+        self.classify(p).0
+    }
+
+    /// Is `p` on land, and a box around it in which every point answers the same (a cell or
+    /// sub-cell that no coastline crosses, or a square around `p` clear of the coast; none
+    /// when `p` is on the coastline). A caller following a vessel can keep the box and skip
+    /// the test while the vessel stays in it.
+    pub fn classify(&self, p: LatLon) -> (bool, Option<UniformBox>) {
         let (r, c) = self.cell_of(p);
         let i = r * self.cols + c;
+        let (x0, y0) = (
+            -180.0 + c as f64 * CELL_DEG,
+            -90.0 + r as f64 * CELL_DEG,
+        );
         let block = self.split_of[i];
         if block == NOT_SPLIT {
-            return self.contains_in_cell(i, p);
+            let inside = self.contains_in_cell(i, p);
+            let bounds = (x0, y0, CELL_DEG);
+            return (inside, uniform_around(p, inside, bounds, self.cell(i), &self.edges));
         }
         // Parity from the sub-cell's centre to `p`, across the edges of the sub-cell.
         let h = CELL_DEG / SUB as f64;
-        let (x0, y0) = (-180.0 + c as f64 * CELL_DEG, -90.0 + r as f64 * CELL_DEG);
         let sub =
             |v: f64, lo: f64| (((v - lo) / h).floor() as isize).clamp(0, SUB as isize - 1) as usize;
         let (sr, sc) = (sub(p.lat, y0), sub(p.lon, x0));
@@ -263,7 +294,8 @@ impl Land {
                 inside = !inside;
             }
         }
-        inside
+        let bounds = (x0 + sc as f64 * h, y0 + sr as f64 * h, h);
+        (inside, uniform_around(p, inside, bounds, edges, &self.edges))
     }
 
     /// Is `p` on land, by the parity from the centre of cell `i` (which holds `p`).
@@ -370,6 +402,45 @@ impl Land {
             + self.sub_edges.capacity() * 4
             + self.sub_land.capacity() * 8
     }
+}
+
+/// The box around `p` in which every point answers as `p` does, given the (sub-)cell
+/// holding it (west, south, side, degrees) and the edges overlapping that cell: the whole
+/// cell when no edge does; else a square around `p` inside the disk that reaches neither an
+/// edge nor the cell's boundary (in longitude/latitude, where the edges are straight), so no
+/// segment from `p` to a point of it crosses the coast.
+fn uniform_around(
+    p: LatLon,
+    land: bool,
+    (x0, y0, side): (f64, f64, f64),
+    cell_edges: &[u32],
+    edges: &[[f64; 4]],
+) -> Option<UniformBox> {
+    if cell_edges.is_empty() {
+        return Some(UniformBox {
+            lon: (x0, x0 + side),
+            lat: (y0, y0 + side),
+            land,
+        });
+    }
+    let mut clear = (p.lon - x0)
+        .min(x0 + side - p.lon)
+        .min(p.lat - y0)
+        .min(y0 + side - p.lat);
+    for &e in cell_edges {
+        let [x1, y1, x2, y2] = edges[e as usize];
+        clear = clear.min(point_segment_distance(
+            (x1 - p.lon, y1 - p.lat),
+            (x2 - p.lon, y2 - p.lat),
+        ));
+    }
+    // The square's half side, a little inside clear / √2.
+    let half = clear * 0.7;
+    (half > 0.0).then_some(UniformBox {
+        lon: (p.lon - half, p.lon + half),
+        lat: (p.lat - half, p.lat + half),
+        land,
+    })
 }
 
 /// The centre of sub-cell `k` of a split cell starting at `lo` (one formula for building and
@@ -497,12 +568,13 @@ mod tests {
     }
 
     #[test]
-    fn split_cells_answer_as_the_whole_cell_does() {
+    fn split_cells_and_uniform_boxes_answer_as_the_whole_cell_does() {
         let land = Land::natural_earth_10m().unwrap();
         let split = land.split_of.iter().filter(|&&b| b != NOT_SPLIT).count();
         assert!(split > 1000, "{split} cells split");
-        // Random points in split cells (the Baltic's coasts, then anywhere), tested through
-        // the sub-cells and through the whole cell's edges.
+        // Random points (the Baltic's coasts, then anywhere), tested through the sub-cells
+        // and through the whole cell's edges; and a random point of the box said to answer
+        // the same.
         let mut x = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = || {
             x ^= x << 13;
@@ -519,11 +591,18 @@ mod tests {
             };
             let (r, c) = land.cell_of(p);
             let i = r * land.cols + c;
-            if land.split_of[i] == NOT_SPLIT {
-                continue;
+            tested += usize::from(land.split_of[i] != NOT_SPLIT);
+            let (inside, uniform) = land.classify(p);
+            if let Some(b) = uniform {
+                assert!(b.holds(p) && b.land == inside, "{p:?} {b:?}");
+                // Any other point of the box answers the same.
+                let q = LatLon::new(
+                    b.lat.0 + next() * (b.lat.1 - b.lat.0) * 0.999,
+                    b.lon.0 + next() * (b.lon.1 - b.lon.0) * 0.999,
+                );
+                let (r, c) = land.cell_of(q);
+                assert_eq!(land.contains_in_cell(r * land.cols + c, q), inside, "{q:?} in {b:?}");
             }
-            tested += 1;
-            let inside = land.contains(p);
             on_land += usize::from(inside);
             assert_eq!(inside, land.contains_in_cell(i, p), "{p:?}");
         }

@@ -19,7 +19,7 @@ mod lanes;
 mod ports;
 
 pub use geodesy::{bearing_deg, haversine_m, offset_m, LatLon, EARTH_RADIUS_M, METRES_PER_NM};
-pub use land::Land;
+pub use land::{Land, UniformBox};
 pub use lanes::{Route, RouteError, Router, SeaLanes};
 pub use ports::{searoute_ports, Port};
 

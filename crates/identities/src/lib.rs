@@ -16,7 +16,7 @@
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
-use shadowfleet_decode::Decoded;
+use shadowfleet_decode::{AisText, Decoded};
 use shadowfleet_model::Imo;
 use shadowfleet_places::Mids;
 
@@ -47,19 +47,20 @@ impl Default for IdentityConfig {
     }
 }
 
-/// Static and voyage data as the identity stage needs it (borrowed from the decoded message).
+/// A static report as the identity stage needs it: owned and small (text inline), so that it
+/// can be handed between threads without allocating.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StaticReport<'a> {
+pub struct StaticReport {
     /// Source MMSI.
     pub mmsi: u32,
     /// Receive time, unix seconds.
     pub t: i64,
     /// IMO number as sent (0 and absent are both `None`).
     pub imo: Option<u32>,
-    /// Name, trimmed.
-    pub name: Option<&'a str>,
-    /// Call sign, trimmed.
-    pub callsign: Option<&'a str>,
+    /// Name, trimmed; empty when not sent.
+    pub name: AisText<20>,
+    /// Call sign, trimmed; empty when not sent.
+    pub callsign: AisText<7>,
     /// Ship and cargo type.
     pub ship_type: Option<u8>,
     /// Length, metres.
@@ -70,25 +71,38 @@ pub struct StaticReport<'a> {
     pub draught_m: Option<f32>,
 }
 
-fn text(v: Option<&str>) -> Option<&str> {
-    v.map(str::trim).filter(|v| !v.is_empty())
+impl StaticReport {
+    /// The static report of a decoded message with a receive time, if it carries one.
+    pub fn of(d: &Decoded) -> Option<StaticReport> {
+        let s = d.message.static_data()?;
+        let t = d.meta.received?.unix_millis().div_euclid(1000);
+        Some(StaticReport {
+            mmsi: s.mmsi,
+            t,
+            imo: s.imo.filter(|&i| i != 0),
+            name: text(s.name),
+            callsign: text(s.callsign),
+            ship_type: s.ship_type.filter(|&t| t != 0),
+            length_m: s.length_m.filter(|&l| l != 0),
+            beam_m: s.beam_m.filter(|&b| b != 0),
+            draught_m: s.draught_m.filter(|&d| d > 0.0),
+        })
+    }
+
+    /// The name, when sent.
+    pub fn name(&self) -> Option<&str> {
+        (!self.name.is_empty()).then(|| self.name.as_str())
+    }
+
+    /// The call sign, when sent.
+    pub fn callsign(&self) -> Option<&str> {
+        (!self.callsign.is_empty()).then(|| self.callsign.as_str())
+    }
 }
 
-/// The static report of a decoded message with a receive time, if it carries one.
-pub fn static_of(d: &Decoded) -> Option<StaticReport<'_>> {
-    let s = d.message.static_data()?;
-    let t = d.meta.received?.unix_millis().div_euclid(1000);
-    Some(StaticReport {
-        mmsi: s.mmsi,
-        t,
-        imo: s.imo.filter(|&i| i != 0),
-        name: text(s.name),
-        callsign: text(s.callsign),
-        ship_type: s.ship_type.filter(|&t| t != 0),
-        length_m: s.length_m.filter(|&l| l != 0),
-        beam_m: s.beam_m.filter(|&b| b != 0),
-        draught_m: s.draught_m.filter(|&d| d > 0.0),
-    })
+/// Trimmed text (decoded text is printable ASCII, so nothing else is lost).
+fn text<const N: usize>(v: Option<&str>) -> AisText<N> {
+    AisText::from_printable_lossy(v.map_or("", str::trim))
 }
 
 /// One identity of an MMSI over its validity period.
@@ -298,7 +312,7 @@ impl<'m> IdentityTracker<'m> {
     }
 
     /// Takes the next static report.
-    pub fn push(&mut self, s: &StaticReport<'_>, out: &mut dyn FnMut(IdentityOutput)) {
+    pub fn push(&mut self, s: &StaticReport, out: &mut dyn FnMut(IdentityOutput)) {
         let cfg = self.config;
         let flag = self.mids.flag_of(s.mmsi);
         let is_new = !self.mmsis.contains_key(&s.mmsi);
@@ -354,7 +368,7 @@ impl<'m> IdentityTracker<'m> {
                 if known.imo.is_none() {
                     known.imo = s.imo;
                 }
-                if let Some(n) = s.name {
+                if let Some(n) = s.name() {
                     if known.name != n {
                         if !known.name.is_empty() && !switched {
                             let from = known.clone();
@@ -563,11 +577,11 @@ impl<'m> IdentityTracker<'m> {
     }
 }
 
-fn new_identity(s: &StaticReport<'_>, flag: Option<&str>) -> Identity {
+fn new_identity(s: &StaticReport, flag: Option<&str>) -> Identity {
     let mut id = Identity {
         mmsi: s.mmsi,
         imo: s.imo,
-        name: s.name.unwrap_or("").to_owned(),
+        name: s.name().unwrap_or("").to_owned(),
         callsign: String::new(),
         flag: flag.map(str::to_owned),
         ship_type: None,
@@ -580,9 +594,9 @@ fn new_identity(s: &StaticReport<'_>, flag: Option<&str>) -> Identity {
     id
 }
 
-fn update_details(id: &mut Identity, s: &StaticReport<'_>) {
+fn update_details(id: &mut Identity, s: &StaticReport) {
     id.last_seen = id.last_seen.max(s.t);
-    if let Some(c) = s.callsign {
+    if let Some(c) = s.callsign() {
         if id.callsign != c {
             c.clone_into(&mut id.callsign);
         }

@@ -4,15 +4,16 @@
 use shadowfleet_identities::{
     ChangeKind, IdentityConfig, IdentityOutput, IdentityTracker, StaticReport,
 };
+use shadowfleet_decode::AisText;
 use shadowfleet_places::Mids;
 
-fn rep(mmsi: u32, t: i64, imo: u32, name: &'static str) -> StaticReport<'static> {
+fn rep(mmsi: u32, t: i64, imo: u32, name: &'static str) -> StaticReport {
     StaticReport {
         mmsi,
         t,
         imo: Some(imo),
-        name: Some(name),
-        callsign: Some("ABCD"),
+        name: AisText::from_printable_lossy(name),
+        callsign: AisText::from_printable_lossy("ABCD"),
         ship_type: Some(80),
         length_m: Some(250),
         beam_m: Some(44),
@@ -20,7 +21,7 @@ fn rep(mmsi: u32, t: i64, imo: u32, name: &'static str) -> StaticReport<'static>
     }
 }
 
-fn changes(reports: &[StaticReport<'static>]) -> Vec<(ChangeKind, u32, i64, Option<u32>)> {
+fn changes(reports: &[StaticReport]) -> Vec<(ChangeKind, u32, i64, Option<u32>)> {
     let mids = Mids::embedded().unwrap();
     let mut tr = IdentityTracker::new(IdentityConfig::default(), &mids);
     let mut out = Vec::new();
