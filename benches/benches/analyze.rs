@@ -51,6 +51,20 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time of the calling thread so far (user + system), seconds, from
+/// `/proc/thread-self/stat` (Linux; clock ticks of 10 ms).
+fn thread_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+}
+
 /// The child: analyse one file, print one JSON line.
 fn child(path: &str) {
     let t0 = Instant::now();
@@ -69,18 +83,20 @@ fn child(path: &str) {
     };
     let decoder = DetectorConfig::default().decoder_config();
     let t1 = Instant::now();
+    let cpu0 = thread_cpu_s();
     let source = Source::File(PathBuf::from(path));
-    let messages = run_on_two_threads(
+    let (messages, decode_cpu) = run_on_two_threads(
         &mut pipeline,
         |sink| {
             read_source(&source, &decoder, Backoff::default(), sink)
-                .map(|r| sink.messages + r.stats.repeats)
+                .map(|r| (sink.messages + r.stats.repeats, thread_cpu_s()))
         },
         &mut out,
     )
     .expect("analysis");
     pipeline.finish(&mut out);
     let secs = t1.elapsed().as_secs_f64();
+    let detect_cpu = thread_cpu_s() - cpu0;
     let by_kind: serde_json::Map<String, serde_json::Value> = EventKind::ALL
         .iter()
         .zip(counts)
@@ -90,6 +106,7 @@ fn child(path: &str) {
         "{}",
         serde_json::json!({
             "messages": messages, "seconds": secs, "load_s": load_s,
+            "decode_thread_cpu_s": decode_cpu, "detect_thread_cpu_s": detect_cpu,
             "vm_hwm_kb": vm_hwm_kb(), "events": by_kind,
         })
     );

@@ -277,14 +277,21 @@ impl<F: FnMut(&Decoded)> Sink for FnSink<F> {
     }
 }
 
-#[derive(Default)]
-struct Slot {
+/// What identifies a multipart message in flight, kept apart from its payload so that the
+/// search for a fragment's message reads a few bytes per slot.
+#[derive(Clone, Copy, Default)]
+struct SlotKey {
     used: bool,
     count: u8,
     sequence_id: Option<u8>,
     channel: Option<u8>,
     next: u8,
     born: u64,
+}
+
+/// A multipart message in flight.
+#[derive(Default)]
+struct Slot {
     meta: Meta,
     payload: Payload,
 }
@@ -307,6 +314,7 @@ pub struct Decoder {
     overlong: bool,
     line_no: u64,
     sentence_no: u64,
+    keys: Vec<SlotKey>,
     slots: Vec<Slot>,
     single: Payload,
     groups: [GroupInfo; GROUP_SLOTS],
@@ -335,6 +343,7 @@ impl Decoder {
         let slots = (0..config.max_in_flight.max(1))
             .map(|_| Slot::default())
             .collect();
+        let keys = vec![SlotKey::default(); config.max_in_flight.max(1)];
         Decoder {
             line: Vec::with_capacity(config.max_line_bytes.min(1 << 16)),
             repeats: config.drop_repeats_within_ms.map(RepeatFilter::new),
@@ -342,6 +351,7 @@ impl Decoder {
             overlong: false,
             line_no: 0,
             sentence_no: 0,
+            keys,
             slots,
             single: Payload::default(),
             groups: [GroupInfo::default(); GROUP_SLOTS],
@@ -360,6 +370,7 @@ impl Decoder {
     pub fn heap_bytes(&self) -> usize {
         self.line.capacity()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.keys.capacity() * std::mem::size_of::<SlotKey>()
             + self.repeats.as_ref().map_or(0, RepeatFilter::heap_bytes)
     }
 
@@ -427,9 +438,9 @@ impl Decoder {
         if !self.line.is_empty() || self.overlong {
             self.end_buffered_line(sink);
         }
-        for i in 0..self.slots.len() {
-            if self.slots[i].used {
-                self.slots[i].used = false;
+        for i in 0..self.keys.len() {
+            if self.keys[i].used {
+                self.keys[i].used = false;
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
@@ -623,30 +634,30 @@ impl Decoder {
 
     fn reassemble(&mut self, s: &Sentence<'_>, meta: Meta, sink: &mut dyn Sink) {
         self.evict_old(sink);
-        let key_matches = |slot: &Slot| {
-            slot.used
-                && slot.count == s.fragment_count
-                && slot.sequence_id == s.sequence_id
-                && slot.channel == s.channel
+        let key_matches = |k: &SlotKey| {
+            k.used
+                && k.count == s.fragment_count
+                && k.sequence_id == s.sequence_id
+                && k.channel == s.channel
         };
-        let found = self.slots.iter().position(key_matches);
+        let found = self.keys.iter().position(key_matches);
         if s.fragment_number == 1 {
             if let Some(i) = found {
                 // A new first part under the same key: the old message never finished.
-                self.slots[i].used = false;
+                self.keys[i].used = false;
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
-            let i = match self.slots.iter().position(|sl| !sl.used) {
+            let i = match self.keys.iter().position(|k| !k.used) {
                 Some(i) => i,
                 None => {
-                    let (i, line) = self
-                        .slots
+                    let i = self
+                        .keys
                         .iter()
                         .enumerate()
-                        .min_by_key(|(_, sl)| sl.born)
-                        .map(|(i, sl)| (i, sl.meta.line))
-                        .unwrap_or((0, 0));
+                        .min_by_key(|(_, k)| k.born)
+                        .map_or(0, |(i, _)| i);
+                    let line = self.slots[i].meta.line;
                     self.reject_at(line, RejectReason::OrphanFragment, sink);
                     i
                 }
@@ -654,22 +665,24 @@ impl Decoder {
             let slot = &mut self.slots[i];
             slot.payload.clear();
             if let Err(e) = slot.payload.push_armored(s.payload, 0) {
-                slot.used = false;
+                self.keys[i].used = false;
                 return self.reject(payload_reason(e), sink);
             }
-            slot.used = true;
-            slot.count = s.fragment_count;
-            slot.sequence_id = s.sequence_id;
-            slot.channel = s.channel;
-            slot.next = 2;
-            slot.born = self.sentence_no;
             slot.meta = meta;
+            self.keys[i] = SlotKey {
+                used: true,
+                count: s.fragment_count,
+                sequence_id: s.sequence_id,
+                channel: s.channel,
+                next: 2,
+                born: self.sentence_no,
+            };
             return;
         }
-        let Some(i) = found.filter(|&i| self.slots[i].next == s.fragment_number) else {
+        let Some(i) = found.filter(|&i| self.keys[i].next == s.fragment_number) else {
             if let Some(i) = found {
                 // Out of order: the message in flight cannot complete either.
-                self.slots[i].used = false;
+                self.keys[i].used = false;
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
@@ -679,10 +692,10 @@ impl Decoder {
         let slot = &mut self.slots[i];
         let fill = if last { s.fill_bits } else { 0 };
         if let Err(e) = slot.payload.push_armored(s.payload, fill) {
-            slot.used = false;
+            self.keys[i].used = false;
             return self.reject(payload_reason(e), sink);
         }
-        slot.next += 1;
+        self.keys[i].next += 1;
         slot.meta.flags.insert(meta.flags);
         slot.meta.line = meta.line;
         if slot.meta.received.is_none() {
@@ -692,7 +705,7 @@ impl Decoder {
             slot.meta.station = meta.station;
         }
         if last {
-            slot.used = false;
+            self.keys[i].used = false;
             emit(
                 &mut self.stats,
                 self.repeats.as_mut(),
@@ -706,10 +719,10 @@ impl Decoder {
     fn evict_old(&mut self, sink: &mut dyn Sink) {
         let now = self.sentence_no;
         let max_age = self.config.max_fragment_age;
-        for i in 0..self.slots.len() {
-            let sl = &self.slots[i];
-            if sl.used && now.saturating_sub(sl.born) > max_age {
-                self.slots[i].used = false;
+        for i in 0..self.keys.len() {
+            let k = &self.keys[i];
+            if k.used && now.saturating_sub(k.born) > max_age {
+                self.keys[i].used = false;
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }

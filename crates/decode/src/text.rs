@@ -57,13 +57,19 @@ impl<const N: usize> AisText<N> {
     /// Builds text from `s` keeping case and any printable ASCII (for names
     /// that are not six-bit AIS text, such as receiving stations), at most `N`.
     pub fn from_printable_lossy(s: &str) -> Self {
-        let mut t = AisText::default();
-        for c in s.bytes().filter(|c| c.is_ascii_graphic() || *c == b' ') {
-            if !t.push(c) {
+        // A local count, not `self.len`, so the loop keeps it in a register.
+        let mut buf = [0u8; N];
+        let mut n = 0;
+        for &c in s.as_bytes() {
+            if n == N {
                 break;
             }
+            if c.is_ascii_graphic() || c == b' ' {
+                buf[n] = c;
+                n += 1;
+            }
         }
-        t
+        AisText { len: n as u8, buf }
     }
 
     /// Appends one character if there is room.
