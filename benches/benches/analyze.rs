@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use shadowfleet_events::threaded::run_on_two_threads;
+use shadowfleet_events::threaded::run_threaded;
 use shadowfleet_events::{DetectorConfig, EventKind, Pipeline, PipelineOutput};
 use shadowfleet_ingest::{read_source, Backoff, Source};
 use shadowfleet_places::{Mids, Places};
@@ -54,7 +54,16 @@ fn vm_hwm_kb() -> u64 {
 /// CPU time of the calling thread so far (user + system), seconds, from
 /// `/proc/thread-self/stat` (Linux; clock ticks of 10 ms).
 fn thread_cpu_s() -> f64 {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    cpu_s("/proc/thread-self/stat")
+}
+
+/// CPU time of the whole process so far, seconds (as [`thread_cpu_s`]).
+fn process_cpu_s() -> f64 {
+    cpu_s("/proc/self/stat")
+}
+
+fn cpu_s(stat_file: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit(')').next().unwrap_or("");
     let f: Vec<f64> = rest
@@ -84,8 +93,9 @@ fn child(path: &str) {
     let decoder = DetectorConfig::default().decoder_config();
     let t1 = Instant::now();
     let cpu0 = thread_cpu_s();
+    let process0 = process_cpu_s();
     let source = Source::File(PathBuf::from(path));
-    let (messages, decode_cpu) = run_on_two_threads(
+    let (messages, decode_cpu) = run_threaded(
         &mut pipeline,
         |sink| {
             read_source(&source, &decoder, Backoff::default(), sink)
@@ -97,6 +107,7 @@ fn child(path: &str) {
     pipeline.finish(&mut out);
     let secs = t1.elapsed().as_secs_f64();
     let detect_cpu = thread_cpu_s() - cpu0;
+    let process_cpu = process_cpu_s() - process0;
     let by_kind: serde_json::Map<String, serde_json::Value> = EventKind::ALL
         .iter()
         .zip(counts)
@@ -107,6 +118,7 @@ fn child(path: &str) {
         serde_json::json!({
             "messages": messages, "seconds": secs, "load_s": load_s,
             "decode_thread_cpu_s": decode_cpu, "detect_thread_cpu_s": detect_cpu,
+            "cpu_s": process_cpu,
             "vm_hwm_kb": vm_hwm_kb(), "events": by_kind,
         })
     );

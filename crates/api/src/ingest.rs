@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use shadowfleet_events::threaded::run_on_two_threads;
+use shadowfleet_events::threaded::run_threaded;
 use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
 use shadowfleet_identities::Identity;
 use shadowfleet_ingest::{open_reader, read_source, Backoff, Source};
@@ -197,7 +197,7 @@ pub fn ingest(
     for (input, hash, bytes) in &new_inputs {
         let source = Source::File(input.path.clone());
         // Decoding on a second thread, detection on this one.
-        let (n, repeats) = run_on_two_threads(
+        let (n, repeats) = run_threaded(
             &mut pipeline,
             |sink| {
                 read_source(&source, &decoder, backoff, sink)

@@ -15,5 +15,5 @@ pub mod threaded;
 
 pub use event::{Event, EventKind};
 pub use pipeline::{
-    DetectStage, DetectorConfig, Pipeline, PipelineOutput, PipelineStats, Step, TrackStage,
+    DetectStage, DetectorConfig, Input, Pipeline, PipelineOutput, PipelineStats, Step, TrackStage,
 };

@@ -16,7 +16,7 @@ use shadowfleet_identities::{
     Identity, IdentityChange, IdentityConfig, IdentityOutput, IdentityTracker, StaticReport,
 };
 use shadowfleet_places::{Mids, PlaceKind, Places};
-use shadowfleet_tracks::{report_of, TrackBuilder, TrackConfig, TrackPoint, TrackStats};
+use shadowfleet_tracks::{report_of, Report, TrackBuilder, TrackConfig, TrackPoint, TrackStats};
 
 use crate::encounters::{Encounter, EncounterConfig, EncounterDetector};
 use crate::event::{evidence, round2, round6, Event, EventKind};
@@ -134,6 +134,28 @@ pub enum Step {
     Advance(i64),
 }
 
+/// What the track stage takes from a decoded message: its static report, its position
+/// report, or both (a class B extended report carries both).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input {
+    /// A static report.
+    Static(StaticReport),
+    /// A position report.
+    Position(Report),
+}
+
+impl Input {
+    /// The inputs a decoded message carries, static before position.
+    pub fn of(d: &Decoded, out: &mut dyn FnMut(Input)) {
+        if let Some(s) = StaticReport::of(d) {
+            out(Input::Static(s));
+        }
+        if let Some(r) = report_of(d) {
+            out(Input::Position(r));
+        }
+    }
+}
+
 /// Event time between two [`Step::Advance`]s, seconds.
 const ADVANCE_EVERY_S: i64 = 600;
 
@@ -162,17 +184,25 @@ impl TrackStage {
     /// Takes the next decoded message; hands on what the detection stage must take now.
     pub fn push(&mut self, d: &Decoded, out: &mut dyn FnMut(Step)) {
         self.messages += 1;
-        if let Some(s) = StaticReport::of(d) {
-            self.statics += 1;
-            out(Step::Static(s));
-        }
-        if let Some(r) = report_of(d) {
-            self.positions += 1;
-            self.tracks.push(r, &mut |p| out(Step::Point(p)));
-            let wm = self.tracks.watermark();
-            if wm >= self.last_advance.saturating_add(ADVANCE_EVERY_S) {
-                self.last_advance = wm;
-                out(Step::Advance(wm));
+        Input::of(d, &mut |i| self.take(i, out));
+    }
+
+    /// Takes the next input picked out of a decoded message by [`Input::of`] (the messages
+    /// themselves are then counted with [`Pipeline::count_messages`]).
+    pub fn take(&mut self, input: Input, out: &mut dyn FnMut(Step)) {
+        match input {
+            Input::Static(s) => {
+                self.statics += 1;
+                out(Step::Static(s));
+            }
+            Input::Position(r) => {
+                self.positions += 1;
+                self.tracks.push(r, &mut |p| out(Step::Point(p)));
+                let wm = self.tracks.watermark();
+                if wm >= self.last_advance.saturating_add(ADVANCE_EVERY_S) {
+                    self.last_advance = wm;
+                    out(Step::Advance(wm));
+                }
             }
         }
     }
@@ -233,6 +263,11 @@ impl<'a> Pipeline<'a> {
         let detect = &mut self.detect;
         self.track.finish(&mut |step| detect.step(&step, out));
         self.detect.finish(out);
+    }
+
+    /// Counts messages whose inputs were handed to the track stage with [`TrackStage::take`].
+    pub fn count_messages(&mut self, n: u64) {
+        self.track.messages += n;
     }
 
     /// The two stages apart, to run them on two threads.

@@ -1,34 +1,39 @@
-//! The pipeline on two threads: decoding and the track stage on a second thread, the
-//! detection stage on the caller's. The second thread hands over the [`Step`]s of the track
-//! stage in batches, in the order a single thread would take them, so the events are the same
-//! as [`Pipeline::push`]'s. Batches go back to the second thread once used, so nothing is
-//! allocated per message.
+//! The pipeline on three threads: decoding (and picking out what the track stage takes from
+//! each message) on one, the track stage on a second, the detection stage on the caller's.
+//! Each hands its output to the next in batches, in the order a single thread would take
+//! them, so the events are the same as [`Pipeline::push`]'s; the operating system shares the
+//! cores between the three, so no stage has to be hand-balanced against another. Batches go
+//! back to their sender once used, so nothing is allocated per message.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 
 use shadowfleet_decode::{Decoded, Rejection, Sink};
 
-use crate::pipeline::{Step, TrackStage};
+use crate::pipeline::{Input, Step};
 use crate::{Pipeline, PipelineOutput};
 
-/// Steps per batch handed from the second thread to the detection stage.
+/// Items per batch handed from one thread to the next.
 pub const BATCH: usize = 4096;
-/// Batches in flight between the threads (bounds the memory between them).
+/// Batches in flight between two threads (bounds the memory between them).
 const IN_FLIGHT: usize = 4;
 
-/// The decoder side: a [`Sink`] that runs the track stage on each message and sends its steps
-/// to the detection thread in batches.
-pub struct BatchSink<'t> {
-    track: &'t mut TrackStage,
-    batch: Vec<Step>,
-    full: SyncSender<Vec<Step>>,
-    empty: Receiver<Vec<Step>>,
-    /// Messages handed over so far.
-    pub messages: u64,
+/// The sending end of a batch channel: fills a batch, sends it when full, reuses the batches
+/// the receiver gives back.
+struct Batcher<T> {
+    batch: Vec<T>,
+    full: SyncSender<Vec<T>>,
+    empty: Receiver<Vec<T>>,
     hung_up: bool,
 }
 
-impl BatchSink<'_> {
+impl<T> Batcher<T> {
+    fn push(&mut self, item: T) {
+        self.batch.push(item);
+        if self.batch.len() >= BATCH {
+            self.send();
+        }
+    }
+
     fn send(&mut self) {
         if self.batch.is_empty() || self.hung_up {
             return;
@@ -48,54 +53,78 @@ impl BatchSink<'_> {
     }
 }
 
-impl Sink for BatchSink<'_> {
+/// A batch channel: the sender, and the receiving end (full batches in, used ones back).
+fn batch_channel<T>() -> (Batcher<T>, Receiver<Vec<T>>, SyncSender<Vec<T>>) {
+    let (full_tx, full_rx) = sync_channel::<Vec<T>>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<T>>(IN_FLIGHT + 2);
+    let batcher = Batcher {
+        batch: Vec::with_capacity(BATCH),
+        full: full_tx,
+        empty: empty_rx,
+        hung_up: false,
+    };
+    (batcher, full_rx, empty_tx)
+}
+
+/// Takes every item of every batch until the sender hangs up, giving the batches back.
+fn receive<T>(full: &Receiver<Vec<T>>, empty: &SyncSender<Vec<T>>, mut f: impl FnMut(&T)) {
+    for mut batch in full.iter() {
+        batch.iter().for_each(&mut f);
+        batch.clear();
+        // The sender may have stopped taking batches back; then drop this one.
+        let _ = empty.try_send(batch);
+    }
+}
+
+/// The decoder's [`Sink`]: picks out the track stage's inputs of each message and sends them
+/// on in batches.
+pub struct BatchSink {
+    inputs: Batcher<Input>,
+    /// Messages handed over so far.
+    pub messages: u64,
+}
+
+impl Sink for BatchSink {
     fn message(&mut self, msg: &Decoded) {
         self.messages += 1;
-        let batch = &mut self.batch;
-        self.track.push(msg, &mut |s| batch.push(s));
-        if self.batch.len() >= BATCH {
-            self.send();
-        }
+        Input::of(msg, &mut |i| self.inputs.push(i));
     }
 
     fn rejected(&mut self, _r: &Rejection) {}
 }
 
-/// Runs `decode` and the track stage on a second thread, and the detection stage on this one,
-/// in order; the pipeline's output goes to `out`. Returns what `decode` returned. The
-/// pipeline is not finished: call [`Pipeline::finish`] after the last input.
-pub fn run_on_two_threads<T: Send, E: Send>(
+/// Runs `decode` on one thread, the track stage on a second and the detection stage on this
+/// one; the pipeline's output goes to `out`. Returns what `decode` returned. The pipeline is
+/// not finished: call [`Pipeline::finish`] after the last input.
+pub fn run_threaded<T: Send, E: Send>(
     pipeline: &mut Pipeline<'_>,
-    decode: impl FnOnce(&mut BatchSink<'_>) -> Result<T, E> + Send,
+    decode: impl FnOnce(&mut BatchSink) -> Result<T, E> + Send,
     out: &mut dyn FnMut(PipelineOutput),
 ) -> Result<T, E> {
     let (track, detect) = pipeline.stages();
-    let (full_tx, full_rx) = sync_channel::<Vec<Step>>(IN_FLIGHT);
-    let (empty_tx, empty_rx) = sync_channel::<Vec<Step>>(IN_FLIGHT + 2);
-    std::thread::scope(|scope| {
+    let (inputs, inputs_full, inputs_empty) = batch_channel::<Input>();
+    let (mut steps, steps_full, steps_empty) = batch_channel::<Step>();
+    let (result, messages) = std::thread::scope(|scope| {
         let decoder = scope.spawn(move || {
             let mut sink = BatchSink {
-                track,
-                batch: Vec::with_capacity(BATCH),
-                full: full_tx,
-                empty: empty_rx,
+                inputs,
                 messages: 0,
-                hung_up: false,
             };
             let result = decode(&mut sink);
-            sink.send();
-            result
+            sink.inputs.send();
+            (result, sink.messages)
         });
-        for mut batch in full_rx.iter() {
-            for step in &batch {
-                detect.step(step, out);
-            }
-            batch.clear();
-            // The decoder may have stopped taking batches back; then drop this one.
-            let _ = empty_tx.try_send(batch);
-        }
+        scope.spawn(move || {
+            receive(&inputs_full, &inputs_empty, |i| {
+                track.take(*i, &mut |s| steps.push(s));
+            });
+            steps.send();
+        });
+        receive(&steps_full, &steps_empty, |s| detect.step(s, out));
         decoder
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+    });
+    pipeline.count_messages(messages);
+    result
 }

@@ -269,15 +269,15 @@ impl Land {
     pub fn classify(&self, p: LatLon) -> (bool, Option<UniformBox>) {
         let (r, c) = self.cell_of(p);
         let i = r * self.cols + c;
-        let (x0, y0) = (
-            -180.0 + c as f64 * CELL_DEG,
-            -90.0 + r as f64 * CELL_DEG,
-        );
+        let (x0, y0) = (-180.0 + c as f64 * CELL_DEG, -90.0 + r as f64 * CELL_DEG);
         let block = self.split_of[i];
         if block == NOT_SPLIT {
             let inside = self.contains_in_cell(i, p);
             let bounds = (x0, y0, CELL_DEG);
-            return (inside, uniform_around(p, inside, bounds, self.cell(i), &self.edges));
+            return (
+                inside,
+                uniform_around(p, inside, bounds, self.cell(i), &self.edges),
+            );
         }
         // Parity from the sub-cell's centre to `p`, across the edges of the sub-cell.
         let h = CELL_DEG / SUB as f64;
@@ -295,7 +295,10 @@ impl Land {
             }
         }
         let bounds = (x0 + sc as f64 * h, y0 + sr as f64 * h, h);
-        (inside, uniform_around(p, inside, bounds, edges, &self.edges))
+        (
+            inside,
+            uniform_around(p, inside, bounds, edges, &self.edges),
+        )
     }
 
     /// Is `p` on land, by the parity from the centre of cell `i` (which holds `p`).
@@ -601,7 +604,11 @@ mod tests {
                     b.lon.0 + next() * (b.lon.1 - b.lon.0) * 0.999,
                 );
                 let (r, c) = land.cell_of(q);
-                assert_eq!(land.contains_in_cell(r * land.cols + c, q), inside, "{q:?} in {b:?}");
+                assert_eq!(
+                    land.contains_in_cell(r * land.cols + c, q),
+                    inside,
+                    "{q:?} in {b:?}"
+                );
             }
             on_land += usize::from(inside);
             assert_eq!(inside, land.contains_in_cell(i, p), "{p:?}");

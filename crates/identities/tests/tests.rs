@@ -1,10 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 //! Identity changes from hand-made static reports.
 
+use shadowfleet_decode::AisText;
 use shadowfleet_identities::{
     ChangeKind, IdentityConfig, IdentityOutput, IdentityTracker, StaticReport,
 };
-use shadowfleet_decode::AisText;
 use shadowfleet_places::Mids;
 
 fn rep(mmsi: u32, t: i64, imo: u32, name: &'static str) -> StaticReport {
