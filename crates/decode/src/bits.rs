@@ -39,6 +39,23 @@ impl std::fmt::Debug for Payload {
     }
 }
 
+/// A 64-bit hash of `bytes` and `seed` (multiply-rotate over 8-byte words, then a final
+/// mix): fast, for recognising repeats, not for security.
+pub fn hash_bytes(bytes: &[u8], seed: u64) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = seed.wrapping_mul(K);
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h.rotate_left(23) ^ u64::from_le_bytes(tail) ^ bytes.len() as u64).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
 /// Marks characters outside the armouring alphabet in [`UNARMOR`].
 const INVALID: u8 = 0xff;
 
@@ -155,19 +172,8 @@ impl Payload {
 
     /// A 64-bit hash of the payload's bits (fill bits included) and length.
     pub fn hash(&self) -> u64 {
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
         let used = &self.bytes[..self.written.div_ceil(8).min(MAX_PAYLOAD_BYTES)];
-        let mut h = (self.bits as u64).wrapping_mul(K);
-        let mut words = used.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
-        }
-        let mut tail = [0u8; 8];
-        tail[..words.remainder().len()].copy_from_slice(words.remainder());
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
-        h ^ (h >> 29)
+        hash_bytes(used, self.bits as u64)
     }
 
     /// Writes the low `len` bits of `value` at absolute bit `start`, extending

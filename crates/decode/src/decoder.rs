@@ -320,6 +320,8 @@ pub struct Decoder {
     groups: [GroupInfo; GROUP_SLOTS],
     pghp_time: Option<Timestamp>,
     repeats: Option<RepeatFilter>,
+    /// The repeat filter's key of the text of the sentence being decoded, if single-part.
+    text_key: Option<u64>,
     stats: DecodeStats,
 }
 
@@ -356,6 +358,7 @@ impl Decoder {
             single: Payload::default(),
             groups: [GroupInfo::default(); GROUP_SLOTS],
             pghp_time: None,
+            text_key: None,
             stats: DecodeStats::default(),
         }
     }
@@ -490,6 +493,7 @@ impl Decoder {
                 b'!' => {
                     any = true;
                     rest = self.decode_sentence(rest, &mut ctx, sink);
+                    self.text_key = None;
                     ctx = Context::default();
                 }
                 b'$' => {
@@ -549,6 +553,26 @@ impl Decoder {
         }
     }
 
+    /// With the repeat filter on, for a single-part sentence with a valid checksum: whether
+    /// its payload and fill bits (as text) were decoded within the window, counted as a repeat
+    /// if so. Otherwise notes their key for [`emit`] to remember. (The same payload text is the
+    /// same bits, so this finds before de-armouring what the payload filter would after.)
+    fn repeated(&mut self, s: &Sentence<'_>, ctx: &Context) -> bool {
+        let (Some(filter), Some(t)) = (self.repeats.as_ref(), ctx.time) else {
+            return false;
+        };
+        if s.fragment_count != 1 {
+            return false;
+        }
+        let key = crate::bits::hash_bytes(s.payload, TEXT_SEED ^ u64::from(s.fill_bits));
+        if filter.seen(key, t.unix_millis()) {
+            self.stats.repeats += 1;
+            return true;
+        }
+        self.text_key = Some(key);
+        false
+    }
+
     /// Decodes the sentence at the head of `s`; returns what follows it.
     fn decode_sentence<'l>(
         &mut self,
@@ -586,7 +610,11 @@ impl Decoder {
             flags.insert(Flags::BAD_TAG_BLOCK);
         }
         match sentence.checksum {
-            Checksum::Valid => {}
+            Checksum::Valid => {
+                if self.repeated(&sentence, ctx) {
+                    return rest;
+                }
+            }
             Checksum::Missing => flags.insert(Flags::MISSING_CHECKSUM),
             Checksum::Invalid { .. } => {
                 if !self.config.accept_bad_checksum {
@@ -624,6 +652,7 @@ impl Decoder {
             Ok(()) => emit(
                 &mut self.stats,
                 self.repeats.as_mut(),
+                self.text_key.take(),
                 &self.single,
                 meta,
                 sink,
@@ -709,6 +738,7 @@ impl Decoder {
             emit(
                 &mut self.stats,
                 self.repeats.as_mut(),
+                None,
                 &slot.payload,
                 slot.meta,
                 sink,
@@ -734,6 +764,7 @@ impl Decoder {
 fn emit(
     stats: &mut DecodeStats,
     repeats: Option<&mut RepeatFilter>,
+    text_key: Option<u64>,
     payload: &Payload,
     mut meta: Meta,
     sink: &mut dyn Sink,
@@ -742,9 +773,14 @@ fn emit(
         return reject_into(stats, meta.line, RejectReason::EmptyPayload, sink);
     }
     if let (Some(filter), Some(t)) = (repeats, meta.received) {
-        if filter.seen(payload, t.unix_millis()) {
+        let (key, t) = (payload.hash(), t.unix_millis());
+        if filter.seen(key, t) {
             stats.repeats += 1;
             return;
+        }
+        filter.remember(key, t);
+        if let Some(text) = text_key {
+            filter.remember(text, t);
         }
     }
     match AisMessage::decode(payload) {
@@ -779,6 +815,10 @@ fn emit(
     }
 }
 
+/// Seed of the repeat filter's keys of sentence texts (payload keys are seeded by their
+/// length in bits, so the two never meet).
+const TEXT_SEED: u64 = 0x7e57_0000_0000_0001;
+
 /// Recent payloads by hash, to recognise one transmission heard by several receivers: a
 /// direct-mapped table (a newer payload takes the place of an older one with the same
 /// index, so a repeat may go unrecognised, never the reverse but for a 64-bit hash
@@ -791,8 +831,8 @@ struct RepeatFilter {
 
 impl RepeatFilter {
     /// Entries in the table: copies of one transmission arrive close together, so a small
-    /// table (64 KiB, in cache) finds nearly all of them.
-    const ENTRIES: usize = 1 << 12;
+    /// table (128 KiB, in cache) finds nearly all of them.
+    const ENTRIES: usize = 1 << 13;
 
     fn new(window_ms: u32) -> Self {
         RepeatFilter {
@@ -805,15 +845,17 @@ impl RepeatFilter {
         self.recent.capacity() * std::mem::size_of::<(u64, i64)>()
     }
 
-    /// Whether `payload` was seen within the window around `t_ms`; remembers it if not.
-    fn seen(&mut self, payload: &Payload, t_ms: i64) -> bool {
-        let h = payload.hash().max(1);
-        let entry = &mut self.recent[(h as usize) & (Self::ENTRIES - 1)];
-        if entry.0 == h && (t_ms - entry.1).abs() <= self.window_ms {
-            return true;
-        }
-        *entry = (h, t_ms);
-        false
+    /// Whether `key` was remembered within the window around `t_ms`.
+    fn seen(&self, key: u64, t_ms: i64) -> bool {
+        let key = key.max(1);
+        let entry = &self.recent[(key as usize) & (Self::ENTRIES - 1)];
+        entry.0 == key && (t_ms - entry.1).abs() <= self.window_ms
+    }
+
+    /// Remembers `key` as received at `t_ms`.
+    fn remember(&mut self, key: u64, t_ms: i64) {
+        let key = key.max(1);
+        self.recent[(key as usize) & (Self::ENTRIES - 1)] = (key, t_ms);
     }
 }
 

@@ -55,46 +55,49 @@ pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
     let inner = &s[1..body_end];
     let rest = &s[body_end + 1..];
     let mut tb = TagBlock::default();
-    let (fields, cks) = match memchr::memrchr(b'*', inner) {
+    // The checksum is near the end: look for its `*` from there.
+    let (fields, cks) = match inner.iter().rposition(|&c| c == b'*') {
         Some(star) => (&inner[..star], Some(&inner[star + 1..])),
         None => (inner, None),
     };
     tb.checksum_ok = cks
         .and_then(crate::sentence::parse_hex2)
         .is_some_and(|c| c == crate::sentence::checksum(fields));
-    // Keys and separators are ASCII, so the values of a UTF-8 block are UTF-8 too.
-    if !fields.is_ascii() {
-        std::str::from_utf8(fields).ok()?;
-    }
-    let text = |v: &'a [u8]| std::str::from_utf8(v).ok();
+    // One UTF-8 check for the whole block; keys and separators are ASCII, so every value
+    // is a slice of it at character boundaries.
+    let text = std::str::from_utf8(fields).ok()?;
+    let mut start = 0;
     for field in fields.split(|&c| c == b',') {
+        let at = start;
+        start += field.len() + 1;
         let (key, value) = match field {
             [k, b':', v @ ..] => (*k, v),
             [] => continue,
             _ => {
-                if memchr::memchr(b':', field).is_none() {
+                if !field.contains(&b':') {
                     tb.malformed = true;
                 }
                 // A longer key: not one we know.
                 continue;
             }
         };
+        let value_text = || text.get(at + 2..at + field.len());
         match key {
             b'c' => match parse_i64(value.trim_ascii()) {
                 Some(v) if v.abs() >= MILLIS_THRESHOLD => tb.time = Some(Timestamp(v)),
                 Some(v) => tb.time = Some(Timestamp::from_unix_seconds(v)),
                 None => tb.malformed = true,
             },
-            b's' => tb.source = text(value),
+            b's' => tb.source = value_text(),
             b'g' => match parse_group(value) {
                 Some(g) => tb.group = Some(g),
                 None => tb.malformed = true,
             },
             b'n' => tb.line_count = parse_u64(value),
-            b'q' => tb.quality = text(value),
-            b'd' => tb.destination = text(value),
-            b't' => tb.relative_time = text(value),
-            b'T' => tb.text_time = text(value),
+            b'q' => tb.quality = value_text(),
+            b'd' => tb.destination = value_text(),
+            b't' => tb.relative_time = value_text(),
+            b'T' => tb.text_time = value_text(),
             _ => {}
         }
     }
@@ -112,12 +115,16 @@ fn parse_u64(v: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = |a: u64, &c: &u8| a * 10 + u64::from(c - b'0');
+    if digits.len() <= 19 {
+        // Nineteen digits cannot overflow.
+        return Some(digits.iter().fold(0, value));
+    }
     digits.iter().try_fold(0u64, |a, &c| {
-        if c.is_ascii_digit() {
-            a.checked_mul(10)?.checked_add(u64::from(c - b'0'))
-        } else {
-            None
-        }
+        a.checked_mul(10)?.checked_add(u64::from(c - b'0'))
     })
 }
 
