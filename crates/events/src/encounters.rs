@@ -166,7 +166,9 @@ impl EncounterDetector {
         let r = p.report;
         let step = self.step;
         let max_gap = (self.config.max_interpolation_hours * 3600.0) as i64;
-        let slot = self.last.get(r.mmsi, p.segment, r.t, || None, &mut |_| {});
+        let slot = self
+            .last
+            .get(p.vessel, r.mmsi, p.segment, r.t, || None, &mut |_| {});
         let prev = slot.replace(r);
         let Some(q) = prev else { return };
         let dt = r.t - q.t;

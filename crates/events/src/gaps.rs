@@ -143,7 +143,8 @@ impl Reception {
 pub struct GapDetector<'a> {
     config: GapConfig,
     land: &'a Land,
-    last: FxHashMap<u32, Vec<(u64, Report)>>,
+    /// Per vessel (the track builder's index), the last report of each open segment.
+    last: Vec<Vec<(u64, Report)>>,
     reception: Reception,
 }
 
@@ -153,7 +154,7 @@ impl<'a> GapDetector<'a> {
         GapDetector {
             config,
             land,
-            last: FxHashMap::default(),
+            last: Vec::new(),
             reception: Reception::new(config.reception_cell_deg),
         }
     }
@@ -162,7 +163,11 @@ impl<'a> GapDetector<'a> {
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(Gap)) {
         let r = p.report;
         self.reception.record(r.pos, r.t);
-        let seen = self.last.entry(r.mmsi).or_default();
+        let v = p.vessel as usize;
+        if v >= self.last.len() {
+            self.last.resize_with(v + 1, Vec::new);
+        }
+        let seen = &mut self.last[v];
         let prev = match seen.iter_mut().find(|(s, _)| *s == p.segment) {
             Some(slot) => Some(std::mem::replace(&mut slot.1, r)),
             None => {

@@ -111,11 +111,13 @@ impl LoiteringDetector {
         let cfg = self.config;
         let r = p.report;
         let speed = speed_of(p);
-        let slot = self.runs.get(r.mmsi, p.segment, r.t, || None, &mut |run| {
-            if let Some(run) = run {
-                Self::close(&cfg, run, out)
-            }
-        });
+        let slot = self
+            .runs
+            .get(p.vessel, r.mmsi, p.segment, r.t, || None, &mut |run| {
+                if let Some(run) = run {
+                    Self::close(&cfg, run, out)
+                }
+            });
         let slow = speed < cfg.max_speed_kn;
         if let Some(run) = slot {
             let dt = (r.t - run.last.t) as f64 / 3600.0;

@@ -290,7 +290,9 @@ pub struct DetectStage<'a> {
     deferred: BTreeMap<(i64, u64), Deferred>,
     spoofs: FxHashMap<u32, Vec<Spoofing>>,
     seq: u64,
-    last_position: FxHashMap<u32, (i64, LatLon)>,
+    /// Last position per vessel (the track builder's index), and the vessel of each MMSI.
+    last_position: Vec<Option<(i64, LatLon)>>,
+    vessel_of: FxHashMap<u32, u32>,
     recent_encounters: FxHashMap<u32, VecDeque<(i64, i64)>>,
     events: [u64; 6],
 }
@@ -313,7 +315,8 @@ impl<'a> DetectStage<'a> {
             deferred: BTreeMap::new(),
             spoofs: FxHashMap::default(),
             seq: 0,
-            last_position: FxHashMap::default(),
+            last_position: Vec::new(),
+            vessel_of: FxHashMap::default(),
             recent_encounters: FxHashMap::default(),
             events: [0; 6],
         }
@@ -367,7 +370,14 @@ impl<'a> DetectStage<'a> {
     fn point(&mut self, p: &TrackPoint, out: &mut dyn FnMut(PipelineOutput)) {
         out(PipelineOutput::Position(*p));
         let r = p.report;
-        self.last_position.insert(r.mmsi, (r.t, r.pos));
+        let v = p.vessel as usize;
+        if v >= self.last_position.len() {
+            self.last_position.resize(v + 1, None);
+        }
+        if self.last_position[v].is_none() {
+            self.vessel_of.insert(r.mmsi, p.vessel);
+        }
+        self.last_position[v] = Some((r.t, r.pos));
         let mut gaps = Vec::new();
         self.gaps.push(p, &mut |g| gaps.push(g));
         for g in gaps {
@@ -816,10 +826,12 @@ impl<'a> DetectStage<'a> {
 
     fn identity_event(&self, c: &IdentityChange) -> Event {
         let ident = |i: &Identity| json!({"mmsi": i.mmsi, "imo": i.imo, "name": i.name, "callsign": i.callsign, "flag": i.flag, "ship_type": i.ship_type});
-        let pos = self
-            .last_position
-            .get(&c.mmsi)
-            .or_else(|| c.other_mmsi.and_then(|m| self.last_position.get(&m)))
+        let last = |m: u32| {
+            let v = *self.vessel_of.get(&m)?;
+            self.last_position.get(v as usize).copied().flatten()
+        };
+        let pos = last(c.mmsi)
+            .or_else(|| c.other_mmsi.and_then(last))
             .map(|x| x.1);
         Event {
             kind: EventKind::IdentityChange,

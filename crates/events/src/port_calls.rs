@@ -130,7 +130,7 @@ impl<'p> PortCallDetector<'p> {
         let r = p.report;
         let state = self
             .states
-            .get(r.mmsi, p.segment, r.t, State::default, &mut |s| {
+            .get(p.vessel, r.mmsi, p.segment, r.t, State::default, &mut |s| {
                 if let Some(v) = s.visit {
                     Self::close(&cfg, v, None, out)
                 }

@@ -23,7 +23,6 @@
 //! reported as [`SpoofOutput::TwoPlaces`] for the identity stage (two ships, one MMSI).
 //! See `docs/detectors/spoofing.md`.
 
-use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
 use serde::Deserialize;
@@ -325,7 +324,9 @@ fn circle_test(cfg: &SpoofingConfig, buckets: &VecDeque<Bucket>) -> Option<(LatL
 pub struct SpoofingDetector<'l> {
     config: SpoofingConfig,
     land: &'l Land,
-    seqs: FxHashMap<u32, Sequence>,
+    /// Per vessel (the track builder's index).
+    seqs: Vec<Option<Sequence>>,
+    /// Vessels with a candidate excursion awaiting confirmation.
     pending: Vec<u32>,
     circles: Slots<Circle>,
 }
@@ -336,7 +337,7 @@ impl<'l> SpoofingDetector<'l> {
         SpoofingDetector {
             config,
             land,
-            seqs: FxHashMap::default(),
+            seqs: Vec::new(),
             pending: Vec::new(),
             circles: Slots::new(config.segments_per_mmsi),
         }
@@ -367,25 +368,26 @@ impl<'l> SpoofingDetector<'l> {
                 .then(|| land.distance_to_shore_m(r.pos, cfg.land_margin_m * 2.0))
                 .filter(|&d| d > cfg.land_margin_m)
         };
-        let Some(s) = self.seqs.get_mut(&r.mmsi) else {
+        let v = p.vessel as usize;
+        if v >= self.seqs.len() {
+            self.seqs.resize_with(v + 1, || None);
+        }
+        let Some(s) = self.seqs[v].as_mut() else {
             let mut uniform = None;
             let inland_m = inland(&mut uniform);
-            self.seqs.insert(
-                r.mmsi,
-                Sequence {
-                    seg: p.segment,
-                    first: r,
-                    last: r,
-                    jump_km: 0.0,
-                    began_new: false,
-                    prev: None,
-                    candidate: None,
-                    alternations: 0,
-                    last_alternation: i64::MIN,
-                    land: inland_m.map(|d| (r, r, 1, d)),
-                    uniform,
-                },
-            );
+            self.seqs[v] = Some(Sequence {
+                seg: p.segment,
+                first: r,
+                last: r,
+                jump_km: 0.0,
+                began_new: false,
+                prev: None,
+                candidate: None,
+                alternations: 0,
+                last_alternation: i64::MIN,
+                land: inland_m.map(|d| (r, r, 1, d)),
+                uniform,
+            });
             return;
         };
         let inland_m = inland(&mut s.uniform);
@@ -441,7 +443,7 @@ impl<'l> SpoofingDetector<'l> {
                         size_km: s.jump_km,
                     },
                 ));
-                self.pending.push(r.mmsi);
+                self.pending.push(p.vessel);
             }
         }
         if s.alternations >= cfg.two_places_alternations {
@@ -466,6 +468,7 @@ impl<'l> SpoofingDetector<'l> {
         let cfg = self.config;
         let r = p.report;
         let c = self.circles.get(
+            p.vessel,
             r.mmsi,
             p.segment,
             r.t,
@@ -580,14 +583,15 @@ impl<'l> SpoofingDetector<'l> {
             let m = self.pending[k];
             let due = self
                 .seqs
-                .get(&m)
-                .and_then(|s| s.candidate.as_ref())
+                .get(m as usize)
+                .and_then(|s| s.as_ref()?.candidate.as_ref())
                 .map(|c| c.1.last.t + confirm <= watermark);
             match due {
                 Some(false) => k += 1,
                 Some(true) => {
                     self.pending.swap_remove(k);
-                    if let Some((_, sp)) = self.seqs.get_mut(&m).and_then(|s| s.candidate.take()) {
+                    let seq = self.seqs.get_mut(m as usize).and_then(Option::as_mut);
+                    if let Some((_, sp)) = seq.and_then(|s| s.candidate.take()) {
                         out(SpoofOutput::Spoofing(sp));
                     }
                 }
@@ -602,10 +606,13 @@ impl<'l> SpoofingDetector<'l> {
     pub fn finish(&mut self, out: &mut dyn FnMut(SpoofOutput)) {
         self.advance(i64::MAX, out);
         let cfg = self.config;
-        let mut keys: Vec<u32> = self.seqs.keys().copied().collect();
-        keys.sort_unstable();
-        for m in keys {
-            if let Some(run) = self.seqs.get_mut(&m).and_then(|s| s.land.take()) {
+        let mut seqs: Vec<Sequence> = std::mem::take(&mut self.seqs)
+            .into_iter()
+            .flatten()
+            .collect();
+        seqs.sort_by_key(|s| s.first.mmsi);
+        for s in seqs {
+            if let Some(run) = s.land {
                 close_land(&cfg, run, out);
             }
         }

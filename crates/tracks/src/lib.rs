@@ -80,6 +80,9 @@ pub struct Report {
 pub struct TrackPoint {
     /// The report.
     pub report: Report,
+    /// The builder's dense index of the report's MMSI (0, 1, 2, ... in order of first
+    /// report), so that later stages can keep per-vessel state in plain vectors.
+    pub vessel: u32,
     /// Segment id, unique over the builder's life.
     pub segment: u64,
     /// Implied speed from the previous point of the segment, knots (None for the first).
@@ -265,6 +268,7 @@ impl TrackBuilder {
             self.stats.points += 1;
             out(TrackPoint {
                 report: r,
+                vessel: k,
                 segment,
                 implied_speed_kn: implied,
             });
