@@ -175,13 +175,19 @@ impl EncounterDetector {
         if dt <= 0 || dt >= max_gap {
             return;
         }
-        let implied = haversine_m(q.pos, r.pos) / METRES_PER_NM / (dt as f64 / 3600.0);
+        // Only needed where a reported speed is missing; computed once then.
+        let mut implied_kn = None;
+        let mut implied = || {
+            *implied_kn.get_or_insert_with(|| {
+                haversine_m(q.pos, r.pos) / METRES_PER_NM / (dt as f64 / 3600.0)
+            })
+        };
         let mut tau = (q.t.div_euclid(step) + 1) * step;
         while tau <= r.t {
             let f = (tau - q.t) as f64 / dt as f64;
             let speed = match (q.sog_kn, r.sog_kn) {
                 (Some(a), Some(b)) => f64::from(a) + (f64::from(b) - f64::from(a)) * f,
-                _ => implied,
+                _ => implied(),
             };
             let spare = &mut self.spare;
             self.ticks

@@ -121,13 +121,15 @@ impl LoiteringDetector {
         let slow = speed < cfg.max_speed_kn;
         if let Some(run) = slot {
             let dt = (r.t - run.last.t) as f64 / 3600.0;
-            let moved_kn = if dt > 0.0 {
-                haversine_m(run.last.pos, r.pos) / METRES_PER_NM / dt
-            } else {
-                0.0
+            let moved_kn = || {
+                if dt > 0.0 {
+                    haversine_m(run.last.pos, r.pos) / METRES_PER_NM / dt
+                } else {
+                    0.0
+                }
             };
             let continues =
-                slow && dt <= cfg.max_gap_hours && (dt < 0.25 || moved_kn < cfg.max_speed_kn);
+                slow && dt <= cfg.max_gap_hours && (dt < 0.25 || moved_kn() < cfg.max_speed_kn);
             if continues {
                 run.last = r;
                 run.dlat += r.pos.lat - run.first.pos.lat;

@@ -6,7 +6,7 @@
 //! See `docs/detectors/port_calls.md`.
 
 use serde::Deserialize;
-use shadowfleet_geo::haversine_m;
+use shadowfleet_geo::within_m;
 use shadowfleet_places::{PlaceKind, Places};
 use shadowfleet_tracks::{Report, TrackPoint};
 
@@ -69,6 +69,8 @@ pub struct PortCall {
 
 struct Visit {
     place: usize,
+    /// Cosine of the place's latitude (for [`within_m`]).
+    cos_lat: f64,
     first: Report,
     last: Report,
     entered: bool,
@@ -137,7 +139,7 @@ impl<'p> PortCallDetector<'p> {
             });
         if let Some(v) = &mut state.visit {
             let place = &self.places.all()[v.place];
-            if haversine_m(r.pos, place.position) > cfg.exit_km * 1000.0 {
+            if !within_m(r.pos, place.position, v.cos_lat, cfg.exit_km * 1000.0) {
                 if let Some(v) = state.visit.take() {
                     Self::close(&cfg, v, Some(r), out);
                 }
@@ -155,6 +157,7 @@ impl<'p> PortCallDetector<'p> {
             Some((place, d)) if d <= cfg.entry_km * 1000.0 => {
                 state.visit = Some(Visit {
                     place,
+                    cos_lat: self.places.all()[place].position.lat.to_radians().cos(),
                     first: r,
                     last: r,
                     entered: state.seen_outside,

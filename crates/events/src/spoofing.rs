@@ -296,22 +296,26 @@ fn circle_test(cfg: &SpoofingConfig, buckets: &VecDeque<Bucket>) -> Option<(LatL
             elapsed += b.elapsed_s;
         }
     }
-    // The longer side of the bounding box: a circle's diameter, an arc's chord.
-    let mid_lat = (lat.0 + lat.1) / 2.0;
-    let diameter = haversine_m(LatLon::new(lat.0, lon.0), LatLon::new(lat.1, lon.0)).max(
-        haversine_m(LatLon::new(mid_lat, lon.0), LatLon::new(mid_lat, lon.1)),
-    );
+    // The turning and speed conditions first: they need no trigonometry.
     let share = cfg.circle_max_straight_share;
-    let holds = diameter <= cfg.circle_max_diameter_km * 1000.0
-        && sog_n > 0
+    let turning = sog_n > 0
         && sog / f64::from(sog_n) >= cfg.circle_min_speed_kn
         && elapsed > 0.0
-        && reported >= cfg.circle_min_distance_ratio * diameter.max(500.0)
         && turn_s >= cfg.circle_min_turning_minutes * 60.0
         && steps >= cfg.circle_min_turn_steps
         && straight_s <= share * turn_s
         && signed.abs() >= (1.0 - share) * abs
         && signed.abs() / (turn_s / 60.0) >= cfg.circle_min_turn_rate_deg_min;
+    if !turning {
+        return None;
+    }
+    // The longer side of the bounding box: a circle's diameter, an arc's chord.
+    let mid_lat = (lat.0 + lat.1) / 2.0;
+    let diameter = haversine_m(LatLon::new(lat.0, lon.0), LatLon::new(lat.1, lon.0)).max(
+        haversine_m(LatLon::new(mid_lat, lon.0), LatLon::new(mid_lat, lon.1)),
+    );
+    let holds = diameter <= cfg.circle_max_diameter_km * 1000.0
+        && reported >= cfg.circle_min_distance_ratio * diameter.max(500.0);
     holds.then(|| {
         (
             LatLon::new((lat.0 + lat.1) / 2.0, (lon.0 + lon.1) / 2.0),

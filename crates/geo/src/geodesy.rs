@@ -61,6 +61,30 @@ pub fn haversine_m(a: LatLon, b: LatLon) -> f64 {
     2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
 }
 
+/// A lower bound of [`haversine_m`]: the distance along a meridian between the two
+/// latitudes, metres (no geodesic between them is shorter).
+pub fn meridian_gap_m(a: LatLon, b: LatLon) -> f64 {
+    EARTH_RADIUS_M * (a.lat - b.lat).abs().to_radians()
+}
+
+/// Whether [`haversine_m`]`(a, b) <= d_m`, given the cosine of `b`'s latitude: decided by
+/// the meridian gap (a lower bound) or by the path along the meridian and then `b`'s
+/// parallel (an upper bound) when either settles it, by the great-circle distance otherwise.
+pub fn within_m(a: LatLon, b: LatLon, cos_b_lat: f64, d_m: f64) -> bool {
+    let gap = meridian_gap_m(a, b);
+    if gap > d_m {
+        return false;
+    }
+    let mut dl = (a.lon - b.lon).abs();
+    if dl > 180.0 {
+        dl = 360.0 - dl;
+    }
+    if gap + EARTH_RADIUS_M * cos_b_lat.abs() * dl.to_radians() <= d_m {
+        return true;
+    }
+    haversine_m(a, b) <= d_m
+}
+
 /// Latitude and longitude differences below which [`haversine_m`] takes its series path
 /// (about 5.7°).
 const SHORT_RAD: f64 = 0.1;
@@ -156,6 +180,32 @@ mod tests {
                 (fast - slow).abs() <= 1e-12 * slow.max(1.0),
                 "{a:?} {b:?}: {fast} vs {slow}"
             );
+        }
+    }
+
+    #[test]
+    fn within_agrees_with_the_distance() {
+        let mut x = 0x1234_5678_9abc_def1_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..100_000 {
+            let b = LatLon::new(next() * 170.0 - 85.0, next() * 360.0 - 180.0);
+            let a = LatLon::new(
+                (b.lat + (next() - 0.5) * 0.2).clamp(-90.0, 90.0),
+                b.lon + (next() - 0.5) * 0.4,
+            );
+            let d = next() * 20_000.0;
+            let cos_b = b.lat.to_radians().cos();
+            assert_eq!(
+                within_m(a, b, cos_b, d),
+                haversine_m(a, b) <= d,
+                "{a:?} {b:?} {d}"
+            );
+            assert!(meridian_gap_m(a, b) <= haversine_m(a, b) * (1.0 + 1e-12));
         }
     }
 

@@ -18,7 +18,10 @@ mod land;
 mod lanes;
 mod ports;
 
-pub use geodesy::{bearing_deg, haversine_m, offset_m, LatLon, EARTH_RADIUS_M, METRES_PER_NM};
+pub use geodesy::{
+    bearing_deg, haversine_m, meridian_gap_m, offset_m, within_m, LatLon, EARTH_RADIUS_M,
+    METRES_PER_NM,
+};
 pub use land::{Land, UniformBox};
 pub use lanes::{Route, RouteError, Router, SeaLanes};
 pub use ports::{searoute_ports, Port};

@@ -10,7 +10,7 @@ pub mod table;
 
 use rustc_hash::FxHashMap;
 
-use shadowfleet_geo::{haversine_m, Land, LatLon};
+use shadowfleet_geo::{haversine_m, meridian_gap_m, Land, LatLon};
 
 pub use table::TableError;
 
@@ -276,6 +276,9 @@ impl Places {
         let extra = extra_m.min(MAX_REACH_M);
         for &i in ids {
             let place = &self.places[i as usize];
+            if meridian_gap_m(p, place.position) > place.radius_m + extra {
+                continue;
+            }
             let d = haversine_m(p, place.position);
             if d <= place.radius_m + extra {
                 f(i as usize, place, d);
