@@ -773,14 +773,18 @@ fn emit(
         return reject_into(stats, meta.line, RejectReason::EmptyPayload, sink);
     }
     if let (Some(filter), Some(t)) = (repeats, meta.received) {
-        let (key, t) = (payload.hash(), t.unix_millis());
-        if filter.seen(key, t) {
-            stats.repeats += 1;
-            return;
-        }
-        filter.remember(key, t);
-        if let Some(text) = text_key {
-            filter.remember(text, t);
+        let t = t.unix_millis();
+        match text_key {
+            // A single-part message was checked by its payload text already.
+            Some(text) => filter.remember(text, t),
+            None => {
+                let key = payload.hash();
+                if filter.seen(key, t) {
+                    stats.repeats += 1;
+                    return;
+                }
+                filter.remember(key, t);
+            }
         }
     }
     match AisMessage::decode(payload) {

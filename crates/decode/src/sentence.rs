@@ -96,6 +96,11 @@ fn single_digit(f: &[u8]) -> Option<u8> {
 /// Parses a sentence starting at `!`. Returns it and the rest of the input
 /// after the checksum (or after the last field if there is none).
 pub fn parse(s: &[u8]) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
+    parse_with(s, true)
+}
+
+/// [`parse`], with the fixed-offset header read on or off (the tests compare the two).
+fn parse_with(s: &[u8], fixed_header: bool) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
     if s.len() < 7
         || s[0] != b'!'
         || &s[3..5] != b"VD"
@@ -110,6 +115,29 @@ pub fn parse(s: &[u8]) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
     let mut n = 0;
     let mut i = 1;
     let len = s.len();
+    // The usual header (`!AIVDM,1,1,,A,`: one character or none per field) is read at fixed
+    // offsets, giving the commas the scan below would; any other shape is scanned from the
+    // start.
+    let plain = |k: usize| s.get(k).is_some_and(|&c| !SPECIAL[c as usize]);
+    let comma = |k: usize| s.get(k) == Some(&b',');
+    let short_field_end = |k: usize| {
+        if comma(k) {
+            Some(k)
+        } else if plain(k) && comma(k + 1) {
+            Some(k + 1)
+        } else {
+            None
+        }
+    };
+    if fixed_header && plain(1) && plain(2) && plain(7) && comma(8) && plain(9) && comma(10) {
+        if let Some(sequence_end) = short_field_end(11) {
+            if let Some(channel_end) = short_field_end(sequence_end + 1) {
+                commas = [6, 8, 10, sequence_end, channel_end, 0];
+                n = 5;
+                i = channel_end + 1;
+            }
+        }
+    }
     let end = loop {
         if n == 5 {
             // The payload, the long field: only a comma, `*` or a line end stops it.
@@ -142,8 +170,8 @@ pub fn parse(s: &[u8]) -> Result<(Sentence<'_>, &[u8]), SentenceError> {
     }
     let field = |k: usize| -> &[u8] {
         let start = commas[k] + 1;
-        let stop = if k + 1 < 6 { commas[k + 1] } else { end };
-        &s[start..stop]
+        let stop = if k < 5 { commas[k + 1] } else { end };
+        s.get(start..stop).unwrap_or_default()
     };
     let count = single_digit(field(0)).ok_or(SentenceError::BadFragmentNumbers)?;
     let number = single_digit(field(1)).ok_or(SentenceError::BadFragmentNumbers)?;
@@ -231,6 +259,44 @@ mod tests {
         assert_eq!(s.checksum, Checksum::Valid);
         let (s, _) = parse(b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0").unwrap();
         assert_eq!(s.checksum, Checksum::Missing);
+    }
+
+    #[test]
+    fn the_fixed_header_reads_as_the_scan_does() {
+        let samples: [&[u8]; 5] = [
+            b"!AIVDM,1,1,,B,15?O`mP020QIWhVPsqFpdFn00000,0*57",
+            b"!AIVDM,2,1,3,A,56=nR7D00003A<I@E=,0*66,tail",
+            b"!BSVDO,1,1,,,15RTgt0PAso;90TKcjM8h6g208CQ,0*4a\\s:x*00\\!AIVDM",
+            b"!AIVDM,1,1,1,2,402=481uaUcf;OQ55JS9ITi025Jp,0*2B",
+            b"!AIVDM,1,1,,A,,0",
+        ];
+        let alphabet = b"!\\*,\r\n0123456789AB:";
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for k in 0..200_000 {
+            let mut v = samples[k % samples.len()].to_vec();
+            for _ in 0..1 + next(3) {
+                let at = next(v.len().min(16));
+                match next(3) {
+                    0 => v[at] = alphabet[next(alphabet.len())],
+                    1 => {
+                        v.remove(at);
+                    }
+                    _ => v.insert(at, alphabet[next(alphabet.len())]),
+                }
+            }
+            assert_eq!(
+                parse_with(&v, true),
+                parse_with(&v, false),
+                "{}",
+                String::from_utf8_lossy(&v)
+            );
+        }
     }
 
     #[test]

@@ -63,43 +63,25 @@ pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
     tb.checksum_ok = cks
         .and_then(crate::sentence::parse_hex2)
         .is_some_and(|c| c == crate::sentence::checksum(fields));
-    // One UTF-8 check for the whole block; keys and separators are ASCII, so every value
-    // is a slice of it at character boundaries.
-    let text = std::str::from_utf8(fields).ok()?;
-    let mut start = 0;
-    for field in fields.split(|&c| c == b',') {
-        let at = start;
-        start += field.len() + 1;
-        let (key, value) = match field {
-            [k, b':', v @ ..] => (*k, v),
-            [] => continue,
-            _ => {
-                if !field.contains(&b':') {
-                    tb.malformed = true;
-                }
-                // A longer key: not one we know.
-                continue;
-            }
-        };
-        let value_text = || text.get(at + 2..at + field.len());
-        match key {
-            b'c' => match parse_i64(value.trim_ascii()) {
-                Some(v) if v.abs() >= MILLIS_THRESHOLD => tb.time = Some(Timestamp(v)),
-                Some(v) => tb.time = Some(Timestamp::from_unix_seconds(v)),
-                None => tb.malformed = true,
-            },
-            b's' => tb.source = value_text(),
-            b'g' => match parse_group(value) {
-                Some(g) => tb.group = Some(g),
-                None => tb.malformed = true,
-            },
-            b'n' => tb.line_count = parse_u64(value),
-            b'q' => tb.quality = value_text(),
-            b'd' => tb.destination = value_text(),
-            b't' => tb.relative_time = value_text(),
-            b'T' => tb.text_time = value_text(),
-            _ => {}
+    // A block that is not UTF-8 is no tag block. Keys and separators are ASCII, so every
+    // value of a UTF-8 block is UTF-8 too.
+    if !fields.is_ascii() && std::str::from_utf8(fields).is_err() {
+        return None;
+    }
+    // Field by field, `key:value` separated by commas (an index loop: this runs for every
+    // line of a feed).
+    let n = fields.len();
+    let mut at = 0;
+    loop {
+        let mut stop = at;
+        while stop < n && fields[stop] != b',' {
+            stop += 1;
         }
+        apply_field(&mut tb, &fields[at..stop]);
+        if stop >= n {
+            break;
+        }
+        at = stop + 1;
     }
     if tb.time.is_none() {
         // No `c:`: fall back on the provider's text time (ORBCOMM writes
@@ -115,15 +97,22 @@ fn parse_u64(v: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let value = |a: u64, &c: &u8| a * 10 + u64::from(c - b'0');
     if digits.len() <= 19 {
         // Nineteen digits cannot overflow.
-        return Some(digits.iter().fold(0, value));
+        let mut v = 0u64;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
+        }
+        return Some(v);
     }
     digits.iter().try_fold(0u64, |a, &c| {
+        if !c.is_ascii_digit() {
+            return None;
+        }
         a.checked_mul(10)?.checked_add(u64::from(c - b'0'))
     })
 }
@@ -140,6 +129,40 @@ fn parse_i64(v: &[u8]) -> Option<i64> {
             }
         }
         _ => i64::try_from(parse_u64(v)?).ok(),
+    }
+}
+
+/// Reads one `key:value` field into `tb`.
+fn apply_field<'a>(tb: &mut TagBlock<'a>, field: &'a [u8]) {
+    let text = |v: &'a [u8]| std::str::from_utf8(v).ok();
+    let (key, value) = match field {
+        [k, b':', v @ ..] => (*k, v),
+        [] => return,
+        _ => {
+            if !field.contains(&b':') {
+                tb.malformed = true;
+            }
+            // A longer key: not one we know.
+            return;
+        }
+    };
+    match key {
+        b'c' => match parse_i64(value.trim_ascii()) {
+            Some(v) if v.abs() >= MILLIS_THRESHOLD => tb.time = Some(Timestamp(v)),
+            Some(v) => tb.time = Some(Timestamp::from_unix_seconds(v)),
+            None => tb.malformed = true,
+        },
+        b's' => tb.source = text(value),
+        b'g' => match parse_group(value) {
+            Some(g) => tb.group = Some(g),
+            None => tb.malformed = true,
+        },
+        b'n' => tb.line_count = parse_u64(value),
+        b'q' => tb.quality = text(value),
+        b'd' => tb.destination = text(value),
+        b't' => tb.relative_time = text(value),
+        b'T' => tb.text_time = text(value),
+        _ => {}
     }
 }
 
