@@ -75,7 +75,7 @@ fn speed_of(p: &TrackPoint) -> f64 {
     p.report
         .sog_kn
         .map(f64::from)
-        .or(p.implied_speed_kn)
+        .or_else(|| p.implied_speed_kn())
         .unwrap_or(0.0)
 }
 

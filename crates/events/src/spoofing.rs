@@ -465,7 +465,7 @@ impl<'l> SpoofingDetector<'l> {
         s.first = r;
         s.last = r;
         s.jump_km = haversine_m(left.pos, r.pos) / 1000.0;
-        s.began_new = p.implied_speed_kn.is_none();
+        s.began_new = p.previous.is_none();
     }
 
     fn circle(&mut self, p: &TrackPoint, out: &mut dyn FnMut(SpoofOutput)) {

@@ -67,7 +67,8 @@ pub fn meridian_gap_m(a: LatLon, b: LatLon) -> f64 {
     EARTH_RADIUS_M * (a.lat - b.lat).abs().to_radians()
 }
 
-/// Whether [`haversine_m`]`(a, b) <= d_m`, given the cosine of `b`'s latitude: decided by
+/// Whether [`haversine_m`]`(a, b) <= d_m`, given the cosine of `b`'s latitude (or any upper
+/// bound of it, such as 1, at the price of a looser bound): decided by
 /// the meridian gap (a lower bound) or by the path along the meridian and then `b`'s
 /// parallel (an upper bound) when either settles it, by the great-circle distance otherwise.
 pub fn within_m(a: LatLon, b: LatLon, cos_b_lat: f64, d_m: f64) -> bool {

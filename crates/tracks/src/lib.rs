@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
+use shadowfleet_geo::{haversine_m, within_m, LatLon, METRES_PER_NM};
 
 /// Thresholds; see `docs/detectors/tracks.md` for their sources.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -85,8 +85,8 @@ pub struct TrackPoint {
     pub vessel: u32,
     /// Segment id, unique over the builder's life.
     pub segment: u64,
-    /// Implied speed from the previous point of the segment, knots (None for the first).
-    pub implied_speed_kn: Option<f64>,
+    /// Time and position of the previous point of the segment (None for the first).
+    pub previous: Option<(i64, LatLon)>,
 }
 
 /// Counters.
@@ -199,20 +199,30 @@ impl TrackBuilder {
             r.t - self.config.duplicate_window_s,
             r.t + self.config.duplicate_window_s,
         );
-        let near = v
-            .buffer
-            .range(..at)
-            .rev()
-            .take_while(|b| b.t >= lo)
-            .chain(v.buffer.range(at..).take_while(|b| b.t <= hi));
-        if near
-            .into_iter()
-            .any(|b| haversine_m(b.pos, r.pos) <= self.config.duplicate_distance_m)
-        {
+        let dup_m = self.config.duplicate_distance_m;
+        let duplicate = if at == v.buffer.len() {
+            v.buffer
+                .iter()
+                .rev()
+                .take_while(|b| b.t >= lo)
+                .any(|b| haversine_m(b.pos, r.pos) <= dup_m)
+        } else {
+            v.buffer
+                .range(..at)
+                .rev()
+                .take_while(|b| b.t >= lo)
+                .chain(v.buffer.range(at..).take_while(|b| b.t <= hi))
+                .any(|b| haversine_m(b.pos, r.pos) <= dup_m)
+        };
+        if duplicate {
             self.stats.duplicates += 1;
             return;
         }
-        v.buffer.insert(at, r);
+        if at == v.buffer.len() {
+            v.buffer.push_back(r);
+        } else {
+            v.buffer.insert(at, r);
+        }
         if at == 0 {
             self.pending.push(Reverse((r.t, k)));
         }
@@ -258,7 +268,7 @@ impl TrackBuilder {
                 break;
             };
             v.released_until = r.t;
-            let (segment, implied) = assign(
+            let (segment, previous) = assign(
                 &self.config,
                 &mut v.open,
                 &mut self.next_segment,
@@ -270,7 +280,7 @@ impl TrackBuilder {
                 report: r,
                 vessel: k,
                 segment,
-                implied_speed_kn: implied,
+                previous,
             });
             n += 1;
         }
@@ -282,33 +292,69 @@ impl TrackBuilder {
     }
 }
 
-/// Puts `r` on the open segment it continues most plausibly, or opens a new one.
+/// Knots needed to go from `a` to `b` (at least a second apart).
+fn implied_kn(a: &Report, b: &Report) -> f64 {
+    implied_speed_kn(a.t, a.pos, b)
+}
+
+fn implied_speed_kn(t: i64, pos: LatLon, b: &Report) -> f64 {
+    let dt = (b.t - t).max(1) as f64;
+    haversine_m(pos, b.pos) / METRES_PER_NM / (dt / 3600.0)
+}
+
+impl TrackPoint {
+    /// Implied speed from the previous point of the segment, knots (None for the first):
+    /// the great-circle distance over the time, at least a second.
+    pub fn implied_speed_kn(&self) -> Option<f64> {
+        self.previous
+            .map(|(t, pos)| implied_speed_kn(t, pos, &self.report))
+    }
+}
+
+/// Puts `r` on the open segment it continues most plausibly, or opens a new one; returns the
+/// segment and the previous point on it.
 fn assign(
     c: &TrackConfig,
     open: &mut Vec<Segment>,
     next: &mut u64,
     stats: &mut TrackStats,
     r: Report,
-) -> (u64, Option<f64>) {
+) -> (u64, Option<(i64, LatLon)>) {
     open.retain(|s| r.t - s.last.t <= c.max_silence_s);
-    let mut best: Option<(usize, f64, i64)> = None;
+    // (index, implied speed when computed, last time)
+    let mut best: Option<(usize, Option<f64>, i64)> = None;
     for (k, s) in open.iter().enumerate() {
-        let d = haversine_m(s.last.pos, r.pos);
+        // Plausible: within the jitter, or reachable at the speed limit. Decided by distance
+        // bounds when they settle it (nearly always), so no trigonometry per point.
         let dt = (r.t - s.last.t).max(1) as f64;
-        let kn = d / METRES_PER_NM / (dt / 3600.0);
-        if d <= c.jitter_m || kn <= c.max_implied_speed_kn {
-            // Prefer the most recently extended plausible segment (a stale one, e.g. left
-            // behind by a spoofed stretch, is plausible for almost anything after hours);
-            // among equally recent ones, the one needing the smallest speed.
-            if best.is_none_or(|(_, b, bt)| s.last.t > bt || (s.last.t == bt && kn < b)) {
-                best = Some((k, kn, s.last.t));
+        let reach = c
+            .jitter_m
+            .max(c.max_implied_speed_kn * METRES_PER_NM * dt / 3600.0);
+        if !within_m(r.pos, s.last.pos, 1.0, reach) {
+            continue;
+        }
+        // Prefer the most recently extended plausible segment (a stale one, e.g. left
+        // behind by a spoofed stretch, is plausible for almost anything after hours);
+        // among equally recent ones, the one needing the smallest speed.
+        match best {
+            Some((_, _, bt)) if s.last.t < bt => {}
+            Some((b, kn_b, bt)) if s.last.t == bt => {
+                let kn_b = kn_b.unwrap_or_else(|| implied_kn(&open[b].last, &r));
+                let kn = implied_kn(&s.last, &r);
+                best = Some(if kn < kn_b {
+                    (k, Some(kn), bt)
+                } else {
+                    (b, Some(kn_b), bt)
+                });
             }
+            _ => best = Some((k, None, s.last.t)),
         }
     }
     match best {
-        Some((k, kn, _)) => {
+        Some((k, _, _)) => {
+            let previous = (open[k].last.t, open[k].last.pos);
             open[k].last = r;
-            (open[k].id, Some(kn))
+            (open[k].id, Some(previous))
         }
         None => {
             if open.len() >= c.max_open_segments {
