@@ -281,7 +281,6 @@ impl<F: FnMut(&Decoded)> Sink for FnSink<F> {
 /// search for a fragment's message reads a few bytes per slot.
 #[derive(Clone, Copy, Default)]
 struct SlotKey {
-    used: bool,
     count: u8,
     sequence_id: Option<u8>,
     channel: Option<u8>,
@@ -315,6 +314,8 @@ pub struct Decoder {
     line_no: u64,
     sentence_no: u64,
     keys: Vec<SlotKey>,
+    /// One bit per slot: in use. Searches visit only the slots in use, in index order.
+    in_use: Vec<u64>,
     slots: Vec<Slot>,
     single: Payload,
     groups: [GroupInfo; GROUP_SLOTS],
@@ -346,6 +347,7 @@ impl Decoder {
             .map(|_| Slot::default())
             .collect();
         let keys = vec![SlotKey::default(); config.max_in_flight.max(1)];
+        let in_use = vec![0; keys.len().div_ceil(64)];
         Decoder {
             line: Vec::with_capacity(config.max_line_bytes.min(1 << 16)),
             repeats: config.drop_repeats_within_ms.map(RepeatFilter::new),
@@ -354,6 +356,7 @@ impl Decoder {
             line_no: 0,
             sentence_no: 0,
             keys,
+            in_use,
             slots,
             single: Payload::default(),
             groups: [GroupInfo::default(); GROUP_SLOTS],
@@ -374,6 +377,7 @@ impl Decoder {
         self.line.capacity()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.keys.capacity() * std::mem::size_of::<SlotKey>()
+            + self.in_use.capacity() * 8
             + self.repeats.as_ref().map_or(0, RepeatFilter::heap_bytes)
     }
 
@@ -441,13 +445,40 @@ impl Decoder {
         if !self.line.is_empty() || self.overlong {
             self.end_buffered_line(sink);
         }
-        for i in 0..self.keys.len() {
-            if self.keys[i].used {
-                self.keys[i].used = false;
-                let line = self.slots[i].meta.line;
-                self.reject_at(line, RejectReason::OrphanFragment, sink);
-            }
+        loop {
+            let Some(i) = self.used_slots().next() else {
+                break;
+            };
+            self.release_slot(i);
+            let line = self.slots[i].meta.line;
+            self.reject_at(line, RejectReason::OrphanFragment, sink);
         }
+    }
+
+    /// The slots in use, in index order.
+    fn used_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.in_use.iter().enumerate().flat_map(|(w, &bits)| {
+            let mut bits = bits;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + b
+                })
+            })
+        })
+    }
+
+    fn is_used(&self, i: usize) -> bool {
+        self.in_use[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn release_slot(&mut self, i: usize) {
+        self.in_use[i / 64] &= !(1 << (i % 64));
+    }
+
+    fn take_slot(&mut self, i: usize) {
+        self.in_use[i / 64] |= 1 << (i % 64);
     }
 
     /// Decodes one line (without its line terminator). Counts it as a line.
@@ -664,20 +695,17 @@ impl Decoder {
     fn reassemble(&mut self, s: &Sentence<'_>, meta: Meta, sink: &mut dyn Sink) {
         self.evict_old(sink);
         let key_matches = |k: &SlotKey| {
-            k.used
-                && k.count == s.fragment_count
-                && k.sequence_id == s.sequence_id
-                && k.channel == s.channel
+            k.count == s.fragment_count && k.sequence_id == s.sequence_id && k.channel == s.channel
         };
-        let found = self.keys.iter().position(key_matches);
+        let found = self.used_slots().find(|&i| key_matches(&self.keys[i]));
         if s.fragment_number == 1 {
             if let Some(i) = found {
                 // A new first part under the same key: the old message never finished.
-                self.keys[i].used = false;
+                self.release_slot(i);
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
-            let i = match self.keys.iter().position(|k| !k.used) {
+            let i = match (0..self.keys.len()).find(|&i| !self.is_used(i)) {
                 Some(i) => i,
                 None => {
                     let i = self
@@ -694,12 +722,12 @@ impl Decoder {
             let slot = &mut self.slots[i];
             slot.payload.clear();
             if let Err(e) = slot.payload.push_armored(s.payload, 0) {
-                self.keys[i].used = false;
+                self.release_slot(i);
                 return self.reject(payload_reason(e), sink);
             }
             slot.meta = meta;
+            self.take_slot(i);
             self.keys[i] = SlotKey {
-                used: true,
                 count: s.fragment_count,
                 sequence_id: s.sequence_id,
                 channel: s.channel,
@@ -711,7 +739,7 @@ impl Decoder {
         let Some(i) = found.filter(|&i| self.keys[i].next == s.fragment_number) else {
             if let Some(i) = found {
                 // Out of order: the message in flight cannot complete either.
-                self.keys[i].used = false;
+                self.release_slot(i);
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
@@ -721,7 +749,7 @@ impl Decoder {
         let slot = &mut self.slots[i];
         let fill = if last { s.fill_bits } else { 0 };
         if let Err(e) = slot.payload.push_armored(s.payload, fill) {
-            self.keys[i].used = false;
+            self.release_slot(i);
             return self.reject(payload_reason(e), sink);
         }
         self.keys[i].next += 1;
@@ -734,7 +762,7 @@ impl Decoder {
             slot.meta.station = meta.station;
         }
         if last {
-            self.keys[i].used = false;
+            self.in_use[i / 64] &= !(1 << (i % 64));
             emit(
                 &mut self.stats,
                 self.repeats.as_mut(),
@@ -749,10 +777,14 @@ impl Decoder {
     fn evict_old(&mut self, sink: &mut dyn Sink) {
         let now = self.sentence_no;
         let max_age = self.config.max_fragment_age;
-        for i in 0..self.keys.len() {
-            let k = &self.keys[i];
-            if k.used && now.saturating_sub(k.born) > max_age {
-                self.keys[i].used = false;
+        let mut k = 0;
+        loop {
+            let Some(i) = self.used_slots().find(|&i| i >= k) else {
+                break;
+            };
+            k = i + 1;
+            if now.saturating_sub(self.keys[i].born) > max_age {
+                self.release_slot(i);
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }

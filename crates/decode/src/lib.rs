@@ -23,6 +23,7 @@ pub mod gpsd;
 pub mod messages;
 mod records;
 pub mod sentence;
+mod swar;
 pub mod tag_block;
 mod text;
 

@@ -51,7 +51,7 @@ pub struct TagBlock<'a> {
 /// Parses a tag block starting at `\\`. Returns it and the rest after the
 /// closing `\\`, or `None` if there is no closing `\\` or the block is not UTF-8.
 pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
-    let body_end = memchr::memchr(b'\\', s.get(1..)?)? + 1;
+    let body_end = crate::swar::find(s.get(1..)?, b'\\')? + 1;
     let inner = &s[1..body_end];
     let rest = &s[body_end + 1..];
     let mut tb = TagBlock::default();
@@ -73,10 +73,7 @@ pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
     let n = fields.len();
     let mut at = 0;
     loop {
-        let mut stop = at;
-        while stop < n && fields[stop] != b',' {
-            stop += 1;
-        }
+        let stop = crate::swar::find(&fields[at..], b',').map_or(n, |k| at + k);
         apply_field(&mut tb, &fields[at..stop]);
         if stop >= n {
             break;
@@ -99,15 +96,7 @@ fn parse_u64(v: &[u8]) -> Option<u64> {
     }
     if digits.len() <= 19 {
         // Nineteen digits cannot overflow.
-        let mut v = 0u64;
-        for &c in digits {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            v = v * 10 + u64::from(d);
-        }
-        return Some(v);
+        return crate::swar::digits_u64(digits);
     }
     digits.iter().try_fold(0u64, |a, &c| {
         if !c.is_ascii_digit() {

@@ -57,8 +57,17 @@ impl<const N: usize> AisText<N> {
     /// Builds text from `s` keeping case and any printable ASCII (for names
     /// that are not six-bit AIS text, such as receiving stations), at most `N`.
     pub fn from_printable_lossy(s: &str) -> Self {
-        // A local count, not `self.len`, so the loop keeps it in a register.
+        let b = s.as_bytes();
         let mut buf = [0u8; N];
+        if b.len() <= N && b.iter().all(|&c| c.is_ascii_graphic() || c == b' ') {
+            // All kept: one copy (byte-wise stores would stall the loads of the whole).
+            buf[..b.len()].copy_from_slice(b);
+            return AisText {
+                len: b.len() as u8,
+                buf,
+            };
+        }
+        // A local count, not `self.len`, so the loop keeps it in a register.
         let mut n = 0;
         for &c in s.as_bytes() {
             if n == N {
