@@ -166,7 +166,7 @@ pub fn read_source(
             if let Some(layout) = detect_csv_layout(head) {
                 return CsvReader::new(layout).read_all(reader, &source.name(), sink);
             }
-            pump(&mut reader, &mut decoder, sink).map_err(io_err)?;
+            pump_on_reader_thread(reader, &mut decoder, sink).map_err(io_err)?;
         }
         Source::Tcp(addr) => read_tcp(addr, &mut decoder, backoff, sink, &source.name())?,
         Source::Udp(addr) => read_udp(addr, &mut decoder, sink, &source.name())?,
@@ -188,6 +188,51 @@ fn pump(reader: &mut dyn Read, decoder: &mut Decoder, sink: &mut dyn Sink) -> io
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Blocks read ahead by the reader thread of [`pump_on_reader_thread`].
+const READ_AHEAD: usize = 4;
+/// Size of one block, bytes.
+const BLOCK: usize = 1 << 20;
+
+/// [`pump`] with the reading (and decompression) on a thread of its own, a few blocks ahead
+/// of the decoder; blocks go back to the reader once decoded, so memory stays bounded.
+fn pump_on_reader_thread(
+    mut reader: Box<dyn BufRead + Send>,
+    decoder: &mut Decoder,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
+    use std::sync::mpsc::sync_channel;
+    let (full_tx, full_rx) = sync_channel::<io::Result<Vec<u8>>>(READ_AHEAD);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(READ_AHEAD + 2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || loop {
+            let mut block = empty_rx.try_recv().unwrap_or_else(|_| vec![0; BLOCK]);
+            block.resize(BLOCK, 0);
+            // One read per block, as it comes: a live feed on stdin is not held back.
+            match reader.read(&mut block) {
+                Ok(0) => return,
+                Ok(n) => {
+                    block.truncate(n);
+                    if full_tx.send(Ok(block)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = full_tx.send(Err(e));
+                    return;
+                }
+            }
+        });
+        for block in full_rx.iter() {
+            let block = block?;
+            decoder.push(&block, sink);
+            // The reader may have finished; then the block is dropped.
+            let _ = empty_tx.try_send(block);
+        }
+        Ok(())
+    })
 }
 
 fn read_tcp(
