@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use shadowfleet_events::threaded::run_threaded;
+use shadowfleet_events::threaded::{batch_channel, receive, run_threaded};
 use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
 use shadowfleet_identities::Identity;
 use shadowfleet_ingest::{open_reader, read_source, Backoff, Source};
@@ -170,23 +170,10 @@ pub fn ingest(
     // Unique per run: the next run id (after recovery, no staging of an uncommitted run is
     // left) and the first input's hash.
     let token = format!("run-{}-{}", store.run_count()? + 1, &new_inputs[0].1[..12]);
-    let mut positions = PositionWriter::new(dir, &token, options.positions)?;
-    let mut position_error = None;
+    let positions = PositionWriter::new(dir, &token, options.positions)?;
     let mut stored = 0u64;
     let mut events: Vec<Event> = Vec::new();
     let mut identities: Vec<Identity> = Vec::new();
-    let mut out = |o: PipelineOutput| match o {
-        PipelineOutput::Event(e) => events.push(e),
-        PipelineOutput::Identity(i) => identities.push(i),
-        PipelineOutput::Position(p) => {
-            if position_error.is_none() {
-                match positions.push(position_of(&p)) {
-                    Ok(()) => stored += 1,
-                    Err(e) => position_error = Some(e),
-                }
-            }
-        }
-    };
     let clock = Instant::now();
     let backoff = Backoff {
         initial: Duration::from_millis(500),
@@ -194,32 +181,56 @@ pub fn ingest(
         max_attempts: Some(1),
     };
     let decoder = options.detectors.decoder_config();
-    for (input, hash, bytes) in &new_inputs {
-        let source = Source::File(input.path.clone());
-        // Decoding on a second thread, detection on this one.
-        let (n, repeats) = run_threaded(
-            &mut pipeline,
-            |sink| {
-                read_source(&source, &decoder, backoff, sink)
-                    .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
-            },
-            &mut out,
-        )
-        .with_context(|| format!("reading {}", input.path.display()))?;
-        report.messages += n;
-        report.duplicates += repeats;
-        report.inputs.push(InputRecord {
-            name: input.name.clone(),
-            content_hash: hash.clone(),
-            bytes: *bytes,
-            messages: n,
+    // Positions are written on a thread of their own (handed over in batches) while the
+    // pipeline runs on its three.
+    let files = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let (mut to_writer, writer_full, writer_empty) = batch_channel::<Position>();
+        let writer = scope.spawn(move || {
+            let mut positions = positions;
+            let mut result = Ok(());
+            receive(&writer_full, &writer_empty, |p| {
+                if result.is_ok() {
+                    result = positions.push(*p);
+                }
+            });
+            result.and_then(|()| positions.finish())
         });
-    }
-    pipeline.finish(&mut out);
-    if let Some(e) = position_error {
-        return Err(e).context("writing positions");
-    }
-    let files = positions.finish()?;
+        let mut out = |o: PipelineOutput| match o {
+            PipelineOutput::Event(e) => events.push(e),
+            PipelineOutput::Identity(i) => identities.push(i),
+            PipelineOutput::Position(p) => {
+                stored += 1;
+                to_writer.push(position_of(&p));
+            }
+        };
+        for (input, hash, bytes) in &new_inputs {
+            let source = Source::File(input.path.clone());
+            let (n, repeats) = run_threaded(
+                &mut pipeline,
+                |sink| {
+                    read_source(&source, &decoder, backoff, sink)
+                        .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
+                },
+                &mut out,
+            )
+            .with_context(|| format!("reading {}", input.path.display()))?;
+            report.messages += n;
+            report.duplicates += repeats;
+            report.inputs.push(InputRecord {
+                name: input.name.clone(),
+                content_hash: hash.clone(),
+                bytes: *bytes,
+                messages: n,
+            });
+        }
+        pipeline.finish(&mut out);
+        to_writer.send();
+        drop(to_writer);
+        writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .context("writing positions")
+    })?;
     events.sort_by_key(|e| (e.start, e.mmsi, e.kind));
     let stats = pipeline.stats();
     report.elapsed_s = clock.elapsed().as_secs_f64();

@@ -18,8 +18,8 @@ pub const BATCH: usize = 4096;
 const IN_FLIGHT: usize = 4;
 
 /// The sending end of a batch channel: fills a batch, sends it when full, reuses the batches
-/// the receiver gives back.
-struct Batcher<T> {
+/// the receiver gives back. Made with [`batch_channel`].
+pub struct Batcher<T> {
     batch: Vec<T>,
     full: SyncSender<Vec<T>>,
     empty: Receiver<Vec<T>>,
@@ -27,14 +27,17 @@ struct Batcher<T> {
 }
 
 impl<T> Batcher<T> {
-    fn push(&mut self, item: T) {
+    /// Adds an item; sends the batch when it is full. Items are dropped once the receiver
+    /// has hung up.
+    pub fn push(&mut self, item: T) {
         self.batch.push(item);
         if self.batch.len() >= BATCH {
             self.send();
         }
     }
 
-    fn send(&mut self) {
+    /// Sends what the batch holds (call it after the last item).
+    pub fn send(&mut self) {
         if self.batch.is_empty() || self.hung_up {
             return;
         }
@@ -53,8 +56,10 @@ impl<T> Batcher<T> {
     }
 }
 
-/// A batch channel: the sender, and the receiving end (full batches in, used ones back).
-fn batch_channel<T>() -> (Batcher<T>, Receiver<Vec<T>>, SyncSender<Vec<T>>) {
+/// A batch channel between two threads: the sender, and the receiving end (full batches in,
+/// used ones back; see [`receive`]). At most a few batches are in flight, so memory between
+/// the threads is bounded and nothing is allocated per item once the batches exist.
+pub fn batch_channel<T>() -> (Batcher<T>, Receiver<Vec<T>>, SyncSender<Vec<T>>) {
     let (full_tx, full_rx) = sync_channel::<Vec<T>>(IN_FLIGHT);
     let (empty_tx, empty_rx) = sync_channel::<Vec<T>>(IN_FLIGHT + 2);
     let batcher = Batcher {
@@ -67,7 +72,7 @@ fn batch_channel<T>() -> (Batcher<T>, Receiver<Vec<T>>, SyncSender<Vec<T>>) {
 }
 
 /// Takes every item of every batch until the sender hangs up, giving the batches back.
-fn receive<T>(full: &Receiver<Vec<T>>, empty: &SyncSender<Vec<T>>, mut f: impl FnMut(&T)) {
+pub fn receive<T>(full: &Receiver<Vec<T>>, empty: &SyncSender<Vec<T>>, mut f: impl FnMut(&T)) {
     for mut batch in full.iter() {
         batch.iter().for_each(&mut f);
         batch.clear();

@@ -21,7 +21,7 @@ use parquet::data_type::{
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::Type;
+use parquet::schema::types::{ColumnPath, Type};
 
 use crate::StoreError;
 
@@ -85,7 +85,23 @@ enum Values {
     I64(Vec<i64>),
     F32(Vec<f32>),
     F64(Vec<f64>),
-    Bytes(Vec<ByteArray>),
+    /// Byte strings of a row group, end to end, and where each ends (no allocation per value).
+    Bytes {
+        data: Vec<u8>,
+        ends: Vec<usize>,
+    },
+}
+
+/// Appends a byte string to a column of byte strings.
+fn push_bytes(values: &mut Values, b: &[u8]) -> bool {
+    match values {
+        Values::Bytes { data, ends } => {
+            data.extend_from_slice(b);
+            ends.push(data.len());
+            true
+        }
+        _ => false,
+    }
 }
 
 struct Column {
@@ -183,8 +199,20 @@ impl TableWriter {
                 nulls_first: false,
             })
             .collect();
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(perr)?))
+        // Dictionaries only where values repeat (identifiers, codes); coordinates, times and
+        // geometries are nearly all distinct, and a dictionary only costs time there.
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(perr)?))
+            .set_dictionary_enabled(false);
+        for c in columns {
+            if matches!(
+                c.ty,
+                ColumnType::UInt32 | ColumnType::UInt8 | ColumnType::Int64 | ColumnType::Utf8
+            ) {
+                props = props.set_column_dictionary_enabled(ColumnPath::from(c.name), true);
+            }
+        }
+        let props = props
             .set_sorting_columns((!sorting.is_empty()).then_some(sorting))
             .set_created_by(format!("shadowfleet {}", env!("CARGO_PKG_VERSION")))
             .build();
@@ -205,7 +233,10 @@ impl TableWriter {
                     ColumnType::Int64 | ColumnType::Timestamp => Values::I64(Vec::new()),
                     ColumnType::Float32 => Values::F32(Vec::new()),
                     ColumnType::Float64 => Values::F64(Vec::new()),
-                    ColumnType::Utf8 | ColumnType::Geometry => Values::Bytes(Vec::new()),
+                    ColumnType::Utf8 | ColumnType::Geometry => Values::Bytes {
+                        data: Vec::new(),
+                        ends: Vec::new(),
+                    },
                 },
                 defs: Vec::new(),
             })
@@ -307,26 +338,14 @@ impl TableWriter {
 
     /// Puts text.
     pub fn put_text(&mut self, col: usize, v: Option<&str>) {
-        self.put(col, v, |values, s| match values {
-            Values::Bytes(vals) => {
-                vals.push(ByteArray::from(s.as_bytes().to_vec()));
-                true
-            }
-            _ => false,
-        });
+        self.put(col, v.map(str::as_bytes), push_bytes);
     }
 
-    fn put_geometry(&mut self, col: usize, wkb: Option<Vec<u8>>, kind: &'static str) {
-        if wkb.is_some() {
+    fn put_geometry(&mut self, col: usize, wkb: Option<&[u8]>, kind: &'static str) {
+        if wkb.is_some() && !self.geometry_types.contains(kind) {
             self.geometry_types.insert(kind);
         }
-        self.put(col, wkb, |values, b| match values {
-            Values::Bytes(vals) => {
-                vals.push(ByteArray::from(b));
-                true
-            }
-            _ => false,
-        });
+        self.put(col, wkb, push_bytes);
     }
 
     fn grow_bbox(&mut self, lon: f64, lat: f64) {
@@ -342,12 +361,12 @@ impl TableWriter {
             return self.put_geometry(col, None, "Point");
         }
         self.grow_bbox(lon, lat);
-        let mut b = Vec::with_capacity(21);
-        b.push(1u8); // little endian
-        b.extend_from_slice(&1u32.to_le_bytes());
-        b.extend_from_slice(&lon.to_le_bytes());
-        b.extend_from_slice(&lat.to_le_bytes());
-        self.put_geometry(col, Some(b), "Point");
+        let mut b = [0u8; 21];
+        b[0] = 1; // little endian
+        b[1..5].copy_from_slice(&1u32.to_le_bytes());
+        b[5..13].copy_from_slice(&lon.to_le_bytes());
+        b[13..].copy_from_slice(&lat.to_le_bytes());
+        self.put_geometry(col, Some(&b), "Point");
     }
 
     /// Puts a line geometry through `(lon, lat)` vertices (missing with fewer than two).
@@ -369,7 +388,7 @@ impl TableWriter {
             b.extend_from_slice(&x.to_le_bytes());
             b.extend_from_slice(&y.to_le_bytes());
         }
-        self.put_geometry(col, Some(b), "LineString");
+        self.put_geometry(col, Some(&b), "LineString");
     }
 
     /// Ends the current row; every column must have had a value (or a null) put.
@@ -402,7 +421,7 @@ impl TableWriter {
                     Values::I64(v) => v.len(),
                     Values::F32(v) => v.len(),
                     Values::F64(v) => v.len(),
-                    Values::Bytes(v) => v.len(),
+                    Values::Bytes { ends, .. } => ends.len(),
                 }
             };
             if len != n {
@@ -452,11 +471,22 @@ impl TableWriter {
                         .map_err(perr)?;
                     v.clear();
                 }
-                Values::Bytes(v) => {
+                Values::Bytes { data, ends } => {
+                    // One shared buffer, sliced per value.
+                    let all = bytes::Bytes::from(std::mem::take(data));
+                    let mut start = 0;
+                    let values: Vec<ByteArray> = ends
+                        .iter()
+                        .map(|&end| {
+                            let v = ByteArray::from(all.slice(start..end));
+                            start = end;
+                            v
+                        })
+                        .collect();
                     cw.typed::<ByteArrayType>()
-                        .write_batch(v, defs, None)
+                        .write_batch(&values, defs, None)
                         .map_err(perr)?;
-                    v.clear();
+                    ends.clear();
                 }
             }
             c.defs.clear();
