@@ -203,15 +203,12 @@ fn decode_listens_on_udp() {
 
 #[test]
 fn decode_dma_csv_from_shared_data() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/ais-real/dma-csv/aisdk_header.csv");
-    if !path.exists() {
-        eprintln!(
-            "SKIPPED: {} not found (DMA CSV sample is not shipped: no licence file upstream)",
-            path.display()
-        );
+    let Some(path) = shadowfleet_testkit::shared(
+        "ais-real/dma-csv/aisdk_header.csv",
+        "the DMA CSV sample is not shipped: no licence file upstream",
+    ) else {
         return;
-    }
+    };
     let out = bin().args(["decode"]).arg(&path).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
@@ -225,15 +222,12 @@ fn decode_dma_csv_from_shared_data() {
 
 #[test]
 fn decode_noaa_csv_from_shared_data() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/ais-real/aisdb/test_data_noaa_20230101.csv");
-    if !path.exists() {
-        eprintln!(
-            "SKIPPED: {} not found (AGPL corpus, not shipped)",
-            path.display()
-        );
+    let Some(path) = shadowfleet_testkit::shared(
+        "ais-real/aisdb/test_data_noaa_20230101.csv",
+        "AGPL corpus, not shipped",
+    ) else {
         return;
-    }
+    };
     let out = bin().args(["decode"]).arg(&path).output().unwrap();
     assert!(out.status.success());
     let summary = String::from_utf8_lossy(&out.stderr);
@@ -769,12 +763,12 @@ fn analyze_takes_more_ports_from_the_world_port_index() {
         err.contains("ports.csv:1: not a World Port Index or UN/LOCODE CSV"),
         "{err}"
     );
-    let wpi = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/ref/ports/wpi_pub150.csv");
-    if !wpi.exists() {
-        eprintln!("SKIPPED: {} not found", wpi.display());
+    let Some(wpi) = shadowfleet_testkit::shared(
+        "ref/ports/wpi_pub150.csv",
+        "the World Port Index, read by users from where they keep it",
+    ) else {
         return;
-    }
+    };
     let out = succeeds(&[
         &"analyze",
         &"--store",
@@ -974,6 +968,30 @@ fn analyze_survives_kill_9_at_any_point() {
     let started = std::time::Instant::now();
     succeeds(&[&"analyze", &"-q", &"--store", &dir.join("timing"), &ais]);
     let run_ms = started.elapsed().as_millis().max(20) as u64;
+    // Kill points at random within 20 slices spread from the start to past the end of a run;
+    // the seed is printed, and SHADOWFLEET_CRASH_SEED replays it.
+    let mut seed = std::env::var("SHADOWFLEET_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            use std::hash::BuildHasher;
+            // The standard library's per-process random hash keys.
+            std::collections::hash_map::RandomState::new().hash_one(0u64)
+        })
+        | 1;
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "kill -9 test: SHADOWFLEET_CRASH_SEED={seed}, a run takes {run_ms} ms"
+        );
+    }
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
     let mut seen_partial = 0;
     for i in 0..20u64 {
         let store = dir.join(format!("store-{i}"));
@@ -983,8 +1001,10 @@ fn analyze_survives_kill_9_at_any_point() {
             .arg(&ais)
             .spawn()
             .unwrap();
-        // Spread over the whole run, from the very start to past its end.
-        std::thread::sleep(std::time::Duration::from_millis(run_ms * i / 16));
+        // A random point of slice i of the whole run (from the very start to past its end).
+        let slice = run_ms / 16;
+        let at = slice * i + random() % slice.max(1);
+        std::thread::sleep(std::time::Duration::from_millis(at));
         let _ = child.kill();
         let _ = child.wait();
         if store.join("shadowfleet.sqlite").exists() {
@@ -1051,15 +1071,13 @@ fn positions_in_duckdb(store: &std::path::Path, points: u64) {
         PathBuf::from,
     );
     if !python.exists() {
-        let why = format!(
-            "SKIPPED DuckDB check of the position files: no {} (sh benches/peer/setup.sh)",
-            python.display()
+        shadowfleet_testkit::skip(
+            format_args!(
+                "DuckDB check of the position files: no {} (sh benches/peer/setup.sh)",
+                python.display()
+            ),
+            "SHADOWFLEET_REQUIRE_DUCKDB",
         );
-        assert!(
-            std::env::var_os("SHADOWFLEET_REQUIRE_DUCKDB").is_none(),
-            "{why}"
-        );
-        eprintln!("{why}");
         return;
     }
     let glob = store.join("positions/day=*/*.parquet");
@@ -1143,14 +1161,13 @@ fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(
     let ready = std::path::Path::new(&chromium).exists()
         && web.join("node_modules/playwright-core").exists();
     if !ready {
-        let why = format!(
-            "SKIPPED browser test: need {chromium} and {}/node_modules (npm ci there)",
-            web.display()
+        shadowfleet_testkit::skip(
+            format_args!(
+                "browser test: need {chromium} and {}/node_modules (npm ci there)",
+                web.display()
+            ),
+            "SHADOWFLEET_REQUIRE_BROWSER",
         );
-        if std::env::var_os("SHADOWFLEET_REQUIRE_BROWSER").is_some() {
-            return Err(why);
-        }
-        eprintln!("{why}");
         return Ok(());
     }
     let body = vessels.split("\r\n\r\n").nth(1).unwrap_or("");

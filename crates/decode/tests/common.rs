@@ -9,10 +9,9 @@ pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
-/// `../shared/data/ais-real` beside the repository, when present.
+/// `../shared/data/ais-real` beside the repository, when present (a loud skip otherwise).
 pub fn shared_ais_real() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ais-real");
-    p.is_dir().then_some(p)
+    shadowfleet_testkit::shared("ais-real", "the AGPL aisdb corpus is not in the repo")
 }
 
 /// Collects messages and rejections.

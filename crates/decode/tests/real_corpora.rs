@@ -67,9 +67,6 @@ fn shipped_corpora_decode_without_panic() {
 #[test]
 fn unshipped_shared_corpora_decode_without_panic() {
     let Some(shared) = shared_ais_real() else {
-        eprintln!(
-            "SKIPPED: ../shared/data/ais-real not found; the AGPL aisdb corpus is not in the repo"
-        );
         return;
     };
     let mut report = String::new();

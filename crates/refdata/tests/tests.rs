@@ -8,20 +8,7 @@ use shadowfleet_refdata::{detect, load, parse, ports, ListFormat, ListKind, List
 
 /// A file of `../shared/data/ref` (or `$SHADOWFLEET_SHARED/ref`), or `None` with a loud note.
 fn shared(rel: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("SHADOWFLEET_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
-    let p = base.join("ref").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set SHADOWFLEET_SHARED to the shared data folder)",
-            p.display()
-        );
-        None
-    }
+    shadowfleet_testkit::shared(&format!("ref/{rel}"), "a real list, not shipped")
 }
 
 fn fixture(name: &str) -> PathBuf {

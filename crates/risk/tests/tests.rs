@@ -9,20 +9,7 @@ use shadowfleet_refdata::{load, parse, RefList};
 use shadowfleet_risk::{screen, ScreenConfig};
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("SHADOWFLEET_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
-    let p = base.join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set SHADOWFLEET_SHARED to the shared data folder)",
-            p.display()
-        );
-        None
-    }
+    shadowfleet_testkit::shared(rel, "real lists, not shipped")
 }
 
 fn identity(mmsi: u32, imo: Option<u32>, name: &str, flag: Option<&str>) -> Identity {
