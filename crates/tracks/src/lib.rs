@@ -96,7 +96,8 @@ pub struct TrackStats {
     pub points: u64,
     /// Reports dropped as duplicates of one already seen.
     pub duplicates: u64,
-    /// Reports with a position that is not available or out of range.
+    /// Reports with a position that is not available or out of range, or a receive time
+    /// outside [`MIN_TIME`]..=[`MAX_TIME`].
     pub invalid: u64,
     /// Reports that arrived after the watermark had passed their time.
     pub late: u64,
@@ -129,7 +130,7 @@ pub struct TrackBuilder {
     /// watermark order).
     /// Entries go stale when a vessel's earliest time changes; a stale entry is recognised
     /// on the way out (the vessel's buffer no longer starts at that time) and skipped.
-    pending: BinaryHeap<Reverse<(i64, u32)>>,
+    pending: BinaryHeap<Reverse<u64>>,
     max_seen: i64,
     next_segment: u64,
     stats: TrackStats,
@@ -163,6 +164,7 @@ impl TrackBuilder {
     pub fn push(&mut self, r: Report, out: &mut dyn FnMut(TrackPoint)) {
         if !(r.pos.lat.abs() <= 90.0 && r.pos.lon.abs() <= 180.0)
             || (r.pos.lat == 0.0 && r.pos.lon == 0.0)
+            || !(MIN_TIME..=MAX_TIME).contains(&r.t)
         {
             self.stats.invalid += 1;
             return;
@@ -224,7 +226,7 @@ impl TrackBuilder {
             v.buffer.insert(at, r);
         }
         if at == 0 {
-            self.pending.push(Reverse((r.t, k)));
+            self.pending.push(Reverse(pending_key(r.t, k)));
         }
         if v.buffer.len() > self.config.max_buffered_per_vessel {
             self.release_vessel(k, i64::MAX, 1, out);
@@ -240,7 +242,8 @@ impl TrackBuilder {
     }
 
     fn release_until(&mut self, wm: i64, out: &mut dyn FnMut(TrackPoint)) {
-        while let Some(&Reverse((t, k))) = self.pending.peek() {
+        while let Some(&Reverse(key)) = self.pending.peek() {
+            let (t, k) = ((key >> 32) as i64, key as u32);
             if t > wm {
                 break;
             }
@@ -286,7 +289,7 @@ impl TrackBuilder {
         }
         if n > 0 {
             if let Some(first) = v.buffer.front() {
-                self.pending.push(Reverse((first.t, k)));
+                self.pending.push(Reverse(pending_key(first.t, k)));
             }
         }
     }
@@ -309,6 +312,17 @@ impl TrackPoint {
         self.previous
             .map(|(t, pos)| implied_speed_kn(t, pos, &self.report))
     }
+}
+
+/// Earliest receive time taken, unix seconds (1990-01-01, before AIS).
+pub const MIN_TIME: i64 = 631_152_000;
+/// Latest receive time taken, unix seconds (2106-02-07: the last second that fits 32 bits).
+pub const MAX_TIME: i64 = u32::MAX as i64;
+
+/// The release queue's key of vessel `k`'s earliest buffered time `t` (in
+/// [`MIN_TIME`]..=[`MAX_TIME`]): time then vessel, in one integer.
+fn pending_key(t: i64, k: u32) -> u64 {
+    ((t as u64) << 32) | u64::from(k)
 }
 
 /// Puts `r` on the open segment it continues most plausibly, or opens a new one; returns the
@@ -397,10 +411,13 @@ pub fn report_of(d: &shadowfleet_decode::Decoded) -> Option<Report> {
 mod tests {
     use super::*;
 
+    /// Test times count from this instant (2023-11-14).
+    const T0: i64 = 1_700_000_000;
+
     fn rep(mmsi: u32, t: i64, lat: f64, lon: f64) -> Report {
         Report {
             mmsi,
-            t,
+            t: T0 + t,
             pos: LatLon { lat, lon },
             sog_kn: None,
             cog_deg: None,
@@ -427,7 +444,7 @@ mod tests {
             rep(1, 160, 60.0, 20.01),
         ];
         let (out, stats) = run(TrackConfig::default(), &input);
-        let times: Vec<i64> = out.iter().map(|p| p.report.t).collect();
+        let times: Vec<i64> = out.iter().map(|p| p.report.t - T0).collect();
         assert_eq!(times, [40, 70, 100, 160]);
         assert_eq!((stats.points, stats.segments, stats.late), (4, 1, 0));
     }
@@ -493,12 +510,21 @@ mod tests {
     }
 
     #[test]
-    fn unavailable_positions_are_dropped() {
+    fn unavailable_positions_and_impossible_times_are_dropped() {
+        let mut before_ais = rep(1, 30, 60.0, 20.0);
+        before_ais.t = MIN_TIME - 1;
+        let mut beyond = rep(1, 40, 60.0, 20.0);
+        beyond.t = MAX_TIME + 1;
         let (out, stats) = run(
             TrackConfig::default(),
-            &[rep(1, 10, 91.0, 181.0), rep(1, 20, 0.0, 0.0)],
+            &[
+                rep(1, 10, 91.0, 181.0),
+                rep(1, 20, 0.0, 0.0),
+                before_ais,
+                beyond,
+            ],
         );
         assert!(out.is_empty());
-        assert_eq!(stats.invalid, 2);
+        assert_eq!(stats.invalid, 4);
     }
 }
