@@ -18,7 +18,7 @@ use shadowfleet_model::Timestamp;
 use crate::bits::{Payload, PayloadError};
 use crate::messages::{AisMessage, BodyError};
 use crate::sentence::{self, Checksum, Sentence, SentenceError};
-use crate::tag_block::{self, TagBlock};
+use crate::tag_block::{self, RawTagBlock};
 use crate::text::AisText;
 
 /// Tunables of the decoder. Defaults are safe for untrusted feeds.
@@ -515,7 +515,7 @@ impl Decoder {
         while let Some(&first) = rest.first() {
             match first {
                 b'\\' => {
-                    let Some((tb, after)) = tag_block::parse(rest) else {
+                    let Some((tb, after)) = tag_block::parse_raw(rest) else {
                         break;
                     };
                     self.apply_tag_block(&tb, &mut ctx);
@@ -549,13 +549,13 @@ impl Decoder {
         }
     }
 
-    fn apply_tag_block(&mut self, tb: &TagBlock<'_>, ctx: &mut Context) {
+    fn apply_tag_block(&mut self, tb: &RawTagBlock<'_>, ctx: &mut Context) {
         ctx.bad_tag |= !tb.checksum_ok || tb.malformed;
         if let Some(t) = tb.time {
             ctx.time = Some(t);
         }
         if let Some(s) = tb.source {
-            ctx.station = AisText::from_printable_lossy(s);
+            ctx.station = AisText::from_printable_bytes(s);
         }
         let Some(g) = tb.group else { return };
         let age = self.sentence_no;

@@ -51,10 +51,49 @@ pub struct TagBlock<'a> {
 /// Parses a tag block starting at `\\`. Returns it and the rest after the
 /// closing `\\`, or `None` if there is no closing `\\` or the block is not UTF-8.
 pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
+    let (raw, rest) = parse_raw(s)?;
+    // The block is UTF-8 (checked by `parse_raw`) and its separators are ASCII, so every
+    // value is UTF-8 too.
+    let text = |v: Option<&'a [u8]>| v.and_then(|v| std::str::from_utf8(v).ok());
+    Some((
+        TagBlock {
+            time: raw.time,
+            source: text(raw.source),
+            group: raw.group,
+            line_count: raw.line_count,
+            quality: text(raw.quality),
+            destination: text(raw.destination),
+            relative_time: text(raw.relative_time),
+            text_time: text(raw.text_time),
+            checksum_ok: raw.checksum_ok,
+            malformed: raw.malformed,
+        },
+        rest,
+    ))
+}
+
+/// A tag block with its text values as the bytes of the line (UTF-8): what the decoder
+/// reads, without a UTF-8 check per value.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RawTagBlock<'a> {
+    pub time: Option<Timestamp>,
+    pub source: Option<&'a [u8]>,
+    pub group: Option<Group>,
+    pub line_count: Option<u64>,
+    pub quality: Option<&'a [u8]>,
+    pub destination: Option<&'a [u8]>,
+    pub relative_time: Option<&'a [u8]>,
+    pub text_time: Option<&'a [u8]>,
+    pub checksum_ok: bool,
+    pub malformed: bool,
+}
+
+/// [`parse`] with text values as bytes.
+pub(crate) fn parse_raw(s: &[u8]) -> Option<(RawTagBlock<'_>, &[u8])> {
     let body_end = crate::swar::find(s.get(1..)?, b'\\')? + 1;
     let inner = &s[1..body_end];
     let rest = &s[body_end + 1..];
-    let mut tb = TagBlock::default();
+    let mut tb = RawTagBlock::default();
     // The checksum is near the end: look for its `*` from there.
     let (fields, cks) = match inner.iter().rposition(|&c| c == b'*') {
         Some(star) => (&inner[..star], Some(&inner[star + 1..])),
@@ -63,8 +102,7 @@ pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
     tb.checksum_ok = cks
         .and_then(crate::sentence::parse_hex2)
         .is_some_and(|c| c == crate::sentence::checksum(fields));
-    // A block that is not UTF-8 is no tag block. Keys and separators are ASCII, so every
-    // value of a UTF-8 block is UTF-8 too.
+    // A block that is not UTF-8 is no tag block.
     if !fields.is_ascii() && std::str::from_utf8(fields).is_err() {
         return None;
     }
@@ -83,7 +121,10 @@ pub fn parse<'a>(s: &'a [u8]) -> Option<(TagBlock<'a>, &'a [u8])> {
     if tb.time.is_none() {
         // No `c:`: fall back on the provider's text time (ORBCOMM writes
         // `2014-12-10 00.41.53`, others `2014-12-10 00:41:53`).
-        tb.time = tb.text_time.and_then(parse_text_time);
+        tb.time = tb
+            .text_time
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .and_then(parse_text_time);
     }
     Some((tb, rest))
 }
@@ -122,8 +163,7 @@ fn parse_i64(v: &[u8]) -> Option<i64> {
 }
 
 /// Reads one `key:value` field into `tb`.
-fn apply_field<'a>(tb: &mut TagBlock<'a>, field: &'a [u8]) {
-    let text = |v: &'a [u8]| std::str::from_utf8(v).ok();
+fn apply_field<'a>(tb: &mut RawTagBlock<'a>, field: &'a [u8]) {
     let (key, value) = match field {
         [k, b':', v @ ..] => (*k, v),
         [] => return,
@@ -141,16 +181,16 @@ fn apply_field<'a>(tb: &mut TagBlock<'a>, field: &'a [u8]) {
             Some(v) => tb.time = Some(Timestamp::from_unix_seconds(v)),
             None => tb.malformed = true,
         },
-        b's' => tb.source = text(value),
+        b's' => tb.source = Some(value),
         b'g' => match parse_group(value) {
             Some(g) => tb.group = Some(g),
             None => tb.malformed = true,
         },
         b'n' => tb.line_count = parse_u64(value),
-        b'q' => tb.quality = text(value),
-        b'd' => tb.destination = text(value),
-        b't' => tb.relative_time = text(value),
-        b'T' => tb.text_time = text(value),
+        b'q' => tb.quality = Some(value),
+        b'd' => tb.destination = Some(value),
+        b't' => tb.relative_time = Some(value),
+        b'T' => tb.text_time = Some(value),
         _ => {}
     }
 }

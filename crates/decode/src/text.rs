@@ -57,7 +57,11 @@ impl<const N: usize> AisText<N> {
     /// Builds text from `s` keeping case and any printable ASCII (for names
     /// that are not six-bit AIS text, such as receiving stations), at most `N`.
     pub fn from_printable_lossy(s: &str) -> Self {
-        let b = s.as_bytes();
+        Self::from_printable_bytes(s.as_bytes())
+    }
+
+    /// [`Self::from_printable_lossy`] of the bytes of a text.
+    pub(crate) fn from_printable_bytes(b: &[u8]) -> Self {
         let mut buf = [0u8; N];
         if b.len() <= N && b.iter().all(|&c| c.is_ascii_graphic() || c == b' ') {
             // All kept: one copy (byte-wise stores would stall the loads of the whole).
@@ -69,7 +73,7 @@ impl<const N: usize> AisText<N> {
         }
         // A local count, not `self.len`, so the loop keeps it in a register.
         let mut n = 0;
-        for &c in s.as_bytes() {
+        for &c in b {
             if n == N {
                 break;
             }
