@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use shadowfleet_events::threaded::{batch_channel, receive, run_threaded};
 use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
 use shadowfleet_identities::Identity;
-use shadowfleet_ingest::{open_reader, read_source, Backoff, Source};
+use shadowfleet_ingest::{open_reader, read_source_counting, Backoff, Source};
 use shadowfleet_places::{Mids, Place, Places};
 use shadowfleet_store::{
     InputRecord, Position, PositionWriter, PositionWriterConfig, Recovery, Store, WriteLock,
@@ -53,6 +53,8 @@ pub struct IngestOptions {
     pub started_at: i64,
     /// Bounds of the position writer.
     pub positions: PositionWriterConfig,
+    /// Counts the bytes of the inputs read as the run goes (for a progress bar).
+    pub bytes_read: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// What a run did.
@@ -208,8 +210,14 @@ pub fn ingest(
             let (n, repeats) = run_threaded(
                 &mut pipeline,
                 |sink| {
-                    read_source(&source, &decoder, backoff, sink)
-                        .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
+                    read_source_counting(
+                        &source,
+                        &decoder,
+                        backoff,
+                        sink,
+                        options.bytes_read.clone(),
+                    )
+                    .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
                 },
                 &mut out,
             )

@@ -28,6 +28,9 @@ pub struct AnalyzeArgs {
     /// No summary on stderr.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+    /// Where the demo follows the run: bytes of the inputs read.
+    #[arg(skip)]
+    pub(crate) progress: Option<crate::simulate::Progress>,
 }
 
 /// Reads `--ports` files into places (kind port, id `WPI-n` or the UN/LOCODE).
@@ -104,6 +107,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         extra_ports: read_ports(&args.ports)?,
         started_at: wall_clock_seconds(),
         positions: PositionWriterConfig::default(),
+        bytes_read: args.progress.clone(),
     };
     if !args.quiet && !args.ports.is_empty() {
         eprintln!(

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -52,6 +53,53 @@ fn step<T>(what: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<
     out
 }
 
+/// Runs `f` on a thread of its own under a progress bar of `total` units, following
+/// `done` (which `f` advances), then marks it done with the time it took.
+fn step_with_bar<T: Send>(
+    what: &str,
+    total: u64,
+    unit: Unit,
+    done: &crate::simulate::Progress,
+    f: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> anyhow::Result<T> {
+    let bar = ProgressBar::new(total.max(1));
+    let template = match unit {
+        Unit::Bytes => "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {elapsed}",
+        Unit::Percent => "{msg} [{bar:30}] {percent:>3}% {elapsed} (eta {eta})",
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(what.to_owned());
+    let started = Instant::now();
+    let out = std::thread::scope(|scope| {
+        let worker = scope.spawn(f);
+        while !worker.is_finished() {
+            bar.set_position(done.load(Ordering::Relaxed).min(total));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    bar.finish_and_clear();
+    match &out {
+        Ok(_) => eprintln!("✔ {what} ({:.1} s)", started.elapsed().as_secs_f64()),
+        Err(_) => eprintln!("✘ {what}"),
+    }
+    out
+}
+
+/// What a progress bar counts.
+#[derive(Clone, Copy)]
+enum Unit {
+    Bytes,
+    /// Millionths of the work.
+    Percent,
+}
+
 /// Runs the command.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
@@ -64,11 +112,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         std::fs::remove_dir_all(&store_dir)
             .with_context(|| format!("removing the old {}", store_dir.display()))?;
     }
-    step(
+    let simulated = crate::simulate::Progress::default();
+    step_with_bar(
         &format!(
             "simulating {} days of the baltic scenario (seed {})",
             args.days, args.seed
         ),
+        1_000_000,
+        Unit::Percent,
+        &simulated,
         || {
             crate::simulate::run(crate::simulate::SimulateArgs {
                 scenario: "baltic".into(),
@@ -78,18 +130,31 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 out: sim.clone(),
                 gzip: false,
                 quiet: true,
+                progress: Some(simulated.clone()),
             })
         },
     )?;
-    step("decoding the AIS and running the detectors", || {
-        crate::analyze::run(crate::analyze::AnalyzeArgs {
-            inputs: vec![sim.join("ais.nmea")],
-            store: store_dir.clone(),
-            config: None,
-            ports: Vec::new(),
-            quiet: true,
-        })
-    })?;
+    let ais = sim.join("ais.nmea");
+    let ais_bytes = std::fs::metadata(&ais)
+        .with_context(|| format!("reading {}", ais.display()))?
+        .len();
+    let read = crate::simulate::Progress::default();
+    step_with_bar(
+        "decoding the AIS and running the detectors",
+        ais_bytes,
+        Unit::Bytes,
+        &read,
+        || {
+            crate::analyze::run(crate::analyze::AnalyzeArgs {
+                inputs: vec![ais.clone()],
+                store: store_dir.clone(),
+                config: None,
+                ports: Vec::new(),
+                quiet: true,
+                progress: Some(read.clone()),
+            })
+        },
+    )?;
     let mut store = Store::open_existing(&store_dir)?;
     step(
         "loading the sanctions list, watch list and particulars the simulation publishes",

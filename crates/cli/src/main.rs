@@ -56,9 +56,10 @@ enum Command {
     /// How much oil of an origin (default RU) each country received, month by month, as
     /// CSV, JSON or an HTML report.
     Exposure(flows::ExposureArgs),
-    /// Export a store's events, vessels or cargo flows as GeoJSON or CSV.
+    /// Export a store's events, vessels, cargo flows or tracks as GeoJSON, CSV or GeoParquet.
     Export(export::ExportArgs),
-    /// Serve a store's analysis over HTTP: the read-only JSON API and the report.
+    /// Serve a store's analysis over HTTP: the JSON API (read-only unless given an API key
+    /// for `POST /api/ingest`), the web map and the report.
     Serve(serve::ServeArgs),
 }
 

@@ -8,7 +8,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
+use shadowfleet_simulate::{simulate_reporting, Scenario, SimOptions, World};
+
+/// Share of a run done, in millionths, for a caller's progress bar.
+pub(crate) type Progress = std::sync::Arc<std::sync::atomic::AtomicU64>;
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -34,6 +37,9 @@ pub struct SimulateArgs {
     /// No summary on stderr.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+    /// Where the demo follows the run: millionths of the period simulated.
+    #[arg(skip)]
+    pub(crate) progress: Option<Progress>,
 }
 
 pub fn run(args: SimulateArgs) -> Result<ExitCode> {
@@ -61,6 +67,11 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     let truth_file = BufWriter::new(
         File::create(&truth_tmp).with_context(|| format!("creating {}", truth_tmp.display()))?,
     );
+    let mut report_progress = |done: f64| {
+        if let Some(p) = &args.progress {
+            p.store((done * 1e6) as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
     let opts = SimOptions {
         seed: args.seed,
         days: args.days,
@@ -71,12 +82,26 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         let gz =
             flate2::write::GzEncoder::new(BufWriter::new(ais_file), flate2::Compression::fast());
         let mut w = BackgroundWriter::new(GzFinish(Some(gz)));
-        let r = simulate(&scenario, &world, &opts, &mut w, truth_file)?;
+        let r = simulate_reporting(
+            &scenario,
+            &world,
+            &opts,
+            &mut w,
+            truth_file,
+            &mut report_progress,
+        )?;
         w.finish().context("writing the AIS")?;
         r
     } else {
         let mut w = BackgroundWriter::new(ais_file);
-        let r = simulate(&scenario, &world, &opts, &mut w, truth_file)?;
+        let r = simulate_reporting(
+            &scenario,
+            &world,
+            &opts,
+            &mut w,
+            truth_file,
+            &mut report_progress,
+        )?;
         w.finish().context("writing the AIS")?;
         r
     };

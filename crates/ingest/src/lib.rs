@@ -12,6 +12,8 @@ mod csv_archive;
 mod source;
 
 pub use csv_archive::{detect_csv_layout, CsvLayout, CsvReader, CsvRowError};
-pub use source::{open_reader, read_source, Backoff, IngestError, Source, SourceReport};
+pub use source::{
+    open_reader, read_source, read_source_counting, Backoff, IngestError, Source, SourceReport,
+};
 
 pub use shadowfleet_decode::Decoded;

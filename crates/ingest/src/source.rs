@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::{TcpStream, UdpSocket};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use shadowfleet_decode::{DecodeStats, Decoder, DecoderConfig, Sink};
@@ -113,15 +115,47 @@ impl Backoff {
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Opens a file or stdin, transparently decompressing gzip and zstd.
 pub fn open_reader(source: &Source) -> Result<Box<dyn BufRead + Send>, IngestError> {
+    open_reader_counting(source, None)
+}
+
+/// [`open_reader`], adding the bytes read from the file or stdin (before decompression) to
+/// `read`.
+fn open_reader_counting(
+    source: &Source,
+    read: Option<Arc<AtomicU64>>,
+) -> Result<Box<dyn BufRead + Send>, IngestError> {
     let io_err = |error| IngestError::Io {
         source_name: source.name(),
         error,
     };
+    let counted = |r: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
+        match &read {
+            Some(read) => Box::new(Counting {
+                inner: r,
+                read: Arc::clone(read),
+            }),
+            None => r,
+        }
+    };
     let raw: Box<dyn Read + Send> = match source {
-        Source::File(p) => Box::new(File::open(p).map_err(io_err)?),
-        Source::Stdin => Box::new(io::stdin()),
+        Source::File(p) => counted(Box::new(File::open(p).map_err(io_err)?)),
+        Source::Stdin => counted(Box::new(io::stdin())),
         _ => {
             return Err(IngestError::Format {
                 source_name: source.name(),
@@ -154,10 +188,22 @@ pub fn read_source(
     backoff: Backoff,
     sink: &mut dyn Sink,
 ) -> Result<SourceReport, IngestError> {
+    read_source_counting(source, config, backoff, sink, None)
+}
+
+/// [`read_source`], adding the bytes read from a file or stdin (before decompression) to
+/// `read` as it goes: a caller's progress bar.
+pub fn read_source_counting(
+    source: &Source,
+    config: &DecoderConfig,
+    backoff: Backoff,
+    sink: &mut dyn Sink,
+    read: Option<Arc<AtomicU64>>,
+) -> Result<SourceReport, IngestError> {
     let mut decoder = Decoder::new(config.clone());
     match source {
         Source::File(_) | Source::Stdin => {
-            let mut reader = open_reader(source)?;
+            let mut reader = open_reader_counting(source, read)?;
             let io_err = |error| IngestError::Io {
                 source_name: source.name(),
                 error,
@@ -286,5 +332,41 @@ fn read_udp(
         if n > 0 && buf[n - 1] != b'\n' {
             decoder.push(b"\n", sink);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const LINE: &[u8] = b"!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C\n";
+
+    #[test]
+    fn counts_the_bytes_of_the_file_before_decompression() {
+        let dir = std::env::temp_dir().join(format!("sf-ingest-count-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let path = dir.join("ais.nmea.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for _ in 0..1000 {
+            gz.write_all(LINE).expect("compress");
+        }
+        let bytes = gz.finish().expect("compress");
+        std::fs::write(&path, &bytes).expect("write");
+
+        let read = Arc::new(AtomicU64::new(0));
+        let mut out: Vec<shadowfleet_decode::Decoded> = Vec::new();
+        let report = read_source_counting(
+            &Source::File(path),
+            &DecoderConfig::default(),
+            Backoff::default(),
+            &mut out,
+            Some(Arc::clone(&read)),
+        )
+        .expect("read");
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(read.load(Ordering::Relaxed), bytes.len() as u64);
+        assert_eq!(report.stats.lines, 1000);
+        assert_eq!(out.len(), 1000);
     }
 }

@@ -119,7 +119,20 @@ pub fn simulate<A: Write, T: Write>(
     world: &World,
     opts: &SimOptions,
     ais: A,
+    truth: T,
+) -> Result<SimReport, SimError> {
+    simulate_reporting(scenario, world, opts, ais, truth, &mut |_| {})
+}
+
+/// [`simulate`], telling `progress` the share of the simulated period done (0 to 1) after
+/// each hour of it.
+pub fn simulate_reporting<A: Write, T: Write>(
+    scenario: &Scenario,
+    world: &World,
+    opts: &SimOptions,
+    ais: A,
     mut truth: T,
+    progress: &mut dyn FnMut(f64),
 ) -> Result<SimReport, SimError> {
     let start = Timestamp::parse_rfc3339(&scenario.start)
         .map_err(|e| SimError::Data(format!("start: {e}")))?
@@ -225,6 +238,7 @@ pub fn simulate<A: Write, T: Write>(
         }
         drain_records(&mut planner.records, &mut truth, &mut events, &mut cargoes)?;
         slice = next;
+        progress((slice - start) as f64 / (end - start).max(1) as f64);
     }
     ais.flush()
         .map_err(|e| SimError::Io(format!("writing AIS: {e}")))?;
