@@ -77,31 +77,27 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         days: args.days,
         fleet_scale: args.fleet_scale,
     };
+    let run = |ais: &mut dyn Write| {
+        simulate_reporting(
+            &scenario,
+            &world,
+            &opts,
+            ais,
+            truth_file,
+            &mut report_progress,
+        )
+    };
     // The AIS is compressed and written on a second thread: the simulation keeps one core.
     let report = if args.gzip {
         let gz =
             flate2::write::GzEncoder::new(BufWriter::new(ais_file), flate2::Compression::fast());
         let mut w = BackgroundWriter::new(GzFinish(Some(gz)));
-        let r = simulate_reporting(
-            &scenario,
-            &world,
-            &opts,
-            &mut w,
-            truth_file,
-            &mut report_progress,
-        )?;
+        let r = run(&mut w)?;
         w.finish().context("writing the AIS")?;
         r
     } else {
         let mut w = BackgroundWriter::new(ais_file);
-        let r = simulate_reporting(
-            &scenario,
-            &world,
-            &opts,
-            &mut w,
-            truth_file,
-            &mut report_progress,
-        )?;
+        let r = run(&mut w)?;
         w.finish().context("writing the AIS")?;
         r
     };
