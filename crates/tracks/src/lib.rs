@@ -41,6 +41,13 @@ pub struct TrackConfig {
     pub max_open_segments: usize,
     /// Reports buffered per MMSI awaiting the watermark (older ones are released early).
     pub max_buffered_per_vessel: usize,
+    /// A report whose receive time runs further ahead of the clock (the latest receive time
+    /// accepted) than this is held until [`Self::clock_jump_confirmations`] reports agree
+    /// with it (within this of it): one wrong receiver clock must not move the watermark
+    /// and make every later report late. Also applies to the first reports of a run.
+    pub max_clock_jump_s: i64,
+    /// See [`Self::max_clock_jump_s`].
+    pub clock_jump_confirmations: usize,
 }
 
 impl Default for TrackConfig {
@@ -54,6 +61,8 @@ impl Default for TrackConfig {
             max_silence_s: 7 * 24 * 3600,
             max_open_segments: 4,
             max_buffered_per_vessel: 4096,
+            max_clock_jump_s: 6 * 3600,
+            clock_jump_confirmations: 3,
         }
     }
 }
@@ -101,6 +110,9 @@ pub struct TrackStats {
     pub invalid: u64,
     /// Reports that arrived after the watermark had passed their time.
     pub late: u64,
+    /// Reports dropped for a receive time ahead of the clock that too few reports agreed
+    /// with (see [`TrackConfig::max_clock_jump_s`]).
+    pub clock_errors: u64,
     /// Segments opened.
     pub segments: u64,
 }
@@ -132,6 +144,8 @@ pub struct TrackBuilder {
     /// on the way out (the vessel's buffer no longer starts at that time) and skipped.
     pending: BinaryHeap<Reverse<u64>>,
     max_seen: i64,
+    /// Reports ahead of the clock by more than the allowed jump, awaiting confirmation.
+    ahead: Vec<Report>,
     next_segment: u64,
     stats: TrackStats,
 }
@@ -145,6 +159,7 @@ impl TrackBuilder {
             vessels: Vec::new(),
             pending: BinaryHeap::new(),
             max_seen: i64::MIN,
+            ahead: Vec::new(),
             next_segment: 0,
             stats: TrackStats::default(),
         }
@@ -169,6 +184,48 @@ impl TrackBuilder {
             self.stats.invalid += 1;
             return;
         }
+        if r.t > self.max_seen.saturating_add(self.config.max_clock_jump_s) {
+            self.hold_ahead(r, out);
+            return;
+        }
+        if !self.ahead.is_empty() {
+            // A report on the clock: those ahead of it were a clock error.
+            self.stats.clock_errors += self.ahead.len() as u64;
+            self.ahead.clear();
+        }
+        self.accept(r, out);
+    }
+
+    /// Holds `r`, ahead of the clock by more than the allowed jump, with the reports that
+    /// agree with it; once enough do, the clock jumps and they go in, in arrival order.
+    fn hold_ahead(&mut self, r: Report, out: &mut dyn FnMut(TrackPoint)) {
+        let jump = self.config.max_clock_jump_s;
+        if self
+            .ahead
+            .first()
+            .is_some_and(|first| (r.t - first.t).abs() > jump)
+        {
+            self.stats.clock_errors += self.ahead.len() as u64;
+            self.ahead.clear();
+        }
+        self.ahead.push(r);
+        if self.ahead.len() >= self.config.clock_jump_confirmations {
+            self.accept_ahead(out);
+        }
+    }
+
+    /// Takes the reports held ahead of the clock.
+    fn accept_ahead(&mut self, out: &mut dyn FnMut(TrackPoint)) {
+        let mut ahead = std::mem::take(&mut self.ahead);
+        for r in ahead.drain(..) {
+            self.accept(r, out);
+        }
+        // Keep the allocation.
+        self.ahead = ahead;
+    }
+
+    /// Takes a valid report on the clock.
+    fn accept(&mut self, r: Report, out: &mut dyn FnMut(TrackPoint)) {
         let k = match self.index.entry(r.mmsi) {
             std::collections::hash_map::Entry::Occupied(e) => *e.get(),
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -238,6 +295,9 @@ impl TrackBuilder {
 
     /// Releases everything still buffered (end of input).
     pub fn finish(&mut self, out: &mut dyn FnMut(TrackPoint)) {
+        // At the end nothing comes after the reports held ahead of the clock for them to
+        // spoil: they go in.
+        self.accept_ahead(out);
         self.release_until(i64::MAX, out);
     }
 
@@ -474,6 +534,47 @@ mod tests {
         ];
         let (out, stats) = run(c, &input);
         assert_eq!((out.len(), stats.late), (2, 1));
+    }
+
+    /// A vessel steaming east at 10 kn, a report a minute from `from`.
+    fn steaming(mmsi: u32, from: i64, n: usize) -> Vec<Report> {
+        (0..n as i64)
+            .map(|i| rep(mmsi, from + 60 * i, 58.0, 20.0 + 0.0031 * i as f64))
+            .collect()
+    }
+
+    #[test]
+    fn one_report_from_a_wrong_clock_does_not_make_the_rest_late() {
+        let mut input = steaming(1, 0, 10);
+        // A year ahead, as from a receiver whose clock is wrong.
+        input.push(rep(2, 365 * 86_400, 55.0, 12.0));
+        input.extend(steaming(1, 600, 10));
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!((out.len(), stats.late, stats.clock_errors), (20, 0, 1));
+        assert!(out.iter().all(|p| p.report.mmsi == 1));
+    }
+
+    #[test]
+    fn a_wrong_first_report_does_not_set_the_clock() {
+        let mut input = vec![rep(2, 365 * 86_400, 55.0, 12.0)];
+        input.extend(steaming(1, 0, 10));
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!((out.len(), stats.late, stats.clock_errors), (10, 0, 1));
+    }
+
+    #[test]
+    fn a_real_jump_of_the_clock_loses_nothing() {
+        // Two files a few days apart, analysed in one run.
+        let mut input = steaming(1, 0, 10);
+        input.extend(steaming(1, 3 * 86_400, 10));
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!((out.len(), stats.late, stats.clock_errors), (20, 0, 0));
+        assert!(out.windows(2).all(|w| w[0].report.t <= w[1].report.t));
+        // So do reports held at the end of the input, too few to confirm a jump.
+        let mut input = steaming(1, 0, 10);
+        input.extend(steaming(1, 3 * 86_400, 2));
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!((out.len(), stats.clock_errors), (12, 0));
     }
 
     #[test]
