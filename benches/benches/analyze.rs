@@ -77,6 +77,19 @@ fn cpu_s(stat_file: &str) -> f64 {
     (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
 }
 
+/// The processor's name (`/proc/cpuinfo`): shared machines move between hosts, and the
+/// rates with them.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown processor".into())
+}
+
 /// The child: analyse one file, print one JSON line.
 fn child(path: &str) {
     let t0 = Instant::now();
@@ -268,6 +281,11 @@ fn main() {
     let world = World::load(0.75).expect("world");
     let scenario = Scenario::load("baltic").expect("baltic");
 
+    println!(
+        "{}, {} CPUs online\n",
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!("| baltic days | messages | MB of NMEA | median s | M msg/s (median of {RUNS}) | best M msg/s | CPU s, all threads | decode thread CPU s | load s | peak RSS MB | events |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let mut ours_peer_file = None;
