@@ -214,8 +214,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     countries.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1));
     println!("\nRussian oil received, by country (million barrels, with the interval):");
     for (c, (n, v, lo, hi)) in countries {
+        let noun = if n == 1 { "cargo  " } else { "cargoes" };
         println!(
-            "  {c}  {n:>3} cargoes  {:>7.2}  [{:.2} – {:.2}]",
+            "  {c}  {n:>3} {noun}  {:>7.2}  [{:.2} – {:.2}]",
             v / 1e6,
             lo / 1e6,
             hi / 1e6
