@@ -187,16 +187,19 @@ pub fn ingest(
     // pipeline runs on its three.
     let files = std::thread::scope(|scope| -> anyhow::Result<_> {
         let (mut to_writer, writer_full, writer_empty) = batch_channel::<Position>();
-        let writer = scope.spawn(move || {
-            let mut positions = positions;
-            let mut result = Ok(());
-            receive(&writer_full, &writer_empty, |p| {
-                if result.is_ok() {
-                    result = positions.push(*p);
-                }
-            });
-            result.and_then(|()| positions.finish())
-        });
+        let writer = std::thread::Builder::new()
+            .name("sf-positions".into())
+            .spawn_scoped(scope, move || {
+                let mut positions = positions;
+                let mut result = Ok(());
+                receive(&writer_full, &writer_empty, |p| {
+                    if result.is_ok() {
+                        result = positions.push(*p);
+                    }
+                });
+                result.and_then(|()| positions.finish())
+            })
+            .context("starting the position writer")?;
         let mut out = |o: PipelineOutput| match o {
             PipelineOutput::Event(e) => events.push(e),
             PipelineOutput::Identity(i) => identities.push(i),

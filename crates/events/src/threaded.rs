@@ -110,21 +110,28 @@ pub fn run_threaded<T: Send, E: Send>(
     let (inputs, inputs_full, inputs_empty) = batch_channel::<Input>();
     let (mut steps, steps_full, steps_empty) = batch_channel::<Step>();
     let (result, messages) = std::thread::scope(|scope| {
-        let decoder = scope.spawn(move || {
-            let mut sink = BatchSink {
-                inputs,
-                messages: 0,
-            };
-            let result = decode(&mut sink);
-            sink.inputs.send();
-            (result, sink.messages)
-        });
-        scope.spawn(move || {
-            receive(&inputs_full, &inputs_empty, |i| {
-                track.take(*i, &mut |s| steps.push(s));
-            });
-            steps.send();
-        });
+        // Named threads: `top -H` and profilers tell the stages apart.
+        let decoder = std::thread::Builder::new()
+            .name("sf-decode".into())
+            .spawn_scoped(scope, move || {
+                let mut sink = BatchSink {
+                    inputs,
+                    messages: 0,
+                };
+                let result = decode(&mut sink);
+                sink.inputs.send();
+                (result, sink.messages)
+            })
+            .expect("spawning the decoding thread");
+        std::thread::Builder::new()
+            .name("sf-track".into())
+            .spawn_scoped(scope, move || {
+                receive(&inputs_full, &inputs_empty, |i| {
+                    track.take(*i, &mut |s| steps.push(s));
+                });
+                steps.send();
+            })
+            .expect("spawning the track thread");
         receive(&steps_full, &steps_empty, |s| detect.step(s, out));
         decoder
             .join()

@@ -252,7 +252,7 @@ fn pump_on_reader_thread(
     let (full_tx, full_rx) = sync_channel::<io::Result<Vec<u8>>>(READ_AHEAD);
     let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(READ_AHEAD + 2);
     std::thread::scope(|scope| {
-        scope.spawn(move || loop {
+        let reader_thread = move || loop {
             let mut block = empty_rx.try_recv().unwrap_or_else(|_| vec![0; BLOCK]);
             block.resize(BLOCK, 0);
             // One read per block, as it comes: a live feed on stdin is not held back.
@@ -270,7 +270,10 @@ fn pump_on_reader_thread(
                     return;
                 }
             }
-        });
+        };
+        std::thread::Builder::new()
+            .name("sf-read".into())
+            .spawn_scoped(scope, reader_thread)?;
         for block in full_rx.iter() {
             let block = block?;
             decoder.push(&block, sink);
