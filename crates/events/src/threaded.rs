@@ -100,8 +100,9 @@ impl Sink for BatchSink {
 
 /// Runs `decode` on one thread, the track stage on a second and the detection stage on this
 /// one; the pipeline's output goes to `out`. Returns what `decode` returned. The pipeline is
-/// not finished: call [`Pipeline::finish`] after the last input.
-pub fn run_threaded<T: Send, E: Send>(
+/// not finished: call [`Pipeline::finish`] after the last input. A thread that cannot be
+/// started is an error (`E` from the [`std::io::Error`]).
+pub fn run_threaded<T: Send, E: Send + From<std::io::Error>>(
     pipeline: &mut Pipeline<'_>,
     decode: impl FnOnce(&mut BatchSink) -> Result<T, E> + Send,
     out: &mut dyn FnMut(PipelineOutput),
@@ -109,8 +110,18 @@ pub fn run_threaded<T: Send, E: Send>(
     let (track, detect) = pipeline.stages();
     let (inputs, inputs_full, inputs_empty) = batch_channel::<Input>();
     let (mut steps, steps_full, steps_empty) = batch_channel::<Step>();
-    let (result, messages) = std::thread::scope(|scope| {
-        // Named threads: `top -H` and profilers tell the stages apart.
+    let (result, messages) = std::thread::scope(|scope| -> Result<_, E> {
+        // Named threads: `top -H` and profilers tell the stages apart. The consumer first:
+        // should the decoding thread fail to start, its batcher is dropped with it and the
+        // track thread ends.
+        std::thread::Builder::new()
+            .name("sf-track".into())
+            .spawn_scoped(scope, move || {
+                receive(&inputs_full, &inputs_empty, |i| {
+                    track.take(*i, &mut |s| steps.push(s));
+                });
+                steps.send();
+            })?;
         let decoder = std::thread::Builder::new()
             .name("sf-decode".into())
             .spawn_scoped(scope, move || {
@@ -121,22 +132,12 @@ pub fn run_threaded<T: Send, E: Send>(
                 let result = decode(&mut sink);
                 sink.inputs.send();
                 (result, sink.messages)
-            })
-            .expect("spawning the decoding thread");
-        std::thread::Builder::new()
-            .name("sf-track".into())
-            .spawn_scoped(scope, move || {
-                receive(&inputs_full, &inputs_empty, |i| {
-                    track.take(*i, &mut |s| steps.push(s));
-                });
-                steps.send();
-            })
-            .expect("spawning the track thread");
+            })?;
         receive(&steps_full, &steps_empty, |s| detect.step(s, out));
-        decoder
+        Ok(decoder
             .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })?;
     pipeline.count_messages(messages);
     result
 }

@@ -62,6 +62,9 @@ pub enum IngestError {
         #[source]
         error: io::Error,
     },
+    /// A thread of the pipeline could not be started (the system's limit on threads).
+    #[error("could not start a thread: {0}")]
+    Thread(#[from] io::Error),
     /// A CSV archive whose header we do not know.
     #[error("{source_name}: {reason}")]
     Format {
