@@ -71,6 +71,15 @@ pub struct IngestReport {
     /// Messages dropped as repeats of one transmission (by the decoder) and position reports
     /// dropped as duplicates (by the track builder).
     pub duplicates: u64,
+    /// Position reports dropped by the track builder for arriving after the reorder window
+    /// had closed on their time.
+    pub late: u64,
+    /// Position reports dropped for a position that is not available or out of range, or a
+    /// receive time before 1990 or after 2106.
+    pub invalid: u64,
+    /// Position reports dropped for a receive time far ahead of every other (a receiver's
+    /// wrong clock).
+    pub clock_errors: u64,
     /// Events found, per kind.
     pub events: Vec<(EventKind, usize)>,
     /// Identity periods recorded.
@@ -248,6 +257,9 @@ pub fn ingest(
     report.run = Some(store.write_run(&started, &report.inputs, &events, &identities, &files)?);
     report.positions = stored;
     report.duplicates += stats.tracks.duplicates;
+    report.late = stats.tracks.late;
+    report.invalid = stats.tracks.invalid;
+    report.clock_errors = stats.tracks.clock_errors;
     report.events = EventKind::ALL
         .iter()
         .map(|k| (*k, events.iter().filter(|e| e.kind == *k).count()))

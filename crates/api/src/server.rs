@@ -771,6 +771,7 @@ fn ingest_body(s: &AppState, body: &[u8]) -> Result<Value, ApiError> {
         "skipped": report.skipped,
         "messages": report.messages,
         "positions": report.positions,
+        "dropped": {"late": report.late, "invalid": report.invalid, "clock_errors": report.clock_errors},
         "events": events,
         "identities": report.identities,
         "position_files": report.position_files,

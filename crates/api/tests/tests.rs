@@ -421,6 +421,9 @@ async fn ingest_needs_the_key_and_appends() {
     assert!(r["run"].as_i64().is_some(), "{r}");
     assert!(r["messages"].as_u64().unwrap() > 1000);
     assert!(r["positions"].as_u64().unwrap() > 1000);
+    for why in ["late", "invalid", "clock_errors"] {
+        assert!(r["dropped"][why].as_u64().is_some(), "{r}");
+    }
     let (_, after) = get(&app, "/api/events?limit=1").await;
     assert!(after["total"].as_u64().unwrap() > before, "{after}");
     // The same body again: recognised by its hash, nothing new.

@@ -153,5 +153,11 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         report.identities,
         args.store.display()
     );
+    if report.late + report.invalid + report.clock_errors > 0 {
+        eprintln!(
+            "position reports dropped: {} late (after the reorder window closed on their time), {} invalid (position not available or out of range, receive time outside 1990-2106), {} from a receiver clock far ahead of the rest (see docs/detectors/tracks.md)",
+            report.late, report.invalid, report.clock_errors
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -500,6 +500,69 @@ fn analyze_events_and_eval_end_to_end() {
     assert!(port["f1"].as_f64().unwrap() >= 0.9, "{port}");
 }
 
+/// The line with its tag block's `c:` moved by `seconds` (and the block's checksum redone).
+fn with_time_moved(line: &str, seconds: i64) -> String {
+    let (block, sentence) = line[1..].split_once('\\').unwrap();
+    let (fields, _) = block.split_once('*').unwrap();
+    let fields: Vec<String> = fields
+        .split(',')
+        .map(|f| match f.strip_prefix("c:") {
+            Some(t) => format!("c:{}", t.parse::<i64>().unwrap() + seconds),
+            None => f.to_string(),
+        })
+        .collect();
+    let fields = fields.join(",");
+    let sum = fields.bytes().fold(0u8, |a, c| a ^ c);
+    format!("\\{fields}*{sum:02X}\\{sentence}")
+}
+
+#[test]
+fn a_wrong_receiver_clock_loses_nothing_and_is_reported() {
+    let dir = scratch("clock");
+    let (ais, _) = simulated(&dir.join("sim"), "2");
+    let text = std::fs::read_to_string(&ais).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    // A single-part position report a third of the way in, heard again with a clock a
+    // year ahead.
+    let at = lines.len() / 3
+        + lines[lines.len() / 3..]
+            .iter()
+            .position(|l| {
+                l.split_once("!AIVDM,1,1,,")
+                    .and_then(|(_, rest)| rest.get(2..3))
+                    .is_some_and(|c| matches!(c, "1" | "2" | "3"))
+            })
+            .unwrap();
+    let wrong = with_time_moved(lines[at], 365 * 86_400);
+    lines.insert(at + 1, &wrong);
+    let bad = dir.join("wrong-clock.nmea");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+
+    let good_store = dir.join("good");
+    succeeds(&[&"analyze", &"-q", &"--store", &good_store, &ais]);
+    let bad_store = dir.join("bad");
+    let out = succeeds(&[&"analyze", &"--store", &bad_store, &bad]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("position reports dropped: 0 late")
+            && stderr.contains("1 from a receiver clock far ahead"),
+        "{stderr}"
+    );
+    // Every event is still found, the same as without the wrong line.
+    let strip = |events: Vec<serde_json::Value>| -> Vec<String> {
+        events
+            .into_iter()
+            .map(|mut e| {
+                e.as_object_mut().unwrap().remove("id");
+                e.to_string()
+            })
+            .collect()
+    };
+    let good = strip(events_ndjson(&good_store, &[]));
+    assert!(!good.is_empty());
+    assert_eq!(strip(events_ndjson(&bad_store, &[])), good);
+}
+
 #[test]
 fn analyze_and_events_reject_bad_input_clearly() {
     let dir = scratch("analyze-bad");
