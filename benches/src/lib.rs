@@ -165,13 +165,8 @@ pub fn real_messages_by_type() -> Vec<(u8, Vec<Vec<String>>)> {
 pub fn sentence_mix(sentences: usize) -> Vec<String> {
     let pool = real_messages_by_type();
     let mut out = Vec::with_capacity(sentences + 8);
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = shadowfleet_testkit::Xorshift::new(0x2545_f491_4f6c_dd1d);
+    let mut next = || rng.next_u64();
     let total: f64 = TYPE_MIX.iter().map(|t| t.1).sum();
     while out.len() < sentences {
         let r = (next() % 1_000_000) as f64 / 1_000_000.0 * total;

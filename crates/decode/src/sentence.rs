@@ -271,13 +271,8 @@ mod tests {
             b"!AIVDM,1,1,,A,,0",
         ];
         let alphabet = b"!\\*,\r\n0123456789AB:";
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut rng = shadowfleet_testkit::Xorshift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = |n: usize| rng.below(n);
         for k in 0..200_000 {
             let mut v = samples[k % samples.len()].to_vec();
             for _ in 0..1 + next(3) {

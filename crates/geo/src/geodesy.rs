@@ -162,13 +162,8 @@ mod tests {
         };
         // A fixed pseudo-random walk over the globe and over hop sizes from centimetres to
         // the edge of the series path.
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = shadowfleet_testkit::Xorshift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = || rng.unit();
         for _ in 0..200_000 {
             let a = LatLon::new(next() * 178.0 - 89.0, next() * 360.0 - 180.0);
             let scale = 10f64.powf(-9.0 + 8.0 * next());
@@ -186,13 +181,8 @@ mod tests {
 
     #[test]
     fn within_agrees_with_the_distance() {
-        let mut x = 0x1234_5678_9abc_def1_u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = shadowfleet_testkit::Xorshift::new(0x1234_5678_9abc_def1);
+        let mut next = || rng.unit();
         for _ in 0..100_000 {
             let b = LatLon::new(next() * 170.0 - 85.0, next() * 360.0 - 180.0);
             let a = LatLon::new(

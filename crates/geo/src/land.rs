@@ -578,13 +578,8 @@ mod tests {
         // Random points (the Baltic's coasts, then anywhere), tested through the sub-cells
         // and through the whole cell's edges; and a random point of the box said to answer
         // the same.
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = shadowfleet_testkit::Xorshift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = || rng.unit();
         let (mut tested, mut on_land) = (0, 0);
         for k in 0..400_000 {
             let p = if k % 2 == 0 {

@@ -1,4 +1,4 @@
-//! Pieces shared by the workspace's tests.
+//! Pieces shared by the workspace's tests (and the benchmarks' inputs).
 //!
 //! Some tests need data that cannot ship with the repository (files without a licence, GPL or
 //! AGPL corpora, the real sanctions lists) or tools a fresh machine may lack (Chromium, the
@@ -49,4 +49,36 @@ pub fn shared(rel: &str, what: &str) -> Option<PathBuf> {
         REQUIRE_SHARED,
     );
     None
+}
+
+/// A fixed pseudo-random sequence for tests and benchmark inputs (Marsaglia's xorshift64):
+/// the same seed gives the same numbers on every machine. Not for anything but tests.
+#[derive(Debug, Clone)]
+pub struct Xorshift(u64);
+
+impl Xorshift {
+    /// A sequence from `seed` (not zero).
+    pub fn new(seed: u64) -> Self {
+        Xorshift(seed)
+    }
+
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// The next number in `[0, 1)`, from the top 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The next number in `0..n` (`n` > 0; the remainder, so very slightly uneven).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
 }
