@@ -314,8 +314,8 @@ pub struct Decoder {
     line_no: u64,
     sentence_no: u64,
     keys: Vec<SlotKey>,
-    /// One bit per slot: in use. Searches visit only the slots in use, in index order.
-    in_use: Vec<u64>,
+    /// The slots in use. Searches visit only them, in index order.
+    in_use: SlotSet,
     slots: Vec<Slot>,
     single: Payload,
     groups: [GroupInfo; GROUP_SLOTS],
@@ -347,7 +347,7 @@ impl Decoder {
             .map(|_| Slot::default())
             .collect();
         let keys = vec![SlotKey::default(); config.max_in_flight.max(1)];
-        let in_use = vec![0; keys.len().div_ceil(64)];
+        let in_use = SlotSet::new(keys.len());
         Decoder {
             line: Vec::with_capacity(config.max_line_bytes.min(1 << 16)),
             repeats: config.drop_repeats_within_ms.map(RepeatFilter::new),
@@ -377,7 +377,7 @@ impl Decoder {
         self.line.capacity()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.keys.capacity() * std::mem::size_of::<SlotKey>()
-            + self.in_use.capacity() * 8
+            + self.in_use.heap_bytes()
             + self.repeats.as_ref().map_or(0, RepeatFilter::heap_bytes)
     }
 
@@ -445,40 +445,11 @@ impl Decoder {
         if !self.line.is_empty() || self.overlong {
             self.end_buffered_line(sink);
         }
-        loop {
-            let Some(i) = self.used_slots().next() else {
-                break;
-            };
-            self.release_slot(i);
+        while let Some(i) = self.in_use.first_from(0) {
+            self.in_use.remove(i);
             let line = self.slots[i].meta.line;
             self.reject_at(line, RejectReason::OrphanFragment, sink);
         }
-    }
-
-    /// The slots in use, in index order.
-    fn used_slots(&self) -> impl Iterator<Item = usize> + '_ {
-        self.in_use.iter().enumerate().flat_map(|(w, &bits)| {
-            let mut bits = bits;
-            std::iter::from_fn(move || {
-                (bits != 0).then(|| {
-                    let b = bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    w * 64 + b
-                })
-            })
-        })
-    }
-
-    fn is_used(&self, i: usize) -> bool {
-        self.in_use[i / 64] >> (i % 64) & 1 == 1
-    }
-
-    fn release_slot(&mut self, i: usize) {
-        self.in_use[i / 64] &= !(1 << (i % 64));
-    }
-
-    fn take_slot(&mut self, i: usize) {
-        self.in_use[i / 64] |= 1 << (i % 64);
     }
 
     /// Decodes one line (without its line terminator). Counts it as a line.
@@ -697,15 +668,15 @@ impl Decoder {
         let key_matches = |k: &SlotKey| {
             k.count == s.fragment_count && k.sequence_id == s.sequence_id && k.channel == s.channel
         };
-        let found = self.used_slots().find(|&i| key_matches(&self.keys[i]));
+        let found = self.in_use.iter().find(|&i| key_matches(&self.keys[i]));
         if s.fragment_number == 1 {
             if let Some(i) = found {
                 // A new first part under the same key: the old message never finished.
-                self.release_slot(i);
+                self.in_use.remove(i);
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
-            let i = match (0..self.keys.len()).find(|&i| !self.is_used(i)) {
+            let i = match (0..self.keys.len()).find(|&i| !self.in_use.contains(i)) {
                 Some(i) => i,
                 None => {
                     let i = self
@@ -722,11 +693,11 @@ impl Decoder {
             let slot = &mut self.slots[i];
             slot.payload.clear();
             if let Err(e) = slot.payload.push_armored(s.payload, 0) {
-                self.release_slot(i);
+                self.in_use.remove(i);
                 return self.reject(payload_reason(e), sink);
             }
             slot.meta = meta;
-            self.take_slot(i);
+            self.in_use.insert(i);
             self.keys[i] = SlotKey {
                 count: s.fragment_count,
                 sequence_id: s.sequence_id,
@@ -739,7 +710,7 @@ impl Decoder {
         let Some(i) = found.filter(|&i| self.keys[i].next == s.fragment_number) else {
             if let Some(i) = found {
                 // Out of order: the message in flight cannot complete either.
-                self.release_slot(i);
+                self.in_use.remove(i);
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
@@ -749,7 +720,7 @@ impl Decoder {
         let slot = &mut self.slots[i];
         let fill = if last { s.fill_bits } else { 0 };
         if let Err(e) = slot.payload.push_armored(s.payload, fill) {
-            self.release_slot(i);
+            self.in_use.remove(i);
             return self.reject(payload_reason(e), sink);
         }
         self.keys[i].next += 1;
@@ -762,7 +733,7 @@ impl Decoder {
             slot.meta.station = meta.station;
         }
         if last {
-            self.in_use[i / 64] &= !(1 << (i % 64));
+            self.in_use.remove(i);
             emit(
                 &mut self.stats,
                 self.repeats.as_mut(),
@@ -778,13 +749,10 @@ impl Decoder {
         let now = self.sentence_no;
         let max_age = self.config.max_fragment_age;
         let mut k = 0;
-        loop {
-            let Some(i) = self.used_slots().find(|&i| i >= k) else {
-                break;
-            };
+        while let Some(i) = self.in_use.first_from(k) {
             k = i + 1;
             if now.saturating_sub(self.keys[i].born) > max_age {
-                self.release_slot(i);
+                self.in_use.remove(i);
                 let line = self.slots[i].meta.line;
                 self.reject_at(line, RejectReason::OrphanFragment, sink);
             }
@@ -848,6 +816,48 @@ fn emit(
             };
             reject_into(stats, meta.line, reason, sink);
         }
+    }
+}
+
+/// A set of slot indices, one bit each.
+struct SlotSet(Vec<u64>);
+
+impl SlotSet {
+    /// An empty set of room for `n` slots.
+    fn new(n: usize) -> Self {
+        SlotSet(vec![0; n.div_ceil(64)])
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.0.capacity() * 8
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn insert(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    fn remove(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+
+    /// The first slot in the set at or after `k`.
+    fn first_from(&self, k: usize) -> Option<usize> {
+        let mut w = k / 64;
+        let mut bits = self.0.get(w)? & (!0u64 << (k % 64));
+        while bits == 0 {
+            w += 1;
+            bits = *self.0.get(w)?;
+        }
+        Some(w * 64 + bits.trailing_zeros() as usize)
+    }
+
+    /// The slots in the set, in index order.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(self.first_from(0), |&i| self.first_from(i + 1))
     }
 }
 
@@ -981,6 +991,21 @@ fn parse_pghp(s: &[u8]) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slot_sets_find_their_slots_across_words() {
+        let mut set = SlotSet::new(200);
+        for i in [0, 63, 64, 130, 199] {
+            set.insert(i);
+        }
+        set.remove(63);
+        assert_eq!(set.iter().collect::<Vec<_>>(), [0, 64, 130, 199]);
+        assert_eq!(set.first_from(1), Some(64));
+        assert_eq!(set.first_from(65), Some(130));
+        assert_eq!(set.first_from(200), None);
+        assert_eq!(set.first_from(1000), None);
+        assert!(set.contains(130) && !set.contains(63));
+    }
 
     fn decode_all(input: &str) -> (Vec<Decoded>, DecodeStats) {
         let mut d = Decoder::default();
