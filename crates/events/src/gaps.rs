@@ -163,11 +163,7 @@ impl<'a> GapDetector<'a> {
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(Gap)) {
         let r = p.report;
         self.reception.record(r.pos, r.t);
-        let v = p.vessel as usize;
-        if v >= self.last.len() {
-            self.last.resize_with(v + 1, Vec::new);
-        }
-        let seen = &mut self.last[v];
+        let seen = crate::slots::per_vessel(&mut self.last, p.vessel, Vec::new);
         let prev = match seen.iter_mut().find(|(s, _)| *s == p.segment) {
             Some(slot) => Some(std::mem::replace(&mut slot.1, r)),
             None => {

@@ -160,7 +160,7 @@ impl Input {
 const ADVANCE_EVERY_S: i64 = 600;
 
 /// The first stage: decoded messages → static reports and track points ([`TrackBuilder`]),
-/// keyed by vessel. It can run on the decoding thread (see [`crate::threaded`]).
+/// keyed by vessel. [`crate::threaded`] runs it on a thread of its own.
 pub struct TrackStage {
     tracks: TrackBuilder,
     last_advance: i64,
@@ -370,14 +370,11 @@ impl<'a> DetectStage<'a> {
     fn point(&mut self, p: &TrackPoint, out: &mut dyn FnMut(PipelineOutput)) {
         out(PipelineOutput::Position(*p));
         let r = p.report;
-        let v = p.vessel as usize;
-        if v >= self.last_position.len() {
-            self.last_position.resize(v + 1, None);
-        }
-        if self.last_position[v].is_none() {
+        let last = crate::slots::per_vessel(&mut self.last_position, p.vessel, || None);
+        if last.is_none() {
             self.vessel_of.insert(r.mmsi, p.vessel);
         }
-        self.last_position[v] = Some((r.t, r.pos));
+        *last = Some((r.t, r.pos));
         let mut gaps = Vec::new();
         self.gaps.push(p, &mut |g| gaps.push(g));
         for g in gaps {

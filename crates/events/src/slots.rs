@@ -4,6 +4,16 @@
 //!
 //! [`TrackPoint::vessel`]: shadowfleet_tracks::TrackPoint::vessel
 
+/// The entry of `vessel` (the track builder's dense index) in a vector kept per vessel,
+/// which grows with `fill` to reach it.
+pub(crate) fn per_vessel<T>(v: &mut Vec<T>, vessel: u32, fill: impl FnMut() -> T) -> &mut T {
+    let i = vessel as usize;
+    if i >= v.len() {
+        v.resize_with(i + 1, fill);
+    }
+    &mut v[i]
+}
+
 /// State of type `T` per (vessel, segment), at most `cap` segments per vessel.
 pub(crate) struct Slots<T> {
     by_vessel: Vec<Vessel<T>>,
@@ -35,14 +45,10 @@ impl<T> Slots<T> {
         init: impl FnOnce() -> T,
         evicted: &mut dyn FnMut(T),
     ) -> &mut T {
-        let i = vessel as usize;
-        if i >= self.by_vessel.len() {
-            self.by_vessel.resize_with(i + 1, || Vessel {
-                mmsi: 0,
-                segments: Vec::new(),
-            });
-        }
-        let v = &mut self.by_vessel[i];
+        let v = per_vessel(&mut self.by_vessel, vessel, || Vessel {
+            mmsi: 0,
+            segments: Vec::new(),
+        });
         v.mmsi = mmsi;
         let k = match v.segments.iter().position(|s| s.0 == segment) {
             Some(k) => k,

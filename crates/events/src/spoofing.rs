@@ -372,14 +372,11 @@ impl<'l> SpoofingDetector<'l> {
                 .then(|| land.distance_to_shore_m(r.pos, cfg.land_margin_m * 2.0))
                 .filter(|&d| d > cfg.land_margin_m)
         };
-        let v = p.vessel as usize;
-        if v >= self.seqs.len() {
-            self.seqs.resize_with(v + 1, || None);
-        }
-        let Some(s) = self.seqs[v].as_mut() else {
+        let seq = crate::slots::per_vessel(&mut self.seqs, p.vessel, || None);
+        let Some(s) = seq else {
             let mut uniform = None;
             let inland_m = inland(&mut uniform);
-            self.seqs[v] = Some(Sequence {
+            *seq = Some(Sequence {
                 seg: p.segment,
                 first: r,
                 last: r,
