@@ -30,7 +30,7 @@ pub struct AnalyzeArgs {
     pub(crate) quiet: bool,
     /// Where the demo follows the run: bytes of the inputs read.
     #[arg(skip)]
-    pub(crate) progress: Option<crate::simulate::Progress>,
+    pub(crate) progress: Option<crate::demo::Progress>,
 }
 
 /// Reads `--ports` files into places (kind port, id `WPI-n` or the UN/LOCODE).

@@ -45,6 +45,16 @@ fn step<T>(what: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<
     bar.enable_steady_tick(Duration::from_millis(120));
     let started = Instant::now();
     let out = f();
+    done(&bar, what, started, out)
+}
+
+/// Clears `bar` and marks the step `what` done, with the time since `started`, or failed.
+fn done<T>(
+    bar: &ProgressBar,
+    what: &str,
+    started: Instant,
+    out: anyhow::Result<T>,
+) -> anyhow::Result<T> {
     bar.finish_and_clear();
     match &out {
         Ok(_) => eprintln!("✔ {what} ({:.1} s)", started.elapsed().as_secs_f64()),
@@ -53,13 +63,17 @@ fn step<T>(what: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<
     out
 }
 
+/// A counter a run advances for the demo's progress bars (millionths of the simulated
+/// period, or bytes of AIS read).
+pub(crate) type Progress = std::sync::Arc<std::sync::atomic::AtomicU64>;
+
 /// Runs `f` on a thread of its own under a progress bar of `total` units, following
-/// `done` (which `f` advances), then marks it done with the time it took.
+/// `progress` (which `f` advances), then marks it done with the time it took.
 fn step_with_bar<T: Send>(
     what: &str,
     total: u64,
     unit: Unit,
-    done: &crate::simulate::Progress,
+    progress: &Progress,
     f: impl FnOnce() -> anyhow::Result<T> + Send,
 ) -> anyhow::Result<T> {
     let bar = ProgressBar::new(total.max(1));
@@ -77,19 +91,14 @@ fn step_with_bar<T: Send>(
     let out = std::thread::scope(|scope| {
         let worker = scope.spawn(f);
         while !worker.is_finished() {
-            bar.set_position(done.load(Ordering::Relaxed).min(total));
+            bar.set_position(progress.load(Ordering::Relaxed).min(total));
             std::thread::sleep(Duration::from_millis(100));
         }
         worker
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
-    bar.finish_and_clear();
-    match &out {
-        Ok(_) => eprintln!("✔ {what} ({:.1} s)", started.elapsed().as_secs_f64()),
-        Err(_) => eprintln!("✘ {what}"),
-    }
-    out
+    done(&bar, what, started, out)
 }
 
 /// What a progress bar counts.
@@ -112,7 +121,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         std::fs::remove_dir_all(&store_dir)
             .with_context(|| format!("removing the old {}", store_dir.display()))?;
     }
-    let simulated = crate::simulate::Progress::default();
+    let simulated = Progress::default();
     step_with_bar(
         &format!(
             "simulating {} days of the baltic scenario (seed {})",
@@ -138,7 +147,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let ais_bytes = std::fs::metadata(&ais)
         .with_context(|| format!("reading {}", ais.display()))?
         .len();
-    let read = crate::simulate::Progress::default();
+    let read = Progress::default();
     step_with_bar(
         "decoding the AIS and running the detectors",
         ais_bytes,

@@ -10,9 +10,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 use shadowfleet_simulate::{simulate_reporting, Scenario, SimOptions, World};
 
-/// Share of a run done, in millionths, for a caller's progress bar.
-pub(crate) type Progress = std::sync::Arc<std::sync::atomic::AtomicU64>;
-
 #[derive(Args)]
 pub struct SimulateArgs {
     /// Scenario: `baltic`, `global`, or a path to a scenario TOML file.
@@ -39,7 +36,7 @@ pub struct SimulateArgs {
     pub(crate) quiet: bool,
     /// Where the demo follows the run: millionths of the period simulated.
     #[arg(skip)]
-    pub(crate) progress: Option<Progress>,
+    pub(crate) progress: Option<crate::demo::Progress>,
 }
 
 pub fn run(args: SimulateArgs) -> Result<ExitCode> {
