@@ -259,6 +259,8 @@ impl TrackBuilder {
             r.t + self.config.duplicate_window_s,
         );
         let dup_m = self.config.duplicate_distance_m;
+        // The usual case, a report after all those buffered, scans back only: the general
+        // chain with its empty second half costs the track thread 8 % more (callgrind).
         let duplicate = if at == v.buffer.len() {
             v.buffer
                 .iter()
