@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use shadowfleet_events::threaded::run_threaded;
-use shadowfleet_events::{DetectorConfig, EventKind, Pipeline, PipelineOutput};
+use shadowfleet_events::{DetectorConfig, EventKind, PipelineOutput};
 use shadowfleet_ingest::{read_source, Backoff, Source};
-use shadowfleet_places::{Mids, Places};
+use shadowfleet_run::ingest::{pipeline, IngestOptions};
+use shadowfleet_run::threaded::run_threaded;
 use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
 
 const CHILD: &str = "SHADOWFLEET_BENCH_ANALYZE_CHILD";
@@ -93,17 +93,13 @@ fn cpu_model() -> String {
 /// The child: analyse one file, print one JSON line.
 fn child(path: &str) {
     let t0 = Instant::now();
-    let land = shadowfleet_geo::Land::natural_earth_10m().expect("land");
-    let places = Places::embedded(&land).expect("places");
-    let mids = Mids::embedded().expect("mids");
+    // The pipeline `shadowfleet analyze` runs, over the same reference data.
+    let mut pipeline = pipeline(&IngestOptions::default()).expect("pipeline");
     let load_s = t0.elapsed().as_secs_f64();
-    let mut pipeline = Pipeline::new(DetectorConfig::default(), &land, &places, &mids);
-    let mut counts = [0u64; EventKind::ALL.len()];
+    let mut counts = [0u64; EventKind::COUNT];
     let mut out = |o: PipelineOutput| {
         if let PipelineOutput::Event(e) = o {
-            if let Some(k) = EventKind::ALL.iter().position(|k| *k == e.kind) {
-                counts[k] += 1;
-            }
+            counts[e.kind().index()] += 1;
         }
     };
     let decoder = DetectorConfig::default().decoder_config();
@@ -155,9 +151,6 @@ fn stages(path: &str) {
             self.0.push(*d);
         }
     }
-    let land = shadowfleet_geo::Land::natural_earth_10m().expect("land");
-    let places = Places::embedded(&land).expect("places");
-    let mids = Mids::embedded().expect("mids");
     let source = Source::File(PathBuf::from(path));
     let decoder = DetectorConfig::default().decoder_config();
     let mut plain_s = f64::INFINITY;
@@ -180,7 +173,7 @@ fn stages(path: &str) {
     }
     let mut keep = Keep(Vec::with_capacity(count.0 as usize));
     read_source(&source, &decoder, Backoff::default(), &mut keep).expect("decode");
-    let mut pipeline = Pipeline::new(DetectorConfig::default(), &land, &places, &mids);
+    let mut pipeline = pipeline(&IngestOptions::default()).expect("pipeline");
     let mut events = 0u64;
     let mut out = |o: PipelineOutput| {
         if let PipelineOutput::Event(_) = o {

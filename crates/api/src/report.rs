@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use shadowfleet_risk::ExposureRow;
 
-use crate::analysis::Analysis;
+use shadowfleet_run::analysis::Analysis;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -13,15 +13,15 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use shadowfleet_events::DetectorConfig;
-use shadowfleet_events::EventKind;
 use shadowfleet_model::Timestamp;
+use shadowfleet_records::EventKind;
+use shadowfleet_run::DetectorConfig;
 use shadowfleet_store::Store;
 use shadowfleet_voyages::VesselKey;
 use utoipa::OpenApi;
 
-use crate::analysis::{Analysis, AnalysisConfig};
 use crate::views::{event_json, flow_json, flow_path, profile, resolve, vessel_json};
+use shadowfleet_run::analysis::{Analysis, AnalysisConfig};
 
 /// Largest page a list endpoint returns.
 pub const MAX_PAGE: usize = 1000;
@@ -535,7 +535,7 @@ async fn events(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<
         .iter()
         .filter(|e| {
             let ev = &e.event;
-            kind.is_none_or(|k| ev.kind == k)
+            kind.is_none_or(|k| ev.kind() == k)
                 && from.is_none_or(|f| ev.end >= f)
                 && to.is_none_or(|t| ev.start <= t)
                 && mmsi.is_none_or(|m| ev.mmsi == m || ev.other_mmsi == Some(m))
@@ -720,23 +720,23 @@ async fn ingest(
 
 fn ingest_body(s: &AppState, body: &[u8]) -> Result<Value, ApiError> {
     use sha2::Digest;
-    let hash = crate::ingest::hex(&sha2::Sha256::digest(body));
+    let hash = shadowfleet_run::ingest::hex(&sha2::Sha256::digest(body));
     // The posted input is kept in the store, as evidence of what was analysed.
     let incoming = s.dir.join("incoming");
     let path = incoming.join(format!("{hash}.ais"));
     std::fs::create_dir_all(&incoming)
         .and_then(|()| std::fs::write(&path, body))
         .map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
-    let options = crate::ingest::IngestOptions {
-        detectors: s.detectors,
+    let options = shadowfleet_run::ingest::IngestOptions {
+        detectors: s.detectors.clone(),
         started_at: (s.clock)(),
         ..Default::default()
     };
-    let input = crate::ingest::IngestInput {
+    let input = shadowfleet_run::ingest::IngestInput {
         path,
         name: format!("api:{hash}"),
     };
-    let report = crate::ingest::ingest(&s.dir, &[input], &options).map_err(|e| {
+    let report = shadowfleet_run::ingest::ingest(&s.dir, &[input], &options).map_err(|e| {
         if e.downcast_ref::<shadowfleet_store::StoreError>()
             .is_some_and(|e| matches!(e, shadowfleet_store::StoreError::Busy { .. }))
         {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use shadowfleet_identities::Identity;
 use shadowfleet_model::Timestamp;
+use shadowfleet_records::IdentityPeriod;
 use shadowfleet_store::{PositionQuery, StoreError};
 use shadowfleet_voyages::VesselKey;
 
@@ -34,7 +34,11 @@ pub enum TrackError {
 /// Which positions of which MMSIs belong to a vessel: an IMO-keyed vessel owns an MMSI's
 /// positions only within the periods its identity timeline shows it using that MMSI (padded
 /// by [`PERIOD_SLACK_S`]); an MMSI-keyed vessel owns all of them.
-pub fn ownership(key: VesselKey, mmsis: &[u32], identities: &[Identity]) -> Vec<(u32, i64, i64)> {
+pub fn ownership(
+    key: VesselKey,
+    mmsis: &[u32],
+    identities: &[IdentityPeriod],
+) -> Vec<(u32, i64, i64)> {
     match key {
         VesselKey::Mmsi(m) => vec![(m, i64::MIN, i64::MAX)],
         VesselKey::Imo(imo) => {
@@ -134,13 +138,13 @@ pub fn track_geojson(
     let mut keep = |p: shadowfleet_store::Position| {
         if owned
             .iter()
-            .any(|&(m, lo, hi)| m == p.mmsi && p.t >= lo && p.t <= hi)
+            .any(|&(m, lo, hi)| m == p.position.mmsi && p.position.t >= lo && p.position.t <= hi)
         {
             raw += 1;
             segments
-                .entry((p.mmsi, p.segment))
+                .entry((p.position.mmsi, p.segment))
                 .or_default()
-                .push((p.t, p.lon, p.lat));
+                .push((p.position.t, p.position.pos.lon, p.position.pos.lat));
         }
     };
     for f in files {

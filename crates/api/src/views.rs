@@ -5,7 +5,7 @@ use shadowfleet_model::Timestamp;
 use shadowfleet_store::StoredEvent;
 use shadowfleet_voyages::{Cargo, Flow, VesselKey};
 
-use crate::analysis::Analysis;
+use shadowfleet_run::analysis::Analysis;
 
 fn time(t: i64) -> String {
     Timestamp::from_unix_seconds(t).to_string()
@@ -17,7 +17,7 @@ pub fn event_json(s: &StoredEvent) -> Value {
     let coord = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
     json!({
         "id": s.id,
-        "kind": e.kind.as_str(),
+        "kind": e.kind().as_str(),
         "mmsi": e.mmsi,
         "imo": e.imo,
         "other_mmsi": e.other_mmsi,
@@ -25,7 +25,7 @@ pub fn event_json(s: &StoredEvent) -> Value {
         "end": time(e.end),
         "lat": coord(e.lat),
         "lon": coord(e.lon),
-        "details": e.details,
+        "details": e.details.to_value().unwrap_or(Value::Null),
     })
 }
 
@@ -160,7 +160,7 @@ pub fn profile(a: &Analysis, key: VesselKey, mmsis: &[u32]) -> Value {
     let risk = a.risks.iter().find(|r| r.vessel == key);
     let event = |id: i64| {
         a.events.iter().find(|e| e.id == id).map(|e| {
-            json!({"id": id, "kind": e.event.kind, "mmsi": e.event.mmsi, "start": time(e.event.start), "end": time(e.event.end), "lat": e.event.lat, "lon": e.event.lon})
+            json!({"id": id, "kind": e.event.kind(), "mmsi": e.event.mmsi, "start": time(e.event.start), "end": time(e.event.end), "lat": e.event.lat, "lon": e.event.lon})
         })
     };
     let indicators: Vec<Value> = risk.map_or_else(Vec::new, |r| {

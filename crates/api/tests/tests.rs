@@ -9,10 +9,10 @@ use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use std::path::PathBuf;
 
-use shadowfleet_api::analysis::AnalysisConfig;
-use shadowfleet_api::ingest::{ingest, IngestInput, IngestOptions};
 use shadowfleet_api::server::{router, AppState, MAX_PAGE};
-use shadowfleet_events::DetectorConfig;
+use shadowfleet_run::analysis::AnalysisConfig;
+use shadowfleet_run::ingest::{ingest, IngestInput, IngestOptions};
+use shadowfleet_run::DetectorConfig;
 use shadowfleet_simulate::{simulate_in_memory, SimOptions};
 use shadowfleet_store::Store;
 use tower::ServiceExt;

@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
-use shadowfleet_api::ingest::{ingest, IngestInput, IngestOptions};
-use shadowfleet_events::DetectorConfig;
+use shadowfleet_run::config::{config_dir, load_detector_config, read_ports};
+use shadowfleet_run::ingest::{ingest, IngestInput, IngestOptions};
 use shadowfleet_store::PositionWriterConfig;
 
 /// Arguments of `shadowfleet analyze`.
@@ -30,82 +29,16 @@ pub struct AnalyzeArgs {
     pub(crate) quiet: bool,
     /// Where the demo follows the run: bytes of the inputs read.
     #[arg(skip)]
-    pub(crate) progress: Option<crate::demo::Progress>,
-}
-
-/// Reads `--ports` files into places (kind port, id `WPI-n` or the UN/LOCODE).
-fn read_ports(paths: &[PathBuf]) -> anyhow::Result<Vec<shadowfleet_places::Place>> {
-    let mut out = Vec::new();
-    for path in paths {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
-        let ports = if head.contains("world port index number") {
-            shadowfleet_refdata::ports::wpi(path, &bytes)?
-        } else if head
-            .trim_start_matches('\u{feff}')
-            .starts_with("country,location")
-        {
-            shadowfleet_refdata::ports::unlocode(path, &bytes)?
-        } else {
-            anyhow::bail!(
-                "{}:1: not a World Port Index or UN/LOCODE CSV (unknown header)",
-                path.display()
-            );
-        };
-        for p in ports {
-            let Some(country) = p.country.clone() else {
-                continue;
-            };
-            let at = shadowfleet_geo::LatLon::new(p.lat, p.lon);
-            out.push(shadowfleet_places::Place {
-                id: p
-                    .locode
-                    .clone()
-                    .or(p.wpi.map(|n| format!("WPI-{n}")))
-                    .unwrap_or_else(|| p.name.clone()),
-                name: p.name,
-                country,
-                locode: p.locode.unwrap_or_default(),
-                kind: shadowfleet_places::PlaceKind::Port,
-                listed: at,
-                position: at,
-                radius_m: 0.0,
-                origin_country: String::new(),
-                products: Vec::new(),
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Reads the detector configuration file.
-pub fn load_config(path: Option<&PathBuf>) -> anyhow::Result<DetectorConfig> {
-    let Some(path) = path else {
-        return Ok(DetectorConfig::default());
-    };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    toml::from_str(&text)
-        .with_context(|| format!("{}: not a valid detector configuration", path.display()))
-}
-
-/// Wall-clock time for the manifest's "ingested at" (never used by the detectors).
-#[allow(
-    clippy::disallowed_methods,
-    reason = "the manifest records when a run happened"
-)]
-pub(crate) fn wall_clock_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    pub(crate) progress: Option<crate::progress::Progress>,
 }
 
 /// Runs the command.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let options = IngestOptions {
-        detectors: load_config(args.config.as_ref())?,
+        detectors: load_detector_config(args.config.as_deref())?,
+        config_dir: config_dir(args.config.as_deref()),
         extra_ports: read_ports(&args.ports)?,
-        started_at: wall_clock_seconds(),
+        started_at: crate::wall_clock_seconds(),
         positions: PositionWriterConfig::default(),
         bytes_read: args.progress.clone(),
     };

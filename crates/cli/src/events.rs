@@ -103,7 +103,7 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
                     out,
                     "{},{},{},{},{},{},{},{},{},{}",
                     s.id,
-                    e.kind,
+                    e.kind(),
                     e.mmsi,
                     opt(e.imo),
                     opt(e.other_mmsi),
@@ -111,7 +111,7 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
                     time(e.end),
                     coord(e.lat),
                     coord(e.lon),
-                    csv_field(&e.details.to_string())
+                    csv_field(&e.details.to_json().unwrap_or_default())
                 )?;
             }
         }

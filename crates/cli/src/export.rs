@@ -9,9 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
-use shadowfleet_api::analysis::{load_config, Analysis};
 use shadowfleet_api::views::{flow_json, flow_path, vessel_json};
 use shadowfleet_model::Timestamp;
+use shadowfleet_run::analysis::Analysis;
+use shadowfleet_run::config::load_analysis_config as load_config;
 use shadowfleet_store::parquet::{ColumnSpec, ColumnType, TableWriter};
 use shadowfleet_store::positions::{put_position, POSITION_COLUMNS, ROW_GROUP_ROWS};
 use shadowfleet_store::{Position, PositionQuery, Store};
@@ -138,13 +139,15 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                     if let Err(e) = writeln!(
                         w,
                         "{},{},{},{},{},{},{},{}",
-                        p.mmsi,
-                        Timestamp::from_unix_seconds(p.t),
-                        p.lat,
-                        p.lon,
-                        opt(p.sog_kn),
-                        opt(p.cog_deg),
-                        p.nav_status.map_or(String::new(), |n| n.to_string()),
+                        p.position.mmsi,
+                        Timestamp::from_unix_seconds(p.position.t),
+                        p.position.pos.lat,
+                        p.position.pos.lon,
+                        opt(p.position.sog_knots),
+                        opt(p.position.cog_deg),
+                        p.position
+                            .nav_status
+                            .map_or(String::new(), |n| n.to_string()),
                         p.segment
                     ) {
                         error = Some(e);
@@ -164,19 +167,22 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             let mut vessel: Vec<Position> = Vec::new();
             let mut error: Option<io::Error> = None;
             let mut flush = |rows: &mut Vec<Position>, w: &mut Box<dyn Write>| -> io::Result<()> {
-                rows.sort_by_key(|p| (p.segment, p.t));
+                rows.sort_by_key(|p| (p.segment, p.position.t));
                 for seg in rows.chunk_by(|a, b| a.segment == b.segment) {
-                    let coords: Vec<[f64; 2]> = seg.iter().map(|p| [p.lon, p.lat]).collect();
-                    let times: Vec<i64> = seg.iter().map(|p| p.t).collect();
+                    let coords: Vec<[f64; 2]> = seg
+                        .iter()
+                        .map(|p| [p.position.pos.lon, p.position.pos.lat])
+                        .collect();
+                    let times: Vec<i64> = seg.iter().map(|p| p.position.t).collect();
                     let geometry = if coords.len() == 1 {
                         json!({"type": "Point", "coordinates": coords[0]})
                     } else {
                         json!({"type": "LineString", "coordinates": coords})
                     };
                     let f = json!({"type": "Feature", "geometry": geometry, "properties": {
-                        "mmsi": seg[0].mmsi, "segment": seg[0].segment,
-                        "start": Timestamp::from_unix_seconds(seg[0].t).to_string(),
-                        "end": Timestamp::from_unix_seconds(seg[seg.len() - 1].t).to_string(),
+                        "mmsi": seg[0].position.mmsi, "segment": seg[0].segment,
+                        "start": Timestamp::from_unix_seconds(seg[0].position.t).to_string(),
+                        "end": Timestamp::from_unix_seconds(seg[seg.len() - 1].position.t).to_string(),
                         "points": seg.len(), "times": times}});
                     if !first {
                         w.write_all(b",")?;
@@ -192,7 +198,10 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                     if error.is_some() {
                         return;
                     }
-                    if vessel.last().is_some_and(|l| l.mmsi != p.mmsi) {
+                    if vessel
+                        .last()
+                        .is_some_and(|l| l.position.mmsi != p.position.mmsi)
+                    {
                         if let Err(e) = flush(&mut vessel, &mut w) {
                             error = Some(e);
                         }
@@ -270,7 +279,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 for s in &events {
                     let e = &s.event;
                     w.put_int(0, Some(s.id));
-                    w.put_text(1, Some(e.kind.as_str()));
+                    w.put_text(1, Some(e.kind().as_str()));
                     w.put_int(2, Some(i64::from(e.mmsi)));
                     w.put_int(3, e.imo.map(i64::from));
                     w.put_int(4, e.other_mmsi.map(i64::from));
@@ -278,7 +287,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     w.put_int(6, Some(e.end));
                     w.put_float(7, Some(e.lat));
                     w.put_float(8, Some(e.lon));
-                    w.put_text(9, Some(&e.details.to_string()));
+                    w.put_text(9, Some(&e.details.to_json().unwrap_or_default()));
                     w.put_point(10, e.lon, e.lat);
                     w.end_row()?;
                 }

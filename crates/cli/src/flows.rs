@@ -12,8 +12,9 @@ use shadowfleet_model::Timestamp;
 use shadowfleet_store::Store;
 
 use crate::screen::csv_field;
-use shadowfleet_api::analysis::{load_config, Analysis};
 use shadowfleet_api::views::flow_json;
+use shadowfleet_run::analysis::Analysis;
+use shadowfleet_run::config::load_analysis_config as load_config;
 
 fn time(t: i64) -> String {
     Timestamp::from_unix_seconds(t).to_string()

@@ -8,6 +8,7 @@ mod evaluate;
 mod events;
 mod export;
 mod flows;
+mod progress;
 mod screen;
 mod serve;
 mod simulate;
@@ -61,6 +62,18 @@ enum Command {
     /// Serve a store's analysis over HTTP: the JSON API (read-only unless given an API key
     /// for `POST /api/ingest`), the web map and the report.
     Serve(serve::ServeArgs),
+}
+
+/// Wall-clock time for the manifest's "ingested at" and the lists' "loaded at" (never used by
+/// the detectors).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the manifest records when a run happened"
+)]
+pub(crate) fn wall_clock_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn main() -> ExitCode {

@@ -9,8 +9,6 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use shadowfleet_store::Store;
 
-use shadowfleet_api::analysis::parse_list_arg;
-
 /// Output format.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -48,7 +46,7 @@ pub struct ScreenArgs {
 /// Runs the command.
 pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let mut store = Store::open_existing(&args.store)?;
-    let config = shadowfleet_api::analysis::load_config(args.config.as_ref(), None)?;
+    let config = shadowfleet_run::config::load_analysis_config(args.config.as_ref(), None)?;
     load_lists(&mut store, &args.lists, true)?;
     let identities = store.identities()?;
     let lists: Vec<_> = store.lists()?.into_iter().map(|l| l.list).collect();
@@ -142,19 +140,9 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
 /// Loads `lists` (`PATH` or `FORMAT:PATH`) into `store`: every file is read and validated
 /// before any is stored.
 pub(crate) fn load_lists(store: &mut Store, lists: &[String], verbose: bool) -> anyhow::Result<()> {
-    // All files are read and validated before anything is stored.
-    let mut loaded = Vec::new();
-    for a in lists {
-        let (format, path) = parse_list_arg(a);
-        let list = shadowfleet_refdata::load(&path, format, None)?;
-        let (hash, _) = shadowfleet_api::ingest::content_hash(&path)?;
-        loaded.push((list, hash));
-    }
-    let now = shadowfleet_model::Timestamp::from_unix_seconds(crate::analyze::wall_clock_seconds())
-        .to_string();
-    for (list, hash) in &loaded {
-        store.put_list(list, hash, &now)?;
-        if verbose {
+    let loaded = shadowfleet_run::lists::load_lists(store, lists, crate::wall_clock_seconds())?;
+    if verbose {
+        for list in &loaded {
             eprintln!(
                 "loaded {} ({}, {}): {} entries",
                 list.name,

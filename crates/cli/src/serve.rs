@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use shadowfleet_api::analysis::load_config;
 use shadowfleet_api::server::AppState;
+use shadowfleet_run::config::load_analysis_config as load_config;
 
 /// Arguments of `shadowfleet serve`.
 #[derive(Args)]
@@ -60,7 +60,7 @@ pub(crate) fn state(
         load_config(config, None)?,
         detectors,
         api_key,
-        crate::analyze::wall_clock_seconds,
+        crate::wall_clock_seconds,
     )
 }
 
@@ -93,7 +93,7 @@ pub(crate) fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<ExitC
 
 /// Runs the command.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let detectors = crate::analyze::load_config(args.detector_config.as_ref())?;
+    let detectors = shadowfleet_run::config::load_detector_config(args.detector_config.as_deref())?;
     let key = api_key(args.api_key_file.as_ref())?;
     let state = state(&args.store, args.config.as_ref(), key, detectors)?;
     serve(state, args.listen)

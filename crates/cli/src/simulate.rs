@@ -36,7 +36,7 @@ pub struct SimulateArgs {
     pub(crate) quiet: bool,
     /// Where the demo follows the run: millionths of the period simulated.
     #[arg(skip)]
-    pub(crate) progress: Option<crate::demo::Progress>,
+    pub(crate) progress: Option<crate::progress::Progress>,
 }
 
 pub fn run(args: SimulateArgs) -> Result<ExitCode> {

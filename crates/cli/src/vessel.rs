@@ -10,9 +10,9 @@ use clap::{Args, ValueEnum};
 use serde_json::Value;
 use shadowfleet_store::Store;
 
-use shadowfleet_api::analysis::load_config;
-use shadowfleet_api::analysis::Analysis;
 use shadowfleet_api::views::{profile, resolve};
+use shadowfleet_run::analysis::Analysis;
+use shadowfleet_run::config::load_analysis_config as load_config;
 
 /// Output format.
 #[derive(Clone, Copy, ValueEnum)]

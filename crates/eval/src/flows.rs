@@ -218,3 +218,47 @@ pub fn evaluate_flows(
         sts_attributed,
     }
 }
+
+/// How well risk scores rank the truth's shadow fleet above the rest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskScore {
+    /// Area under the ROC curve of the scores against the truth's shadow label.
+    pub roc_auc: f64,
+    /// Tankers of the truth scored.
+    pub tankers: usize,
+    /// Of which truly shadow.
+    pub shadow: usize,
+}
+
+/// Scores `risks` against the truth: each tanker of the truth gets the highest score of the
+/// keys (IMO numbers, MMSIs) it was seen under, 0 when none was scored.
+pub fn evaluate_risk(truth: &[TruthRecord], risks: &[shadowfleet_risk::VesselRisk]) -> RiskScore {
+    use shadowfleet_voyages::VesselKey;
+    let by_key: HashMap<VesselKey, f64> = risks.iter().map(|r| (r.vessel, r.score)).collect();
+    let scored: Vec<(f64, bool)> = truth
+        .iter()
+        .filter_map(|r| match r {
+            TruthRecord::Vessel(v) if v.dwt > 0.0 => Some(v),
+            _ => None,
+        })
+        .map(|v| {
+            let s = v
+                .identities
+                .iter()
+                .flat_map(|i| {
+                    [
+                        by_key.get(&VesselKey::Imo(i.imo)),
+                        by_key.get(&VesselKey::Mmsi(i.mmsi)),
+                    ]
+                })
+                .flatten()
+                .fold(0.0, |a: f64, b| a.max(*b));
+            (s, v.shadow)
+        })
+        .collect();
+    RiskScore {
+        roc_auc: shadowfleet_risk::roc_auc(&scored),
+        tankers: scored.len(),
+        shadow: scored.iter().filter(|x| x.1).count(),
+    }
+}

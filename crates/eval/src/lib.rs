@@ -20,11 +20,11 @@
 //! difference between detected and true start (for gaps, the mean of start and end errors).
 
 pub mod flows;
-pub use flows::{evaluate_flows, FlowScore};
+pub use flows::{evaluate_flows, evaluate_risk, FlowScore, RiskScore};
 
 use serde::Serialize;
-use shadowfleet_events::{Event, EventKind};
 use shadowfleet_model::Timestamp;
+use shadowfleet_records::{Event, EventDetails, EventKind};
 use shadowfleet_simulate::truth::{Event as TruthEvent, TruthRecord};
 
 /// Matching tolerances.
@@ -165,7 +165,7 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
         .into_iter()
         .filter(|e| span(e).0 >= period_start)
         .collect();
-    let detected = |k: EventKind| events.iter().filter(move |e| e.kind == k);
+    let detected = |k: EventKind| events.iter().filter(move |e| e.kind() == k);
     let clipped = |e: &TruthEvent| e.details.get("clipped").is_some();
     let mut kinds = Vec::new();
 
@@ -187,8 +187,10 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
         let det: Vec<&Event> = detected(kind)
             .filter(|e| {
                 // Gaps are scored as the dark-AIS call: likely switched off.
-                kind != EventKind::Gap
-                    || e.details.get("likely_dark").and_then(|v| v.as_bool()) == Some(true)
+                match &e.details {
+                    EventDetails::Gap(g) => g.likely_dark,
+                    _ => true,
+                }
             })
             .filter(|e| {
                 !(matches!(kind, EventKind::PortCall | EventKind::Loitering)
@@ -240,6 +242,9 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                 of_kind(&truth_events, "identity_change"),
                 of_kind(&truth_events, "identity_change"),
             ),
+            // Kinds the simulator writes no truth for are not scored.
+            #[allow(unreachable_patterns, reason = "for kinds added later")]
+            _ => continue,
         };
         let matches = |d: &Event, e: &TruthEvent| -> bool {
             match kind {
@@ -300,9 +305,8 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
         .iter()
         .filter(|e| {
             events.iter().any(|d| {
-                d.kind == EventKind::Loitering
+                matches!(&d.details, EventDetails::Loitering(l) if l.possible_dark_sts)
                     && Some(d.mmsi) == e.other_mmsi
-                    && d.details.get("possible_dark_sts").and_then(|v| v.as_bool()) == Some(true)
                     && overlaps((d.start, d.end), span(e), slack)
             })
         })

@@ -1,58 +1,76 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
-//! The detectors scored on simulated scenarios with fixed seeds.
+//! The detectors, the cargo tracer, the risk score and the exposure scored on simulated
+//! scenarios with fixed seeds, through the run layer the product runs: the simulated AIS is
+//! analysed into a store (`shadowfleet analyze`), the lists the simulator publishes are
+//! loaded (`shadowfleet screen --lists`), and the analysis of the store (`flows`,
+//! `exposure`) is scored against the truth.
 
-use shadowfleet_decode::{Decoded, Decoder, DecoderConfig};
-use shadowfleet_eval::{evaluate, Evaluation, MatchRules};
-use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
-use shadowfleet_geo::Land;
-use shadowfleet_identities::Identity;
-use shadowfleet_places::{Mids, Places};
-use shadowfleet_simulate::truth::TruthRecord;
-use shadowfleet_simulate::{simulate_in_memory, SimOptions};
+use std::path::{Path, PathBuf};
 
-/// What a simulated scenario and the detectors produced.
+use shadowfleet_eval::{evaluate, evaluate_flows, evaluate_risk, Evaluation, MatchRules};
+use shadowfleet_records::EventKind;
+use shadowfleet_run::{ingest, Analysis, AnalysisConfig, IngestInput, IngestOptions};
+use shadowfleet_simulate::truth::{read_truth, TruthRecord};
+use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
+use shadowfleet_store::{EventFilter, Store};
+
+/// A simulated scenario analysed into a store.
 struct Run {
     truth: Vec<TruthRecord>,
-    events: Vec<Event>,
-    identities: Vec<Identity>,
-    places: Places,
+    dir: PathBuf,
+    store: PathBuf,
 }
 
-fn run(scenario: &str, seed: u64, days: u32, fleet_scale: f64) -> Evaluation {
-    run_pipeline(scenario, seed, days, fleet_scale).0
+impl Drop for Run {
+    fn drop(&mut self) {
+        if std::env::var_os("SHADOWFLEET_DUMP_DIR").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
+/// Simulates `days` of `scenario` into a working directory (AIS, truth and the published
+/// lists, as `shadowfleet simulate` writes them) and analyses the AIS into a store there.
 fn run_pipeline(scenario: &str, seed: u64, days: u32, fleet_scale: f64) -> (Evaluation, Run) {
     let opts = SimOptions {
         seed,
         days: Some(days),
         fleet_scale,
     };
-    let (ais, truth, report) = simulate_in_memory(scenario, &opts).unwrap();
-    let land = Land::natural_earth_10m().unwrap();
-    let places = Places::embedded(&land).unwrap();
-    let mids = Mids::embedded().unwrap();
-    let mut pipeline = Pipeline::new(DetectorConfig::default(), &land, &places, &mids);
-    let mut events: Vec<Event> = Vec::new();
-    let mut identities: Vec<Identity> = Vec::new();
-    let mut out = |o: PipelineOutput| match o {
-        PipelineOutput::Event(e) => events.push(e),
-        PipelineOutput::Identity(i) => identities.push(i),
-        PipelineOutput::Position(_) => {}
-    };
-    let mut decoder = Decoder::new(DecoderConfig::default());
-    let mut batch: Vec<Decoded> = Vec::new();
-    for chunk in ais.chunks(1 << 20) {
-        decoder.push(chunk, &mut batch);
-        for d in batch.drain(..) {
-            pipeline.push(&d, &mut out);
-        }
-    }
-    decoder.finish(&mut batch);
-    for d in batch.drain(..) {
-        pipeline.push(&d, &mut out);
-    }
-    pipeline.finish(&mut out);
+    let dir = std::env::temp_dir().join(format!(
+        "sf-eval-{scenario}-{seed}-{days}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sc = Scenario::load(scenario).unwrap();
+    let world = World::load(sc.ais.station_spacing_deg).unwrap();
+    let ais_path = dir.join("ais.nmea");
+    let mut truth_text = Vec::new();
+    let report = simulate(
+        &sc,
+        &world,
+        &opts,
+        std::io::BufWriter::new(std::fs::File::create(&ais_path).unwrap()),
+        &mut truth_text,
+    )
+    .unwrap();
+    let truth = read_truth(std::str::from_utf8(&truth_text).unwrap()).unwrap();
+    write_published(&dir, &truth, seed);
+    let store = dir.join("store");
+    ingest(
+        &store,
+        &[IngestInput::file(&ais_path)],
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let events: Vec<_> = Store::open_existing(&store)
+        .unwrap()
+        .events(&EventFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
     let eval = evaluate(&truth, &events, MatchRules::default());
     eprintln!(
         "{scenario} seed {seed}, {days} days, fleet x{fleet_scale}: {} vessels, {} messages\n{}",
@@ -60,38 +78,27 @@ fn run_pipeline(scenario: &str, seed: u64, days: u32, fleet_scale: f64) -> (Eval
         report.ais.messages,
         eval.to_text()
     );
-    if let Some(dir) = std::env::var_os("SHADOWFLEET_DUMP_DIR") {
-        let dir = std::path::Path::new(&dir);
-        let lines = |v: Vec<String>| v.join("\n") + "\n";
-        std::fs::write(
-            dir.join(format!("{scenario}-events.ndjson")),
-            lines(
-                events
-                    .iter()
-                    .map(|e| serde_json::to_string(e).unwrap())
-                    .collect(),
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{scenario}-truth.ndjson")),
-            lines(
-                truth
-                    .iter()
-                    .map(|e| serde_json::to_string(e).unwrap())
-                    .collect(),
-            ),
-        )
-        .unwrap();
+    (eval, Run { truth, dir, store })
+}
+
+/// The lists the simulator publishes beside its truth (`sanctions_eu.csv`, `watchlist.csv`,
+/// `particulars.csv`).
+fn write_published(dir: &Path, truth: &[TruthRecord], seed: u64) {
+    let vessels: Vec<_> = truth
+        .iter()
+        .filter_map(|r| match r {
+            TruthRecord::Vessel(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    let p = shadowfleet_simulate::published::published(&vessels, seed);
+    for (name, text) in [
+        ("sanctions_eu.csv", &p.sanctions_eu),
+        ("watchlist.csv", &p.watchlist),
+        ("particulars.csv", &p.particulars),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
     }
-    drop(pipeline);
-    let run = Run {
-        truth,
-        events,
-        identities,
-        places,
-    };
-    (eval, run)
 }
 
 fn check(eval: &Evaluation) {
@@ -114,191 +121,33 @@ fn check(eval: &Evaluation) {
 
 #[test]
 fn baltic_detectors_meet_their_f1_targets() {
-    check(&run("baltic", 11, 21, 1.0));
+    check(&run_pipeline("baltic", 11, 21, 1.0).0);
 }
 
 #[test]
 fn global_detectors_meet_their_f1_targets() {
-    check(&run("global", 12, 14, 0.5));
+    check(&run_pipeline("global", 12, 14, 0.5).0);
 }
 
-/// Traces cargoes through a run's events, with the particulars the simulator publishes, and
-/// scores the exposure of Russian oil against the truth.
-fn score_flows(run: &Run, seed: u64) -> (shadowfleet_eval::FlowScore, f64) {
-    use shadowfleet_voyages::{trace, TraceConfig, VesselInfo, VesselKey};
-    use std::collections::HashMap;
-    let vessels: Vec<_> = run
-        .truth
+/// Loads the published lists into the run's store and scores the product's analysis of it:
+/// the exposure of Russian oil, the STS chains and the risk score against the truth.
+fn score_flows(run: &Run) -> (shadowfleet_eval::FlowScore, f64) {
+    let mut store = Store::open_existing(&run.store).unwrap();
+    let lists: Vec<String> = ["sanctions_eu.csv", "watchlist.csv", "particulars.csv"]
         .iter()
-        .filter_map(|r| match r {
-            TruthRecord::Vessel(v) => Some(v.clone()),
-            _ => None,
-        })
+        .map(|n| run.dir.join(n).display().to_string())
         .collect();
-    let published = shadowfleet_simulate::published::published(&vessels, seed);
-    let particulars = shadowfleet_refdata::parse(
-        std::path::Path::new("particulars.csv"),
-        published.particulars.as_bytes(),
-        None,
-        None,
-    )
-    .unwrap();
-    let dwt: HashMap<u32, f64> = particulars
-        .entries
-        .iter()
-        .filter_map(|e| Some((e.imo?, e.dwt?)))
-        .collect();
-    let mut length: HashMap<VesselKey, f64> = HashMap::new();
-    for i in &run.identities {
-        if let Some(l) = i.length_m {
-            length.insert(VesselKey::Mmsi(i.mmsi), f64::from(l));
-            if let Some(imo) = i.imo {
-                length.insert(VesselKey::Imo(imo), f64::from(l));
-            }
-        }
-    }
-    let info = |v: VesselKey| VesselInfo {
-        length_m: length.get(&v).copied(),
-        dwt: match v {
-            VesselKey::Imo(i) => dwt.get(&i).copied(),
-            VesselKey::Mmsi(_) => None,
-        },
-    };
-    let events: Vec<(i64, &Event)> = run
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (i as i64 + 1, e))
-        .collect();
-    let mut traced = trace(
-        &events,
-        &run.identities,
-        &run.places,
-        &TraceConfig::default(),
-        &info,
-    );
-    // Screening against the published lists, risk, and origins inferred for likely-shadow
-    // vessels.
-    let lists: Vec<_> = [
-        ("sanctions_eu.csv", &published.sanctions_eu),
-        ("watchlist.csv", &published.watchlist),
-    ]
-    .iter()
-    .map(|(n, t)| {
-        shadowfleet_refdata::parse(std::path::Path::new(n), t.as_bytes(), None, None).unwrap()
-    })
-    .collect();
-    let matches = shadowfleet_risk::screen(
-        &run.identities,
-        &lists,
-        &shadowfleet_risk::ScreenConfig::default(),
-    );
-    let built: HashMap<u32, u32> = particulars
-        .entries
-        .iter()
-        .filter_map(|e| Some((e.imo?, e.build_year?)))
-        .collect();
-    let risk_config = shadowfleet_risk::RiskConfig::default();
-    let inputs = shadowfleet_risk::RiskInputs {
-        identities: &run.identities,
-        events: &events,
-        traced: &traced,
-        matches: &matches,
-        build_year: &|imo| built.get(&imo).copied(),
-        ownership: &|_| (None, None),
-        year: 2026,
-    };
-    let risks = shadowfleet_risk::score(&inputs, &risk_config);
-    let by_key: HashMap<VesselKey, f64> = risks.iter().map(|r| (r.vessel, r.score)).collect();
-    shadowfleet_voyages::infer_origins(&mut traced, &|v| {
-        by_key
-            .get(&v)
-            .is_some_and(|s| *s >= risk_config.infer_origin_threshold)
-            .then(|| "RU".to_owned())
-    });
-    // A truth vessel's score: the highest of the keys it was seen under.
-    let vessel_score = |v: &shadowfleet_simulate::truth::Vessel| -> f64 {
-        v.identities
-            .iter()
-            .flat_map(|i| {
-                [
-                    by_key.get(&VesselKey::Imo(i.imo)),
-                    by_key.get(&VesselKey::Mmsi(i.mmsi)),
-                ]
-            })
-            .flatten()
-            .fold(0.0, |a: f64, b| a.max(*b))
-    };
-    // ROC AUC of the score against the truth, over every tanker.
-    let scored: Vec<(f64, bool)> = vessels
-        .iter()
-        .filter(|v| v.dwt > 0.0)
-        .map(|v| (vessel_score(v), v.shadow))
-        .collect();
-    let auc = shadowfleet_risk::roc_auc(&scored);
+    shadowfleet_run::lists::load_lists(&mut store, &lists, 0).unwrap();
+    let a = Analysis::run(&store, AnalysisConfig::default()).unwrap();
+    let risk = evaluate_risk(&run.truth, &a.risks);
     eprintln!(
-        "risk: ROC AUC {auc:.3} over {} tankers ({} shadow)",
-        scored.len(),
-        scored.iter().filter(|x| x.1).count()
+        "risk: ROC AUC {:.3} over {} tankers ({} shadow)",
+        risk.roc_auc, risk.tankers, risk.shadow
     );
-    if std::env::var_os("SHADOWFLEET_DUMP_DIR").is_some() {
-        for v in &vessels {
-            if v.dwt <= 0.0 {
-                continue;
-            }
-            let s = vessel_score(v);
-            let ind: Vec<String> = v
-                .identities
-                .iter()
-                .flat_map(|i| [VesselKey::Imo(i.imo), VesselKey::Mmsi(i.mmsi)])
-                .flat_map(|k| risks.iter().filter(move |r| r.vessel == k))
-                .flat_map(|r| {
-                    r.indicators
-                        .iter()
-                        .map(|i| format!("{}:{:.2}", i.name, i.strength))
-                })
-                .collect();
-            eprintln!(
-                "  vessel {} {} shadow={} score {s} {} {:?}",
-                v.vessel, v.role, v.shadow, v.build_year, ind
-            );
-        }
-    }
-    let config = shadowfleet_risk::ExposureConfig::default();
-    let rows = shadowfleet_risk::exposure(&traced, &config, None, None, &|v| {
-        let s = by_key.get(&v).copied().unwrap_or(0.0);
-        shadowfleet_risk::VesselView {
-            shadow: s >= risk_config.shadow_threshold,
-            may_carry: s >= risk_config.possible_origin_threshold,
-        }
-    });
-    let score = shadowfleet_eval::evaluate_flows(&run.truth, &rows, &traced, "RU");
-    if let Some(dir) = std::env::var_os("SHADOWFLEET_DUMP_DIR") {
-        let dir = std::path::Path::new(&dir);
-        std::fs::write(
-            dir.join("traced.json"),
-            serde_json::to_string(&traced).unwrap(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("events.ndjson"),
-            run.events
-                .iter()
-                .map(|e| serde_json::to_string(e).unwrap() + "\n")
-                .collect::<String>(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("truth.ndjson"),
-            run.truth
-                .iter()
-                .map(|e| serde_json::to_string(e).unwrap() + "\n")
-                .collect::<String>(),
-        )
-        .unwrap();
-    }
+    let rows = a.exposure(None, None);
+    let score = evaluate_flows(&run.truth, &rows, &a.traced, "RU");
     eprintln!("{}", score.to_text());
-    (score, auc)
+    (score, risk.roc_auc)
 }
 
 fn check_flows((score, auc): &(shadowfleet_eval::FlowScore, f64), min_sts: usize) {
@@ -337,18 +186,18 @@ fn check_flows((score, auc): &(shadowfleet_eval::FlowScore, f64), min_sts: usize
 #[test]
 fn baltic_flows_exposure_and_risk_match_truth() {
     let (_, run) = run_pipeline("baltic", 11, 45, 1.0);
-    check_flows(&score_flows(&run, 11), 5);
+    check_flows(&score_flows(&run), 5);
 }
 
 #[test]
 fn global_flows_exposure_and_risk_match_truth() {
     let (_, run) = run_pipeline("global", 12, 45, 0.5);
-    check_flows(&score_flows(&run, 12), 3);
+    check_flows(&score_flows(&run), 3);
 }
 
 /// A seed nothing was tuned on.
 #[test]
 fn baltic_flows_on_an_untuned_seed() {
     let (_, run) = run_pipeline("baltic", 3, 45, 1.0);
-    check_flows(&score_flows(&run, 3), 5);
+    check_flows(&score_flows(&run), 5);
 }

@@ -1,19 +1,16 @@
 //! Event detectors over vessel tracks and identities. Each detector is a small state machine
-//! fed track points in event-time order ([`shadowfleet_tracks::TrackBuilder`]'s output);
-//! [`Pipeline`] wires them to decoded AIS and turns their findings into [`Event`]s.
+//! fed track points in event-time order ([`shadowfleet_tracks::TrackBuilder`]'s output),
+//! behind one trait ([`Detector`]) and registered in one list ([`detectors`]); [`Pipeline`]
+//! wires them to decoded AIS and hands on the [`Event`]s they emit.
 //! Definitions and thresholds, with their published sources: `docs/detectors/`.
 
-pub mod encounters;
-pub mod event;
-pub mod gaps;
-pub mod loitering;
+pub mod detector;
+pub mod detectors;
 pub mod pipeline;
-pub mod port_calls;
 mod slots;
-pub mod spoofing;
-pub mod threaded;
 
-pub use event::{Event, EventKind};
-pub use pipeline::{
-    DetectStage, DetectorConfig, Input, Pipeline, PipelineOutput, PipelineStats, Step, TrackStage,
-};
+pub use detector::{Context, Detector, DetectorError, DueQueue, Partition, Reference, Register};
+pub use detectors::{encounters, gaps, loitering, port_calls, spoofing};
+pub use detectors::{DetectorConfig, EnrichConfig};
+pub use pipeline::{DetectStage, Input, Pipeline, PipelineOutput, PipelineStats, Step, TrackStage};
+pub use shadowfleet_records::{Event, EventKind};

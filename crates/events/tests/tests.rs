@@ -6,7 +6,7 @@ use shadowfleet_events::gaps::{Gap, GapConfig, GapDetector};
 use shadowfleet_model::Timestamp;
 use shadowfleet_simulate::truth::TruthRecord;
 use shadowfleet_simulate::{simulate_in_memory, SimOptions};
-use shadowfleet_tracks::{report_of, TrackBuilder, TrackConfig};
+use shadowfleet_tracks::{position_of, TrackBuilder, TrackConfig};
 
 fn t(s: &str) -> i64 {
     Timestamp::parse_rfc3339(s).unwrap().unix_millis() / 1000
@@ -28,10 +28,10 @@ fn every_simulated_dark_period_is_found_as_a_gap() {
 
     let mut tracks = TrackBuilder::new(TrackConfig::default());
     let mut gaps: Vec<Gap> = Vec::new();
-    let mut detector = GapDetector::new(GapConfig::default(), &land);
+    let mut detector = GapDetector::new(GapConfig::default(), std::sync::Arc::new(land));
     let mut points = Vec::new();
     for d in &msgs {
-        if let Some(r) = report_of(d) {
+        if let Some(r) = position_of(d) {
             tracks.push(r, &mut |p| points.push(p));
         }
         for p in points.drain(..) {

@@ -15,13 +15,15 @@
 
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use shadowfleet_decode::{AisText, Decoded};
 use shadowfleet_model::Imo;
 use shadowfleet_places::Mids;
+pub use shadowfleet_records::{ChangeKind, IdentityPeriod};
 
 /// Thresholds; see `docs/detectors/identity.md`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
     /// How long after an MMSI's IMO changes the old IMO may come back on that MMSI for the two
@@ -105,76 +107,6 @@ fn text<const N: usize>(v: Option<&str>) -> AisText<N> {
     AisText::from_printable_lossy(v.map_or("", str::trim))
 }
 
-/// One identity of an MMSI over its validity period.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Identity {
-    /// MMSI.
-    pub mmsi: u32,
-    /// IMO number, when broadcast.
-    pub imo: Option<u32>,
-    /// Name.
-    pub name: String,
-    /// Call sign.
-    pub callsign: String,
-    /// Flag from the MMSI's MID (ISO 3166 alpha-2); `None` for an unallocated MID.
-    pub flag: Option<String>,
-    /// Ship and cargo type.
-    pub ship_type: Option<u8>,
-    /// Length, metres.
-    pub length_m: Option<u16>,
-    /// Beam, metres.
-    pub beam_m: Option<u16>,
-    /// First static report with this identity, unix seconds.
-    pub first_seen: i64,
-    /// Last static report with this identity, unix seconds.
-    pub last_seen: i64,
-}
-
-impl Identity {
-    /// Whether the ship type says tanker (ITU types 80–89).
-    pub fn is_tanker(&self) -> bool {
-        self.ship_type.is_some_and(|t| (80..=89).contains(&t))
-    }
-}
-
-/// What kind of identity change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChangeKind {
-    /// Same IMO and MMSI, new name.
-    Rename,
-    /// The IMO appears under an MMSI whose MID stands for another flag.
-    Reflag,
-    /// The IMO appears under a new MMSI of the same flag.
-    MmsiChange,
-    /// The IMO appears under an MMSI whose MID is not allocated (or a new MMSI has one).
-    InvalidMid,
-    /// An MMSI takes an IMO last broadcast by another MMSI (a dead ship's identity).
-    ZombieImo,
-    /// An MMSI changes IMO, and the IMO was not seen before.
-    ImoChange,
-    /// Two ships broadcast one MMSI.
-    SharedMmsi,
-    /// An IMO number whose check digit is wrong.
-    InvalidImo,
-}
-
-impl ChangeKind {
-    /// The name used in events: `rename`, `reflag`, `mmsi_change`, `invalid_mid`,
-    /// `zombie_imo`, `imo_change`, `shared_mmsi`, `invalid_imo`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Rename => "rename",
-            ChangeKind::Reflag => "reflag",
-            ChangeKind::MmsiChange => "mmsi_change",
-            ChangeKind::InvalidMid => "invalid_mid",
-            ChangeKind::ZombieImo => "zombie_imo",
-            ChangeKind::ImoChange => "imo_change",
-            ChangeKind::SharedMmsi => "shared_mmsi",
-            ChangeKind::InvalidImo => "invalid_imo",
-        }
-    }
-}
-
 /// An identity change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdentityChange {
@@ -185,9 +117,9 @@ pub struct IdentityChange {
     /// Kind.
     pub kind: ChangeKind,
     /// The identity before (absent for a first sighting, e.g. an invalid MID).
-    pub from: Option<Identity>,
+    pub from: Option<IdentityPeriod>,
     /// The identity after.
-    pub to: Identity,
+    pub to: IdentityPeriod,
     /// The other MMSI involved: the previous MMSI of the IMO, or the MMSI a zombie IMO was
     /// last seen on.
     pub other_mmsi: Option<u32>,
@@ -199,21 +131,21 @@ pub struct IdentityChange {
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdentityOutput {
     /// A closed validity period (the identity was replaced, evicted, or the stream ended).
-    Period(Identity),
+    Period(IdentityPeriod),
     /// An identity change.
     Change(IdentityChange),
 }
 
 struct Pending {
     t: i64,
-    from: Identity,
+    from: IdentityPeriod,
     to_imo: u32,
     other_mmsi: Option<u32>,
 }
 
 #[derive(Default)]
 struct MmsiState {
-    ids: Vec<Identity>,
+    ids: Vec<IdentityPeriod>,
     current: usize,
     draught: VecDeque<(i64, f32)>,
     pending: Option<Pending>,
@@ -224,18 +156,18 @@ struct MmsiState {
 /// Builds identity timelines and finds identity changes. Feed static reports with
 /// [`IdentityTracker::push`], advance time with [`IdentityTracker::advance`], and end with
 /// [`IdentityTracker::finish`].
-pub struct IdentityTracker<'m> {
+pub struct IdentityTracker {
     config: IdentityConfig,
-    mids: &'m Mids,
+    mids: Arc<Mids>,
     mmsis: FxHashMap<u32, MmsiState>,
     /// IMO → (MMSI last broadcasting it, when).
     imos: FxHashMap<u32, (u32, i64)>,
     pending: Vec<u32>,
 }
 
-impl<'m> IdentityTracker<'m> {
+impl IdentityTracker {
     /// A tracker that reads flags from `mids`.
-    pub fn new(config: IdentityConfig, mids: &'m Mids) -> Self {
+    pub fn new(config: IdentityConfig, mids: Arc<Mids>) -> Self {
         IdentityTracker {
             config,
             mids,
@@ -246,7 +178,7 @@ impl<'m> IdentityTracker<'m> {
     }
 
     /// The identity an MMSI broadcast last.
-    pub fn current(&self, mmsi: u32) -> Option<&Identity> {
+    pub fn current(&self, mmsi: u32) -> Option<&IdentityPeriod> {
         let s = self.mmsis.get(&mmsi)?;
         s.ids.get(s.current)
     }
@@ -288,7 +220,7 @@ impl<'m> IdentityTracker<'m> {
             .ids
             .get(state.current)
             .cloned()
-            .unwrap_or_else(|| Identity {
+            .unwrap_or_else(|| IdentityPeriod {
                 mmsi,
                 imo: None,
                 name: String::new(),
@@ -577,8 +509,8 @@ impl<'m> IdentityTracker<'m> {
     }
 }
 
-fn new_identity(s: &StaticReport, flag: Option<&str>) -> Identity {
-    let mut id = Identity {
+fn new_identity(s: &StaticReport, flag: Option<&str>) -> IdentityPeriod {
+    let mut id = IdentityPeriod {
         mmsi: s.mmsi,
         imo: s.imo,
         name: s.name().unwrap_or("").to_owned(),
@@ -594,7 +526,7 @@ fn new_identity(s: &StaticReport, flag: Option<&str>) -> Identity {
     id
 }
 
-fn update_details(id: &mut Identity, s: &StaticReport) {
+fn update_details(id: &mut IdentityPeriod, s: &StaticReport) {
     id.last_seen = id.last_seen.max(s.t);
     if let Some(c) = s.callsign() {
         if id.callsign != c {

@@ -23,7 +23,7 @@ fn rep(mmsi: u32, t: i64, imo: u32, name: &'static str) -> StaticReport {
 
 fn changes(reports: &[StaticReport]) -> Vec<(ChangeKind, u32, i64, Option<u32>)> {
     let mids = Mids::embedded().unwrap();
-    let mut tr = IdentityTracker::new(IdentityConfig::default(), &mids);
+    let mut tr = IdentityTracker::new(IdentityConfig::default(), std::sync::Arc::new(mids));
     let mut out = Vec::new();
     let mut f = |o: IdentityOutput| {
         if let IdentityOutput::Change(c) = o {

@@ -19,27 +19,7 @@ const PORTS: &str = include_str!("../data/ports.csv");
 const STS_AREAS: &str = include_str!("../data/sts_areas.csv");
 const MIDS: &str = include_str!("../data/mid.csv");
 
-/// What a place is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PlaceKind {
-    /// A Russian (or Kazakh CPC) oil export terminal.
-    Terminal,
-    /// A port or refinery terminal.
-    Port,
-    /// A ship-to-ship transfer area.
-    StsArea,
-}
-
-impl PlaceKind {
-    /// `terminal`, `port` or `sts_area`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlaceKind::Terminal => "terminal",
-            PlaceKind::Port => "port",
-            PlaceKind::StsArea => "sts_area",
-        }
-    }
-}
+pub use shadowfleet_records::{PlaceKind, PlaceRef};
 
 /// A terminal, port or STS area.
 #[derive(Debug, Clone)]
@@ -67,6 +47,18 @@ pub struct Place {
     pub products: Vec<&'static str>,
 }
 
+impl Place {
+    /// The reference to this place that events carry.
+    pub fn to_ref(&self) -> PlaceRef {
+        PlaceRef {
+            id: self.id.clone(),
+            kind: self.kind,
+            name: self.name.clone(),
+            country: self.country.clone(),
+        }
+    }
+}
+
 /// Farthest distance beyond a place's radius that [`Places::near`] can answer, metres.
 pub const MAX_REACH_M: f64 = 60_000.0;
 
@@ -74,6 +66,7 @@ pub const MAX_REACH_M: f64 = 60_000.0;
 const CELL_DEG: f64 = 0.5;
 
 /// All places with a spatial index.
+#[derive(Clone)]
 pub struct Places {
     places: Vec<Place>,
     by_id: FxHashMap<String, usize>,

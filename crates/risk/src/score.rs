@@ -7,9 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use shadowfleet_events::{Event, EventKind};
-use shadowfleet_identities::Identity;
+use shadowfleet_records::{ChangeKind, Event, EventDetails, EventKind, IdentityPeriod, PlaceKind};
 use shadowfleet_refdata::ListKind;
 use shadowfleet_voyages::{Traced, VesselKey};
 
@@ -47,21 +45,93 @@ pub struct RiskConfig {
     pub g7_plus: Vec<String>,
 }
 
-/// Every indicator, with the default weight.
-pub const INDICATORS: [(&str, f64); 13] = [
-    ("sanctioned", 70.0),
-    ("watch_listed", 50.0),
-    ("dark_near_terminal_or_sts", 30.0),
-    ("dark_at_sea", 25.0),
-    ("sts_transfers", 20.0),
-    ("sts_with_listed_vessel", 35.0),
-    ("spoofing", 35.0),
-    ("identity_changes", 20.0),
-    ("invalid_identity", 35.0),
-    ("flag_of_convenience", 15.0),
-    ("flag_of_origin_state", 25.0),
-    ("age", 25.0),
-    ("russian_cargo_only", 35.0),
+/// One indicator: its name, its default weight (points when fully present) and how it is
+/// measured on a vessel.
+pub struct IndicatorDef {
+    /// Name, as in [`RiskConfig::weights`] and `docs/risk.md`.
+    pub name: &'static str,
+    /// Default weight, points.
+    pub weight: f64,
+    measure: Measure,
+}
+
+/// How strongly an indicator is present on a vessel, what it found in words, and the event
+/// ids behind it; `None` when absent.
+type Measure = fn(&Facts<'_>, &RiskConfig) -> Option<Found>;
+
+struct Found {
+    strength: f64,
+    detail: String,
+    events: Vec<i64>,
+}
+
+/// Every indicator, with its default weight, in the order they are measured.
+pub const INDICATORS: [IndicatorDef; 13] = [
+    IndicatorDef {
+        name: "sanctioned",
+        weight: 70.0,
+        measure: sanctioned,
+    },
+    IndicatorDef {
+        name: "watch_listed",
+        weight: 50.0,
+        measure: watch_listed,
+    },
+    IndicatorDef {
+        name: "dark_near_terminal_or_sts",
+        weight: 30.0,
+        measure: dark_near_terminal_or_sts,
+    },
+    IndicatorDef {
+        name: "dark_at_sea",
+        weight: 25.0,
+        measure: dark_at_sea,
+    },
+    IndicatorDef {
+        name: "sts_transfers",
+        weight: 20.0,
+        measure: sts_transfers,
+    },
+    IndicatorDef {
+        name: "sts_with_listed_vessel",
+        weight: 35.0,
+        measure: sts_with_listed_vessel,
+    },
+    IndicatorDef {
+        name: "spoofing",
+        weight: 35.0,
+        measure: spoofing,
+    },
+    IndicatorDef {
+        name: "identity_changes",
+        weight: 20.0,
+        measure: identity_changes,
+    },
+    IndicatorDef {
+        name: "invalid_identity",
+        weight: 35.0,
+        measure: invalid_identity,
+    },
+    IndicatorDef {
+        name: "flag_of_convenience",
+        weight: 15.0,
+        measure: flag_of_convenience,
+    },
+    IndicatorDef {
+        name: "flag_of_origin_state",
+        weight: 25.0,
+        measure: flag_of_origin_state,
+    },
+    IndicatorDef {
+        name: "age",
+        weight: 25.0,
+        measure: age,
+    },
+    IndicatorDef {
+        name: "russian_cargo_only",
+        weight: 35.0,
+        measure: russian_cargo_only,
+    },
 ];
 
 impl Default for RiskConfig {
@@ -69,7 +139,7 @@ impl Default for RiskConfig {
         RiskConfig {
             weights: INDICATORS
                 .iter()
-                .map(|(n, w)| ((*n).to_owned(), *w))
+                .map(|i| (i.name.to_owned(), i.weight))
                 .collect(),
             // Paris MoU grey/black-listed flags and the open registries where the shadow fleet
             // re-flagged after 2022 (Kpler, S&P Global, Lloyd's List reporting).
@@ -133,7 +203,7 @@ pub struct VesselRisk {
 /// What the scorer needs besides events.
 pub struct RiskInputs<'a> {
     /// Identity periods.
-    pub identities: &'a [Identity],
+    pub identities: &'a [IdentityPeriod],
     /// Events with their ids.
     pub events: &'a [(i64, &'a Event)],
     /// Traced cargo flows.
@@ -162,7 +232,7 @@ pub fn score(inputs: &RiskInputs, config: &RiskConfig) -> Vec<VesselRisk> {
     };
     struct Acc<'i> {
         mmsis: Vec<u32>,
-        ids: Vec<&'i Identity>,
+        ids: Vec<&'i IdentityPeriod>,
         tanker: bool,
     }
     let mut vessels: BTreeMap<VesselKey, Acc> = BTreeMap::new();
@@ -192,35 +262,23 @@ pub fn score(inputs: &RiskInputs, config: &RiskConfig) -> Vec<VesselRisk> {
             *e = m;
         }
     }
-    let is_listed = |k: VesselKey| {
-        listed.contains_key(&(k, ListKind::Sanctions))
-            || listed.contains_key(&(k, ListKind::WatchList))
-    };
     // Events by vessel (both sides of encounters).
-    // (event id, event, the other vessel of an encounter)
-    type Seen<'e> = (i64, &'e Event, Option<VesselKey>);
     let mut events: HashMap<VesselKey, Vec<Seen>> = HashMap::new();
     for &(id, e) in inputs.events {
         let k = key_of(e.mmsi, e.imo);
-        let other = e.other_mmsi.map(|o| {
-            key_of(
-                o,
-                e.details
-                    .get("other_imo")
-                    .and_then(Value::as_u64)
-                    .map(|x| x as u32),
-            )
-        });
+        let other_imo = match &e.details {
+            EventDetails::Encounter(d) => d.other_imo,
+            _ => None,
+        };
+        let other = e.other_mmsi.map(|o| key_of(o, other_imo));
         events.entry(k).or_default().push((id, e, other));
-        if e.kind == EventKind::Encounter {
+        if e.kind() == EventKind::Encounter {
             if let Some(o) = other {
                 events.entry(o).or_default().push((id, e, Some(k)));
             }
         }
     }
     // Cargo origins by vessel, in time order.
-    // (time aboard, origin country when seen, evidence)
-    type Voyage<'t> = (i64, Option<&'t str>, Vec<i64>);
     let mut voyages: HashMap<VesselKey, Vec<Voyage>> = HashMap::new();
     for f in &inputs.traced.flows {
         let Some(c) = inputs.traced.cargoes.get(f.cargo) else {
@@ -244,228 +302,32 @@ pub fn score(inputs: &RiskInputs, config: &RiskConfig) -> Vec<VesselRisk> {
         if !a.tanker {
             continue;
         }
-        let mut ind: Vec<Indicator> = Vec::new();
-        let mut push = |name: &'static str, strength: f64, detail: String, evs: Vec<i64>| {
-            if strength > 0.0 {
-                ind.push(Indicator {
-                    name,
-                    weight: w(name),
-                    strength: strength.clamp(0.0, 1.0),
-                    detail,
-                    events: evs,
-                });
-            }
+        let facts = Facts {
+            key: *k,
+            ids: &a.ids,
+            events: events.get(k).map(Vec::as_slice).unwrap_or(&[]),
+            listed: &listed,
+            voyages: voyages.get(k).map(Vec::as_slice).unwrap_or(&[]),
+            current_flag: a
+                .ids
+                .iter()
+                .max_by_key(|i| i.last_seen)
+                .and_then(|i| i.flag.as_deref()),
+            inputs,
         };
-        for (kind, name) in [
-            (ListKind::Sanctions, "sanctioned"),
-            (ListKind::WatchList, "watch_listed"),
-        ] {
-            if let Some(m) = listed.get(&(*k, kind)) {
-                push(
-                    name,
-                    m.score,
-                    format!(
-                        "{} entry {} ({}): {}",
-                        m.list, m.entry, m.entry_name, m.explanation
-                    ),
-                    Vec::new(),
-                );
-            }
-        }
-        let evs = events.get(k).map(Vec::as_slice).unwrap_or(&[]);
-        let ids = |f: &dyn Fn(&Event, Option<VesselKey>) -> bool| -> Vec<i64> {
-            evs.iter()
-                .filter(|(_, e, o)| f(e, *o))
-                .map(|(i, _, _)| *i)
-                .collect()
-        };
-        let count_strength = |n: usize| (n as f64 / 2.0).min(1.0);
-        let near_kind = |e: &Event| {
-            e.details
-                .get("near")
-                .and_then(|n| n.get("kind"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        let dark_near = ids(&|e, _| {
-            (e.kind == EventKind::Gap
-                && matches!(near_kind(e).as_deref(), Some("terminal" | "sts_area")))
-                || (e.kind == EventKind::Loitering
-                    && e.details.get("possible_dark_sts").and_then(Value::as_bool) == Some(true))
-        });
-        push(
-            "dark_near_terminal_or_sts",
-            count_strength(dark_near.len()),
-            format!(
-                "{} dark periods or possible dark STS near terminals or STS areas",
-                dark_near.len()
-            ),
-            dark_near,
-        );
-        let dark_sea = ids(&|e, _| {
-            e.kind == EventKind::Gap
-                && (e.details.get("intentional").and_then(Value::as_bool) == Some(true)
-                    || e.details.get("likely_dark").and_then(Value::as_bool) == Some(true))
-                && (e.end - e.start) >= 12 * 3600
-        });
-        push(
-            "dark_at_sea",
-            count_strength(dark_sea.len()),
-            format!(
-                "{} likely intentional AIS gaps of 12 h or more",
-                dark_sea.len()
-            ),
-            dark_sea,
-        );
-        let sts = ids(&|e, _| {
-            e.kind == EventKind::Encounter
-                && (e.details.get("sts_confirmed").and_then(Value::as_bool) == Some(true)
-                    || e.details.get("sts_area").is_some_and(|a| !a.is_null()))
-        });
-        push(
-            "sts_transfers",
-            count_strength(sts.len()),
-            format!(
-                "{} ship-to-ship transfers or encounters in STS areas",
-                sts.len()
-            ),
-            sts,
-        );
-        let sts_listed = ids(&|e, o| e.kind == EventKind::Encounter && o.is_some_and(&is_listed));
-        push(
-            "sts_with_listed_vessel",
-            if sts_listed.is_empty() { 0.0 } else { 1.0 },
-            format!("{} encounters with a listed vessel", sts_listed.len()),
-            sts_listed,
-        );
-        let spoof = ids(&|e, _| e.kind == EventKind::Spoofing);
-        push(
-            "spoofing",
-            count_strength(spoof.len() * 2),
-            format!("{} spoofing episodes", spoof.len()),
-            spoof,
-        );
-        let change = |e: &Event| {
-            e.details
-                .get("change")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let changes = ids(&|e, _| {
-            e.kind == EventKind::IdentityChange
-                && matches!(
-                    change(e).as_str(),
-                    "rename" | "reflag" | "mmsi_change" | "imo_change"
-                )
-        });
-        let mut flags: Vec<&str> = a.ids.iter().filter_map(|i| i.flag.as_deref()).collect();
-        flags.sort_unstable();
-        flags.dedup();
-        let hop = if flags.len() >= 2 { 1.0 } else { 0.0 };
-        push(
-            "identity_changes",
-            count_strength(changes.len()).max(hop),
-            format!(
-                "{} renames, reflaggings or MMSI changes; flags seen: {}",
-                changes.len(),
-                flags.join(", ")
-            ),
-            changes,
-        );
-        let invalid = ids(&|e, _| {
-            e.kind == EventKind::IdentityChange
-                && matches!(
-                    change(e).as_str(),
-                    "invalid_mid"
-                        | "invalid_imo"
-                        | "imo_check_digit"
-                        | "zombie_imo"
-                        | "shared_mmsi"
-                        | "two_places"
-                        | "invalid_mmsi"
-                )
-        });
-        let unallocated = a.ids.iter().any(|i| i.flag.is_none());
-        push(
-            "invalid_identity",
-            if invalid.is_empty() && !unallocated {
-                0.0
-            } else {
-                1.0
-            },
-            format!(
-                "{} invalid identities (unallocated MID, bad IMO, zombie, shared MMSI){}",
-                invalid.len(),
-                if unallocated {
-                    "; an MMSI with an unallocated MID"
-                } else {
-                    ""
-                }
-            ),
-            invalid,
-        );
-        let current_flag = a
-            .ids
+        let mut ind: Vec<Indicator> = INDICATORS
             .iter()
-            .max_by_key(|i| i.last_seen)
-            .and_then(|i| i.flag.clone());
-        if let Some(f) = current_flag
-            .as_ref()
-            .filter(|f| config.flags_of_convenience.contains(f))
-        {
-            push("flag_of_convenience", 1.0, format!("flag {f}"), Vec::new());
-        }
-        if let Some(f) = current_flag.as_ref().filter(|f| **f == config.origin) {
-            push(
-                "flag_of_origin_state",
-                1.0,
-                format!("flag {f}: the origin state's own registry"),
-                Vec::new(),
-            );
-        }
-        if let VesselKey::Imo(imo) = k {
-            if let Some(y) = (inputs.build_year)(*imo) {
-                let age = f64::from(inputs.year) - f64::from(y);
-                let s = (age - config.age_from_years + 1.0)
-                    / (config.age_full_years - config.age_from_years + 1.0);
-                push(
-                    "age",
-                    s.clamp(0.0, 1.0),
-                    format!("built {y}, {age:.0} years old"),
-                    Vec::new(),
-                );
-            }
-        }
-        if let Some(v) = voyages.get(k) {
-            let mut v: Vec<&Voyage> = v.iter().collect();
-            v.sort_by_key(|x| std::cmp::Reverse(x.0));
-            let last: Vec<_> = v.into_iter().take(config.last_voyages).collect();
-            let known: Vec<_> = last.iter().filter(|x| x.1.is_some()).collect();
-            // CREA's rule: no G7+ owner, insurer or flag, where known.
-            let (owner, insurer) = match k {
-                VesselKey::Imo(i) => (inputs.ownership)(*i),
-                VesselKey::Mmsi(_) => (None, None),
-            };
-            let g7 = [current_flag.as_ref(), owner.as_ref(), insurer.as_ref()]
-                .into_iter()
-                .flatten()
-                .any(|c| config.g7_plus.contains(c));
-            if !g7 && !known.is_empty() && known.iter().all(|x| x.1 == Some(config.origin.as_str()))
-            {
-                let evs: Vec<i64> = known.iter().flat_map(|x| x.2.iter().copied()).collect();
-                push(
-                    "russian_cargo_only",
-                    (0.4 + 0.3 * known.len() as f64).min(1.0),
-                    format!(
-                        "its last {} cargoes with a known origin all came from {}",
-                        known.len(),
-                        config.origin
-                    ),
-                    evs,
-                );
-            }
-        }
+            .filter_map(|def| {
+                let f = (def.measure)(&facts, config).filter(|f| f.strength > 0.0)?;
+                Some(Indicator {
+                    name: def.name,
+                    weight: w(def.name),
+                    strength: f.strength.clamp(0.0, 1.0),
+                    detail: f.detail,
+                    events: f.events,
+                })
+            })
+            .collect();
         let keep: f64 = ind
             .iter()
             .map(|i| 1.0 - i.weight * i.strength / 100.0)
@@ -490,6 +352,269 @@ pub fn score(inputs: &RiskInputs, config: &RiskConfig) -> Vec<VesselRisk> {
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.vessel.cmp(&b.vessel)));
     out
+}
+
+/// (event id, event, the other vessel of an encounter)
+type Seen<'e> = (i64, &'e Event, Option<VesselKey>);
+/// (time aboard, origin country when seen, evidence)
+type Voyage<'t> = (i64, Option<&'t str>, Vec<i64>);
+
+/// What the indicators of one vessel look at.
+struct Facts<'a> {
+    key: VesselKey,
+    ids: &'a [&'a IdentityPeriod],
+    events: &'a [Seen<'a>],
+    listed: &'a HashMap<(VesselKey, ListKind), &'a ScreenMatch>,
+    voyages: &'a [Voyage<'a>],
+    current_flag: Option<&'a str>,
+    inputs: &'a RiskInputs<'a>,
+}
+
+impl Facts<'_> {
+    /// Ids of the vessel's events that `f` picks (given the other vessel of an encounter).
+    fn ids(&self, f: &dyn Fn(&Event, Option<VesselKey>) -> bool) -> Vec<i64> {
+        self.events
+            .iter()
+            .filter(|(_, e, o)| f(e, *o))
+            .map(|(i, _, _)| *i)
+            .collect()
+    }
+
+    fn is_listed(&self, k: VesselKey) -> bool {
+        self.listed.contains_key(&(k, ListKind::Sanctions))
+            || self.listed.contains_key(&(k, ListKind::WatchList))
+    }
+}
+
+/// Two events make an indicator of events full.
+fn count_strength(n: usize) -> f64 {
+    (n as f64 / 2.0).min(1.0)
+}
+
+fn listing(f: &Facts<'_>, kind: ListKind) -> Option<Found> {
+    let m = f.listed.get(&(f.key, kind))?;
+    Some(Found {
+        strength: m.score,
+        detail: format!(
+            "{} entry {} ({}): {}",
+            m.list, m.entry, m.entry_name, m.explanation
+        ),
+        events: Vec::new(),
+    })
+}
+
+/// On a sanctions list (the strongest match).
+fn sanctioned(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    listing(f, ListKind::Sanctions)
+}
+
+/// On a watch list (the strongest match).
+fn watch_listed(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    listing(f, ListKind::WatchList)
+}
+
+/// Gaps beginning or ending near a terminal or STS area, and possible dark STS.
+fn dark_near_terminal_or_sts(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    let evs = f.ids(&|e, _| match &e.details {
+        EventDetails::Gap(g) => g
+            .near
+            .as_ref()
+            .is_some_and(|n| matches!(n.kind, PlaceKind::Terminal | PlaceKind::StsArea)),
+        EventDetails::Loitering(l) => l.possible_dark_sts,
+        _ => false,
+    });
+    Some(Found {
+        strength: count_strength(evs.len()),
+        detail: format!(
+            "{} dark periods or possible dark STS near terminals or STS areas",
+            evs.len()
+        ),
+        events: evs,
+    })
+}
+
+/// Likely intentional gaps of 12 h or more.
+fn dark_at_sea(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    let evs = f.ids(&|e, _| match &e.details {
+        EventDetails::Gap(g) => (g.intentional || g.likely_dark) && (e.end - e.start) >= 12 * 3600,
+        _ => false,
+    });
+    Some(Found {
+        strength: count_strength(evs.len()),
+        detail: format!("{} likely intentional AIS gaps of 12 h or more", evs.len()),
+        events: evs,
+    })
+}
+
+/// Transfers confirmed by draught, and encounters in STS areas.
+fn sts_transfers(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    let evs = f.ids(&|e, _| match &e.details {
+        EventDetails::Encounter(x) => x.sts_confirmed || x.sts_area.is_some(),
+        _ => false,
+    });
+    Some(Found {
+        strength: count_strength(evs.len()),
+        detail: format!(
+            "{} ship-to-ship transfers or encounters in STS areas",
+            evs.len()
+        ),
+        events: evs,
+    })
+}
+
+/// Encounters with a vessel on a sanctions or watch list.
+fn sts_with_listed_vessel(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    let evs = f.ids(&|e, o| e.kind() == EventKind::Encounter && o.is_some_and(|o| f.is_listed(o)));
+    Some(Found {
+        strength: if evs.is_empty() { 0.0 } else { 1.0 },
+        detail: format!("{} encounters with a listed vessel", evs.len()),
+        events: evs,
+    })
+}
+
+/// Spoofing episodes (one is full strength).
+fn spoofing(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    let evs = f.ids(&|e, _| e.kind() == EventKind::Spoofing);
+    Some(Found {
+        strength: count_strength(evs.len() * 2),
+        detail: format!("{} spoofing episodes", evs.len()),
+        events: evs,
+    })
+}
+
+fn identity_change(e: &Event) -> Option<ChangeKind> {
+    match &e.details {
+        EventDetails::IdentityChange(c) => Some(c.change),
+        _ => None,
+    }
+}
+
+/// Renames, reflaggings, MMSI and IMO changes; full when two flags were seen.
+fn identity_changes(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    let evs = f.ids(&|e, _| {
+        matches!(
+            identity_change(e),
+            Some(
+                ChangeKind::Rename
+                    | ChangeKind::Reflag
+                    | ChangeKind::MmsiChange
+                    | ChangeKind::ImoChange
+            )
+        )
+    });
+    let mut flags: Vec<&str> = f.ids.iter().filter_map(|i| i.flag.as_deref()).collect();
+    flags.sort_unstable();
+    flags.dedup();
+    let hop = if flags.len() >= 2 { 1.0 } else { 0.0 };
+    Some(Found {
+        strength: count_strength(evs.len()).max(hop),
+        detail: format!(
+            "{} renames, reflaggings or MMSI changes; flags seen: {}",
+            evs.len(),
+            flags.join(", ")
+        ),
+        events: evs,
+    })
+}
+
+/// Identities that cannot be valid: unallocated MID, bad IMO, zombie IMO, shared MMSI.
+fn invalid_identity(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
+    let evs = f.ids(&|e, _| {
+        matches!(
+            identity_change(e),
+            Some(
+                ChangeKind::InvalidMid
+                    | ChangeKind::InvalidImo
+                    | ChangeKind::ZombieImo
+                    | ChangeKind::SharedMmsi
+            )
+        )
+    });
+    let unallocated = f.ids.iter().any(|i| i.flag.is_none());
+    Some(Found {
+        strength: if evs.is_empty() && !unallocated {
+            0.0
+        } else {
+            1.0
+        },
+        detail: format!(
+            "{} invalid identities (unallocated MID, bad IMO, zombie, shared MMSI){}",
+            evs.len(),
+            if unallocated {
+                "; an MMSI with an unallocated MID"
+            } else {
+                ""
+            }
+        ),
+        events: evs,
+    })
+}
+
+/// The current flag is a flag of convenience.
+fn flag_of_convenience(f: &Facts<'_>, config: &RiskConfig) -> Option<Found> {
+    let flag = f
+        .current_flag
+        .filter(|fl| config.flags_of_convenience.iter().any(|c| c == fl))?;
+    Some(Found {
+        strength: 1.0,
+        detail: format!("flag {flag}"),
+        events: Vec::new(),
+    })
+}
+
+/// The current flag is the origin state's own.
+fn flag_of_origin_state(f: &Facts<'_>, config: &RiskConfig) -> Option<Found> {
+    let flag = f.current_flag.filter(|fl| *fl == config.origin)?;
+    Some(Found {
+        strength: 1.0,
+        detail: format!("flag {flag}: the origin state's own registry"),
+        events: Vec::new(),
+    })
+}
+
+/// Age from the particulars' year built, rising from `age_from_years` to `age_full_years`.
+fn age(f: &Facts<'_>, config: &RiskConfig) -> Option<Found> {
+    let VesselKey::Imo(imo) = f.key else {
+        return None;
+    };
+    let y = (f.inputs.build_year)(imo)?;
+    let age = f64::from(f.inputs.year) - f64::from(y);
+    let s =
+        (age - config.age_from_years + 1.0) / (config.age_full_years - config.age_from_years + 1.0);
+    Some(Found {
+        strength: s.clamp(0.0, 1.0),
+        detail: format!("built {y}, {age:.0} years old"),
+        events: Vec::new(),
+    })
+}
+
+/// CREA's rule: the last cargoes with a known origin all came from the origin state, and no
+/// G7+ flag, owner or insurer (where known).
+fn russian_cargo_only(f: &Facts<'_>, config: &RiskConfig) -> Option<Found> {
+    let mut v: Vec<&Voyage> = f.voyages.iter().collect();
+    v.sort_by_key(|x| std::cmp::Reverse(x.0));
+    let last: Vec<_> = v.into_iter().take(config.last_voyages).collect();
+    let known: Vec<_> = last.iter().filter(|x| x.1.is_some()).collect();
+    let (owner, insurer) = match f.key {
+        VesselKey::Imo(i) => (f.inputs.ownership)(i),
+        VesselKey::Mmsi(_) => (None, None),
+    };
+    let g7 = [f.current_flag, owner.as_deref(), insurer.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|c| config.g7_plus.iter().any(|g| g == c));
+    if g7 || known.is_empty() || !known.iter().all(|x| x.1 == Some(config.origin.as_str())) {
+        return None;
+    }
+    Some(Found {
+        strength: (0.4 + 0.3 * known.len() as f64).min(1.0),
+        detail: format!(
+            "its last {} cargoes with a known origin all came from {}",
+            known.len(),
+            config.origin
+        ),
+        events: known.iter().flat_map(|x| x.2.iter().copied()).collect(),
+    })
 }
 
 /// Area under the ROC curve of `scores` against `labels` (Mann-Whitney U; ties count half).

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use shadowfleet_identities::Identity;
+use shadowfleet_records::IdentityPeriod;
 use shadowfleet_refdata::{ListKind, RefList};
 
 /// Screening thresholds; see `docs/screening.md`.
@@ -150,7 +150,7 @@ fn flag_code(s: &str) -> String {
 
 /// Screens `identities` against `lists` (particulars lists are skipped).
 pub fn screen(
-    identities: &[Identity],
+    identities: &[IdentityPeriod],
     lists: &[RefList],
     config: &ScreenConfig,
 ) -> Vec<ScreenMatch> {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use shadowfleet_identities::Identity;
+use shadowfleet_records::IdentityPeriod;
 use shadowfleet_refdata::{load, parse, RefList};
 use shadowfleet_risk::{screen, ScreenConfig};
 
@@ -12,8 +12,8 @@ fn shared(rel: &str) -> Option<PathBuf> {
     shadowfleet_testkit::shared(rel, "real lists, not shipped")
 }
 
-fn identity(mmsi: u32, imo: Option<u32>, name: &str, flag: Option<&str>) -> Identity {
-    Identity {
+fn identity(mmsi: u32, imo: Option<u32>, name: &str, flag: Option<&str>) -> IdentityPeriod {
+    IdentityPeriod {
         mmsi,
         imo,
         name: name.into(),
@@ -49,7 +49,7 @@ fn every_eu_listed_imo_in_real_ais_is_matched() {
     }
     let eu = load(&eu, None, None).unwrap();
     let listed: std::collections::HashSet<u32> = eu.entries.iter().filter_map(|e| e.imo).collect();
-    let present: Vec<&Identity> = ids
+    let present: Vec<&IdentityPeriod> = ids
         .iter()
         .filter(|i| i.imo.is_some_and(|n| listed.contains(&n)))
         .collect();

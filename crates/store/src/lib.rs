@@ -18,8 +18,7 @@ pub mod positions;
 pub use positions::{Position, PositionFile, PositionQuery, PositionWriter, PositionWriterConfig};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use shadowfleet_events::{Event, EventKind};
-use shadowfleet_identities::Identity;
+use shadowfleet_records::{Event, EventDetails, EventKind, IdentityPeriod};
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -209,23 +208,6 @@ pub struct Recovery {
     pub discarded: usize,
 }
 
-/// The bounding box of an event for the spatial index: its position, and for a gap the
-/// position where the signal came back too.
-fn event_bbox(e: &Event) -> Option<[f64; 4]> {
-    if !(e.lat.is_finite() && e.lon.is_finite()) {
-        return None;
-    }
-    let mut b = [e.lon, e.lon, e.lat, e.lat];
-    let on = (
-        e.details.get("on_lon").and_then(serde_json::Value::as_f64),
-        e.details.get("on_lat").and_then(serde_json::Value::as_f64),
-    );
-    if let (Some(lon), Some(lat)) = on {
-        b = [b[0].min(lon), b[1].max(lon), b[2].min(lat), b[3].max(lat)];
-    }
-    Some(b)
-}
-
 /// One screening result as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredMatch {
@@ -387,7 +369,7 @@ impl Store {
         started_at: &str,
         inputs: &[InputRecord],
         events: &[Event],
-        identities: &[Identity],
+        identities: &[IdentityPeriod],
         positions: &[PositionFile],
     ) -> Result<i64, StoreError> {
         let path = self.path.clone();
@@ -437,7 +419,7 @@ impl Store {
                 let coord = |x: f64| x.is_finite().then_some(x);
                 ev.execute(params![
                     run,
-                    e.kind.as_str(),
+                    e.kind().as_str(),
                     e.mmsi,
                     e.imo,
                     e.other_mmsi,
@@ -445,10 +427,14 @@ impl Store {
                     e.end,
                     coord(e.lat),
                     coord(e.lon),
-                    e.details.to_string()
+                    e.details.to_json().map_err(|error| StoreError::Corrupt {
+                        path: path.clone(),
+                        id: 0,
+                        reason: format!("event details: {error}"),
+                    })?
                 ])
                 .map_err(err)?;
-                if let Some(b) = event_bbox(e) {
+                if let Some(b) = e.extent() {
                     rtree
                         .execute(params![tx.last_insert_rowid(), b[0], b[1], b[2], b[3]])
                         .map_err(err)?;
@@ -736,12 +722,11 @@ impl Store {
             };
             let kind =
                 EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown kind {kind:?}")))?;
-            let details = serde_json::from_str(&details)
-                .map_err(|e| corrupt(format!("details are not JSON: {e}")))?;
+            let details = EventDetails::from_json(kind, &details)
+                .map_err(|e| corrupt(format!("details of a {kind} event: {e}")))?;
             out.push(StoredEvent {
                 id,
                 event: Event {
-                    kind,
                     mmsi,
                     imo,
                     other_mmsi,
@@ -757,7 +742,7 @@ impl Store {
     }
 
     /// Every identity period, by MMSI then first sight.
-    pub fn identities(&self) -> Result<Vec<Identity>, StoreError> {
+    pub fn identities(&self) -> Result<Vec<IdentityPeriod>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -767,7 +752,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok(Identity {
+                Ok(IdentityPeriod {
                     mmsi: r.get(0)?,
                     imo: r.get(1)?,
                     name: r.get(2)?,

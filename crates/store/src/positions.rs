@@ -31,27 +31,10 @@ pub const STAGING_DIR: &str = "_staging";
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// One stored position report (a point of a track, after de-duplication and reordering).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Position {
-    /// MMSI as broadcast.
-    pub mmsi: u32,
-    /// Receive time, unix seconds.
-    pub t: i64,
-    /// Latitude, degrees WGS84.
-    pub lat: f64,
-    /// Longitude, degrees WGS84.
-    pub lon: f64,
-    /// Speed over ground, knots.
-    pub sog_kn: Option<f32>,
-    /// Course over ground, degrees.
-    pub cog_deg: Option<f32>,
-    /// Navigational status (0–15).
-    pub nav_status: Option<u8>,
-    /// Track segment the point belongs to (a new segment after an impossible jump or a long
-    /// silence).
-    pub segment: u64,
-}
+/// One stored position report (a point of a track, after de-duplication and reordering),
+/// with its track segment.
+pub use shadowfleet_records::TrackPosition as Position;
+use shadowfleet_records::{LatLon, Position as Record};
 
 /// The columns of a position file, in order.
 pub const POSITION_COLUMNS: [ColumnSpec; 9] = [
@@ -177,11 +160,11 @@ impl PositionWriter {
     /// Adds a position. Writes the days the stream has left behind, and spills when over the
     /// memory bound.
     pub fn push(&mut self, p: Position) -> Result<(), StoreError> {
-        let day = p.t.div_euclid(SECONDS_PER_DAY);
+        let day = p.position.t.div_euclid(SECONDS_PER_DAY);
         self.open.entry(day).or_default().rows.push(p);
         self.buffered += 1;
-        if p.t > self.latest {
-            self.latest = p.t;
+        if p.position.t > self.latest {
+            self.latest = p.position.t;
             while let Some((&first, _)) = self.open.first_key_value() {
                 if (first + 1) * SECONDS_PER_DAY + self.config.close_after_s > self.latest {
                     break;
@@ -297,20 +280,20 @@ struct FileStats {
 impl FileStats {
     fn add(&mut self, p: &Position) {
         if self.vessels.is_empty() && self.current.is_none() {
-            self.min_t = p.t;
-            self.max_t = p.t;
+            self.min_t = p.position.t;
+            self.max_t = p.position.t;
         }
-        self.min_t = self.min_t.min(p.t);
-        self.max_t = self.max_t.max(p.t);
+        self.min_t = self.min_t.min(p.position.t);
+        self.max_t = self.max_t.max(p.position.t);
         match &mut self.current {
-            Some((m, n, lo, hi)) if *m == p.mmsi => {
+            Some((m, n, lo, hi)) if *m == p.position.mmsi => {
                 *n += 1;
-                *lo = (*lo).min(p.t);
-                *hi = (*hi).max(p.t);
+                *lo = (*lo).min(p.position.t);
+                *hi = (*hi).max(p.position.t);
             }
             _ => {
                 self.close_vessel();
-                self.current = Some((p.mmsi, 1, p.t, p.t));
+                self.current = Some((p.position.mmsi, 1, p.position.t, p.position.t));
             }
         }
     }
@@ -329,34 +312,34 @@ fn write_row(w: &mut TableWriter, stats: &mut FileStats, p: &Position) -> Result
 
 /// Writes `p` as a row of a table with [`POSITION_COLUMNS`].
 pub fn put_position(w: &mut TableWriter, p: &Position) -> Result<(), StoreError> {
-    w.put_int(0, Some(i64::from(p.mmsi)));
-    w.put_int(1, Some(p.t));
-    w.put_float(2, Some(p.lon));
-    w.put_float(3, Some(p.lat));
-    w.put_float(4, p.sog_kn.map(f64::from));
-    w.put_float(5, p.cog_deg.map(f64::from));
-    w.put_int(6, p.nav_status.map(i64::from));
+    w.put_int(0, Some(i64::from(p.position.mmsi)));
+    w.put_int(1, Some(p.position.t));
+    w.put_float(2, Some(p.position.pos.lon));
+    w.put_float(3, Some(p.position.pos.lat));
+    w.put_float(4, p.position.sog_knots.map(f64::from));
+    w.put_float(5, p.position.cog_deg.map(f64::from));
+    w.put_int(6, p.position.nav_status.map(i64::from));
     w.put_int(7, Some(p.segment as i64));
-    w.put_point(8, p.lon, p.lat);
+    w.put_point(8, p.position.pos.lon, p.position.pos.lat);
     w.end_row()
 }
 
 fn sort(rows: &mut [Position]) {
-    rows.sort_by_key(|p| (p.mmsi, p.t));
+    rows.sort_by_key(|p| (p.position.mmsi, p.position.t));
 }
 
 const RECORD: usize = 48;
 
 fn encode(p: &Position) -> [u8; RECORD] {
     let mut b = [0u8; RECORD];
-    b[0..4].copy_from_slice(&p.mmsi.to_le_bytes());
-    b[4] = p.nav_status.unwrap_or(u8::MAX);
-    b[5] = u8::from(p.sog_kn.is_some()) | (u8::from(p.cog_deg.is_some()) << 1);
-    b[8..16].copy_from_slice(&p.t.to_le_bytes());
-    b[16..24].copy_from_slice(&p.lat.to_le_bytes());
-    b[24..32].copy_from_slice(&p.lon.to_le_bytes());
-    b[32..36].copy_from_slice(&p.sog_kn.unwrap_or(0.0).to_le_bytes());
-    b[36..40].copy_from_slice(&p.cog_deg.unwrap_or(0.0).to_le_bytes());
+    b[0..4].copy_from_slice(&p.position.mmsi.to_le_bytes());
+    b[4] = p.position.nav_status.unwrap_or(u8::MAX);
+    b[5] = u8::from(p.position.sog_knots.is_some()) | (u8::from(p.position.cog_deg.is_some()) << 1);
+    b[8..16].copy_from_slice(&p.position.t.to_le_bytes());
+    b[16..24].copy_from_slice(&p.position.pos.lat.to_le_bytes());
+    b[24..32].copy_from_slice(&p.position.pos.lon.to_le_bytes());
+    b[32..36].copy_from_slice(&p.position.sog_knots.unwrap_or(0.0).to_le_bytes());
+    b[36..40].copy_from_slice(&p.position.cog_deg.unwrap_or(0.0).to_le_bytes());
     b[40..48].copy_from_slice(&p.segment.to_le_bytes());
     b
 }
@@ -369,13 +352,17 @@ fn decode(b: &[u8; RECORD]) -> Position {
         u64::from_le_bytes(a)
     };
     Position {
-        mmsi: u32_at(0),
-        nav_status: (b[4] != u8::MAX).then_some(b[4]),
-        sog_kn: (b[5] & 1 != 0).then(|| f32::from_bits(u32_at(32))),
-        cog_deg: (b[5] & 2 != 0).then(|| f32::from_bits(u32_at(36))),
-        t: u64_at(8) as i64,
-        lat: f64::from_bits(u64_at(16)),
-        lon: f64::from_bits(u64_at(24)),
+        position: Record {
+            mmsi: u32_at(0),
+            nav_status: (b[4] != u8::MAX).then_some(b[4]),
+            sog_knots: (b[5] & 1 != 0).then(|| f32::from_bits(u32_at(32))),
+            cog_deg: (b[5] & 2 != 0).then(|| f32::from_bits(u32_at(36))),
+            t: u64_at(8) as i64,
+            pos: LatLon {
+                lat: f64::from_bits(u64_at(16)),
+                lon: f64::from_bits(u64_at(24)),
+            },
+        },
         segment: u64_at(40),
     }
 }
@@ -418,7 +405,11 @@ impl PartialOrd for Head {
 impl Ord for Head {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
         // Reversed: BinaryHeap is a max-heap.
-        (o.0.mmsi, o.0.t, o.1).cmp(&(self.0.mmsi, self.0.t, self.1))
+        (o.0.position.mmsi, o.0.position.t, o.1).cmp(&(
+            self.0.position.mmsi,
+            self.0.position.t,
+            self.1,
+        ))
     }
 }
 
@@ -435,9 +426,9 @@ pub struct PositionQuery {
 
 impl PositionQuery {
     fn wants(&self, p: &Position) -> bool {
-        (self.mmsis.is_empty() || self.mmsis.contains(&p.mmsi))
-            && self.from.is_none_or(|f| p.t >= f)
-            && self.to.is_none_or(|t| p.t <= t)
+        (self.mmsis.is_empty() || self.mmsis.contains(&p.position.mmsi))
+            && self.from.is_none_or(|f| p.position.t >= f)
+            && self.to.is_none_or(|t| p.position.t <= t)
     }
 }
 
@@ -508,13 +499,17 @@ pub fn read_file(
         let seg = read_i64(group.as_ref(), 7, n).map_err(perr)?;
         for i in 0..n {
             let p = Position {
-                mmsi: mmsi[i].unwrap_or(0) as u32,
-                t: time[i].unwrap_or(0).div_euclid(1000),
-                lon: lon[i].unwrap_or(f64::NAN),
-                lat: lat[i].unwrap_or(f64::NAN),
-                sog_kn: sog[i],
-                cog_deg: cog[i],
-                nav_status: nav[i].map(|x| x as u8),
+                position: Record {
+                    mmsi: mmsi[i].unwrap_or(0) as u32,
+                    t: time[i].unwrap_or(0).div_euclid(1000),
+                    pos: LatLon {
+                        lon: lon[i].unwrap_or(f64::NAN),
+                        lat: lat[i].unwrap_or(f64::NAN),
+                    },
+                    sog_knots: sog[i],
+                    cog_deg: cog[i],
+                    nav_status: nav[i].map(|x| x as u8),
+                },
                 segment: seg[i].unwrap_or(0) as u64,
             };
             if query.wants(&p) {
@@ -572,13 +567,17 @@ mod tests {
 
     fn p(mmsi: u32, t: i64) -> Position {
         Position {
-            mmsi,
-            t,
-            lat: 59.0 + t as f64 * 1e-6,
-            lon: 24.0,
-            sog_kn: (t % 2 == 0).then_some(11.5),
-            cog_deg: None,
-            nav_status: Some(0),
+            position: Record {
+                mmsi,
+                t,
+                pos: LatLon {
+                    lat: 59.0 + t as f64 * 1e-6,
+                    lon: 24.0,
+                },
+                sog_knots: (t % 2 == 0).then_some(11.5),
+                cog_deg: None,
+                nav_status: Some(0),
+            },
             segment: 7,
         }
     }
@@ -595,8 +594,11 @@ mod tests {
         let a = p(273_000_001, 1_700_000_001);
         assert_eq!(decode(&encode(&a)), a);
         let b = Position {
-            sog_kn: None,
-            nav_status: None,
+            position: Record {
+                sog_knots: None,
+                nav_status: None,
+                ..a.position
+            },
             ..a
         };
         assert_eq!(decode(&encode(&b)), b);
@@ -644,7 +646,8 @@ mod tests {
                 .unwrap();
                 assert!(rows
                     .windows(2)
-                    .all(|w| (w[0].mmsi, w[0].t) <= (w[1].mmsi, w[1].t)));
+                    .all(|w| (w[0].position.mmsi, w[0].position.t)
+                        <= (w[1].position.mmsi, w[1].position.t)));
                 assert_eq!(rows.len() as u64, f.rows);
                 assert_eq!(
                     f.vessels.iter().map(|v| v.1).sum::<u64>(),
@@ -653,7 +656,7 @@ mod tests {
                 );
                 got.extend(rows);
             }
-            let key = |x: &Position| (x.mmsi, x.t);
+            let key = |x: &Position| (x.position.mmsi, x.position.t);
             pushed.sort_by_key(key);
             got.sort_by_key(key);
             assert_eq!(got, pushed);
@@ -667,7 +670,7 @@ mod tests {
             let mut n = 0;
             for f in &files {
                 read_file(&dir.join(&f.staging), &q, &mut |x| {
-                    assert_eq!(x.mmsi, 2);
+                    assert_eq!(x.position.mmsi, 2);
                     n += 1;
                 })
                 .unwrap();

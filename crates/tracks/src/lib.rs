@@ -19,9 +19,10 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use shadowfleet_geo::{haversine_m, within_m, LatLon, METRES_PER_NM};
+pub use shadowfleet_records::Position;
 
 /// Thresholds; see `docs/detectors/tracks.md` for their sources.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrackConfig {
     /// How late (seconds of receive time) a report may arrive and still be placed in order.
@@ -67,28 +68,11 @@ impl Default for TrackConfig {
     }
 }
 
-/// A position report as the track stage needs it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Report {
-    /// Source MMSI as broadcast.
-    pub mmsi: u32,
-    /// Receive time, unix seconds.
-    pub t: i64,
-    /// Position.
-    pub pos: LatLon,
-    /// Speed over ground, knots, when available.
-    pub sog_kn: Option<f32>,
-    /// Course over ground, degrees, when available.
-    pub cog_deg: Option<f32>,
-    /// Navigational status, when given.
-    pub nav_status: Option<u8>,
-}
-
 /// A report placed in a track.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrackPoint {
     /// The report.
-    pub report: Report,
+    pub position: Position,
     /// The builder's dense index of the report's MMSI (0, 1, 2, ... in order of first
     /// report), so that later stages can keep per-vessel state in plain vectors.
     pub vessel: u32,
@@ -119,13 +103,13 @@ pub struct TrackStats {
 
 struct Segment {
     id: u64,
-    last: Report,
+    last: Position,
 }
 
 struct Vessel {
     /// Reports awaiting the watermark, sorted by receive time (then arrival): reports come
     /// nearly in order, so insertion is at or near the back.
-    buffer: VecDeque<Report>,
+    buffer: VecDeque<Position>,
     open: Vec<Segment>,
     /// Receive time of the last released point: later reports must not precede it.
     released_until: i64,
@@ -145,7 +129,7 @@ pub struct TrackBuilder {
     pending: BinaryHeap<Reverse<u64>>,
     max_seen: i64,
     /// Reports ahead of the clock by more than the allowed jump, awaiting confirmation.
-    ahead: Vec<Report>,
+    ahead: Vec<Position>,
     next_segment: u64,
     stats: TrackStats,
 }
@@ -176,7 +160,7 @@ impl TrackBuilder {
     }
 
     /// Takes one report; releases every point the watermark has passed.
-    pub fn push(&mut self, r: Report, out: &mut dyn FnMut(TrackPoint)) {
+    pub fn push(&mut self, r: Position, out: &mut dyn FnMut(TrackPoint)) {
         if !(r.pos.lat.abs() <= 90.0 && r.pos.lon.abs() <= 180.0)
             || (r.pos.lat == 0.0 && r.pos.lon == 0.0)
             || !(MIN_TIME..=MAX_TIME).contains(&r.t)
@@ -198,7 +182,7 @@ impl TrackBuilder {
 
     /// Holds `r`, ahead of the clock by more than the allowed jump, with the reports that
     /// agree with it; once enough do, the clock jumps and they go in, in arrival order.
-    fn hold_ahead(&mut self, r: Report, out: &mut dyn FnMut(TrackPoint)) {
+    fn hold_ahead(&mut self, r: Position, out: &mut dyn FnMut(TrackPoint)) {
         let jump = self.config.max_clock_jump_s;
         if self
             .ahead
@@ -225,7 +209,7 @@ impl TrackBuilder {
     }
 
     /// Takes a valid report on the clock.
-    fn accept(&mut self, r: Report, out: &mut dyn FnMut(TrackPoint)) {
+    fn accept(&mut self, r: Position, out: &mut dyn FnMut(TrackPoint)) {
         let k = match self.index.entry(r.mmsi) {
             std::collections::hash_map::Entry::Occupied(e) => *e.get(),
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -342,7 +326,7 @@ impl TrackBuilder {
             );
             self.stats.points += 1;
             out(TrackPoint {
-                report: r,
+                position: r,
                 vessel: k,
                 segment,
                 previous,
@@ -358,11 +342,11 @@ impl TrackBuilder {
 }
 
 /// Knots needed to go from `a` to `b` (at least a second apart).
-fn implied_kn(a: &Report, b: &Report) -> f64 {
+fn implied_kn(a: &Position, b: &Position) -> f64 {
     implied_speed_kn(a.t, a.pos, b)
 }
 
-fn implied_speed_kn(t: i64, pos: LatLon, b: &Report) -> f64 {
+fn implied_speed_kn(t: i64, pos: LatLon, b: &Position) -> f64 {
     let dt = (b.t - t).max(1) as f64;
     haversine_m(pos, b.pos) / METRES_PER_NM / (dt / 3600.0)
 }
@@ -372,7 +356,7 @@ impl TrackPoint {
     /// the great-circle distance over the time, at least a second.
     pub fn implied_speed_kn(&self) -> Option<f64> {
         self.previous
-            .map(|(t, pos)| implied_speed_kn(t, pos, &self.report))
+            .map(|(t, pos)| implied_speed_kn(t, pos, &self.position))
     }
 }
 
@@ -394,7 +378,7 @@ fn assign(
     open: &mut Vec<Segment>,
     next: &mut u64,
     stats: &mut TrackStats,
-    r: Report,
+    r: Position,
 ) -> (u64, Option<(i64, LatLon)>) {
     open.retain(|s| r.t - s.last.t <= c.max_silence_s);
     // (index, implied speed when computed, last time)
@@ -452,18 +436,18 @@ fn assign(
     }
 }
 
-/// A [`Report`] from a decoded message with a receive time, when it is a position report.
-pub fn report_of(d: &shadowfleet_decode::Decoded) -> Option<Report> {
+/// A [`Position`] from a decoded message with a receive time, when it is a position report.
+pub fn position_of(d: &shadowfleet_decode::Decoded) -> Option<Position> {
     let p = d.message.position()?;
     let t = d.meta.received?.unix_millis().div_euclid(1000);
-    Some(Report {
+    Some(Position {
         mmsi: p.mmsi,
         t,
         pos: LatLon {
             lat: p.lat,
             lon: p.lon,
         },
-        sog_kn: p.sog_knots,
+        sog_knots: p.sog_knots,
         cog_deg: p.cog_deg,
         nav_status: p.nav_status,
     })
@@ -476,18 +460,18 @@ mod tests {
     /// Test times count from this instant (2023-11-14).
     const T0: i64 = 1_700_000_000;
 
-    fn rep(mmsi: u32, t: i64, lat: f64, lon: f64) -> Report {
-        Report {
+    fn rep(mmsi: u32, t: i64, lat: f64, lon: f64) -> Position {
+        Position {
             mmsi,
             t: T0 + t,
             pos: LatLon { lat, lon },
-            sog_kn: None,
+            sog_knots: None,
             cog_deg: None,
             nav_status: None,
         }
     }
 
-    fn run(config: TrackConfig, input: &[Report]) -> (Vec<TrackPoint>, TrackStats) {
+    fn run(config: TrackConfig, input: &[Position]) -> (Vec<TrackPoint>, TrackStats) {
         let mut b = TrackBuilder::new(config);
         let mut out = Vec::new();
         for r in input {
@@ -506,7 +490,7 @@ mod tests {
             rep(1, 160, 60.0, 20.01),
         ];
         let (out, stats) = run(TrackConfig::default(), &input);
-        let times: Vec<i64> = out.iter().map(|p| p.report.t - T0).collect();
+        let times: Vec<i64> = out.iter().map(|p| p.position.t - T0).collect();
         assert_eq!(times, [40, 70, 100, 160]);
         assert_eq!((stats.points, stats.segments, stats.late), (4, 1, 0));
     }
@@ -539,7 +523,7 @@ mod tests {
     }
 
     /// A vessel steaming east at 10 kn, a report a minute from `from`.
-    fn steaming(mmsi: u32, from: i64, n: usize) -> Vec<Report> {
+    fn steaming(mmsi: u32, from: i64, n: usize) -> Vec<Position> {
         (0..n as i64)
             .map(|i| rep(mmsi, from + 60 * i, 58.0, 20.0 + 0.0031 * i as f64))
             .collect()
@@ -553,7 +537,7 @@ mod tests {
         input.extend(steaming(1, 600, 10));
         let (out, stats) = run(TrackConfig::default(), &input);
         assert_eq!((out.len(), stats.late, stats.clock_errors), (20, 0, 1));
-        assert!(out.iter().all(|p| p.report.mmsi == 1));
+        assert!(out.iter().all(|p| p.position.mmsi == 1));
     }
 
     #[test]
@@ -571,7 +555,7 @@ mod tests {
         input.extend(steaming(1, 3 * 86_400, 10));
         let (out, stats) = run(TrackConfig::default(), &input);
         assert_eq!((out.len(), stats.late, stats.clock_errors), (20, 0, 0));
-        assert!(out.windows(2).all(|w| w[0].report.t <= w[1].report.t));
+        assert!(out.windows(2).all(|w| w[0].position.t <= w[1].position.t));
         // So do reports held at the end of the input, too few to confirm a jump.
         let mut input = steaming(1, 0, 10);
         input.extend(steaming(1, 3 * 86_400, 2));
@@ -591,10 +575,10 @@ mod tests {
         let (out, stats) = run(TrackConfig::default(), &input);
         assert_eq!(stats.segments, 2);
         for p in &out {
-            let east = p.report.pos.lon > 15.0;
+            let east = p.position.pos.lon > 15.0;
             let first = out
                 .iter()
-                .find(|q| (q.report.pos.lon > 15.0) == east)
+                .find(|q| (q.position.pos.lon > 15.0) == east)
                 .map(|q| q.segment);
             assert_eq!(Some(p.segment), first);
         }
@@ -602,7 +586,7 @@ mod tests {
 
     #[test]
     fn a_jump_opens_a_segment_and_the_track_continues() {
-        let mut input: Vec<Report> = (0..30)
+        let mut input: Vec<Position> = (0..30)
             .map(|k| rep(3, 60 * k, 40.0, 20.0 + 0.002 * k as f64))
             .collect();
         input[15] = rep(3, 60 * 15, 45.0, 30.0);

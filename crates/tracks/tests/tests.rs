@@ -7,7 +7,7 @@ use shadowfleet_decode::{Decoded, Decoder, DecoderConfig};
 use shadowfleet_model::Timestamp;
 use shadowfleet_simulate::truth::TruthRecord;
 use shadowfleet_simulate::{simulate_in_memory, SimOptions};
-use shadowfleet_tracks::{report_of, TrackBuilder, TrackConfig, TrackPoint};
+use shadowfleet_tracks::{position_of, TrackBuilder, TrackConfig, TrackPoint};
 
 fn t(s: &str) -> i64 {
     Timestamp::parse_rfc3339(s).unwrap().unix_millis() / 1000
@@ -30,7 +30,7 @@ fn simulated_baltic_tracks_are_ordered_deduplicated_and_split_where_they_should(
     let mut points: Vec<TrackPoint> = Vec::new();
     let mut positions = 0;
     for d in &msgs {
-        if let Some(r) = report_of(d) {
+        if let Some(r) = position_of(d) {
             positions += 1;
             builder.push(r, &mut |p| points.push(p));
         }
@@ -51,8 +51,14 @@ fn simulated_baltic_tracks_are_ordered_deduplicated_and_split_where_they_should(
     // Per MMSI, points come out in receive-time order.
     let mut last: HashMap<u32, i64> = HashMap::new();
     for p in &points {
-        let prev = last.insert(p.report.mmsi, p.report.t).unwrap_or(i64::MIN);
-        assert!(p.report.t >= prev, "MMSI {} out of order", p.report.mmsi);
+        let prev = last
+            .insert(p.position.mmsi, p.position.t)
+            .unwrap_or(i64::MIN);
+        assert!(
+            p.position.t >= prev,
+            "MMSI {} out of order",
+            p.position.mmsi
+        );
     }
 
     // A shared MMSI shows as two segments running at the same time.
@@ -69,7 +75,7 @@ fn simulated_baltic_tracks_are_ordered_deduplicated_and_split_where_they_should(
     for (mmsi, from) in shared {
         let segs: BTreeSet<u64> = points
             .iter()
-            .filter(|p| p.report.mmsi == mmsi && p.report.t > from + 3600)
+            .filter(|p| p.position.mmsi == mmsi && p.position.t > from + 3600)
             .map(|p| p.segment)
             .collect();
         let busy: Vec<u64> = segs

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use shadowfleet_events::{Event, EventKind};
 use shadowfleet_geo::{haversine_m, LatLon};
-use shadowfleet_identities::Identity;
 use shadowfleet_places::{PlaceKind, Places};
+use shadowfleet_records::{
+    ChangeKind, EncounterDetails, Event, EventDetails, IdentityPeriod, LoiteringDetails, Operation,
+    PlaceRef, PortCallDetails,
+};
 
 use crate::volume::{Capacity, Volume, VolumeConfig};
 
@@ -302,26 +303,13 @@ struct Tracer<'a> {
     out: Traced,
 }
 
-fn f64_at(v: &Value, key: &str) -> Option<f64> {
-    v.get(key).and_then(Value::as_f64)
-}
-
-fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    let mut v = v;
-    for k in path {
-        v = v.get(k)?;
-    }
-    v.as_str()
-}
-
 /// MMSIs that broadcast a stolen IMO number (a `zombie_imo` identity change): their IMO
 /// says nothing about which ship they are, so they are keyed by MMSI.
 pub fn zombie_mmsis(events: &[(i64, &Event)]) -> std::collections::HashSet<u32> {
     events
         .iter()
         .filter(|(_, e)| {
-            e.kind == EventKind::IdentityChange
-                && e.details.get("change").and_then(Value::as_str) == Some("zombie_imo")
+            matches!(&e.details, EventDetails::IdentityChange(c) if c.change == ChangeKind::ZombieImo)
         })
         .map(|(_, e)| e.mmsi)
         .collect()
@@ -329,7 +317,10 @@ pub fn zombie_mmsis(events: &[(i64, &Event)]) -> std::collections::HashSet<u32> 
 
 /// Maps MMSIs to vessel keys as the tracer does (an MMSI's most broadcast IMO; the MMSI
 /// itself for a zombie broadcasting a stolen IMO).
-pub fn vessel_keys(identities: &[Identity], events: &[(i64, &Event)]) -> HashMap<u32, VesselKey> {
+pub fn vessel_keys(
+    identities: &[IdentityPeriod],
+    events: &[(i64, &Event)],
+) -> HashMap<u32, VesselKey> {
     let zombies = zombie_mmsis(events);
     let mut span: HashMap<(u32, u32), i64> = HashMap::new();
     for i in identities {
@@ -378,7 +369,7 @@ pub fn infer_origins(traced: &mut Traced, likely: &dyn Fn(VesselKey) -> Option<S
 /// numbers; `info` gives a vessel's length and particulars.
 pub fn trace(
     events: &[(i64, &Event)],
-    identities: &[Identity],
+    identities: &[IdentityPeriod],
     places: &Places,
     config: &TraceConfig,
     info: &dyn Fn(VesselKey) -> VesselInfo,
@@ -389,11 +380,10 @@ pub fn trace(
         if let Some(imo) = e.imo {
             *counts.entry((e.mmsi, imo)).or_default() += 1;
         }
-        if let (Some(o), Some(imo)) = (
-            e.other_mmsi,
-            e.details.get("other_imo").and_then(Value::as_u64),
-        ) {
-            *counts.entry((o, imo as u32)).or_default() += 1;
+        if let (Some(o), EventDetails::Encounter(d)) = (e.other_mmsi, &e.details) {
+            if let Some(imo) = d.other_imo {
+                *counts.entry((o, imo)).or_default() += 1;
+            }
         }
     }
     let mut best: HashMap<u32, (u32, u32)> = HashMap::new();
@@ -420,8 +410,10 @@ pub fn trace(
     };
     let gaps: Vec<Gap> = events
         .iter()
-        .filter(|(_, e)| e.kind == EventKind::Gap)
         .filter_map(|(id, e)| {
+            let EventDetails::Gap(d) = &e.details else {
+                return None;
+            };
             Some(Gap {
                 vessel: t.key(e.mmsi, e.imo),
                 mmsi: e.mmsi,
@@ -433,8 +425,8 @@ pub fn trace(
                     lon: e.lon,
                 },
                 on: LatLon {
-                    lat: f64_at(&e.details, "on_lat")?,
-                    lon: f64_at(&e.details, "on_lon")?,
+                    lat: d.on_lat,
+                    lon: d.on_lon,
                 },
             })
         })
@@ -443,17 +435,17 @@ pub fn trace(
         .iter()
         .filter(|(_, e)| {
             matches!(
-                e.kind,
-                EventKind::PortCall | EventKind::Encounter | EventKind::Loitering
+                e.details,
+                EventDetails::PortCall(_) | EventDetails::Encounter(_) | EventDetails::Loitering(_)
             )
         })
         .collect();
     order.sort_by_key(|(id, e)| (e.end, *id));
     for &&(id, e) in &order {
-        match e.kind {
-            EventKind::PortCall => t.port_call(id, e),
-            EventKind::Encounter => t.encounter(id, e),
-            EventKind::Loitering => t.loitering(id, e, &gaps),
+        match &e.details {
+            EventDetails::PortCall(d) => t.port_call(id, e, d),
+            EventDetails::Encounter(d) => t.encounter(id, e, d),
+            EventDetails::Loitering(d) => t.loitering(id, e, d, &gaps),
             _ => {}
         }
     }
@@ -573,25 +565,22 @@ impl Tracer<'_> {
         ((b - a) / carried).clamp(0.0, 1.0)
     }
 
-    fn port_call(&mut self, id: i64, e: &Event) {
-        let d = &e.details;
-        let (Some(place_id), Some(kind)) =
-            (str_at(d, &["place", "id"]), str_at(d, &["place", "kind"]))
-        else {
+    fn port_call(&mut self, id: i64, e: &Event, d: &PortCallDetails) {
+        let place_id = d.place.id.as_str();
+        if place_id.is_empty() {
+            return;
+        }
+        let Some(place) = self.site(&d.place) else {
             return;
         };
-        let Some(place) = self.site(place_id, d) else {
-            return;
-        };
-        let before = f64_at(d, "draught_before_m");
-        let after = f64_at(d, "draught_after_m");
-        let op = str_at(d, &["operation"]).unwrap_or("unknown");
+        let before = d.draught_before_m;
+        let after = d.draught_after_m;
         let v = self.key(e.mmsi, e.imo);
         let laden = self.aboard.get(&v).is_some_and(|b| !b.flows.is_empty());
-        let terminal = kind == PlaceKind::Terminal.as_str();
-        let stopped = d.get("stop").and_then(Value::as_bool).unwrap_or(false);
-        match op {
-            "load" => {
+        let terminal = d.place.kind == PlaceKind::Terminal;
+        let stopped = d.stop;
+        match d.operation {
+            Operation::Load => {
                 let cap = self.capacity(v);
                 let measured = match (before, after, cap) {
                     (Some(b), Some(a), Some(c)) => Some((v, VolumeConfig::load_fraction(&c, b, a))),
@@ -608,7 +597,7 @@ impl Tracer<'_> {
                 };
                 self.new_cargo(v, e.mmsi, e.end, origin, Some(id), products, measured, hop);
             }
-            "unknown" if terminal && stopped && !laden => {
+            Operation::Unknown if terminal && stopped && !laden => {
                 let origin = Some(place.origin.clone());
                 let products = place.products.clone();
                 let hop = Hop {
@@ -620,7 +609,7 @@ impl Tracer<'_> {
                 };
                 self.new_cargo(v, e.mmsi, e.end, origin, Some(id), products, None, hop);
             }
-            "discharge" if !terminal => {
+            Operation::Discharge if !terminal => {
                 let share = self.unloaded_share(v, before, after);
                 if !laden {
                     // Laden from a source not seen: a cargo of unknown origin.
@@ -651,7 +640,7 @@ impl Tracer<'_> {
                 };
                 self.discharge(flows, &at);
             }
-            "unknown"
+            Operation::Unknown
                 if !terminal
                     && stopped
                     && laden
@@ -682,7 +671,8 @@ impl Tracer<'_> {
 
     /// The terminal or port of a port call: from the embedded places, or from the event's
     /// own `place` (ports added with `analyze --ports`).
-    fn site(&self, place_id: &str, d: &Value) -> Option<Site> {
+    fn site(&self, at: &PlaceRef) -> Option<Site> {
+        let place_id = at.id.as_str();
         if let Some(p) = self
             .places
             .index_of(place_id)
@@ -709,8 +699,12 @@ impl Tracer<'_> {
                 },
             });
         }
-        let name = str_at(d, &["place", "name"]).unwrap_or(place_id).to_owned();
-        let country = str_at(d, &["place", "country"])
+        let name = if at.name.is_empty() {
+            place_id.to_owned()
+        } else {
+            at.name.clone()
+        };
+        let country = Some(at.country.as_str())
             .filter(|c| c.len() == 2)?
             .to_owned();
         Some(Site {
@@ -751,41 +745,22 @@ impl Tracer<'_> {
         b.mmsi = mmsi;
     }
 
-    fn encounter(&mut self, id: i64, e: &Event) {
-        let d = &e.details;
-        if !d
-            .get("sts_confirmed")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-        {
+    fn encounter(&mut self, id: i64, e: &Event, d: &EncounterDetails) {
+        if !d.sts_confirmed {
             return;
         }
-        let Some(giver) = d
-            .get("giver_mmsi")
-            .and_then(Value::as_u64)
-            .map(|m| m as u32)
-        else {
+        let Some(giver) = d.giver_mmsi else {
             return;
         };
         let Some(other) = e.other_mmsi else { return };
         let receiver = if giver == e.mmsi { other } else { e.mmsi };
         let draught = |m: u32| {
-            d.get("draughts")
-                .and_then(Value::as_array)
-                .and_then(|a| {
-                    a.iter()
-                        .find(|x| x.get("mmsi").and_then(Value::as_u64) == Some(u64::from(m)))
-                })
-                .map(|x| (f64_at(x, "before_m"), f64_at(x, "after_m")))
-                .unwrap_or((None, None))
+            d.draughts
+                .iter()
+                .find(|x| x.mmsi == m)
+                .map_or((None, None), |x| (x.before_m, x.after_m))
         };
-        let imo_of = |m: u32| {
-            if m == e.mmsi {
-                e.imo
-            } else {
-                d.get("other_imo").and_then(Value::as_u64).map(|x| x as u32)
-            }
-        };
+        let imo_of = |m: u32| if m == e.mmsi { e.imo } else { d.other_imo };
         let g = self.key(giver, imo_of(giver));
         let r = self.key(receiver, imo_of(receiver));
         let (gb, ga) = draught(giver);
@@ -814,18 +789,11 @@ impl Tracer<'_> {
         self.hand_over(flows, r, receiver, HopKind::Sts, e.end, vec![id]);
     }
 
-    fn loitering(&mut self, id: i64, e: &Event, gaps: &[Gap]) {
-        let d = &e.details;
-        if !d
-            .get("possible_dark_sts")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-        {
+    fn loitering(&mut self, id: i64, e: &Event, d: &LoiteringDetails, gaps: &[Gap]) {
+        if !d.possible_dark_sts {
             return;
         }
-        let (Some(before), Some(after)) =
-            (f64_at(d, "draught_before_m"), f64_at(d, "draught_after_m"))
-        else {
+        let (Some(before), Some(after)) = (d.draught_before_m, d.draught_after_m) else {
             return;
         };
         let v = self.key(e.mmsi, e.imo);

@@ -2,18 +2,29 @@
 //! The tracer on hand-made event sequences: load, STS, discharge; a cargo split between two
 //! receivers; a dark STS.
 
-use serde_json::json;
-use shadowfleet_events::{Event, EventKind};
 use shadowfleet_geo::Land;
 use shadowfleet_places::Places;
+use shadowfleet_records::{
+    Draughts, EncounterDetails, Event, Operation, PlaceKind, PlaceRef, PortCallDetails,
+};
 use shadowfleet_voyages::{trace, HopKind, TraceConfig, VesselInfo, VesselKey};
 
 const H: i64 = 3600;
 
-fn port_call(mmsi: u32, imo: u32, place: (&str, &str), t: i64, before: f64, after: f64) -> Event {
-    let op = if after > before { "load" } else { "discharge" };
+fn port_call(
+    mmsi: u32,
+    imo: u32,
+    place: (&str, PlaceKind),
+    t: i64,
+    before: f64,
+    after: f64,
+) -> Event {
+    let operation = if after > before {
+        Operation::Load
+    } else {
+        Operation::Discharge
+    };
     Event {
-        kind: EventKind::PortCall,
         mmsi,
         imo: Some(imo),
         other_mmsi: None,
@@ -21,13 +32,24 @@ fn port_call(mmsi: u32, imo: u32, place: (&str, &str), t: i64, before: f64, afte
         end: t + 30 * H,
         lat: 0.0,
         lon: 0.0,
-        details: json!({"place": {"id": place.0, "kind": place.1}, "draught_before_m": before, "draught_after_m": after, "operation": op, "stop": true}),
+        details: PortCallDetails {
+            place: PlaceRef {
+                id: place.0.into(),
+                kind: place.1,
+                ..PlaceRef::default()
+            },
+            draught_before_m: Some(before),
+            draught_after_m: Some(after),
+            operation,
+            stop: true,
+            ..PortCallDetails::default()
+        }
+        .into(),
     }
 }
 
 fn sts(giver: (u32, u32), receiver: (u32, u32), t: i64, g: [f64; 2], r: [f64; 2]) -> Event {
     Event {
-        kind: EventKind::Encounter,
         mmsi: giver.0,
         imo: Some(giver.1),
         other_mmsi: Some(receiver.0),
@@ -35,8 +57,25 @@ fn sts(giver: (u32, u32), receiver: (u32, u32), t: i64, g: [f64; 2], r: [f64; 2]
         end: t + 24 * H,
         lat: 36.5,
         lon: 22.7,
-        details: json!({"sts_confirmed": true, "giver_mmsi": giver.0, "other_imo": receiver.1,
-            "draughts": [{"mmsi": giver.0, "before_m": g[0], "after_m": g[1]}, {"mmsi": receiver.0, "before_m": r[0], "after_m": r[1]}]}),
+        details: EncounterDetails {
+            sts_confirmed: true,
+            giver_mmsi: Some(giver.0),
+            other_imo: Some(receiver.1),
+            draughts: vec![
+                Draughts {
+                    mmsi: giver.0,
+                    before_m: Some(g[0]),
+                    after_m: Some(g[1]),
+                },
+                Draughts {
+                    mmsi: receiver.0,
+                    before_m: Some(r[0]),
+                    after_m: Some(r[1]),
+                },
+            ],
+            ..EncounterDetails::default()
+        }
+        .into(),
     }
 }
 
@@ -61,9 +100,9 @@ fn run(events: &[Event]) -> shadowfleet_voyages::Traced {
 const SHUTTLE: (u32, u32) = (538000001, 9000001);
 const MOTHER: (u32, u32) = (538000002, 9000002);
 const OTHER: (u32, u32) = (538000003, 9000003);
-const PRIMORSK: (&str, &str) = ("RU-PRIMORSK", "terminal");
-const SIKKA: (&str, &str) = ("IN-SIKKA", "port");
-const DORTYOL: (&str, &str) = ("TR-DORTYOL", "port");
+const PRIMORSK: (&str, PlaceKind) = ("RU-PRIMORSK", PlaceKind::Terminal);
+const SIKKA: (&str, PlaceKind) = ("IN-SIKKA", PlaceKind::Port);
+const DORTYOL: (&str, PlaceKind) = ("TR-DORTYOL", PlaceKind::Port);
 
 #[test]
 fn load_sts_discharge_is_one_chain_with_its_evidence() {

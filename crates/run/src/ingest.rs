@@ -11,13 +11,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::threaded::{batch_channel, receive, run_threaded};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use shadowfleet_events::threaded::{batch_channel, receive, run_threaded};
-use shadowfleet_events::{DetectorConfig, Event, EventKind, Pipeline, PipelineOutput};
-use shadowfleet_identities::Identity;
+use shadowfleet_events::{DetectorConfig, Pipeline, PipelineOutput, Reference};
 use shadowfleet_ingest::{open_reader, read_source_counting, Backoff, Source};
-use shadowfleet_places::{Mids, Place, Places};
+use shadowfleet_places::Place;
+use shadowfleet_records::{Event, EventKind, IdentityPeriod};
 use shadowfleet_store::{
     InputRecord, Position, PositionWriter, PositionWriterConfig, Recovery, Store, WriteLock,
 };
@@ -48,6 +48,8 @@ pub struct IngestOptions {
     pub detectors: DetectorConfig,
     /// Ports added to the embedded places for port calls.
     pub extra_ports: Vec<Place>,
+    /// Where relative paths in the detector configuration are read from.
+    pub config_dir: PathBuf,
     /// Wall-clock time of the run, unix seconds (recorded in the manifest and naming the
     /// run's staging directory; the detectors never see it).
     pub started_at: i64,
@@ -126,17 +128,50 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 fn position_of(p: &shadowfleet_tracks::TrackPoint) -> Position {
-    let r = &p.report;
     Position {
-        mmsi: r.mmsi,
-        t: r.t,
-        lat: r.pos.lat,
-        lon: r.pos.lon,
-        sog_kn: r.sog_kn,
-        cog_deg: r.cog_deg,
-        nav_status: r.nav_status,
+        position: p.position,
         segment: p.segment,
     }
+}
+
+/// The detection pipeline `options` describe: its detector configuration over the embedded
+/// land, places and MIDs, with the ports `options` add and relative paths read from
+/// `options.config_dir`.
+pub fn pipeline(options: &IngestOptions) -> anyhow::Result<Pipeline> {
+    let mut reference = Reference::embedded()?;
+    if !options.extra_ports.is_empty() {
+        reference = reference.with_ports(options.extra_ports.clone(), 3_000.0).0;
+    }
+    reference.base_dir = options.config_dir.clone();
+    Ok(Pipeline::new(&options.detectors, &reference)?)
+}
+
+/// Reads one file through `pipeline` on its threads (reading, decoding, the track stage,
+/// detection on this one) and hands what it emits to `out`. Returns the messages read and
+/// how many of them the decoder dropped as repeats of one transmission. The pipeline is not
+/// finished: more files may follow.
+pub fn run_file(
+    pipeline: &mut Pipeline,
+    path: &Path,
+    decoder: &shadowfleet_decode::DecoderConfig,
+    bytes_read: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    out: &mut dyn FnMut(PipelineOutput),
+) -> anyhow::Result<(u64, u64)> {
+    let backoff = Backoff {
+        initial: Duration::from_millis(500),
+        max: Duration::from_secs(60),
+        max_attempts: Some(1),
+    };
+    let source = Source::File(path.to_owned());
+    run_threaded(
+        pipeline,
+        |sink| {
+            read_source_counting(&source, decoder, backoff, sink, bytes_read)
+                .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
+        },
+        out,
+    )
+    .with_context(|| format!("reading {}", path.display()))
 }
 
 /// Analyses `inputs` into the store in `dir` (created when missing) as one run.
@@ -169,28 +204,15 @@ pub fn ingest(
         return Ok(report);
     }
 
-    let land = shadowfleet_geo::Land::natural_earth_10m()?;
-    let mut places = Places::embedded(&land)?;
-    if !options.extra_ports.is_empty() {
-        places = places
-            .with_ports(&land, options.extra_ports.clone(), 3_000.0)
-            .0;
-    }
-    let mids = Mids::embedded()?;
-    let mut pipeline = Pipeline::new(options.detectors, &land, &places, &mids);
+    let mut pipeline = pipeline(options)?;
     // Unique per run: the next run id (after recovery, no staging of an uncommitted run is
     // left) and the first input's hash.
     let token = format!("run-{}-{}", store.run_count()? + 1, &new_inputs[0].1[..12]);
     let positions = PositionWriter::new(dir, &token, options.positions)?;
     let mut stored = 0u64;
     let mut events: Vec<Event> = Vec::new();
-    let mut identities: Vec<Identity> = Vec::new();
+    let mut identities: Vec<IdentityPeriod> = Vec::new();
     let clock = Instant::now();
-    let backoff = Backoff {
-        initial: Duration::from_millis(500),
-        max: Duration::from_secs(60),
-        max_attempts: Some(1),
-    };
     let decoder = options.detectors.decoder_config();
     // Positions are written on a thread of their own (handed over in batches) while the
     // pipeline runs on its three.
@@ -218,22 +240,13 @@ pub fn ingest(
             }
         };
         for (input, hash, bytes) in &new_inputs {
-            let source = Source::File(input.path.clone());
-            let (n, repeats) = run_threaded(
+            let (n, repeats) = run_file(
                 &mut pipeline,
-                |sink| {
-                    read_source_counting(
-                        &source,
-                        &decoder,
-                        backoff,
-                        sink,
-                        options.bytes_read.clone(),
-                    )
-                    .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
-                },
+                &input.path,
+                &decoder,
+                options.bytes_read.clone(),
                 &mut out,
-            )
-            .with_context(|| format!("reading {}", input.path.display()))?;
+            )?;
             report.messages += n;
             report.duplicates += repeats;
             report.inputs.push(InputRecord {
@@ -251,7 +264,7 @@ pub fn ingest(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             .context("writing positions")
     })?;
-    events.sort_by_key(|e| (e.start, e.mmsi, e.kind));
+    events.sort_by_key(|e| (e.start, e.mmsi, e.kind()));
     let stats = pipeline.stats();
     report.elapsed_s = clock.elapsed().as_secs_f64();
     report.run = Some(store.write_run(&started, &report.inputs, &events, &identities, &files)?);
@@ -262,7 +275,7 @@ pub fn ingest(
     report.clock_errors = stats.tracks.clock_errors;
     report.events = EventKind::ALL
         .iter()
-        .map(|k| (*k, events.iter().filter(|e| e.kind == *k).count()))
+        .map(|k| (*k, events.iter().filter(|e| e.kind() == *k).count()))
         .collect();
     report.identities = identities.len();
     report.position_files = files.len();

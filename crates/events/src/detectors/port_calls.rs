@@ -5,15 +5,22 @@
 //! [`PortCallConfig::gap_hours`]) makes it a real call. Confidence 1–4 as GFW grades it.
 //! See `docs/detectors/port_calls.md`.
 
-use serde::Deserialize;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 use shadowfleet_geo::within_m;
 use shadowfleet_places::{PlaceKind, Places};
-use shadowfleet_tracks::{Report, TrackPoint};
+use shadowfleet_records::{Event, EventKind, Operation, PortCallDetails, ReportRef};
+use shadowfleet_tracks::{Position, TrackPoint};
 
+use crate::detector::{
+    hours, Context, Detector, DetectorError, DueQueue, Partition, Reference, Register,
+};
+use crate::detectors::DetectorConfig;
 use crate::slots::Slots;
 
 /// Thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PortCallConfig {
     /// Entry radius around the place's point, km (GFW: 3 km).
@@ -52,11 +59,11 @@ pub struct PortCall {
     /// Index of the place in [`Places`].
     pub place: usize,
     /// First report inside.
-    pub first: Report,
+    pub first: Position,
     /// Last report inside.
-    pub last: Report,
+    pub last: Position,
     /// The first report outside after the visit, when the track went on.
-    pub exit: Option<Report>,
+    pub exit: Option<Position>,
     /// Whether the track was seen outside before it came in (an observed entry).
     pub entered: bool,
     /// A stop was seen.
@@ -71,8 +78,8 @@ struct Visit {
     place: usize,
     /// Cosine of the place's latitude (for [`within_m`]).
     cos_lat: f64,
-    first: Report,
-    last: Report,
+    first: Position,
+    last: Position,
     entered: bool,
     stopped: bool,
     gap: bool,
@@ -85,23 +92,31 @@ struct State {
 }
 
 /// Finds port calls in a stream of track points.
-pub struct PortCallDetector<'p> {
+pub struct PortCallDetector {
     config: PortCallConfig,
-    places: &'p Places,
+    places: Arc<Places>,
     states: Slots<State>,
+    /// Calls found, waiting for the draught after them.
+    pending: DueQueue<PortCall>,
 }
 
-impl<'p> PortCallDetector<'p> {
+impl PortCallDetector {
     /// A detector over the terminals and ports of `places`.
-    pub fn new(config: PortCallConfig, places: &'p Places) -> Self {
+    pub fn new(config: PortCallConfig, places: Arc<Places>) -> Self {
         PortCallDetector {
             config,
             places,
             states: Slots::new(config.segments_per_mmsi),
+            pending: DueQueue::default(),
         }
     }
 
-    fn close(cfg: &PortCallConfig, v: Visit, exit: Option<Report>, out: &mut dyn FnMut(PortCall)) {
+    fn close(
+        cfg: &PortCallConfig,
+        v: Visit,
+        exit: Option<Position>,
+        out: &mut dyn FnMut(PortCall),
+    ) {
         let edges = u8::from(v.entered) + u8::from(exit.is_some());
         let stop = v.stopped || v.gap;
         let confidence = match (edges, stop) {
@@ -129,7 +144,7 @@ impl<'p> PortCallDetector<'p> {
     /// Takes the next point; reports the call it ends.
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(PortCall)) {
         let cfg = self.config;
-        let r = p.report;
+        let r = p.position;
         let state = self
             .states
             .get(p.vessel, r.mmsi, p.segment, r.t, State::default, &mut |s| {
@@ -146,7 +161,9 @@ impl<'p> PortCallDetector<'p> {
                 state.seen_outside = true;
             } else {
                 v.gap |= (r.t - v.last.t) as f64 >= cfg.gap_hours * 3600.0;
-                v.stopped |= r.sog_kn.is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn);
+                v.stopped |= r
+                    .sog_knots
+                    .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn);
                 v.last = r;
                 return;
             }
@@ -161,7 +178,9 @@ impl<'p> PortCallDetector<'p> {
                     first: r,
                     last: r,
                     entered: state.seen_outside,
-                    stopped: r.sog_kn.is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn),
+                    stopped: r
+                        .sog_knots
+                        .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn),
                     gap: false,
                 });
             }
@@ -177,5 +196,105 @@ impl<'p> PortCallDetector<'p> {
                 Self::close(&cfg, v, None, out)
             }
         });
+    }
+}
+
+impl Register for PortCallDetector {
+    type Config = PortCallConfig;
+
+    fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
+        Ok(PortCallDetector::new(
+            config.port_calls,
+            Arc::clone(&reference.places),
+        ))
+    }
+}
+
+impl PortCallDetector {
+    fn found(&mut self, c: PortCall, cx: &Context<'_>) {
+        let end = c.exit.map_or(c.last.t, |x| x.t);
+        self.pending
+            .push(end + hours(cx.enrich.draught_wait_hours), c);
+    }
+
+    fn flush(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        while let Some(c) = self.pending.pop_due(watermark) {
+            let e = port_call_event(&c, &self.places, cx);
+            cx.emit(e);
+        }
+    }
+}
+
+impl Detector for PortCallDetector {
+    fn kind(&self) -> EventKind {
+        EventKind::PortCall
+    }
+
+    fn partition(&self) -> Partition {
+        Partition::Vessel
+    }
+
+    fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        self.push(p, &mut |c| found.push(c));
+        for c in found {
+            self.found(c, cx);
+        }
+    }
+
+    fn advance(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        self.flush(watermark, cx);
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        PortCallDetector::finish(self, &mut |c| found.push(c));
+        for c in found {
+            self.found(c, cx);
+        }
+        self.flush(i64::MAX, cx);
+    }
+}
+
+/// The event of a port call: the place, the draughts before and after and what they say.
+fn port_call_event(c: &PortCall, places: &Places, cx: &Context<'_>) -> Event {
+    let wait = hours(cx.enrich.draught_wait_hours);
+    let end = c.exit.map_or(c.last.t, |x| x.t);
+    let (before, after) = cx.draughts(c.mmsi, c.first.t, end + wait);
+    let min = cx.enrich.draught_change_m;
+    let operation = match (before, after) {
+        (Some(b), Some(a)) if a - b >= min => Operation::Load,
+        (Some(b), Some(a)) if b - a >= min => Operation::Discharge,
+        (Some(_), Some(_)) => Operation::None,
+        _ => Operation::Unknown,
+    };
+    let place = places.get(c.place);
+    let pos = place.map_or(c.first.pos, |p| p.position);
+    let mut evidence = vec![ReportRef::new(c.mmsi, c.first.t, c.first.pos)];
+    if let Some(x) = c.exit {
+        evidence.push(ReportRef::new(c.mmsi, x.t, x.pos));
+    }
+    Event {
+        mmsi: c.mmsi,
+        imo: cx.imo(c.mmsi),
+        other_mmsi: None,
+        start: c.first.t,
+        end,
+        lat: pos.lat,
+        lon: pos.lon,
+        details: PortCallDetails {
+            place: place.map(|p| p.to_ref()).unwrap_or_default(),
+            locode: place.map(|p| p.locode.clone()),
+            confidence: c.confidence,
+            entry: c.entered,
+            exit: c.exit.is_some(),
+            stop: c.stopped,
+            gap: c.gap,
+            draught_before_m: before,
+            draught_after_m: after,
+            operation,
+            evidence,
+        }
+        .into(),
     }
 }

@@ -3,14 +3,19 @@
 //! tankers: no distance-from-shore filter; distance from shore and the STS area are reported
 //! instead). See `docs/detectors/loitering.md`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
-use shadowfleet_tracks::{Report, TrackPoint};
+use shadowfleet_records::{round2, Event, EventKind, LoiteringDetails, ReportRef};
+use shadowfleet_tracks::{Position, TrackPoint};
 
+use crate::detector::{
+    hours, Context, Detector, DetectorError, DueQueue, Partition, Reference, Register,
+};
+use crate::detectors::DetectorConfig;
 use crate::slots::Slots;
 
 /// Thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoiteringConfig {
     /// Speed below which a vessel loiters, knots (GFW: 2 kn).
@@ -45,9 +50,9 @@ pub struct Loitering {
     /// MMSI.
     pub mmsi: u32,
     /// First slow report.
-    pub first: Report,
+    pub first: Position,
     /// Last slow report.
-    pub last: Report,
+    pub last: Position,
     /// Mean position.
     pub centre: LatLon,
     /// Mean speed over ground, knots.
@@ -57,8 +62,8 @@ pub struct Loitering {
 }
 
 struct Run {
-    first: Report,
-    last: Report,
+    first: Position,
+    last: Position,
     dlat: f64,
     dlon: f64,
     speed: f64,
@@ -69,11 +74,16 @@ struct Run {
 pub struct LoiteringDetector {
     config: LoiteringConfig,
     runs: Slots<Option<Run>>,
+    /// Episodes found, waiting for the draught after them and the encounters of the same
+    /// hours.
+    pending: DueQueue<Loitering>,
+    /// How long after its last report an episode is due.
+    wait_s: i64,
 }
 
 fn speed_of(p: &TrackPoint) -> f64 {
-    p.report
-        .sog_kn
+    p.position
+        .sog_knots
         .map(f64::from)
         .or_else(|| p.implied_speed_kn())
         .unwrap_or(0.0)
@@ -85,6 +95,8 @@ impl LoiteringDetector {
         LoiteringDetector {
             config,
             runs: Slots::new(config.segments_per_mmsi),
+            pending: DueQueue::default(),
+            wait_s: 0,
         }
     }
 
@@ -109,7 +121,7 @@ impl LoiteringDetector {
     /// Takes the next point; reports loitering it ends.
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(Loitering)) {
         let cfg = self.config;
-        let r = p.report;
+        let r = p.position;
         let speed = speed_of(p);
         let slot = self
             .runs
@@ -168,5 +180,105 @@ impl LoiteringDetector {
                 Self::close(&cfg, run, out)
             }
         });
+    }
+}
+
+impl Register for LoiteringDetector {
+    type Config = LoiteringConfig;
+
+    fn new(config: &DetectorConfig, _reference: &Reference) -> Result<Self, DetectorError> {
+        let mut d = LoiteringDetector::new(config.loitering);
+        // After the draught wait, and after the encounters of the same hours are known (an
+        // encounter is found once its meeting can no longer be extended).
+        d.wait_s = hours(config.enrich.draught_wait_hours)
+            + hours(config.encounters.merge_hours)
+            + 2 * hours(config.encounters.max_interpolation_hours)
+            + 3600;
+        Ok(d)
+    }
+}
+
+impl LoiteringDetector {
+    /// Keeps an episode until it is due, unless it lies in a port (part of a port call).
+    fn found(&mut self, l: Loitering, cx: &Context<'_>) {
+        if !cx.near_port(l.centre, self.config.port_radius_km) {
+            self.pending.push(l.last.t + self.wait_s, l);
+        }
+    }
+
+    fn flush(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        while let Some(l) = self.pending.pop_due(watermark) {
+            let e = loitering_event(&l, cx);
+            cx.emit(e);
+        }
+    }
+}
+
+impl Detector for LoiteringDetector {
+    fn kind(&self) -> EventKind {
+        EventKind::Loitering
+    }
+
+    fn partition(&self) -> Partition {
+        Partition::Vessel
+    }
+
+    fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        self.push(p, &mut |l| found.push(l));
+        for l in found {
+            self.found(l, cx);
+        }
+    }
+
+    fn advance(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        self.flush(watermark, cx);
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        LoiteringDetector::finish(self, &mut |l| found.push(l));
+        for l in found {
+            self.found(l, cx);
+        }
+        self.flush(i64::MAX, cx);
+    }
+}
+
+/// The event of a loitering episode: where, how slow, the draught before and after, and
+/// whether it looks like a transfer with a partner that had its AIS off.
+fn loitering_event(l: &Loitering, cx: &Context<'_>) -> Event {
+    let wait = hours(cx.enrich.draught_wait_hours);
+    let area = cx.sts_area_at(l.centre);
+    let (before, after) = cx.draughts(l.mmsi, l.first.t, l.last.t + wait);
+    let change = match (before, after) {
+        (Some(b), Some(a)) => a - b,
+        _ => 0.0,
+    };
+    let overlapping = cx.encounter_overlaps(l.mmsi, l.first.t, l.last.t);
+    let possible_dark_sts =
+        area.is_some() && !overlapping && change.abs() >= cx.enrich.draught_change_m;
+    Event {
+        mmsi: l.mmsi,
+        imo: cx.imo(l.mmsi),
+        other_mmsi: None,
+        start: l.first.t,
+        end: l.last.t,
+        lat: l.centre.lat,
+        lon: l.centre.lon,
+        details: LoiteringDetails {
+            hours: round2((l.last.t - l.first.t) as f64 / 3600.0),
+            mean_speed_kn: round2(l.mean_speed_kn),
+            sts_area: area.and_then(|i| cx.place_ref(i)),
+            near: cx.near_place(l.centre).and_then(|i| cx.place_ref(i)),
+            draught_before_m: before,
+            draught_after_m: after,
+            possible_dark_sts,
+            evidence: vec![
+                ReportRef::new(l.mmsi, l.first.t, l.first.pos),
+                ReportRef::new(l.mmsi, l.last.t, l.last.pos),
+            ],
+        }
+        .into(),
     }
 }

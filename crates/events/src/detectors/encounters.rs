@@ -14,14 +14,19 @@
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
-use shadowfleet_tracks::{Report, TrackPoint};
+use shadowfleet_records::{round2, Draughts, EncounterDetails, Event, EventKind};
+use shadowfleet_tracks::{Position, TrackPoint};
 
+use crate::detector::{
+    hours, Context, Detector, DetectorError, DueQueue, Partition, Reference, Register,
+};
+use crate::detectors::DetectorConfig;
 use crate::slots::Slots;
 
 /// Thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EncounterConfig {
     /// Largest distance between the two vessels, metres (GFW: 500 m).
@@ -124,12 +129,17 @@ fn median_of(hist: &[u32; BINS], width: f64) -> f64 {
 /// [`EncounterDetector::advance`] with the track watermark, and [`EncounterDetector::finish`].
 pub struct EncounterDetector {
     config: EncounterConfig,
-    last: Slots<Option<Report>>,
+    last: Slots<Option<Position>>,
     ticks: BTreeMap<i64, Vec<Sample>>,
     spare: Vec<Vec<Sample>>,
     grid: FxHashMap<(i32, i32), Vec<u32>>,
     meetings: FxHashMap<(u32, u32), Meeting>,
     step: i64,
+    /// Encounters found, waiting for the draughts after them.
+    pending: DueQueue<Encounter>,
+    /// Inside known STS areas, encounters this close to a port or terminal are port
+    /// traffic, km (the port-call exit radius).
+    berth_km: f64,
 }
 
 /// Grid rows are 0.005° of latitude (556 m); columns are at least as wide in metres at every
@@ -158,12 +168,14 @@ impl EncounterDetector {
             grid: FxHashMap::default(),
             meetings: FxHashMap::default(),
             step: config.resample_minutes.max(1) * 60,
+            pending: DueQueue::default(),
+            berth_km: 0.0,
         }
     }
 
     /// Takes the next point: resamples the segment between it and the previous point.
     pub fn push(&mut self, p: &TrackPoint) {
-        let r = p.report;
+        let r = p.position;
         let step = self.step;
         let max_gap = (self.config.max_interpolation_hours * 3600.0) as i64;
         let slot = self
@@ -185,7 +197,7 @@ impl EncounterDetector {
         let mut tau = (q.t.div_euclid(step) + 1) * step;
         while tau <= r.t {
             let f = (tau - q.t) as f64 / dt as f64;
-            let speed = match (q.sog_kn, r.sog_kn) {
+            let speed = match (q.sog_knots, r.sog_knots) {
                 (Some(a), Some(b)) => f64::from(a) + (f64::from(b) - f64::from(a)) * f,
                 _ => implied(),
             };
@@ -357,5 +369,130 @@ impl EncounterDetector {
     /// Resampled instants waiting to be closed, and open meetings (for memory accounting).
     pub fn pending(&self) -> (usize, usize) {
         (self.ticks.len(), self.meetings.len())
+    }
+}
+
+impl Register for EncounterDetector {
+    type Config = EncounterConfig;
+
+    fn new(config: &DetectorConfig, _reference: &Reference) -> Result<Self, DetectorError> {
+        let mut d = EncounterDetector::new(config.encounters);
+        d.berth_km = config.port_calls.exit_km;
+        Ok(d)
+    }
+}
+
+impl EncounterDetector {
+    /// Keeps an encounter until the draughts after it are known, unless it is port traffic:
+    /// outside known STS areas, meetings near ports are port traffic (GFW); inside them, only
+    /// meetings at berths (within the port-call exit radius).
+    fn found(&mut self, x: Encounter, cx: &Context<'_>) {
+        let keep_off_km = if cx.sts_area_at(x.centre).is_some() {
+            self.berth_km
+        } else {
+            self.config.min_port_distance_km
+        };
+        if !cx.near_port(x.centre, keep_off_km) {
+            self.pending
+                .push(x.end + hours(cx.enrich.draught_wait_hours), x);
+        }
+    }
+
+    fn flush(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        while let Some(x) = self.pending.pop_due(watermark) {
+            let e = encounter_event(&x, cx);
+            cx.emit(e);
+        }
+    }
+}
+
+impl Detector for EncounterDetector {
+    fn kind(&self) -> EventKind {
+        EventKind::Encounter
+    }
+
+    fn partition(&self) -> Partition {
+        Partition::Cell
+    }
+
+    fn point(&mut self, p: &TrackPoint, _cx: &mut Context<'_>) {
+        self.push(p);
+    }
+
+    fn advance(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        EncounterDetector::advance(self, watermark, &|m| cx.may_be_tanker(m), &mut |e| {
+            found.push(e)
+        });
+        for x in found {
+            self.found(x, cx);
+        }
+        self.flush(watermark, cx);
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        EncounterDetector::finish(self, &|m| cx.may_be_tanker(m), &mut |e| found.push(e));
+        for x in found {
+            self.found(x, cx);
+        }
+        self.flush(i64::MAX, cx);
+    }
+}
+
+/// The event of an encounter: both draughts before and after, and the giver when one fell
+/// and the other rose (a ship-to-ship transfer confirmed by draught).
+fn encounter_event(x: &Encounter, cx: &Context<'_>) -> Event {
+    let wait = hours(cx.enrich.draught_wait_hours);
+    let min = cx.enrich.draught_change_m - 1e-9;
+    let (a0, a1) = cx.draughts(x.a, x.start, x.end + wait);
+    let (b0, b1) = cx.draughts(x.b, x.start, x.end + wait);
+    let change = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
+    let giver = match (change(a0, a1), change(b0, b1)) {
+        (Some(da), Some(db)) if da <= -min && db >= min => Some(x.a),
+        (Some(da), Some(db)) if db <= -min && da >= min => Some(x.b),
+        _ => None,
+    };
+    let (mmsi, other) = if giver == Some(x.b) {
+        (x.b, x.a)
+    } else {
+        (x.a, x.b)
+    };
+    let area = cx.sts_area_at(x.centre);
+    Event {
+        mmsi,
+        imo: cx.imo(mmsi),
+        other_mmsi: Some(other),
+        start: x.start,
+        end: x.end,
+        lat: x.centre.lat,
+        lon: x.centre.lon,
+        details: EncounterDetails {
+            hours: round2((x.end - x.start) as f64 / 3600.0),
+            median_speed_kn: round2(x.median_speed_kn),
+            min_distance_m: x.min_distance_m.round(),
+            median_distance_m: x.median_distance_m.round(),
+            samples: x.samples,
+            sts_area: area.and_then(|i| cx.place_ref(i)),
+            sts_confirmed: giver.is_some(),
+            giver_mmsi: giver,
+            draughts: vec![
+                Draughts {
+                    mmsi: x.a,
+                    before_m: a0,
+                    after_m: a1,
+                },
+                Draughts {
+                    mmsi: x.b,
+                    before_m: b0,
+                    after_m: b1,
+                },
+            ],
+            other_imo: cx.imo(other),
+        }
+        .into(),
     }
 }

@@ -9,8 +9,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 
 use shadowfleet_decode::{Decoded, Rejection, Sink};
 
-use crate::pipeline::{Input, Step};
-use crate::{Pipeline, PipelineOutput};
+use shadowfleet_events::{Input, Pipeline, PipelineOutput, Step};
 
 /// Items per batch handed from one thread to the next.
 pub const BATCH: usize = 4096;
@@ -103,7 +102,7 @@ impl Sink for BatchSink {
 /// not finished: call [`Pipeline::finish`] after the last input. A thread that cannot be
 /// started is an error (`E` from the [`std::io::Error`]).
 pub fn run_threaded<T: Send, E: Send + From<std::io::Error>>(
-    pipeline: &mut Pipeline<'_>,
+    pipeline: &mut Pipeline,
     decode: impl FnOnce(&mut BatchSink) -> Result<T, E> + Send,
     out: &mut dyn FnMut(PipelineOutput),
 ) -> Result<T, E> {

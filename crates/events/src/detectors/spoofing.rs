@@ -24,15 +24,21 @@
 //! See `docs/detectors/spoofing.md`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
-use serde::Deserialize;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use shadowfleet_geo::{haversine_m, Land, LatLon, UniformBox, METRES_PER_NM};
-use shadowfleet_tracks::{Report, TrackPoint};
+pub use shadowfleet_records::SpoofMethod;
+use shadowfleet_records::{round2, Event, EventKind, ReportRef, SpoofFinding, SpoofingDetails};
+use shadowfleet_tracks::{Position, TrackPoint};
 
+use crate::detector::{hours, Context, Detector, DetectorError, Partition, Reference, Register};
+use crate::detectors::DetectorConfig;
 use crate::slots::Slots;
 
 /// Thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SpoofingConfig {
     /// A position on land counts only this far inside the coastline, metres.
@@ -105,31 +111,6 @@ impl Default for SpoofingConfig {
     }
 }
 
-/// How the positions are false.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpoofMethod {
-    /// Positions well inland.
-    Land,
-    /// A short excursion far away.
-    Jump,
-    /// A displaced track for hours.
-    Offset,
-    /// A perfect circle.
-    Circle,
-}
-
-impl SpoofMethod {
-    /// `land`, `jump`, `offset`, `circle`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpoofMethod::Land => "land",
-            SpoofMethod::Jump => "jump",
-            SpoofMethod::Offset => "offset",
-            SpoofMethod::Circle => "circle",
-        }
-    }
-}
-
 /// A spoofing episode.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spoofing {
@@ -138,11 +119,11 @@ pub struct Spoofing {
     /// Signature.
     pub method: SpoofMethod,
     /// First false report.
-    pub first: Report,
+    pub first: Position,
     /// Last false report.
-    pub last: Report,
+    pub last: Position,
     /// The last plausible report before, when known.
-    pub before: Option<Report>,
+    pub before: Option<Position>,
     /// Size of the anomaly: displacement (excursions), circle radius, or distance inland, km.
     pub size_km: f64,
 }
@@ -157,20 +138,20 @@ pub enum SpoofOutput {
         /// MMSI.
         mmsi: u32,
         /// A report of one place.
-        a: Report,
+        a: Position,
         /// A report of the other, at about the same time.
-        b: Report,
+        b: Position,
     },
 }
 
 struct Sequence {
     seg: u64,
-    first: Report,
-    last: Report,
+    first: Position,
+    last: Position,
     /// The run began by opening a new segment this far from the previous run, km.
     jump_km: f64,
     began_new: bool,
-    prev: Option<(u64, Report)>,
+    prev: Option<(u64, Position)>,
     candidate: Option<(u64, Spoofing)>,
     alternations: u32,
     last_alternation: i64,
@@ -184,8 +165,8 @@ struct Sequence {
 struct Circle {
     buckets: VecDeque<Bucket>,
     /// Previous report (reported distance) and the report turning is measured from.
-    prev: Option<Report>,
-    turn_from: Option<Report>,
+    prev: Option<Position>,
+    turn_from: Option<Position>,
     active: Option<ActiveCircle>,
 }
 
@@ -193,8 +174,8 @@ struct Circle {
 #[derive(Clone, Copy)]
 struct Bucket {
     index: i64,
-    first: Report,
-    last: Report,
+    first: Position,
+    last: Position,
     lat: (f64, f64),
     lon: (f64, f64),
     reported_m: f64,
@@ -206,11 +187,11 @@ struct Bucket {
     turn_s: f64,
     turn_steps: u32,
     straight_s: f64,
-    last_turning: Option<Report>,
+    last_turning: Option<Position>,
 }
 
 impl Bucket {
-    fn new(index: i64, r: Report) -> Self {
+    fn new(index: i64, r: Position) -> Self {
         Bucket {
             index,
             first: r,
@@ -236,10 +217,10 @@ const CIRCLE_BUCKETS: i64 = 12;
 const KN_M_PER_S: f64 = METRES_PER_NM / 3600.0;
 
 /// A run of reports on land: first, last, count, deepest distance inland (m).
-type LandRun = (Report, Report, u32, f64);
+type LandRun = (Position, Position, u32, f64);
 
 /// An active circle: first and last report, centre, radius (m).
-type ActiveCircle = (Report, Report, LatLon, f64);
+type ActiveCircle = (Position, Position, LatLon, f64);
 
 /// Reports a closed run on land when it has enough reports.
 fn close_land(cfg: &SpoofingConfig, run: LandRun, out: &mut dyn FnMut(SpoofOutput)) {
@@ -325,25 +306,31 @@ fn circle_test(cfg: &SpoofingConfig, buckets: &VecDeque<Bucket>) -> Option<(LatL
 }
 
 /// Finds spoofing.
-pub struct SpoofingDetector<'l> {
+pub struct SpoofingDetector {
     config: SpoofingConfig,
-    land: &'l Land,
+    land: Arc<Land>,
     /// Per vessel (the track builder's index).
     seqs: Vec<Option<Sequence>>,
     /// Vessels with a candidate excursion awaiting confirmation.
     pending: Vec<u32>,
     circles: Slots<Circle>,
+    /// Episodes found per MMSI, merged into one event when close in time.
+    episodes: FxHashMap<u32, Vec<Spoofing>>,
+    /// Episodes of one MMSI this close in time are one event, seconds.
+    merge_s: i64,
 }
 
-impl<'l> SpoofingDetector<'l> {
+impl SpoofingDetector {
     /// A detector testing positions against `land`.
-    pub fn new(config: SpoofingConfig, land: &'l Land) -> Self {
+    pub fn new(config: SpoofingConfig, land: Arc<Land>) -> Self {
         SpoofingDetector {
             config,
             land,
             seqs: Vec::new(),
             pending: Vec::new(),
             circles: Slots::new(config.segments_per_mmsi),
+            episodes: FxHashMap::default(),
+            merge_s: 0,
         }
     }
 
@@ -355,8 +342,8 @@ impl<'l> SpoofingDetector<'l> {
 
     fn land_and_excursions(&mut self, p: &TrackPoint, out: &mut dyn FnMut(SpoofOutput)) {
         let cfg = self.config;
-        let r = p.report;
-        let land = self.land;
+        let r = p.position;
+        let land: &Land = &self.land;
         // Inland by more than the margin: the test is skipped while the vessel stays in a box
         // no coastline crosses.
         let inland = |uniform: &mut Option<UniformBox>| {
@@ -467,7 +454,7 @@ impl<'l> SpoofingDetector<'l> {
 
     fn circle(&mut self, p: &TrackPoint, out: &mut dyn FnMut(SpoofOutput)) {
         let cfg = self.config;
-        let r = p.report;
+        let r = p.position;
         let c = self.circles.get(
             p.vessel,
             r.mmsi,
@@ -503,13 +490,13 @@ impl<'l> SpoofingDetector<'l> {
         b.last = r;
         b.lat = (b.lat.0.min(r.pos.lat), b.lat.1.max(r.pos.lat));
         b.lon = (b.lon.0.min(r.pos.lon), b.lon.1.max(r.pos.lon));
-        if let Some(v) = r.sog_kn {
+        if let Some(v) = r.sog_knots {
             b.sog_sum += f64::from(v);
             b.sog_n += 1;
         }
         if let Some(prev) = c.prev {
             let dt = (r.t - prev.t) as f64;
-            if let (Some(a), Some(v)) = (prev.sog_kn, r.sog_kn) {
+            if let (Some(a), Some(v)) = (prev.sog_knots, r.sog_knots) {
                 b.reported_m += f64::from(a + v) / 2.0 * KN_M_PER_S * dt;
                 b.elapsed_s += dt;
             }
@@ -623,4 +610,140 @@ impl<'l> SpoofingDetector<'l> {
             }
         });
     }
+}
+
+impl Register for SpoofingDetector {
+    type Config = SpoofingConfig;
+
+    fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
+        let mut d = SpoofingDetector::new(config.spoofing, Arc::clone(&reference.land));
+        d.merge_s = hours(config.enrich.spoofing_merge_hours);
+        Ok(d)
+    }
+}
+
+impl SpoofingDetector {
+    fn output(&mut self, s: SpoofOutput, cx: &mut Context<'_>) {
+        match s {
+            SpoofOutput::Spoofing(sp) => self.episodes.entry(sp.mmsi).or_default().push(sp),
+            SpoofOutput::TwoPlaces { mmsi, a, b } => {
+                let km = haversine_m(a.pos, b.pos) / 1000.0;
+                let why = format!(
+                    "positions {km:.0} km apart {} s apart on one MMSI, back and forth",
+                    (b.t - a.t).abs()
+                );
+                cx.two_places(mmsi, a.t.min(b.t), why);
+            }
+        }
+    }
+
+    /// Emits the episodes of every MMSI whose last one ended before `watermark` minus the
+    /// merge window, one event per group of episodes close in time, by MMSI.
+    fn flush(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        let merge = self.merge_s;
+        let mut ready: Vec<u32> = self
+            .episodes
+            .iter()
+            .filter(|(_, v)| v.iter().all(|s| s.last.t.saturating_add(merge) < watermark))
+            .map(|(m, _)| *m)
+            .collect();
+        ready.sort_unstable();
+        for m in ready {
+            let Some(mut v) = self.episodes.remove(&m) else {
+                continue;
+            };
+            v.sort_by_key(|s| s.first.t);
+            let mut groups: Vec<Vec<Spoofing>> = Vec::new();
+            for s in v {
+                match groups.last_mut() {
+                    Some(g)
+                        if g.iter().map(|x| x.last.t).max().unwrap_or(i64::MIN) + merge
+                            >= s.first.t =>
+                    {
+                        g.push(s)
+                    }
+                    _ => groups.push(vec![s]),
+                }
+            }
+            for g in groups {
+                if let Some(e) = spoofing_event(&g, cx) {
+                    cx.emit(e);
+                }
+            }
+        }
+    }
+}
+
+impl Detector for SpoofingDetector {
+    fn kind(&self) -> EventKind {
+        EventKind::Spoofing
+    }
+
+    fn partition(&self) -> Partition {
+        Partition::Vessel
+    }
+
+    fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        self.push(p, &mut |s| found.push(s));
+        for s in found {
+            self.output(s, cx);
+        }
+    }
+
+    fn advance(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        SpoofingDetector::advance(self, watermark, &mut |s| found.push(s));
+        for s in found {
+            self.output(s, cx);
+        }
+        self.flush(watermark, cx);
+    }
+
+    fn finish(&mut self, cx: &mut Context<'_>) {
+        let mut found = Vec::new();
+        SpoofingDetector::finish(self, &mut |s| found.push(s));
+        for s in found {
+            self.output(s, cx);
+        }
+        self.flush(i64::MAX, cx);
+    }
+}
+
+/// The event of a group of episodes of one MMSI: from the first false report to the last,
+/// each finding with its method and size.
+fn spoofing_event(g: &[Spoofing], cx: &Context<'_>) -> Option<Event> {
+    let first = g.iter().map(|s| s.first).min_by_key(|r| r.t)?;
+    let last = g.iter().map(|s| s.last).max_by_key(|r| r.t)?;
+    let mut methods: Vec<&str> = g.iter().map(|s| s.method.as_str()).collect();
+    methods.sort_unstable();
+    methods.dedup();
+    let findings = g
+        .iter()
+        .map(|s| SpoofFinding {
+            method: s.method,
+            start: s.first.t,
+            end: s.last.t,
+            size_km: round2(s.size_km),
+            before: s.before.map(|b| ReportRef::new(b.mmsi, b.t, b.pos)),
+        })
+        .collect();
+    Some(Event {
+        mmsi: first.mmsi,
+        imo: cx.imo(first.mmsi),
+        other_mmsi: None,
+        start: first.t,
+        end: last.t,
+        lat: first.pos.lat,
+        lon: first.pos.lon,
+        details: SpoofingDetails {
+            method: methods.join("+"),
+            findings,
+            evidence: vec![
+                ReportRef::new(first.mmsi, first.t, first.pos),
+                ReportRef::new(last.mmsi, last.t, last.pos),
+            ],
+        }
+        .into(),
+    })
 }

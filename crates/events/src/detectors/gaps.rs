@@ -3,13 +3,19 @@
 //! [`GapConfig::intentional_min_hours`] and starting more than
 //! [`GapConfig::intentional_min_shore_nm`] from shore. See `docs/detectors/gaps.md`.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
-use shadowfleet_tracks::{Report, TrackPoint};
+use shadowfleet_records::{round2, round6, Event, EventKind, GapDetails, ReportRef};
+use shadowfleet_tracks::{Position, TrackPoint};
+
+use crate::detector::{Context, Detector, DetectorError, Partition, Reference, Register};
+use crate::detectors::DetectorConfig;
 
 /// Thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GapConfig {
     /// Shortest silence reported as a gap, hours (GFW raw gaps: 6 h).
@@ -51,9 +57,9 @@ pub struct Gap {
     /// Track segment.
     pub segment: u64,
     /// Last report before the gap.
-    pub off: Report,
+    pub off: Position,
     /// First report after it.
-    pub on: Report,
+    pub on: Position,
     /// Length, hours.
     pub hours: f64,
     /// Great-circle distance between the off and on positions, nautical miles.
@@ -140,17 +146,17 @@ impl Reception {
 
 /// Finds gaps in a stream of track points (each MMSI in time order, as the track builder
 /// releases them).
-pub struct GapDetector<'a> {
+pub struct GapDetector {
     config: GapConfig,
-    land: &'a Land,
+    land: Arc<Land>,
     /// Per vessel (the track builder's index), the last report of each open segment.
-    last: Vec<Vec<(u64, Report)>>,
+    last: Vec<Vec<(u64, Position)>>,
     reception: Reception,
 }
 
-impl<'a> GapDetector<'a> {
+impl GapDetector {
     /// A detector measuring distance from shore on `land`.
-    pub fn new(config: GapConfig, land: &'a Land) -> Self {
+    pub fn new(config: GapConfig, land: Arc<Land>) -> Self {
         GapDetector {
             config,
             land,
@@ -161,7 +167,7 @@ impl<'a> GapDetector<'a> {
 
     /// Takes the next point; reports the gap it ends, if any.
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(Gap)) {
-        let r = p.report;
+        let r = p.position;
         self.reception.record(r.pos, r.t);
         let seen = crate::slots::per_vessel(&mut self.last, p.vessel, Vec::new);
         let prev = match seen.iter_mut().find(|(s, _)| *s == p.segment) {
@@ -211,5 +217,68 @@ impl<'a> GapDetector<'a> {
             unheard_probability: unheard,
             likely_dark: intentional || unheard <= self.config.max_unheard_probability,
         });
+    }
+}
+
+impl Register for GapDetector {
+    type Config = GapConfig;
+
+    fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
+        Ok(GapDetector::new(config.gaps, Arc::clone(&reference.land)))
+    }
+}
+
+impl Detector for GapDetector {
+    fn kind(&self) -> EventKind {
+        EventKind::Gap
+    }
+
+    fn partition(&self) -> Partition {
+        Partition::Vessel
+    }
+
+    fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
+        self.push(p, &mut |g| {
+            let e = gap_event(&g, cx);
+            cx.emit(e);
+        });
+    }
+
+    fn advance(&mut self, _watermark: i64, _cx: &mut Context<'_>) {}
+
+    fn finish(&mut self, _cx: &mut Context<'_>) {}
+}
+
+/// The event of a gap: where it went silent, where it came back, the terminal or STS area
+/// near either end.
+fn gap_event(g: &Gap, cx: &Context<'_>) -> Event {
+    let near = cx.near_place(g.off.pos).or_else(|| cx.near_place(g.on.pos));
+    Event {
+        mmsi: g.mmsi,
+        imo: cx.imo(g.mmsi),
+        other_mmsi: None,
+        start: g.off.t,
+        end: g.on.t,
+        lat: g.off.pos.lat,
+        lon: g.off.pos.lon,
+        details: GapDetails {
+            hours: round2(g.hours),
+            distance_nm: round2(g.distance_nm),
+            implied_speed_kn: round2(g.implied_speed_kn),
+            off_shore_nm: round2(g.off_shore_nm),
+            intentional: g.intentional,
+            likely_dark: g.likely_dark,
+            unheard_probability: g.unheard_probability,
+            reception_off: g.reception.0.map(round2),
+            reception_on: g.reception.1.map(round2),
+            near: near.and_then(|i| cx.place_ref(i)),
+            on_lat: round6(g.on.pos.lat),
+            on_lon: round6(g.on.pos.lon),
+            evidence: vec![
+                ReportRef::new(g.mmsi, g.off.t, g.off.pos),
+                ReportRef::new(g.mmsi, g.on.t, g.on.pos),
+            ],
+        }
+        .into(),
     }
 }

@@ -4,14 +4,12 @@
 //! configuration give the same output.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use shadowfleet_events::Event;
-use shadowfleet_identities::Identity;
 use shadowfleet_places::Places;
-use shadowfleet_refdata::{ListFormat, ListKind, RefList};
+use shadowfleet_records::{Event, IdentityPeriod};
+use shadowfleet_refdata::{ListKind, RefList};
 use shadowfleet_risk::{
     ExposureConfig, RiskConfig, RiskInputs, ScreenConfig, ScreenMatch, VesselRisk,
 };
@@ -33,86 +31,12 @@ pub struct AnalysisConfig {
     pub exposure: ExposureConfig,
 }
 
-/// Reads `--config` (defaults when absent) and `--prices`.
-pub fn load_config(
-    path: Option<&PathBuf>,
-    prices: Option<&PathBuf>,
-) -> anyhow::Result<AnalysisConfig> {
-    let mut config = match path {
-        None => AnalysisConfig::default(),
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            toml::from_str(&text)
-                .with_context(|| format!("{}: not a valid analysis configuration", p.display()))?
-        }
-    };
-    if let Some(p) = prices {
-        config.exposure.prices_usd.extend(read_prices(p)?);
-    }
-    Ok(config)
-}
-
-/// A price series: CSV `month,usd_per_bbl` (`2026-01,58.4`), header required.
-fn read_prices(path: &Path) -> anyhow::Result<Vec<(String, f64)>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, h)) if h.trim().to_ascii_lowercase().starts_with("month,") => {}
-        _ => anyhow::bail!(
-            "{}:1: the header must be `month,usd_per_bbl`",
-            path.display()
-        ),
-    }
-    let mut out = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut f = line.split(',').map(str::trim);
-        let (Some(m), Some(p)) = (f.next(), f.next()) else {
-            anyhow::bail!("{}:{}: expected `month,usd_per_bbl`", path.display(), i + 1);
-        };
-        if !shadowfleet_risk::is_month(m) {
-            anyhow::bail!(
-                "{}:{}: field month: {m:?} is not YYYY-MM",
-                path.display(),
-                i + 1
-            );
-        }
-        let p: f64 = p
-            .parse()
-            .ok()
-            .filter(|x: &f64| x.is_finite() && *x >= 0.0)
-            .with_context(|| {
-                format!(
-                    "{}:{}: field usd_per_bbl: {p:?} is not a price",
-                    path.display(),
-                    i + 1
-                )
-            })?;
-        out.push((m.to_owned(), p));
-    }
-    Ok(out)
-}
-
-/// `FORMAT:PATH` or `PATH` as given to `--lists`.
-pub fn parse_list_arg(s: &str) -> (Option<ListFormat>, PathBuf) {
-    if let Some((f, p)) = s.split_once(':') {
-        if let Some(f) = ListFormat::parse(f) {
-            return (Some(f), PathBuf::from(p));
-        }
-    }
-    (None, PathBuf::from(s))
-}
-
 /// Everything the later commands show.
 pub struct Analysis {
     /// Events with ids.
     pub events: Vec<StoredEvent>,
     /// Identity periods.
-    pub identities: Vec<Identity>,
+    pub identities: Vec<IdentityPeriod>,
     /// Screening matches.
     pub matches: Vec<ScreenMatch>,
     /// Traced cargoes (origins inferred where the rules allow).

@@ -1,0 +1,273 @@
+//! The details of each kind of event: one struct per kind, and the list of kinds. A new kind
+//! is its struct here and one line in the [`event_kinds!`] list below (see
+//! `docs/architecture.md`, "Adding a detector").
+//!
+//! Field names carry their units; every struct lists the reports it rests on as `evidence`
+//! where the detector keeps them. Missing fields read as their defaults, so rows written by
+//! older versions still load.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{ChangeKind, PlaceRef, ReportRef};
+
+event_kinds! {
+    /// AIS silence of at least 6 h in one track segment.
+    Gap(GapDetails) = "gap";
+    /// Two tankers side by side, slow, for hours (ship-to-ship transfer when draughts agree).
+    Encounter(EncounterDetails) = "encounter";
+    /// Slow drifting or anchoring away from port.
+    Loitering(LoiteringDetails) = "loitering";
+    /// A visit to a terminal or port.
+    PortCall(PortCallDetails) = "port_call";
+    /// Broadcast positions that cannot be true.
+    Spoofing(SpoofingDetails) = "spoofing";
+    /// A change of name, flag, MMSI or IMO, or an identity that cannot be valid.
+    IdentityChange(IdentityChangeDetails) = "identity_change";
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An AIS gap (`docs/detectors/gaps.md`). The event's position is where the vessel went
+/// silent, `on_lat`/`on_lon` where it came back.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct GapDetails {
+    /// Length, hours.
+    pub hours: f64,
+    /// Great-circle distance between the off and on positions, nautical miles.
+    pub distance_nm: f64,
+    /// Distance over time, knots.
+    pub implied_speed_kn: f64,
+    /// Distance from shore of the off position, nautical miles (capped at the search radius).
+    pub off_shore_nm: f64,
+    /// Meets Global Fishing Watch's intentional-disabling definition.
+    pub intentional: bool,
+    /// Intentional, or silent where others were heard: likely switched off.
+    pub likely_dark: bool,
+    /// Chance that a transmitting vessel stays unheard this long given the reception.
+    pub unheard_probability: f64,
+    /// Share of the gap's hours in which other vessels were heard in the off position's cell.
+    pub reception_off: Option<f64>,
+    /// The same for the on position's cell.
+    pub reception_on: Option<f64>,
+    /// The terminal or STS area the gap began (or ended) near.
+    pub near: Option<PlaceRef>,
+    /// Latitude where the vessel came back.
+    pub on_lat: f64,
+    /// Longitude where the vessel came back.
+    pub on_lon: f64,
+    /// The last report before and the first after.
+    pub evidence: Vec<ReportRef>,
+}
+
+/// One vessel's draught around an encounter.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct Draughts {
+    /// MMSI.
+    pub mmsi: u32,
+    /// Draught reported before, metres.
+    pub before_m: Option<f64>,
+    /// Draught reported after (within the wait), metres.
+    pub after_m: Option<f64>,
+}
+
+/// An encounter (`docs/detectors/encounters.md`); a ship-to-ship transfer when the draughts
+/// confirm it. The event's vessel is the giver when confirmed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EncounterDetails {
+    /// Length, hours.
+    pub hours: f64,
+    /// Median speed of the two, knots.
+    pub median_speed_kn: f64,
+    /// Smallest distance between them, metres.
+    pub min_distance_m: f64,
+    /// Median distance, metres.
+    pub median_distance_m: f64,
+    /// Resampled instants (10 min apart) at which they were close.
+    pub samples: u32,
+    /// The known STS area it happened in.
+    pub sts_area: Option<PlaceRef>,
+    /// One draught fell and the other rose by at least the change threshold.
+    pub sts_confirmed: bool,
+    /// The vessel whose draught fell, when confirmed.
+    pub giver_mmsi: Option<u32>,
+    /// Both vessels' draughts before and after.
+    pub draughts: Vec<Draughts>,
+    /// The other vessel's IMO number, when broadcast.
+    pub other_imo: Option<u32>,
+}
+
+/// What the draughts say a port call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// The draught rose by at least the change threshold.
+    Load,
+    /// It fell by at least the threshold.
+    Discharge,
+    /// Both known, no change.
+    None,
+    /// A draught before or after is missing.
+    #[default]
+    Unknown,
+}
+
+/// A port call (`docs/detectors/port_calls.md`). The event's position is the place's.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PortCallDetails {
+    /// The terminal or port.
+    pub place: PlaceRef,
+    /// Its UN/LOCODE, when known.
+    pub locode: Option<String>,
+    /// Global Fishing Watch's port-visit confidence, 1–4 (entry, stop, gap, exit seen).
+    pub confidence: u8,
+    /// The track was seen outside before it came in.
+    pub entry: bool,
+    /// The track was seen leaving.
+    pub exit: bool,
+    /// A stop was seen inside.
+    pub stop: bool,
+    /// A gap was seen inside.
+    pub gap: bool,
+    /// Draught before, metres.
+    pub draught_before_m: Option<f64>,
+    /// Draught after (within the wait), metres.
+    pub draught_after_m: Option<f64>,
+    /// What the draughts say it did.
+    pub operation: Operation,
+    /// The first report inside and the first outside after.
+    pub evidence: Vec<ReportRef>,
+}
+
+/// Loitering away from port (`docs/detectors/loitering.md`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct LoiteringDetails {
+    /// Length, hours.
+    pub hours: f64,
+    /// Mean speed over ground, knots.
+    pub mean_speed_kn: f64,
+    /// The known STS area it happened in.
+    pub sts_area: Option<PlaceRef>,
+    /// The terminal or STS area it happened near.
+    pub near: Option<PlaceRef>,
+    /// Draught before, metres.
+    pub draught_before_m: Option<f64>,
+    /// Draught after (within the wait), metres.
+    pub draught_after_m: Option<f64>,
+    /// In an STS area, no encounter seen, and the draught changed: a transfer with a partner
+    /// that had its AIS off.
+    pub possible_dark_sts: bool,
+    /// The first and last slow report.
+    pub evidence: Vec<ReportRef>,
+}
+
+/// How broadcast positions are false (`docs/detectors/spoofing.md`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SpoofMethod {
+    /// Positions well inland.
+    #[default]
+    Land,
+    /// A short excursion far away.
+    Jump,
+    /// A displaced track for hours.
+    Offset,
+    /// A perfect circle.
+    Circle,
+}
+
+impl SpoofMethod {
+    /// `land`, `jump`, `offset`, `circle`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpoofMethod::Land => "land",
+            SpoofMethod::Jump => "jump",
+            SpoofMethod::Offset => "offset",
+            SpoofMethod::Circle => "circle",
+        }
+    }
+}
+
+/// One spoofing finding within a spoofing event.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct SpoofFinding {
+    /// Signature.
+    pub method: SpoofMethod,
+    /// First false report, unix seconds.
+    pub start: i64,
+    /// Last false report, unix seconds.
+    pub end: i64,
+    /// Displacement (excursions), circle radius, or distance inland, km.
+    pub size_km: f64,
+    /// The last plausible report before, when known.
+    pub before: Option<ReportRef>,
+}
+
+/// Spoofed positions: findings of one MMSI close in time (`docs/detectors/spoofing.md`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct SpoofingDetails {
+    /// The findings' methods, sorted and joined with `+` (`circle+land`).
+    pub method: String,
+    /// Each finding.
+    pub findings: Vec<SpoofFinding>,
+    /// The first and last false report.
+    pub evidence: Vec<ReportRef>,
+}
+
+/// An identity as an identity change shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct IdentityRef {
+    /// MMSI.
+    pub mmsi: u32,
+    /// IMO number, when broadcast.
+    pub imo: Option<u32>,
+    /// Name.
+    pub name: String,
+    /// Call sign.
+    pub callsign: String,
+    /// Flag from the MID.
+    pub flag: Option<String>,
+    /// Ship and cargo type.
+    pub ship_type: Option<u8>,
+}
+
+impl From<&crate::IdentityPeriod> for IdentityRef {
+    fn from(i: &crate::IdentityPeriod) -> IdentityRef {
+        IdentityRef {
+            mmsi: i.mmsi,
+            imo: i.imo,
+            name: i.name.clone(),
+            callsign: i.callsign.clone(),
+            flag: i.flag.clone(),
+            ship_type: i.ship_type,
+        }
+    }
+}
+
+/// An identity change (`docs/detectors/identity.md`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct IdentityChangeDetails {
+    /// Which change.
+    pub change: ChangeKind,
+    /// The identity before (absent for a first sighting, e.g. an invalid MID).
+    pub from: Option<IdentityRef>,
+    /// The identity after.
+    pub to: IdentityRef,
+    /// The evidence in words.
+    pub evidence: String,
+}

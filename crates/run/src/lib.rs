@@ -1,0 +1,21 @@
+//! The run layer: what every command, the HTTP API, the tests and the benches call, so that
+//! what is measured is what `shadowfleet` runs.
+//!
+//! * [`ingest`]: AIS inputs → decode → tracks and identities → every detector → the store
+//!   (events, identity periods, positions), as one run (`shadowfleet analyze`,
+//!   `POST /api/ingest`);
+//! * [`analysis`]: a store's events, identities and reference lists → screening, the cargo
+//!   tracer, risk scores, inferred origins and the exposure (`screen`, `vessel`, `flows`,
+//!   `exposure`, `demo`, `serve`, `eval`);
+//! * [`threaded`]: the pipeline on several threads with bounded, recycled batches between
+//!   them.
+
+pub mod analysis;
+pub mod config;
+pub mod ingest;
+pub mod lists;
+pub mod threaded;
+
+pub use analysis::{Analysis, AnalysisConfig};
+pub use ingest::{ingest, IngestInput, IngestOptions, IngestReport};
+pub use shadowfleet_events::DetectorConfig;
