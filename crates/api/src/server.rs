@@ -12,15 +12,17 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
 use shadowfleet_model::Timestamp;
 use shadowfleet_records::EventKind;
 use shadowfleet_run::DetectorConfig;
 use shadowfleet_store::Store;
 use shadowfleet_voyages::VesselKey;
-use utoipa::OpenApi;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::views::{event_json, flow_json, flow_path, profile, resolve, vessel_json};
+use crate::views::{
+    flow_path, profile, resolve, EventPage, EventView, ExposureAnswer, FlowPage, FlowView, Profile,
+    VesselPage, VesselSummary,
+};
 use shadowfleet_run::analysis::{Analysis, AnalysisConfig};
 
 /// Largest page a list endpoint returns.
@@ -156,6 +158,16 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// `bad_request`, `not_found`, `unauthorized`, `forbidden`, `conflict`, `too_large` or
+    /// `error`.
+    pub error: String,
+    /// What was wrong, naming the parameter.
+    pub reason: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let error = match self.status {
@@ -169,7 +181,10 @@ impl IntoResponse for ApiError {
         };
         (
             self.status,
-            Json(json!({"error": error, "reason": self.reason})),
+            Json(ErrorBody {
+                error: error.to_owned(),
+                reason: self.reason,
+            }),
         )
             .into_response()
     }
@@ -191,11 +206,13 @@ impl Params {
         Ok(Params(raw))
     }
 
+    /// The value of `name`; an empty value is no value (`from=` is no lower bound).
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
@@ -341,16 +358,116 @@ async fn report(State(s): State<Arc<AppState>>) -> Html<String> {
     Html(s.snapshot().report_html.clone())
 }
 
+// The query parameters of each endpoint, for the OpenAPI description. The handlers read the
+// raw query (to reject unknown parameters by name) with the same rules.
+
+/// Paging.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct PageQuery {
+    /// Page size, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// First result, default 0.
+    #[param(minimum = 0)]
+    offset: Option<usize>,
+}
+
+/// `/api/vessels`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct VesselsQuery {
+    /// Name (part of, current or former), IMO number or MMSI.
+    #[param(max_length = 100)]
+    q: Option<String>,
+}
+
+/// `/api/vessels/{id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code, reason = "describes the path for OpenAPI; read by find")]
+struct VesselPath {
+    /// `imo:N`, `mmsi:N`, or a bare IMO number (7 digits) or MMSI (9 digits).
+    #[param(pattern = r"^((imo:)?[0-9]{7}|(mmsi:)?[0-9]{9})$")]
+    id: String,
+}
+
+/// `/api/vessels/{id}/track`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct TrackQuery {
+    /// From this instant (RFC 3339).
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// Until this instant (RFC 3339).
+    #[param(format = DateTime)]
+    to: Option<String>,
+    /// Map zoom: vertices closer than about a pixel at that zoom to the simplified line are
+    /// dropped; full resolution when absent.
+    #[param(minimum = 0, maximum = 22)]
+    zoom: Option<u8>,
+}
+
+/// `/api/events`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct EventsQuery {
+    /// Only this kind.
+    kind: Option<EventKind>,
+    /// `min_lon,min_lat,max_lon,max_lat` (WGS84 degrees, west ≤ east, south ≤ north).
+    #[param(
+        pattern = r"^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$"
+    )]
+    bbox: Option<String>,
+    /// Events ending at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// Events starting at or before this instant (RFC 3339).
+    #[param(format = DateTime)]
+    to: Option<String>,
+    /// Either vessel of the event.
+    mmsi: Option<u32>,
+}
+
+/// `/api/flows`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct FlowsQuery {
+    /// Origin country of the oil, ISO alpha-2.
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    origin: Option<String>,
+    /// Discharge country, ISO alpha-2.
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    country: Option<String>,
+}
+
+/// `/api/exposure`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct ExposureQuery {
+    /// First month, `YYYY-MM`.
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    from: Option<String>,
+    /// Last month, `YYYY-MM`.
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    to: Option<String>,
+}
+
 /// Search vessels by name (current or former), IMO number or MMSI; without `q`, the
 /// highest-risk tankers first.
 #[utoipa::path(get, path = "/api/vessels",
-    params(
-        ("q" = Option<String>, Query, description = "name (part of, current or former), IMO number or MMSI"),
-        ("limit" = Option<usize>, Query, description = "page size, 1..=1000, default 100"),
-        ("offset" = Option<usize>, Query, description = "first result, default 0"),
-    ),
-    responses((status = 200, description = "`{total, offset, limit, vessels: [{vessel, mmsis, names, score, shadow}]}`"), (status = 400, description = "bad parameter")))]
-async fn vessels(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<Value>, ApiError> {
+    params(VesselsQuery, PageQuery),
+    responses((status = 200, description = "a page of vessels", body = VesselPage), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn vessels(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Json<VesselPage>, ApiError> {
     let p = Params::new(raw, &["q", "limit", "offset"])?;
     let (limit, offset) = p.page()?;
     let snap = s.snapshot();
@@ -384,15 +501,25 @@ async fn vessels(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json
             }
         })
         .collect();
-    let page: Vec<Value> = hits
+    let vessels = hits
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|r| json!({"vessel": vessel_json(r.vessel), "id": key_id(r.vessel), "mmsis": r.mmsis, "names": r.names, "score": r.score, "shadow": r.score >= a.config.risk.shadow_threshold}))
+        .map(|r| VesselSummary {
+            vessel: r.vessel.into(),
+            id: key_id(r.vessel),
+            mmsis: r.mmsis.clone(),
+            names: r.names.clone(),
+            score: r.score,
+            shadow: r.score >= a.config.risk.shadow_threshold,
+        })
         .collect();
-    Ok(Json(
-        json!({"total": hits.len(), "offset": offset, "limit": limit, "vessels": page}),
-    ))
+    Ok(Json(VesselPage {
+        total: hits.len(),
+        offset,
+        limit,
+        vessels,
+    }))
 }
 
 /// `imo:9229879` or `mmsi:613203686`: the id the vessel endpoints take.
@@ -427,13 +554,13 @@ fn find(a: &Analysis, id: &str) -> Result<(VesselKey, Vec<u32>), ApiError> {
 /// A vessel's profile: identity timeline, list matches, risk score with the evidence behind
 /// each indicator, voyages.
 #[utoipa::path(get, path = "/api/vessels/{id}",
-    params(("id" = String, Path, description = "imo:N, mmsi:N, or a bare IMO number or MMSI")),
-    responses((status = 200, description = "the profile, as `shadowfleet vessel --format json`"), (status = 400, description = "malformed id"), (status = 404, description = "unknown vessel")))]
+    params(VesselPath),
+    responses((status = 200, description = "the profile, as `shadowfleet vessel --format json`", body = Profile), (status = 400, description = "malformed id", body = ErrorBody), (status = 404, description = "unknown vessel", body = ErrorBody)))]
 async fn vessel(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(raw): Raw,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Profile>, ApiError> {
     Params::new(raw, &[])?;
     let snap = s.snapshot();
     let (k, mmsis) = find(&snap.analysis, &id)?;
@@ -443,13 +570,8 @@ async fn vessel(
 /// A vessel's track as GeoJSON from the position store: one LineString per track segment
 /// with each vertex's time (unix seconds) in `properties.times`, simplified for `zoom`.
 #[utoipa::path(get, path = "/api/vessels/{id}/track",
-    params(
-        ("id" = String, Path, description = "as for /api/vessels/{id}"),
-        ("from" = Option<String>, Query, description = "RFC 3339"),
-        ("to" = Option<String>, Query, description = "RFC 3339"),
-        ("zoom" = Option<u8>, Query, description = "map zoom 0..=22: vertices closer than about a pixel at that zoom to the simplified line are dropped; full resolution when absent"),
-    ),
-    responses((status = 200, description = "GeoJSON FeatureCollection `{vessel, from, to, zoom, positions, vertices, start, end, features: [{geometry: LineString, properties: {mmsi, segment, start, end, points, times}}]}`"), (status = 400, description = "bad parameter, or more than 200 000 vertices"), (status = 404, description = "unknown vessel")))]
+    params(VesselPath, TrackQuery),
+    responses((status = 200, description = "GeoJSON FeatureCollection `{vessel, from, to, zoom, positions, vertices, start, end, features: [{geometry: LineString, properties: {mmsi, segment, start, end, points, times}}]}`", content_type = "application/geo+json", body = Object), (status = 400, description = "bad parameter, or more than 200 000 vertices", body = ErrorBody), (status = 404, description = "unknown vessel", body = ErrorBody)))]
 async fn track(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -493,17 +615,12 @@ async fn track(
 
 /// Events, filtered by kind, bounding box and time, oldest first.
 #[utoipa::path(get, path = "/api/events",
-    params(
-        ("kind" = Option<String>, Query, description = "gap, encounter, loitering, port_call, spoofing or identity_change"),
-        ("bbox" = Option<String>, Query, description = "min_lon,min_lat,max_lon,max_lat (WGS84 degrees)"),
-        ("from" = Option<String>, Query, description = "events ending at or after (RFC 3339)"),
-        ("to" = Option<String>, Query, description = "events starting at or before (RFC 3339)"),
-        ("mmsi" = Option<u32>, Query, description = "either vessel of the event"),
-        ("limit" = Option<usize>, Query, description = "page size, 1..=1000, default 100"),
-        ("offset" = Option<usize>, Query, description = "first result, default 0"),
-    ),
-    responses((status = 200, description = "`{total, offset, limit, events: [...]}`, each event as `shadowfleet events`"), (status = 400, description = "bad parameter")))]
-async fn events(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<Value>, ApiError> {
+    params(EventsQuery, PageQuery),
+    responses((status = 200, description = "a page of events, each as `shadowfleet events`", body = EventPage), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn events(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Json<EventPage>, ApiError> {
     let p = Params::new(
         raw,
         &["kind", "bbox", "from", "to", "mmsi", "limit", "offset"],
@@ -511,7 +628,12 @@ async fn events(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<
     let (limit, offset) = p.page()?;
     let kind = p
         .get("kind")
-        .map(|k| EventKind::parse(k).ok_or_else(|| ApiError::bad(format!("kind: {k:?} is not one of gap, encounter, loitering, port_call, spoofing, identity_change"))))
+        .map(|k| {
+            EventKind::parse(k).ok_or_else(|| {
+                let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+                ApiError::bad(format!("kind: {k:?} is not one of {}", kinds.join(", ")))
+            })
+        })
         .transpose()?;
     let bbox = p.get("bbox").map(parse_bbox).transpose()?;
     let (from, to) = (p.time("from")?, p.time("to")?);
@@ -542,15 +664,18 @@ async fn events(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<
                 && inside.as_ref().is_none_or(|ids| ids.contains(&e.id))
         })
         .collect();
-    let page: Vec<Value> = hits
+    let events = hits
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|e| event_json(e))
+        .map(|e| EventView::of(e))
         .collect();
-    Ok(Json(
-        json!({"total": hits.len(), "offset": offset, "limit": limit, "events": page}),
-    ))
+    Ok(Json(EventPage {
+        total: hits.len(),
+        offset,
+        limit,
+        events,
+    }))
 }
 
 fn parse_bbox(s: &str) -> Result<[f64; 4], ApiError> {
@@ -580,14 +705,12 @@ fn parse_bbox(s: &str) -> Result<[f64; 4], ApiError> {
 
 /// Cargo flows: origin, chain of ships, discharge, volume, confidence, evidence.
 #[utoipa::path(get, path = "/api/flows",
-    params(
-        ("origin" = Option<String>, Query, description = "origin country of the oil, ISO alpha-2"),
-        ("country" = Option<String>, Query, description = "discharge country, ISO alpha-2"),
-        ("limit" = Option<usize>, Query, description = "page size, 1..=1000, default 100"),
-        ("offset" = Option<usize>, Query, description = "first result, default 0"),
-    ),
-    responses((status = 200, description = "`{total, offset, limit, flows: [...]}`, each flow as `shadowfleet flows` plus `path`: [lon, lat] of its load, hand-offs and discharge"), (status = 400, description = "bad parameter")))]
-async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<Value>, ApiError> {
+    params(FlowsQuery, PageQuery),
+    responses((status = 200, description = "a page of flows, each as `shadowfleet flows` plus `path`: [lon, lat] of its load, hand-offs and discharge", body = FlowPage), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn flows(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Json<FlowPage>, ApiError> {
     let p = Params::new(raw, &["origin", "country", "limit", "offset"])?;
     let (limit, offset) = p.page()?;
     for name in ["origin", "country"] {
@@ -608,7 +731,7 @@ async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<V
         .filter(|e| e.event.lat.is_finite() && e.event.lon.is_finite())
         .map(|e| (e.id, [e.event.lon, e.event.lat]))
         .collect();
-    let hits: Vec<Value> = t
+    let hits: Vec<FlowView> = t
         .flows
         .iter()
         .filter(|f| f.share > 0.0)
@@ -624,28 +747,29 @@ async fn flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Json<V
                     .is_some_and(|d| d.country.eq_ignore_ascii_case(o))
             })
         })
-        .map(|(f, c)| {
-            let path = flow_path(f, c, &|id| at.get(&id).copied());
-            let mut j = flow_json(f, c);
-            j["path"] = json!(path);
-            j
+        .map(|(f, c)| FlowView {
+            path: Some(flow_path(f, c, &|id| at.get(&id).copied())),
+            ..FlowView::of(f, c)
         })
         .collect();
     let total = hits.len();
-    let page: Vec<Value> = hits.into_iter().skip(offset).take(limit).collect();
-    Ok(Json(
-        json!({"total": total, "offset": offset, "limit": limit, "flows": page}),
-    ))
+    let flows = hits.into_iter().skip(offset).take(limit).collect();
+    Ok(Json(FlowPage {
+        total,
+        offset,
+        limit,
+        flows,
+    }))
 }
 
 /// Oil of the configured origin (default RU) received per country and month.
 #[utoipa::path(get, path = "/api/exposure",
-    params(("from" = Option<String>, Query, description = "first month YYYY-MM"), ("to" = Option<String>, Query, description = "last month YYYY-MM")),
-    responses((status = 200, description = "`{origins, rows: [{country, month, cargoes, volume_bbl, volume_t, via_sts_share, shadow_share, low_bbl, high_bbl, value_usd, price_usd_per_bbl}]}`"), (status = 400, description = "bad parameter")))]
+    params(ExposureQuery),
+    responses((status = 200, description = "one row per destination country and month", body = ExposureAnswer), (status = 400, description = "bad parameter", body = ErrorBody)))]
 async fn exposure(
     State(s): State<Arc<AppState>>,
     Query(raw): Raw,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ExposureAnswer>, ApiError> {
     let p = Params::new(raw, &["from", "to"])?;
     let (from, to) = (p.month("from")?, p.month("to")?);
     if let (Some(f), Some(t)) = (&from, &to) {
@@ -655,9 +779,12 @@ async fn exposure(
     }
     let snap = s.snapshot();
     let rows = snap.analysis.exposure(from.as_deref(), to.as_deref());
-    Ok(Json(
-        json!({"origins": snap.analysis.config.exposure.origins, "from": from, "to": to, "rows": rows}),
-    ))
+    Ok(Json(ExposureAnswer {
+        origins: snap.analysis.config.exposure.origins.clone(),
+        from,
+        to,
+        rows,
+    }))
 }
 
 /// Whether `given` equals `key`, in time independent of where they differ.
@@ -677,18 +804,18 @@ fn same_key(given: &str, key: &str) -> bool {
 #[utoipa::path(post, path = "/api/ingest",
     request_body(content = String, content_type = "text/plain", description = "AIS messages"),
     responses(
-        (status = 200, description = "`{run, inputs: [{name, content_hash, bytes, messages}], skipped, messages, positions, events: {kind: n}, identities, position_files, elapsed_s}`; `run` is null when the body was already ingested"),
-        (status = 400, description = "empty body, or input that cannot be read"),
-        (status = 401, description = "missing or wrong API key"),
-        (status = 403, description = "the server was started without an API key: read-only"),
-        (status = 409, description = "another process is writing to the store"),
-        (status = 413, description = "body over 64 MiB")))]
+        (status = 200, description = "what the run did; `run` is null when the body was already ingested", body = IngestAnswer),
+        (status = 400, description = "empty body, or input that cannot be read", body = ErrorBody),
+        (status = 401, description = "missing or wrong API key", body = ErrorBody),
+        (status = 403, description = "the server was started without an API key: read-only", body = ErrorBody),
+        (status = 409, description = "another process is writing to the store", body = ErrorBody),
+        (status = 413, description = "body over 64 MiB", body = ErrorBody)))]
 async fn ingest(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(raw): Raw,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IngestAnswer>, ApiError> {
     let Some(key) = &s.api_key else {
         return Err(ApiError::with(
             StatusCode::FORBIDDEN,
@@ -718,7 +845,56 @@ async fn ingest(
     result.map(Json)
 }
 
-fn ingest_body(s: &AppState, body: &[u8]) -> Result<Value, ApiError> {
+/// One input of an ingest run, as the manifest records it.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct InputView {
+    /// Name in the manifest (`api:<hash>`).
+    pub name: String,
+    /// SHA-256 of the content, hex.
+    pub content_hash: String,
+    /// Size, bytes.
+    pub bytes: u64,
+    /// Messages decoded.
+    pub messages: u64,
+}
+
+/// Position reports the track builder left out, by reason.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Dropped {
+    /// Arrived after the reorder window had closed on their time.
+    pub late: u64,
+    /// Position not available or out of range, or a receive time outside 1990–2106.
+    pub invalid: u64,
+    /// A receive time far ahead of every other (a receiver's wrong clock).
+    pub clock_errors: u64,
+}
+
+/// What `POST /api/ingest` did.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct IngestAnswer {
+    /// The run's id; null when the body was already ingested.
+    pub run: Option<i64>,
+    /// The input analysed.
+    pub inputs: Vec<InputView>,
+    /// Inputs skipped (already in the manifest).
+    pub skipped: Vec<String>,
+    /// Messages decoded.
+    pub messages: u64,
+    /// Positions stored.
+    pub positions: u64,
+    /// Position reports left out, by reason.
+    pub dropped: Dropped,
+    /// Events found, by kind.
+    pub events: std::collections::BTreeMap<String, usize>,
+    /// Identity periods recorded.
+    pub identities: usize,
+    /// Position files written.
+    pub position_files: usize,
+    /// Seconds spent decoding and detecting.
+    pub elapsed_s: f64,
+}
+
+fn ingest_body(s: &AppState, body: &[u8]) -> Result<IngestAnswer, ApiError> {
     use sha2::Digest;
     let hash = shadowfleet_run::ingest::hex(&sha2::Sha256::digest(body));
     // The posted input is kept in the store, as evidence of what was analysed.
@@ -755,28 +931,35 @@ fn ingest_body(s: &AppState, body: &[u8]) -> Result<Value, ApiError> {
             Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
         }
     }
-    let events: serde_json::Map<String, Value> = report
-        .events
-        .iter()
-        .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
-        .collect();
-    let inputs: Vec<Value> = report
-        .inputs
-        .iter()
-        .map(|i| json!({"name": i.name, "content_hash": i.content_hash, "bytes": i.bytes, "messages": i.messages}))
-        .collect();
-    Ok(json!({
-        "run": report.run,
-        "inputs": inputs,
-        "skipped": report.skipped,
-        "messages": report.messages,
-        "positions": report.positions,
-        "dropped": {"late": report.late, "invalid": report.invalid, "clock_errors": report.clock_errors},
-        "events": events,
-        "identities": report.identities,
-        "position_files": report.position_files,
-        "elapsed_s": report.elapsed_s,
-    }))
+    Ok(IngestAnswer {
+        run: report.run,
+        inputs: report
+            .inputs
+            .iter()
+            .map(|i| InputView {
+                name: i.name.clone(),
+                content_hash: i.content_hash.clone(),
+                bytes: i.bytes,
+                messages: i.messages,
+            })
+            .collect(),
+        skipped: report.skipped.clone(),
+        messages: report.messages,
+        positions: report.positions,
+        dropped: Dropped {
+            late: report.late,
+            invalid: report.invalid,
+            clock_errors: report.clock_errors,
+        },
+        events: report
+            .events
+            .iter()
+            .map(|(k, n)| (k.as_str().to_owned(), *n))
+            .collect(),
+        identities: report.identities,
+        position_files: report.position_files,
+        elapsed_s: report.elapsed_s,
+    })
 }
 
 /// This API's OpenAPI 3 description.

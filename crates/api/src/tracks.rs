@@ -191,7 +191,7 @@ pub fn track_geojson(
     let time = |t: Option<i64>| t.map(|t| Timestamp::from_unix_seconds(t).to_string());
     Ok(json!({
         "type": "FeatureCollection",
-        "vessel": crate::views::vessel_json(key),
+        "vessel": crate::views::VesselRef::from(key),
         "from": time(from),
         "to": time(to),
         "zoom": zoom,

@@ -5,14 +5,27 @@
 // flow view. Plain JavaScript over the JSON API (docs/api.md); no build step.
 "use strict";
 
-const KINDS = {
+// Colours of the kinds the map knows; a kind added later gets one from the palette.
+const COLORS = {
   gap: "#d62728",
   encounter: "#9467bd",
   loitering: "#ff7f0e",
   port_call: "#2ca02c",
   spoofing: "#e377c2",
   identity_change: "#7f7f7f",
+  zone: "#17becf",
 };
+const PALETTE = ["#bcbd22", "#8c564b", "#1f77b4", "#aec7e8", "#98df8a"];
+// Event kind → colour, for every kind the server's OpenAPI description lists
+// (`components.schemas.EventKind.enum`, generated from the Rust enum).
+const KINDS = {};
+
+async function loadKinds() {
+  const spec = await api("/api/openapi.json");
+  const kinds = spec.components.schemas.EventKind.enum;
+  let extra = 0;
+  for (const k of kinds) KINDS[k] = COLORS[k] || PALETTE[extra++ % PALETTE.length];
+}
 
 const state = { events: [], flows: [], t0: 0, t1: 0, highlight: null, track: null };
 
@@ -384,6 +397,7 @@ document.getElementById("closeflows").addEventListener("click", () => {
 document.getElementById("allflows").addEventListener("click", () => map.setFilter("flows", null));
 map.on("load", async () => {
   try {
+    await loadKinds();
     await loadEvents();
     await loadFlows();
     await loadSide();

@@ -31,8 +31,8 @@ pub struct EventsArgs {
     /// Store directory.
     #[arg(long)]
     pub(crate) store: PathBuf,
-    /// Only this kind: gap, encounter, loitering, port_call, spoofing, identity_change.
-    #[arg(long, value_parser = parse_kind)]
+    /// Only this kind.
+    #[arg(long, value_parser = kind_parser())]
     pub(crate) kind: Option<EventKind>,
     /// Only events ending at or after this instant (RFC 3339).
     #[arg(long, value_parser = parse_time)]
@@ -45,11 +45,11 @@ pub struct EventsArgs {
     pub(crate) format: Format,
 }
 
-fn parse_kind(s: &str) -> Result<EventKind, String> {
-    EventKind::parse(s).ok_or_else(|| {
-        let all: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
-        format!("unknown kind {s:?}; one of {}", all.join(", "))
-    })
+/// Parses an event kind; `--help` and errors list every kind of [`EventKind::ALL`].
+pub(crate) fn kind_parser() -> impl clap::builder::TypedValueParser<Value = EventKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(EventKind::ALL.map(|k| k.as_str()))
+        .try_map(|s: String| EventKind::parse(&s).ok_or_else(|| format!("unknown kind {s:?}")))
 }
 
 fn parse_time(s: &str) -> Result<i64, String> {

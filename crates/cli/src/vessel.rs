@@ -51,7 +51,10 @@ pub fn run(args: VesselArgs) -> anyhow::Result<ExitCode> {
             args.store.display()
         );
     }
-    let profiles: Vec<Value> = found.iter().map(|(k, m)| profile(&a, *k, m)).collect();
+    let profiles: Vec<Value> = found
+        .iter()
+        .map(|(k, m)| serde_json::to_value(profile(&a, *k, m)))
+        .collect::<Result<_, _>>()?;
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
         Format::Json => {

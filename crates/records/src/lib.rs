@@ -22,11 +22,7 @@ mod identity;
 mod place;
 mod position;
 
-pub use details::{
-    Draughts, EncounterDetails, EventDetails, EventKind, GapDetails, IdentityChangeDetails,
-    IdentityRef, LoiteringDetails, Operation, PortCallDetails, SpoofFinding, SpoofMethod,
-    SpoofingDetails,
-};
+pub use details::*;
 pub use event::{round2, round6, Event, ReportRef};
 pub use identity::{ChangeKind, IdentityPeriod};
 pub use place::{PlaceKind, PlaceRef};

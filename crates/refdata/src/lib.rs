@@ -59,7 +59,7 @@ impl LoadError {
 }
 
 /// What a list says about the vessels on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ListKind {
     /// A government sanctions list (OFAC SDN, EU Annex XLII, ...).

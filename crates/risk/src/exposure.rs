@@ -40,7 +40,7 @@ impl Default for ExposureConfig {
 }
 
 /// One country and month.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExposureRow {
     /// Destination country, ISO 3166 alpha-2.
     pub country: String,

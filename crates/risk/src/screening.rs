@@ -43,7 +43,7 @@ impl Default for ScreenConfig {
 }
 
 /// One match of a seen vessel identity against a list entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScreenMatch {
     /// MMSI of the identity seen.
     pub mmsi: u32,

@@ -84,7 +84,7 @@ pub struct VesselInfo {
 }
 
 /// Where a cargo's oil comes from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Origin {
     /// Terminal or port id (`RU-PRIMORSK`), absent when inferred.
     pub place: Option<String>,
@@ -121,7 +121,7 @@ pub struct Cargo {
 }
 
 /// How a ship came to hold a flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HopKind {
     /// Loaded at a terminal or port, draught rising.
