@@ -24,6 +24,8 @@ event_kinds! {
     Spoofing(SpoofingDetails) = "spoofing";
     /// A change of name, flag, MMSI or IMO, or an identity that cannot be valid.
     IdentityChange(IdentityChangeDetails) = "identity_change";
+    /// A visit to a configured area, or a crossing of a configured gate.
+    Zone(ZoneDetails) = "zone";
 }
 
 impl std::fmt::Display for EventKind {
@@ -270,4 +272,58 @@ pub struct IdentityChangeDetails {
     pub to: IdentityRef,
     /// The evidence in words.
     pub evidence: String,
+}
+
+/// Whether a zone is an area (visits) or a gate (crossings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneShape {
+    /// A polygon, or a circle around a place.
+    #[default]
+    Area,
+    /// A line.
+    Gate,
+}
+
+/// A configured zone, as events name it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ZoneRef {
+    /// Id from the zones file (or the place's id).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Area or gate.
+    pub shape: ZoneShape,
+}
+
+/// Which way a gate was crossed, relative to its line as drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GateDirection {
+    /// From the left of the line to its right.
+    LeftToRight,
+    /// From its right to its left.
+    RightToLeft,
+}
+
+/// A visit to an area or a crossing of a gate (`docs/detectors/zone.md`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ZoneDetails {
+    /// The zone.
+    pub zone: ZoneRef,
+    /// Seen outside just before: an observed entry (true for a crossing).
+    pub entered: bool,
+    /// Seen leaving (true for a crossing).
+    pub exited: bool,
+    /// First to last report inside, hours (0 for a crossing).
+    pub hours: f64,
+    /// Reports inside (0 for a crossing).
+    pub reports: u32,
+    /// For a crossing, which way.
+    pub direction: Option<GateDirection>,
+    /// First and last report inside and the first outside; for a crossing, the reports
+    /// before and after the line.
+    pub evidence: Vec<ReportRef>,
 }

@@ -9,6 +9,7 @@ pub mod gaps;
 pub mod loitering;
 pub mod port_calls;
 pub mod spoofing;
+pub mod zone;
 
 use serde::{Deserialize, Serialize};
 use shadowfleet_decode::DecoderConfig;
@@ -89,6 +90,8 @@ detectors! {
     loitering: loitering::LoiteringDetector,
     /// Spoofing.
     spoofing: spoofing::SpoofingDetector,
+    /// Zones and gates.
+    zones: zone::ZoneDetector,
 }
 
 impl DetectorConfig {
