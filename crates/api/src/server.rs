@@ -206,13 +206,12 @@ impl Params {
         Ok(Params(raw))
     }
 
-    /// The value of `name`; an empty value is no value (`from=` is no lower bound).
+    /// The value of `name` as given (an empty value is a value, checked like any other).
     fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
     }
 
     fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
@@ -251,12 +250,19 @@ impl Params {
             })
         };
         let limit = num("limit", DEFAULT_PAGE)?;
+        let offset = num("offset", 0)?;
+        if offset > i32::MAX as usize {
+            return Err(ApiError::bad(format!(
+                "offset: {offset} is above {}",
+                i32::MAX
+            )));
+        }
         if limit == 0 || limit > MAX_PAGE {
             return Err(ApiError::bad(format!(
                 "limit: {limit} is outside 1..={MAX_PAGE}"
             )));
         }
-        Ok((limit, num("offset", 0)?))
+        Ok((limit, offset))
     }
 }
 
@@ -370,7 +376,7 @@ struct PageQuery {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// First result, default 0.
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 2147483647)]
     offset: Option<usize>,
 }
 
@@ -418,9 +424,10 @@ struct TrackQuery {
 struct EventsQuery {
     /// Only this kind.
     kind: Option<EventKind>,
-    /// `min_lon,min_lat,max_lon,max_lat` (WGS84 degrees, west ≤ east, south ≤ north).
+    /// `west,south,east,north` (WGS84 degrees): longitudes within ±180, latitudes within
+    /// ±90. West beyond east is a box across the antimeridian; south beyond north is empty.
     #[param(
-        pattern = r"^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$"
+        pattern = r"^-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)$"
     )]
     bbox: Option<String>,
     /// Events ending at or after this instant (RFC 3339).
@@ -429,7 +436,8 @@ struct EventsQuery {
     /// Events starting at or before this instant (RFC 3339).
     #[param(format = DateTime)]
     to: Option<String>,
-    /// Either vessel of the event.
+    /// Either vessel of the event (nine digits at most).
+    #[param(minimum = 1, maximum = 999_999_999)]
     mmsi: Option<u32>,
 }
 
@@ -579,11 +587,7 @@ async fn track(
 ) -> Result<Response, ApiError> {
     let p = Params::new(raw, &["from", "to", "zoom"])?;
     let (from, to) = (p.time("from")?, p.time("to")?);
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(ApiError::bad("from is after to"));
-        }
-    }
+    // From after to is an empty interval: no positions (not an error).
     let zoom = p
         .get("zoom")
         .map(|z| {
@@ -641,13 +645,29 @@ async fn events(
         .get("mmsi")
         .map(|m| {
             m.parse::<u32>()
-                .map_err(|_| ApiError::bad(format!("mmsi: {m:?} is not a number")))
+                .ok()
+                .filter(|m| (1..=999_999_999).contains(m))
+                .ok_or_else(|| ApiError::bad(format!("mmsi: {m:?} is not an MMSI 1..=999999999")))
         })
         .transpose()?;
     // The bounding box through the R*Tree (an event's position, and for a gap where the
-    // signal came back too).
+    // signal came back too). West beyond east is a box across the antimeridian (RFC 7946
+    // section 5.2): the two boxes either side. South beyond north is an empty box.
     let inside = bbox
-        .map(|b| s.with_store(|st| st.events_in_bbox(b)))
+        .map(|[w, so, e, n]| {
+            if so > n {
+                return Ok(std::collections::HashSet::new());
+            }
+            s.with_store(|st| {
+                if w <= e {
+                    st.events_in_bbox([w, so, e, n])
+                } else {
+                    let mut ids = st.events_in_bbox([w, so, 180.0, n])?;
+                    ids.extend(st.events_in_bbox([-180.0, so, e, n])?);
+                    Ok(ids)
+                }
+            })
+        })
         .transpose()
         .map_err(ApiError::internal)?;
     let snap = s.snapshot();
@@ -693,8 +713,6 @@ fn parse_bbox(s: &str) -> Result<[f64; 4], ApiError> {
         || !(-180.0..=180.0).contains(&e)
         || !(-90.0..=90.0).contains(&so)
         || !(-90.0..=90.0).contains(&n)
-        || w > e
-        || so > n
     {
         return Err(ApiError::bad(format!(
             "bbox: {s:?} is not min_lon,min_lat,max_lon,max_lat within ±180, ±90"
@@ -772,11 +790,7 @@ async fn exposure(
 ) -> Result<Json<ExposureAnswer>, ApiError> {
     let p = Params::new(raw, &["from", "to"])?;
     let (from, to) = (p.month("from")?, p.month("to")?);
-    if let (Some(f), Some(t)) = (&from, &to) {
-        if f > t {
-            return Err(ApiError::bad(format!("from {f} is after to {t}")));
-        }
-    }
+    // From after to is an empty interval: no rows (not an error).
     let snap = s.snapshot();
     let rows = snap.analysis.exposure(from.as_deref(), to.as_deref());
     Ok(Json(ExposureAnswer {
@@ -802,7 +816,7 @@ fn same_key(given: &str, key: &str) -> bool {
 /// server was started with, as `Authorization: Bearer KEY` or `X-API-Key: KEY`. The same
 /// body twice is a no-op (the manifest knows its hash).
 #[utoipa::path(post, path = "/api/ingest",
-    request_body(content = String, content_type = "text/plain", description = "AIS messages"),
+    request_body(content = NmeaText, content_type = "text/plain", description = "AIS messages"),
     responses(
         (status = 200, description = "what the run did; `run` is null when the body was already ingested", body = IngestAnswer),
         (status = 400, description = "empty body, or input that cannot be read", body = ErrorBody),
@@ -844,6 +858,24 @@ async fn ingest(
         .map_err(ApiError::internal)?;
     result.map(Json)
 }
+
+/// AIS messages as text: NMEA 0183 lines with tag blocks, or a DMA or NOAA CSV export; not
+/// empty.
+struct NmeaText;
+
+impl utoipa::PartialSchema for NmeaText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .description(Some(
+                "NMEA 0183 lines with tag blocks, or a DMA or NOAA CSV export; not empty",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for NmeaText {}
 
 /// One input of an ingest run, as the manifest records it.
 #[derive(Debug, serde::Serialize, ToSchema)]

@@ -1006,11 +1006,59 @@ fn demo_and_serve() {
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
     let browser = map_in_chromium(&addr, &resp, &dir);
+    let fuzz = schemathesis(&addr);
     let _ = child.kill();
     let _ = child.wait();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains("\"vessels\""), "{resp}");
     browser.unwrap();
+    fuzz.unwrap();
+}
+
+/// schemathesis (from PyPI, pinned, in the venv `crates/api/tests/schemathesis/setup.sh`
+/// makes) with every check against the served API and its own OpenAPI description: no
+/// failure may be found. One worker (CPython 3.11's AST constructor trips over its own
+/// recursion counter with several), a fixed seed so that a run is repeatable. Skipped loudly
+/// without the venv unless SHADOWFLEET_REQUIRE_SCHEMATHESIS is set (CI sets it).
+fn schemathesis(addr: &str) -> Result<(), String> {
+    let st = std::env::var("SHADOWFLEET_SCHEMATHESIS").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/schemathesis-venv/bin/st"),
+        PathBuf::from,
+    );
+    if !st.exists() {
+        shadowfleet_testkit::skip(
+            format_args!(
+                "schemathesis against the API: no {} (sh crates/api/tests/schemathesis/setup.sh)",
+                st.display()
+            ),
+            "SHADOWFLEET_REQUIRE_SCHEMATHESIS",
+        );
+        return Ok(());
+    }
+    let out = Command::new(&st)
+        .args(["run", &format!("http://{addr}/api/openapi.json")])
+        .args([
+            "--checks",
+            "all",
+            "--workers",
+            "1",
+            "--max-examples",
+            "100",
+            "--seed",
+            "1",
+        ])
+        .env("SCHEMATHESIS_HOOKS", "")
+        .output()
+        .map_err(|e| format!("running {}: {e}", st.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "schemathesis found failures:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }
 
 /// `kill -9` at 20 points of an `analyze` run: every time the store opens, passes SQLite's

@@ -3,7 +3,10 @@
 //! struct, and the conversions between them, so that a new kind is one line in
 //! `details.rs` beside its struct.
 
-/// Declares `EventKind` and `EventDetails` from `Variant(DetailsStruct) = "name";` lines.
+/// Declares `EventKind` and `EventDetails` from `Variant(DetailsStruct) = "name";` lines. The
+/// name must be the variant's name in snake case: serde and the OpenAPI schema derive it
+/// that way (a `rename` inside a macro is not seen by the schema derive), and a test checks
+/// they agree.
 macro_rules! event_kinds {
     ($( $(#[$doc:meta])* $variant:ident($details:ident) = $name:literal; )+) => {
         /// Kind of event: the detector that found it.
@@ -11,8 +14,9 @@ macro_rules! event_kinds {
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
         )]
+        #[serde(rename_all = "snake_case")]
         pub enum EventKind {
-            $( $(#[$doc])* #[serde(rename = $name)] $variant, )+
+            $( $(#[$doc])* $variant, )+
         }
 
         impl EventKind {
@@ -40,9 +44,9 @@ macro_rules! event_kinds {
         /// What an event of each kind says beyond what every event says, with the reports it
         /// rests on. In JSON: `"kind": "<name>", "details": {...}` beside the event's fields.
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(tag = "kind", content = "details")]
+        #[serde(tag = "kind", content = "details", rename_all = "snake_case")]
         pub enum EventDetails {
-            $( $(#[$doc])* #[serde(rename = $name)] $variant($details), )+
+            $( $(#[$doc])* $variant($details), )+
         }
 
         impl EventDetails {

@@ -28,3 +28,36 @@ pub use identity::{ChangeKind, IdentityPeriod};
 pub use place::{PlaceKind, PlaceRef};
 pub use position::{Position, TrackPosition};
 pub use shadowfleet_model::LatLon;
+
+#[cfg(test)]
+#[allow(clippy::expect_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_agree_in_rust_json_and_the_details_tag() {
+        for k in EventKind::ALL {
+            let json = serde_json::to_value(k).expect("kind");
+            assert_eq!(json.as_str(), Some(k.as_str()));
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+        }
+        let e = Event {
+            mmsi: 273_000_001,
+            imo: None,
+            other_mmsi: None,
+            start: 1,
+            end: 2,
+            lat: f64::NAN,
+            lon: 20.0,
+            details: GapDetails::default().into(),
+        };
+        let json = serde_json::to_value(&e).expect("event");
+        assert_eq!(json["kind"], "gap");
+        assert!(json["details"]["hours"].is_number());
+        assert!(json["lat"].is_null());
+        let back: Event = serde_json::from_value(json).expect("round trip");
+        assert_eq!(back.kind(), EventKind::Gap);
+        assert!(back.lat.is_nan());
+        assert_eq!(back.details, e.details);
+    }
+}

@@ -290,9 +290,11 @@ pub fn read_zones(path: &Path) -> Result<Vec<Zone>, String> {
             }
             "LineString" => Zone::gate(&id, &name, vec![line(coords)?]),
             "MultiLineString" => Zone::gate(&id, &name, lines(coords)?),
-            other => return Err(at(&format!(
+            other => {
+                return Err(at(&format!(
                 "geometry {other:?}: expected Polygon, MultiPolygon, LineString or MultiLineString"
-            ))),
+            )))
+            }
         };
         let parts = match &zone.shape {
             Shape::Area(r) | Shape::Gate(r) => r,

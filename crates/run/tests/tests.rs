@@ -1,0 +1,133 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+//! The run layer end to end on a short fixed scenario, against golden files: every event the
+//! product finds, and the analysis's flows and exposure, so that a change in any of them
+//! shows in review. Regenerate with `SHADOWFLEET_BLESS=1 cargo test -p shadowfleet-run`
+//! (in the spirit of DataFusion's `--complete`), and read the diff before committing it.
+
+use std::path::{Path, PathBuf};
+
+use shadowfleet_run::{ingest, Analysis, AnalysisConfig, IngestInput, IngestOptions};
+use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
+use shadowfleet_store::{EventFilter, Store};
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// Compares `text` with the golden file `name`, or rewrites it when blessing.
+fn check_golden(name: &str, text: &str) {
+    let path = golden(name);
+    if std::env::var_os("SHADOWFLEET_BLESS").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with SHADOWFLEET_BLESS=1 to write it",
+            path.display()
+        )
+    });
+    if want != text {
+        let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), text.lines().collect());
+        let first = w
+            .iter()
+            .zip(&g)
+            .position(|(a, b)| a != b)
+            .unwrap_or(w.len().min(g.len()));
+        panic!(
+            "{} differs from the run ({} lines golden, {} now); first difference at line {}:\n- {}\n+ {}\n\
+             If the change is meant, regenerate with SHADOWFLEET_BLESS=1 and review the diff.",
+            path.display(),
+            w.len(),
+            g.len(),
+            first + 1,
+            w.get(first).unwrap_or(&""),
+            g.get(first).unwrap_or(&"")
+        );
+    }
+}
+
+/// `baltic`, seed 21, 3 days, half the fleet: simulated into `dir`, analysed into a store,
+/// with the lists the simulator publishes loaded.
+fn short_run(dir: &Path) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let sc = Scenario::load("baltic").unwrap();
+    let world = World::load(sc.ais.station_spacing_deg).unwrap();
+    let opts = SimOptions {
+        seed: 21,
+        days: Some(3),
+        fleet_scale: 0.5,
+    };
+    let ais = dir.join("ais.nmea");
+    let mut truth = Vec::new();
+    simulate(
+        &sc,
+        &world,
+        &opts,
+        std::io::BufWriter::new(std::fs::File::create(&ais).unwrap()),
+        &mut truth,
+    )
+    .unwrap();
+    let records =
+        shadowfleet_simulate::truth::read_truth(std::str::from_utf8(&truth).unwrap()).unwrap();
+    let vessels: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            shadowfleet_simulate::truth::TruthRecord::Vessel(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    let p = shadowfleet_simulate::published::published(&vessels, opts.seed);
+    let mut lists = Vec::new();
+    for (name, text) in [
+        ("sanctions_eu.csv", &p.sanctions_eu),
+        ("watchlist.csv", &p.watchlist),
+        ("particulars.csv", &p.particulars),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+        lists.push(dir.join(name).display().to_string());
+    }
+    let store = dir.join("store");
+    ingest(
+        &store,
+        &[IngestInput::file(&ais)],
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let mut s = Store::open_existing(&store).unwrap();
+    shadowfleet_run::lists::load_lists(&mut s, &lists, 0).unwrap();
+    store
+}
+
+#[test]
+fn a_short_scenario_gives_the_golden_events_flows_and_exposure() {
+    let dir = std::env::temp_dir().join(format!("sf-golden-{}", std::process::id()));
+    let store = short_run(&dir);
+    let s = Store::open_existing(&store).unwrap();
+    // Events as the store holds them (ids by time order), one JSON object per line.
+    let events: String = s
+        .events(&EventFilter::default())
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::to_string(&e.event).unwrap() + "\n")
+        .collect();
+    check_golden("baltic-21-3d-events.ndjson", &events);
+    let a = Analysis::run(&s, AnalysisConfig::default()).unwrap();
+    let flows: String = a
+        .traced
+        .flows
+        .iter()
+        .map(|f| serde_json::to_string(f).unwrap() + "\n")
+        .collect();
+    check_golden("baltic-21-3d-flows.ndjson", &flows);
+    let exposure: String = a
+        .exposure(None, None)
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
+    check_golden("baltic-21-3d-exposure.ndjson", &exposure);
+    let _ = std::fs::remove_dir_all(&dir);
+}
