@@ -8,6 +8,8 @@ pub mod detector;
 pub mod detectors;
 pub mod pipeline;
 mod slots;
+#[cfg(test)]
+mod testing;
 
 pub use detector::{Context, Detector, DetectorError, DueQueue, Partition, Reference, Register};
 pub use detectors::{encounters, gaps, loitering, port_calls, spoofing};

@@ -365,6 +365,13 @@ impl Land {
         if self.contains(p) {
             return 0.0;
         }
+        self.distance_to_coastline_m(p, max_m)
+    }
+
+    /// Distance from `p` to the nearest coastline edge, on land or at sea, metres, searching
+    /// up to `max_m` (returned when no coastline is that close): how far inland a point on
+    /// land lies, or how far offshore a point at sea.
+    pub fn distance_to_coastline_m(&self, p: LatLon, max_m: f64) -> f64 {
         let coslat = p.lat.to_radians().cos().max(0.01);
         let m_per_deg = 111_195.0;
         let dlat = max_m / m_per_deg;

@@ -19,7 +19,7 @@ use shadowfleet_decode::messages::{
 use shadowfleet_decode::{AisMessage, AisText, Body, Decoded, Flags, Header, Meta, Sink};
 use shadowfleet_model::Timestamp;
 
-use crate::source::{IngestError, SourceReport};
+use crate::report::{IngestError, SourceReport};
 
 /// A CSV layout we can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,11 +9,11 @@
 //! every later stage sees one kind of record.
 
 mod csv_archive;
+mod report;
 mod source;
 
 pub use csv_archive::{detect_csv_layout, CsvLayout, CsvReader, CsvRowError};
-pub use source::{
-    open_reader, read_source, read_source_counting, Backoff, IngestError, Source, SourceReport,
-};
+pub use report::{IngestError, SourceReport};
+pub use source::{open_reader, read_source, read_source_counting, Backoff, Source};
 
 pub use shadowfleet_decode::Decoded;

@@ -496,3 +496,100 @@ fn encounter_event(x: &Encounter, cx: &Context<'_>) -> Event {
         .into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{east, every, merged, T0};
+
+    const H: i64 = 3600;
+    /// The Laconian Gulf, an STS area off Greece.
+    const SEA: LatLon = LatLon {
+        lat: 36.5,
+        lon: 22.7,
+    };
+
+    /// Two tankers side by side, `apart_m` apart at 1 kn, reporting every 5 minutes over the
+    /// given spans (seconds from the start).
+    fn pair(apart_m: f64, spans: &[(i64, i64)]) -> Vec<TrackPoint> {
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        for &(from, to) in spans {
+            let n = ((to - from) / 300 + 1) as usize;
+            a.extend(every(1, from, 300, n, 1.0, |_| SEA));
+            b.extend(every(2, from + 1, 300, n, 1.0, |_| east(SEA, apart_m)));
+        }
+        merged(&[a, b])
+    }
+
+    /// The encounters found, the watermark following the points as the pipeline's does.
+    fn encounters(points: &[TrackPoint], config: EncounterConfig) -> Vec<(i64, i64)> {
+        let mut d = EncounterDetector::new(config);
+        let mut out = Vec::new();
+        for p in points {
+            d.push(p);
+            EncounterDetector::advance(&mut d, p.position.t, &|_| true, &mut |e| {
+                out.push((e.start - T0, e.end - T0))
+            });
+        }
+        d.finish(&|_| true, &mut |e| out.push((e.start - T0, e.end - T0)));
+        out
+    }
+
+    #[test]
+    fn two_hours_side_by_side_is_an_encounter_and_less_is_not() {
+        let c = EncounterConfig::default();
+        // Resampled every 10 minutes; an encounter lasts as many 10-minute steps as it has
+        // resampled instants: 12 instants (600 s to 7200 s) are 2 h.
+        assert_eq!(
+            encounters(&pair(300.0, &[(0, 2 * H)]), c),
+            vec![(600, 2 * H)]
+        );
+        assert!(encounters(&pair(300.0, &[(0, 2 * H - 600)]), c).is_empty());
+    }
+
+    #[test]
+    fn the_distance_threshold_holds_at_its_edge() {
+        let c = EncounterConfig::default();
+        assert_eq!(
+            encounters(&pair(c.max_distance_m - 5.0, &[(0, 3 * H)]), c).len(),
+            1
+        );
+        assert!(encounters(&pair(c.max_distance_m + 5.0, &[(0, 3 * H)]), c).is_empty());
+    }
+
+    #[test]
+    fn a_meeting_split_by_a_short_gap_is_one_encounter_and_by_a_long_one_two() {
+        let c = EncounterConfig::default();
+        let merge = (c.merge_hours * 3600.0) as i64;
+        let short = pair(300.0, &[(0, 3 * H), (3 * H + merge - H, 6 * H + merge)]);
+        assert_eq!(encounters(&short, c).len(), 1);
+        let long = pair(
+            300.0,
+            &[(0, 3 * H), (3 * H + merge + H, 6 * H + merge + 2 * H)],
+        );
+        assert_eq!(encounters(&long, c).len(), 2);
+    }
+
+    #[test]
+    fn no_interpolation_across_a_long_silence() {
+        let c = EncounterConfig::default();
+        // Reports every 70 minutes: nothing is resampled between them.
+        let step = (c.max_interpolation_hours * 3600.0) as i64 + 600;
+        let a = every(1, 0, step, 6, 1.0, |_| SEA);
+        let b = every(2, 1, step, 6, 1.0, |_| east(SEA, 200.0));
+        assert!(encounters(&merged(&[a, b]), c).is_empty());
+    }
+
+    #[test]
+    fn only_candidates_meet() {
+        let c = EncounterConfig::default();
+        let mut d = EncounterDetector::new(c);
+        for p in pair(300.0, &[(0, 3 * H)]) {
+            d.push(&p);
+        }
+        let mut n = 0;
+        d.finish(&|m| m != 273_000_002, &mut |_| n += 1);
+        assert_eq!(n, 0);
+    }
+}

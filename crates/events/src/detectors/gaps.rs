@@ -282,3 +282,100 @@ fn gap_event(g: &Gap, cx: &Context<'_>) -> Event {
         .into(),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::expect_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+    use crate::testing::{every, merged, point};
+
+    const H: i64 = 3600;
+    /// Mid-Atlantic, far from any shore.
+    const OPEN_SEA: LatLon = LatLon {
+        lat: 40.0,
+        lon: -40.0,
+    };
+    /// In the Gulf of Finland off Kotka, a few miles from shore.
+    const NEAR_SHORE: LatLon = LatLon {
+        lat: 60.35,
+        lon: 26.9,
+    };
+
+    fn gaps(points: &[TrackPoint], config: GapConfig) -> Vec<Gap> {
+        let land = Arc::new(Land::natural_earth_10m().expect("land"));
+        let mut d = GapDetector::new(config, land);
+        let mut out = Vec::new();
+        for p in points {
+            d.push(p, &mut |g| out.push(g));
+        }
+        out
+    }
+
+    #[test]
+    fn a_silence_of_exactly_the_minimum_is_a_gap_and_one_second_less_is_not() {
+        let c = GapConfig::default();
+        let min = (c.min_hours * 3600.0) as i64;
+        let at = [point(1, 0, OPEN_SEA, 10.0), point(1, min, OPEN_SEA, 10.0)];
+        assert_eq!(gaps(&at, c).len(), 1);
+        let under = [
+            point(1, 0, OPEN_SEA, 10.0),
+            point(1, min - 1, OPEN_SEA, 10.0),
+        ];
+        assert!(gaps(&under, c).is_empty());
+    }
+
+    #[test]
+    fn intentional_needs_twelve_hours_and_fifty_miles_off_shore() {
+        let c = GapConfig::default();
+        let g = |pos, hours: i64| {
+            let pts = [point(1, 0, pos, 10.0), point(1, hours * H, pos, 10.0)];
+            gaps(&pts, c).into_iter().next().expect("a gap")
+        };
+        assert!(g(OPEN_SEA, 12).intentional);
+        assert!(!g(OPEN_SEA, 11).intentional);
+        let near = g(NEAR_SHORE, 12);
+        assert!(!near.intentional, "{} nm off shore", near.off_shore_nm);
+        assert!(near.off_shore_nm < c.intentional_min_shore_nm);
+    }
+
+    #[test]
+    fn silent_where_others_were_heard_is_likely_dark_and_alone_it_is_not() {
+        let c = GapConfig::default();
+        let quiet = [point(1, 0, OPEN_SEA, 10.0), point(1, 8 * H, OPEN_SEA, 10.0)];
+        let alone = gaps(&quiet, c);
+        assert_eq!(alone.len(), 1);
+        assert!(!alone[0].likely_dark && alone[0].reception == (None, None));
+        // Another vessel in the same cell heard every ten minutes throughout.
+        let other = every(2, 0, 600, 8 * 6 + 1, 10.0, |_| OPEN_SEA);
+        let heard = gaps(&merged(&[quiet.to_vec(), other]), c);
+        assert_eq!(heard.len(), 1);
+        assert!(heard[0].likely_dark, "{:?}", heard[0].reception);
+    }
+
+    #[test]
+    fn a_gap_belongs_to_its_segment() {
+        let c = GapConfig::default();
+        // Segment 1 silent for 7 h while segment 2 of the same vessel reports hourly.
+        let mut pts = vec![point(1, 0, OPEN_SEA, 10.0)];
+        for h in 1..7 {
+            let mut p = point(
+                1,
+                h * H,
+                LatLon {
+                    lat: 10.0,
+                    lon: -40.0,
+                },
+                10.0,
+            );
+            p.segment = 2;
+            pts.push(p);
+        }
+        pts.push(point(1, 7 * H, OPEN_SEA, 10.0));
+        let found = gaps(&pts, c);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].segment, found[0].on.t - found[0].off.t),
+            (1, 7 * H)
+        );
+    }
+}

@@ -282,3 +282,60 @@ fn loitering_event(l: &Loitering, cx: &Context<'_>) -> Event {
         .into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{every, T0};
+
+    const SEA: LatLon = LatLon {
+        lat: 36.3,
+        lon: 22.9,
+    };
+
+    fn episodes(points: &[TrackPoint], config: LoiteringConfig) -> Vec<(i64, i64)> {
+        let mut d = LoiteringDetector::new(config);
+        let mut out = Vec::new();
+        for p in points {
+            d.push(p, &mut |l| out.push((l.first.t - T0, l.last.t - T0)));
+        }
+        LoiteringDetector::finish(&mut d, &mut |l| out.push((l.first.t - T0, l.last.t - T0)));
+        out
+    }
+
+    #[test]
+    fn slow_for_exactly_the_minimum_is_loitering_and_a_report_less_is_not() {
+        let c = LoiteringConfig::default();
+        // A report every 10 minutes: 4 h is 25 reports.
+        let n = (c.min_hours * 6.0) as usize + 1;
+        assert_eq!(
+            episodes(&every(1, 0, 600, n, 0.5, |_| SEA), c),
+            vec![(0, 4 * 3600)]
+        );
+        assert!(episodes(&every(1, 0, 600, n - 1, 0.5, |_| SEA), c).is_empty());
+    }
+
+    #[test]
+    fn the_speed_limit_is_strict() {
+        let c = LoiteringConfig::default();
+        let at = c.max_speed_kn as f32;
+        assert!(episodes(&every(1, 0, 600, 40, at, |_| SEA), c).is_empty());
+        assert_eq!(
+            episodes(&every(1, 0, 600, 40, at - 0.1, |_| SEA), c).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_long_silence_ends_the_episode() {
+        let c = LoiteringConfig::default();
+        let gap = (c.max_gap_hours * 3600.0) as i64 + 1;
+        let mut pts = every(1, 0, 600, 30, 0.5, |_| SEA);
+        pts.extend(every(1, 29 * 600 + gap, 600, 30, 0.5, |_| SEA));
+        assert_eq!(episodes(&pts, c).len(), 2);
+        // Within the limit: one episode across the silence.
+        let mut pts = every(1, 0, 600, 30, 0.5, |_| SEA);
+        pts.extend(every(1, 29 * 600 + gap - 2, 600, 30, 0.5, |_| SEA));
+        assert_eq!(episodes(&pts, c).len(), 1);
+    }
+}

@@ -298,3 +298,125 @@ fn port_call_event(c: &PortCall, places: &Places, cx: &Context<'_>) -> Event {
         .into(),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::expect_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+    use crate::testing::point;
+    use shadowfleet_geo::LatLon;
+
+    const H: i64 = 3600;
+
+    /// The embedded places and Primorsk's berth point.
+    fn places() -> (Arc<Places>, LatLon) {
+        let land = shadowfleet_geo::Land::natural_earth_10m().expect("land");
+        let places = Places::embedded(&land).expect("places");
+        let i = places.index_of("RU-PRIMORSK").expect("Primorsk");
+        let at = places.get(i).expect("place").position;
+        (Arc::new(places), at)
+    }
+
+    /// `km` kilometres south of `p`.
+    fn south(p: LatLon, km: f64) -> LatLon {
+        shadowfleet_geo::offset_m(p, -km * 1000.0, 0.0)
+    }
+
+    fn calls(points: &[TrackPoint], config: PortCallConfig) -> Vec<PortCall> {
+        let (places, _) = places();
+        let mut d = PortCallDetector::new(config, places);
+        let mut out = Vec::new();
+        for p in points {
+            d.push(p, &mut |c| out.push(c));
+        }
+        PortCallDetector::finish(&mut d, &mut |c| out.push(c));
+        out
+    }
+
+    #[test]
+    fn a_call_seen_entering_stopping_and_leaving_has_confidence_four() {
+        let (_, berth) = places();
+        let pts = [
+            point(1, 0, south(berth, 10.0), 10.0),
+            point(1, H, south(berth, 1.0), 3.0),
+            point(1, 2 * H, berth, 0.0),
+            point(1, 30 * H, berth, 0.0),
+            point(1, 31 * H, south(berth, 10.0), 10.0),
+        ];
+        let c = calls(&pts, PortCallConfig::default());
+        assert_eq!(c.len(), 1);
+        assert!(c[0].entered && c[0].stopped && c[0].exit.is_some());
+        assert_eq!(c[0].confidence, 4);
+    }
+
+    #[test]
+    fn a_call_at_the_end_of_the_data_has_no_exit() {
+        let (_, berth) = places();
+        let pts = [
+            point(1, 0, south(berth, 10.0), 10.0),
+            point(1, H, berth, 0.0),
+            point(1, 2 * H, berth, 0.0),
+        ];
+        let c = calls(&pts, PortCallConfig::default());
+        assert_eq!(c.len(), 1);
+        assert!(c[0].exit.is_none() && c[0].entered);
+        assert_eq!(c[0].confidence, 3);
+    }
+
+    #[test]
+    fn passing_by_without_a_stop_or_gap_is_below_the_minimum_confidence() {
+        let (_, berth) = places();
+        let pts = [
+            point(1, 0, south(berth, 10.0), 10.0),
+            point(1, H, south(berth, 2.0), 8.0),
+            point(1, 2 * H, south(berth, 10.0), 10.0),
+        ];
+        assert!(calls(&pts, PortCallConfig::default()).is_empty());
+        let all = PortCallConfig {
+            min_confidence: 1,
+            ..PortCallConfig::default()
+        };
+        assert_eq!(calls(&pts, all)[0].confidence, 1);
+    }
+
+    #[test]
+    fn the_exit_radius_is_wider_than_the_entry_radius() {
+        let (_, berth) = places();
+        let c = PortCallConfig::default();
+        // In at 2.5 km, stopped; out to 3.5 km (inside the 4 km exit radius), back in: one
+        // call; then out at 4.5 km: the exit.
+        let pts = [
+            point(1, 0, south(berth, 10.0), 10.0),
+            point(1, H, south(berth, 2.5), 0.0),
+            point(1, 2 * H, south(berth, 3.5), 1.0),
+            point(1, 3 * H, south(berth, 2.5), 0.0),
+            point(1, 4 * H, south(berth, 4.5), 5.0),
+        ];
+        let found = calls(&pts, c);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].exit.map(|x| x.t - crate::testing::T0), Some(4 * H));
+        // Entry needs 3 km: a track that stays at 3.5 km never calls.
+        let outside = [
+            point(1, 0, south(berth, 10.0), 10.0),
+            point(1, H, south(berth, 3.5), 0.0),
+            point(1, 5 * H, south(berth, 3.5), 0.0),
+        ];
+        assert!(calls(&outside, c).is_empty());
+    }
+
+    #[test]
+    fn a_silence_inside_counts_like_a_stop() {
+        let (_, berth) = places();
+        let c = PortCallConfig::default();
+        let gap = (c.gap_hours * 3600.0) as i64;
+        let pts = [
+            point(1, 0, south(berth, 10.0), 10.0),
+            point(1, H, south(berth, 1.0), 2.0),
+            point(1, H + gap, south(berth, 1.0), 2.0),
+            point(1, 2 * H + gap, south(berth, 10.0), 10.0),
+        ];
+        let found = calls(&pts, c);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].gap && !found[0].stopped);
+    }
+}

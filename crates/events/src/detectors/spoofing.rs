@@ -356,7 +356,7 @@ impl SpoofingDetector {
                 }
             };
             on_land
-                .then(|| land.distance_to_shore_m(r.pos, cfg.land_margin_m * 2.0))
+                .then(|| land.distance_to_coastline_m(r.pos, cfg.land_margin_m * 2.0))
                 .filter(|&d| d > cfg.land_margin_m)
         };
         let seq = crate::slots::per_vessel(&mut self.seqs, p.vessel, || None);
@@ -746,4 +746,145 @@ fn spoofing_event(g: &[Spoofing], cx: &Context<'_>) -> Option<Event> {
         }
         .into(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_767_225_600; // 2026-01-01
+
+    fn land() -> Arc<Land> {
+        Arc::new(Land::natural_earth_10m().expect("land"))
+    }
+
+    /// Reports of one MMSI every 10 minutes at the given positions, in one segment (as the
+    /// track builder would give a spoofer whose every position is plausible from the last).
+    fn track(positions: &[(f64, f64)]) -> Vec<TrackPoint> {
+        positions
+            .iter()
+            .enumerate()
+            .map(|(i, &(lat, lon))| TrackPoint {
+                position: Position {
+                    mmsi: 271_000_001,
+                    t: T0 + 600 * i as i64,
+                    pos: LatLon { lat, lon },
+                    sog_knots: Some(11.0),
+                    cog_deg: Some(90.0),
+                    nav_status: Some(0),
+                },
+                vessel: 0,
+                segment: 1,
+                previous: None,
+            })
+            .collect()
+    }
+
+    fn found(points: &[TrackPoint], config: SpoofingConfig) -> Vec<(SpoofMethod, i64, i64)> {
+        let mut d = SpoofingDetector::new(config, land());
+        let mut out = Vec::new();
+        let mut take = |s: SpoofOutput| {
+            if let SpoofOutput::Spoofing(s) = s {
+                out.push((s.method, s.first.t - T0, s.last.t - T0));
+            }
+        };
+        for p in points {
+            d.push(p, &mut take);
+        }
+        d.finish(&mut take);
+        out
+    }
+
+    /// Off Samsun in the Black Sea, and deep in central Anatolia (39.9 N, 32.9 E).
+    const SEA: (f64, f64) = (41.6, 36.3);
+    const INLAND: (f64, f64) = (39.9, 32.9);
+
+    fn run(before: usize, inland: usize, after: usize) -> Vec<TrackPoint> {
+        let mut v = vec![SEA; before];
+        v.extend(std::iter::repeat_n(INLAND, inland));
+        v.extend(std::iter::repeat_n(SEA, after));
+        track(&v)
+    }
+
+    #[test]
+    fn a_run_on_land_in_the_middle_of_a_track_is_found() {
+        let got = found(&run(6, 30, 6), SpoofingConfig::default());
+        assert_eq!(got, vec![(SpoofMethod::Land, 3600, 3600 + 29 * 600)]);
+    }
+
+    #[test]
+    fn a_run_on_land_at_the_start_of_a_track_is_found() {
+        let got = found(&run(0, 30, 6), SpoofingConfig::default());
+        assert_eq!(got, vec![(SpoofMethod::Land, 0, 29 * 600)]);
+    }
+
+    #[test]
+    fn a_run_on_land_at_the_end_of_a_track_is_found() {
+        let got = found(&run(6, 30, 0), SpoofingConfig::default());
+        assert_eq!(got, vec![(SpoofMethod::Land, 3600, 3600 + 29 * 600)]);
+    }
+
+    #[test]
+    fn a_land_run_needs_its_fewest_reports() {
+        let c = SpoofingConfig::default();
+        let n = c.land_min_points as usize;
+        assert_eq!(found(&run(6, n, 6), c).len(), 1);
+        assert!(found(&run(6, n - 1, 6), c).is_empty());
+    }
+
+    /// A point on land within `margin_m` of the coast: walking inland from the Black Sea off
+    /// Samsun in 50 m steps, the first step on land.
+    fn just_ashore(land: &Land, margin_m: f64) -> (f64, f64) {
+        let (mut lat, mut lon) = SEA;
+        let (dlat, dlon) = ((INLAND.0 - SEA.0) / 20_000.0, (INLAND.1 - SEA.1) / 20_000.0);
+        for _ in 0..20_000 {
+            lat += dlat;
+            lon += dlon;
+            let p = LatLon { lat, lon };
+            if land.contains(p) {
+                assert!(land.distance_to_coastline_m(p, margin_m) < margin_m);
+                return (lat, lon);
+            }
+        }
+        panic!("no coast between SEA and INLAND");
+    }
+
+    #[test]
+    fn reports_just_inside_the_coastline_are_not_land_spoofing() {
+        // Within the margin of the shore: a berth cut into the land, the coastline's error.
+        let c = SpoofingConfig::default();
+        let ashore = just_ashore(&land(), c.land_margin_m);
+        let mut v = vec![SEA; 3];
+        v.extend(std::iter::repeat_n(ashore, 10));
+        v.extend(std::iter::repeat_n(SEA, 3));
+        let got = found(&track(&v), c);
+        assert!(got.is_empty(), "{got:?}");
+    }
+
+    #[test]
+    fn short_and_long_runs_far_inland_are_found_with_their_depth() {
+        let c = SpoofingConfig::default();
+        let n = c.land_min_points as usize;
+        for inland in [n, 30] {
+            let points = run(6, inland, 6);
+            let mut d = SpoofingDetector::new(c, land());
+            let mut sizes = Vec::new();
+            let mut take = |s: SpoofOutput| {
+                if let SpoofOutput::Spoofing(s) = s {
+                    sizes.push(s.size_km);
+                }
+            };
+            for p in &points {
+                d.push(p, &mut take);
+            }
+            d.finish(&mut take);
+            // Deep inland the search for the coast stops at twice the margin.
+            assert_eq!(
+                sizes,
+                vec![2.0 * c.land_margin_m / 1000.0],
+                "{inland} reports"
+            );
+        }
+    }
 }

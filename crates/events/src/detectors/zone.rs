@@ -318,8 +318,8 @@ pub fn read_zones(path: &Path) -> Result<Vec<Zone>, String> {
 fn circle(id: &str, name: &str, centre: LatLon, radius_m: f64) -> Zone {
     let ring = (0..32)
         .map(|k| {
-            let bearing = f64::from(k) * 360.0 / 32.0;
-            shadowfleet_geo::offset_m(centre, bearing, radius_m)
+            let bearing = (f64::from(k) * 360.0 / 32.0).to_radians();
+            shadowfleet_geo::offset_m(centre, radius_m * bearing.cos(), radius_m * bearing.sin())
         })
         .collect();
     Zone::area(id, name, vec![ring])
@@ -947,5 +947,46 @@ mod tests {
             "{e}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_named_place_is_a_circle_of_its_radius() {
+        let land = shadowfleet_geo::Land::natural_earth_10m().expect("land");
+        let places = shadowfleet_places::Places::embedded(&land).expect("places");
+        let reference = Reference {
+            land: std::sync::Arc::new(land),
+            places: std::sync::Arc::new(places),
+            mids: std::sync::Arc::new(shadowfleet_places::Mids::embedded().expect("mids")),
+            base_dir: PathBuf::from("."),
+        };
+        let config = DetectorConfig {
+            zones: ZoneConfig {
+                places: vec!["RU-PRIMORSK".into()],
+                ..ZoneConfig::default()
+            },
+            ..DetectorConfig::default()
+        };
+        let d = <ZoneDetector as Register>::new(&config, &reference).expect("zones");
+        let at = reference
+            .places
+            .get(reference.places.index_of("RU-PRIMORSK").expect("Primorsk"))
+            .expect("place")
+            .position;
+        let z = &d.zones()[0];
+        assert_eq!(z.reference.id, "RU-PRIMORSK");
+        assert!(z.contains(at));
+        assert!(z.contains(shadowfleet_geo::offset_m(at, 9_500.0, 0.0)));
+        assert!(!z.contains(shadowfleet_geo::offset_m(at, 0.0, 10_500.0)));
+        let unknown = DetectorConfig {
+            zones: ZoneConfig {
+                places: vec!["XX-NOWHERE".into()],
+                ..ZoneConfig::default()
+            },
+            ..DetectorConfig::default()
+        };
+        let e = <ZoneDetector as Register>::new(&unknown, &reference)
+            .err()
+            .expect("an error");
+        assert!(e.to_string().contains("XX-NOWHERE"), "{e}");
     }
 }
