@@ -207,13 +207,18 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
             assert!((lo..=hi).contains(&x.as_i64().unwrap()));
         }
     }
-    for bad in [
-        "zoom=23",
-        "zoom=-1",
-        "from=noon",
-        "from=2026-01-05T00:00:00Z&to=2026-01-04T00:00:00Z",
-        "colour=red",
-    ] {
+    // An empty interval is an empty track, not an error (the OpenAPI description allows it).
+    let (s, e) = get(
+        &app,
+        &format!("/api/vessels/{id}/track?from=2026-01-05T00:00:00Z&to=2026-01-04T00:00:00Z"),
+    )
+    .await;
+    assert_eq!(
+        (s, e["vertices"].as_u64()),
+        (StatusCode::OK, Some(0)),
+        "{e}"
+    );
+    for bad in ["zoom=23", "zoom=-1", "from=noon", "from=", "colour=red"] {
         let (s, e) = get(&app, &format!("/api/vessels/{id}/track?{bad}")).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {e}");
     }
@@ -246,21 +251,33 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
             .is_some_and(|(a, o)| inside(a, o));
         assert!(at || on, "{e}");
     }
-    // Nothing in an empty sea far away.
+    // Nothing in an empty sea far away, nor in a box whose south is north of its north; a
+    // box across the antimeridian (west beyond east) holds what is east of its west or west
+    // of its east: here everything.
     let (_, none) = get(&app, "/api/events?bbox=-40,-40,-39,-39").await;
     assert_eq!(none["total"], 0);
+    let (s, none) = get(&app, "/api/events?bbox=9,66,31,53").await;
+    assert_eq!((s, &none["total"]), (StatusCode::OK, &serde_json::json!(0)));
+    let (_, all) = get(&app, "/api/events?bbox=-180,-90,180,90&limit=1").await;
+    let (_, wrapped) = get(&app, "/api/events?bbox=0,-90,-0.0001,90&limit=1").await;
+    assert_eq!(wrapped["total"], all["total"]);
+    let (s, empty) = get(&app, "/api/exposure?from=2026-03&to=2026-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(empty["rows"].as_array().unwrap().is_empty());
     for bad in [
         "/api/events?kind=party",
         "/api/events?bbox=1,2,3",
-        "/api/events?bbox=10,60,5,50",
+        "/api/events?bbox=181,60,5,50",
+        "/api/events?to=",
+        "/api/events?mmsi=1000000000",
         "/api/events?from=yesterday",
         "/api/events?limit=0",
         &format!("/api/events?limit={}", MAX_PAGE + 1),
         "/api/events?offset=-1",
         "/api/events?colour=red",
         "/api/exposure?from=2026-13",
-        "/api/exposure?from=2026-03&to=2026-01",
         "/api/flows?origin=RUS",
+        "/api/flows?origin=",
     ] {
         let (s, e) = get(&app, bad).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
@@ -295,6 +312,40 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
     ] {
         assert!(o["paths"].get(path).is_some(), "openapi without {path}");
     }
+    // ... with the schemas of its answers, generated from the same types: every event kind
+    // the build knows, each kind's details.
+    let kinds: Vec<&str> = o["components"]["schemas"]["EventKind"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k.as_str())
+        .collect();
+    let all: Vec<&str> = shadowfleet_records::EventKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(kinds, all);
+    for schema in [
+        "EventPage",
+        "EventView",
+        "EventDetails",
+        "GapDetails",
+        "Profile",
+        "FlowPage",
+        "ExposureAnswer",
+        "IngestAnswer",
+        "ErrorBody",
+    ] {
+        assert!(
+            o["components"]["schemas"].get(schema).is_some(),
+            "openapi without schema {schema}"
+        );
+    }
+    assert_eq!(
+        o["paths"]["/api/events"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/EventPage"
+    );
     // Unknown paths are JSON 404s; read endpoints take no POST.
     let (s, e) = get(&app, "/api/nothing").await;
     assert_eq!(

@@ -40,4 +40,3 @@ pub struct SourceReport {
     /// Total CSV rows rejected.
     pub csv_rejected: u64,
 }
-
