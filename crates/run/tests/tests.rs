@@ -131,3 +131,44 @@ fn a_short_scenario_gives_the_golden_events_flows_and_exposure() {
     check_golden("baltic-21-3d-exposure.ndjson", &exposure);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The layering `docs/architecture.md` promises: the later stages depend on the records,
+/// not on the stages that make them; the API on the run layer, not on decoding.
+#[test]
+fn dependencies_point_one_way() {
+    let crates = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let deps = |krate: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(crates.join(krate).join("Cargo.toml")).unwrap();
+        let manifest: toml::Table = toml::from_str(&text).unwrap();
+        manifest
+            .get("dependencies")
+            .and_then(|d| d.as_table())
+            .map(|d| d.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    for krate in ["store", "voyages", "risk", "eval"] {
+        for forbidden in [
+            "shadowfleet-events",
+            "shadowfleet-tracks",
+            "shadowfleet-identities",
+        ] {
+            assert!(
+                !deps(krate).iter().any(|d| d == forbidden),
+                "{krate} depends on {forbidden}"
+            );
+        }
+    }
+    for forbidden in [
+        "shadowfleet-decode",
+        "shadowfleet-ingest",
+        "shadowfleet-tracks",
+    ] {
+        assert!(
+            !deps("api").iter().any(|d| d == forbidden),
+            "api depends on {forbidden}"
+        );
+    }
+    assert!(deps("records")
+        .iter()
+        .all(|d| !d.starts_with("shadowfleet-") || d == "shadowfleet-model"));
+}
