@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shadowfleet_model::Timestamp;
-use shadowfleet_records::EventKind;
+use shadowfleet_records::{ConfidenceLevel, EventKind};
 use shadowfleet_run::DetectorConfig;
 use shadowfleet_store::Store;
 use shadowfleet_voyages::VesselKey;
@@ -439,6 +439,8 @@ struct EventsQuery {
     /// Either vessel of the event (nine digits at most).
     #[param(minimum = 1, maximum = 999_999_999)]
     mmsi: Option<u32>,
+    /// Only events of at least this confidence (default `medium`; `low` is everything).
+    min_confidence: Option<ConfidenceLevel>,
 }
 
 /// `/api/flows`.
@@ -627,8 +629,25 @@ async fn events(
 ) -> Result<Json<EventPage>, ApiError> {
     let p = Params::new(
         raw,
-        &["kind", "bbox", "from", "to", "mmsi", "limit", "offset"],
+        &[
+            "kind",
+            "bbox",
+            "from",
+            "to",
+            "mmsi",
+            "min_confidence",
+            "limit",
+            "offset",
+        ],
     )?;
+    let min_confidence = match p.get("min_confidence") {
+        None => ConfidenceLevel::Medium,
+        Some(c) => ConfidenceLevel::parse(c).ok_or_else(|| {
+            ApiError::bad(format!(
+                "min_confidence: {c:?} is not one of low, medium, high"
+            ))
+        })?,
+    };
     let (limit, offset) = p.page()?;
     let kind = p
         .get("kind")
@@ -678,6 +697,7 @@ async fn events(
         .filter(|e| {
             let ev = &e.event;
             kind.is_none_or(|k| ev.kind() == k)
+                && ev.confidence.level >= min_confidence
                 && from.is_none_or(|f| ev.end >= f)
                 && to.is_none_or(|t| ev.start <= t)
                 && mmsi.is_none_or(|m| ev.mmsi == m || ev.other_mmsi == Some(m))
@@ -890,17 +910,6 @@ pub struct InputView {
     pub messages: u64,
 }
 
-/// Position reports the track builder left out, by reason.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct Dropped {
-    /// Arrived after the reorder window had closed on their time.
-    pub late: u64,
-    /// Position not available or out of range, or a receive time outside 1990–2106.
-    pub invalid: u64,
-    /// A receive time far ahead of every other (a receiver's wrong clock).
-    pub clock_errors: u64,
-}
-
 /// What `POST /api/ingest` did.
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct IngestAnswer {
@@ -914,8 +923,8 @@ pub struct IngestAnswer {
     pub messages: u64,
     /// Positions stored.
     pub positions: u64,
-    /// Position reports left out, by reason.
-    pub dropped: Dropped,
+    /// Everything the run left out, by reason (as `shadowfleet analyze` prints it).
+    pub dropped: shadowfleet_records::DropCounts,
     /// Events found, by kind.
     pub events: std::collections::BTreeMap<String, usize>,
     /// Identity periods recorded.
@@ -978,11 +987,7 @@ fn ingest_body(s: &AppState, body: &[u8]) -> Result<IngestAnswer, ApiError> {
         skipped: report.skipped.clone(),
         messages: report.messages,
         positions: report.positions,
-        dropped: Dropped {
-            late: report.late,
-            invalid: report.invalid,
-            clock_errors: report.clock_errors,
-        },
+        dropped: report.dropped.clone(),
         events: report
             .events
             .iter()

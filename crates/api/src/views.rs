@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use shadowfleet_model::Timestamp;
-use shadowfleet_records::{EventDetails, EventKind};
+use shadowfleet_records::{Confidence, EventDetails, EventKind};
 use shadowfleet_risk::{ExposureRow, ScreenMatch};
 use shadowfleet_run::Analysis;
 use shadowfleet_store::StoredEvent;
@@ -69,6 +69,12 @@ pub struct EventView {
     pub lat: Option<f64>,
     /// Longitude.
     pub lon: Option<f64>,
+    /// How sure the finding is, and why.
+    pub confidence: Confidence,
+    /// It begins at the vessel's first report in the data: it may have begun earlier.
+    pub truncated_start: bool,
+    /// It was still open at the vessel's last report in the data: it may go on.
+    pub truncated_end: bool,
     /// `kind` and its `details`.
     #[serde(flatten)]
     pub details: EventDetails,
@@ -87,6 +93,9 @@ impl EventView {
             end: time(e.end),
             lat: finite(e.lat),
             lon: finite(e.lon),
+            confidence: e.confidence.clone(),
+            truncated_start: e.truncated_start,
+            truncated_end: e.truncated_end,
             details: e.details.clone(),
         }
     }

@@ -75,15 +75,20 @@ const map = new maplibregl.Map({
 });
 map.addControl(new maplibregl.NavigationControl(), "top-right");
 
+// Confidence levels in order: an event is shown when its level is at least the control's.
+const LEVELS = { low: 0, medium: 1, high: 2 };
+
 function eventFeatures() {
   const until = sliderTime();
+  const min = LEVELS[document.getElementById("confidence").value] || 0;
   const points = [];
   const lines = [];
   for (const e of state.events) {
     if (e.lat === null || e.lon === null) continue;
+    if ((LEVELS[e.confidence.level] || 0) < min) continue;
     if (Date.parse(e.start) / 1000 > until) continue;
     const hl = state.highlight ? state.highlight.has(e.id) : false;
-    const props = { id: e.id, kind: e.kind, mmsi: e.mmsi, other: e.other_mmsi || "", start: e.start, end: e.end, hl };
+    const props = { id: e.id, kind: e.kind, mmsi: e.mmsi, other: e.other_mmsi || "", start: e.start, end: e.end, confidence: e.confidence.level, why: e.confidence.reasons.join("; "), hl };
     points.push({ type: "Feature", geometry: { type: "Point", coordinates: [e.lon, e.lat] }, properties: props });
     // A gap: a dashed line from where the ship went dark to where it came back.
     if (e.kind === "gap" && e.details && e.details.on_lat != null) {
@@ -154,7 +159,8 @@ async function loadTrack(id) {
 }
 
 async function loadEvents() {
-  state.events = await allPages("/api/events", "events");
+  // Every event, whatever its confidence: the control filters them here.
+  state.events = await allPages("/api/events?min_confidence=low", "events");
   state.t0 = Math.min(...state.events.map((e) => Date.parse(e.start) / 1000));
   state.t1 = Math.max(...state.events.map((e) => Date.parse(e.end) / 1000));
   const color = ["match", ["get", "kind"]];
@@ -181,7 +187,8 @@ async function loadEvents() {
   map.on("click", "events", (ev) => {
     const p = ev.features[0].properties;
     const who = p.other ? `MMSI ${p.mmsi} ↔ ${p.other}` : `MMSI ${p.mmsi}`;
-    new maplibregl.Popup().setLngLat(ev.lngLat).setHTML(`<b>${p.kind}</b> #${p.id}<br>${who}<br>${p.start}<br>→ ${p.end}`).addTo(map);
+    const box = el("div", {}, el("b", {}, p.kind), ` #${p.id}`, el("br"), who, el("br"), p.start, el("br"), `→ ${p.end}`, el("br"), `confidence ${p.confidence}: ${p.why}`);
+    new maplibregl.Popup().setLngLat(ev.lngLat).setDOMContent(box).addTo(map);
   });
   const legend = document.getElementById("legend");
   for (const [k, c] of Object.entries(KINDS)) legend.append(el("span", {}, el("span", { class: "dot", style: `background:${c}` }), k));
@@ -390,6 +397,7 @@ document.getElementById("search").addEventListener("input", (e) => {
   timer = setTimeout(() => search(e.target.value).catch(console.error), 200);
 });
 document.getElementById("time").addEventListener("input", refreshEvents);
+document.getElementById("confidence").addEventListener("change", refreshEvents);
 document.getElementById("openflows").addEventListener("click", flowView);
 document.getElementById("closeflows").addEventListener("click", () => {
   document.getElementById("flowview").hidden = true;

@@ -24,6 +24,10 @@ pub struct AnalyzeArgs {
     /// coordinates (detected from the header). Ports near an embedded place are left out.
     #[arg(long, num_args = 1..)]
     pub(crate) ports: Vec<PathBuf>,
+    /// Analyse the timed reports of an input whose position reports are mostly without a
+    /// receive time (by default that is an error: untimed reports cannot be placed in time).
+    #[arg(long)]
+    pub(crate) allow_untimed: bool,
     /// No summary on stderr.
     #[arg(short, long)]
     pub(crate) quiet: bool,
@@ -41,6 +45,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         started_at: crate::wall_clock_seconds(),
         positions: PositionWriterConfig::default(),
         bytes_read: args.progress.clone(),
+        allow_untimed: args.allow_untimed,
     };
     if !args.quiet && !args.ports.is_empty() {
         eprintln!(
@@ -86,11 +91,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         report.identities,
         args.store.display()
     );
-    if report.late + report.invalid + report.clock_errors > 0 {
+    let left_out = report.dropped.lines();
+    if !left_out.is_empty() {
         eprintln!(
-            "position reports dropped: {} late (after the reorder window closed on their time), {} invalid (position not available or out of range, receive time outside 1990-2106), {} from a receiver clock far ahead of the rest (see docs/detectors/tracks.md)",
-            report.late, report.invalid, report.clock_errors
+            "left out ({} in all; see docs/cli.md for each counter):",
+            report.dropped.lost()
         );
+        for line in left_out {
+            eprintln!("  {line}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -83,6 +83,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 store: store_dir.clone(),
                 config: None,
                 ports: Vec::new(),
+                allow_untimed: false,
                 quiet: true,
                 progress: Some(read.clone()),
             })

@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 use shadowfleet_api::views::event_json;
-use shadowfleet_events::EventKind;
 use shadowfleet_model::Timestamp;
+use shadowfleet_records::{ConfidenceLevel, EventKind};
 use shadowfleet_store::{EventFilter, Store};
 
 use crate::screen::csv_field;
@@ -23,6 +23,28 @@ pub enum Format {
     Csv,
     /// A GeoJSON FeatureCollection of points.
     Geojson,
+}
+
+/// The lowest confidence shown.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MinConfidence {
+    /// Everything, noise included.
+    Low,
+    /// The usual evidence and stronger.
+    Medium,
+    /// Strong, independent support only.
+    High,
+}
+
+impl MinConfidence {
+    /// The level.
+    pub fn level(self) -> ConfidenceLevel {
+        match self {
+            MinConfidence::Low => ConfidenceLevel::Low,
+            MinConfidence::Medium => ConfidenceLevel::Medium,
+            MinConfidence::High => ConfidenceLevel::High,
+        }
+    }
 }
 
 /// Arguments of `shadowfleet events`.
@@ -40,6 +62,9 @@ pub struct EventsArgs {
     /// Only this MMSI.
     #[arg(long)]
     pub(crate) mmsi: Option<u32>,
+    /// Only events of at least this confidence: low (everything), medium, high.
+    #[arg(long, value_enum, default_value = "medium")]
+    pub(crate) min_confidence: MinConfidence,
     /// Output format.
     #[arg(long, value_enum, default_value = "ndjson")]
     pub(crate) format: Format,
@@ -79,6 +104,7 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
         kind: args.kind,
         since: args.since,
         mmsi: args.mmsi,
+        min_confidence: Some(args.min_confidence.level()),
     })?;
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
@@ -88,7 +114,10 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
             }
         }
         Format::Csv => {
-            writeln!(out, "id,kind,mmsi,imo,other_mmsi,start,end,lat,lon,details")?;
+            writeln!(
+                out,
+                "id,kind,mmsi,imo,other_mmsi,start,end,lat,lon,details,confidence,confidence_reasons,truncated_start,truncated_end"
+            )?;
             let opt = |v: Option<u32>| v.map_or(String::new(), |v| v.to_string());
             for s in &events {
                 let e = &s.event;
@@ -101,7 +130,7 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
                 };
                 writeln!(
                     out,
-                    "{},{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                     s.id,
                     e.kind(),
                     e.mmsi,
@@ -111,7 +140,11 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
                     time(e.end),
                     coord(e.lat),
                     coord(e.lon),
-                    csv_field(&e.details.to_json().unwrap_or_default())
+                    csv_field(&e.details.to_json().unwrap_or_default()),
+                    e.confidence.level.as_str(),
+                    csv_field(&serde_json::to_string(&e.confidence.reasons).unwrap_or_default()),
+                    e.truncated_start,
+                    e.truncated_end
                 )?;
             }
         }

@@ -15,7 +15,7 @@ use shadowfleet_run::analysis::Analysis;
 use shadowfleet_run::config::load_analysis_config as load_config;
 use shadowfleet_store::parquet::{ColumnSpec, ColumnType, TableWriter};
 use shadowfleet_store::positions::{put_position, POSITION_COLUMNS, ROW_GROUP_ROWS};
-use shadowfleet_store::{Position, PositionQuery, Store};
+use shadowfleet_store::{EventFilter, Position, PositionQuery, Store};
 
 use crate::screen::csv_field;
 
@@ -72,6 +72,9 @@ pub struct ExportArgs {
     /// Tracks only: positions at or before this time (RFC 3339).
     #[arg(long, value_parser = parse_time)]
     to: Option<i64>,
+    /// Events only: those of at least this confidence.
+    #[arg(long, value_enum, default_value = "medium")]
+    min_confidence: crate::events::MinConfidence,
 }
 
 fn parse_time(s: &str) -> Result<i64, String> {
@@ -222,7 +225,7 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-const EVENT_COLUMNS: [ColumnSpec; 11] = [
+const EVENT_COLUMNS: [ColumnSpec; 15] = [
     ColumnSpec::required("id", ColumnType::Int64),
     ColumnSpec::required("kind", ColumnType::Utf8),
     ColumnSpec::required("mmsi", ColumnType::UInt32),
@@ -234,6 +237,10 @@ const EVENT_COLUMNS: [ColumnSpec; 11] = [
     ColumnSpec::optional("lon", ColumnType::Float64),
     ColumnSpec::required("details", ColumnType::Utf8),
     ColumnSpec::optional("geometry", ColumnType::Geometry),
+    ColumnSpec::required("confidence", ColumnType::Utf8),
+    ColumnSpec::required("confidence_reasons", ColumnType::Utf8),
+    ColumnSpec::required("truncated_start", ColumnType::Boolean),
+    ColumnSpec::required("truncated_end", ColumnType::Boolean),
 ];
 
 const VESSEL_COLUMNS: [ColumnSpec; 8] = [
@@ -274,7 +281,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         (What::Tracks, _) => return tracks(&args),
         (What::Events, Format::Parquet) => {
             let store = Store::open_existing(&args.store)?;
-            let events = store.events(&Default::default())?;
+            let events = store.events(&EventFilter {
+                min_confidence: Some(args.min_confidence.level()),
+                ..EventFilter::default()
+            })?;
             parquet_out(args.out.as_deref(), &EVENT_COLUMNS, &[5], |w| {
                 for s in &events {
                     let e = &s.event;
@@ -289,6 +299,13 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     w.put_float(8, Some(e.lon));
                     w.put_text(9, Some(&e.details.to_json().unwrap_or_default()));
                     w.put_point(10, e.lon, e.lat);
+                    w.put_text(11, Some(e.confidence.level.as_str()));
+                    w.put_text(
+                        12,
+                        Some(&serde_json::to_string(&e.confidence.reasons).unwrap_or_default()),
+                    );
+                    w.put_bool(13, Some(e.truncated_start));
+                    w.put_bool(14, Some(e.truncated_end));
                     w.end_row()?;
                 }
                 Ok(())
@@ -304,6 +321,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 kind: None,
                 since: None,
                 mmsi: None,
+                min_confidence: args.min_confidence,
                 format: match format {
                     Format::Csv => crate::events::Format::Csv,
                     _ => crate::events::Format::Geojson,

@@ -544,8 +544,8 @@ fn a_wrong_receiver_clock_loses_nothing_and_is_reported() {
     let out = succeeds(&[&"analyze", &"--store", &bad_store, &bad]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("position reports dropped: 0 late")
-            && stderr.contains("1 from a receiver clock far ahead"),
+        stderr.contains("1 position reports from a receiver clock far ahead")
+            && !stderr.contains("late"),
         "{stderr}"
     );
     // Every event is still found, the same as without the wrong line.

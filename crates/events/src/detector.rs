@@ -57,6 +57,12 @@ pub trait Detector: Send {
     fn advance(&mut self, watermark: i64, cx: &mut Context<'_>);
     /// End of input: emit everything still open or waiting.
     fn finish(&mut self, cx: &mut Context<'_>);
+    /// Whether the data's start or end can cut its events (a visit, an episode, a meeting
+    /// inferred from a run of reports), so that the pipeline marks those that touch either
+    /// `truncated_start` / `truncated_end`. An event between two reports (a gap) cannot be.
+    fn cut_by_data(&self) -> bool {
+        true
+    }
 }
 
 /// How a detector is made: the type of its configuration section and its constructor. The

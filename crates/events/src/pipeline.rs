@@ -19,7 +19,10 @@ use shadowfleet_geo::LatLon;
 use shadowfleet_identities::{
     IdentityChange, IdentityOutput, IdentityPeriod, IdentityTracker, StaticReport,
 };
-use shadowfleet_records::{Event, EventKind, IdentityChangeDetails, IdentityRef};
+use shadowfleet_records::{
+    ChangeKind, Confidence, Event, EventDetails, EventKind, IdentityChangeDetails, IdentityRef,
+    StationId,
+};
 use shadowfleet_tracks::{
     position_of, Position, TrackBuilder, TrackConfig, TrackPoint, TrackStats,
 };
@@ -30,8 +33,8 @@ use crate::detectors::{build, DetectorConfig};
 /// What the pipeline produces.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PipelineOutput {
-    /// An event.
-    Event(Event),
+    /// An event (boxed: events are few, positions many, and this enum moves per point).
+    Event(Box<Event>),
     /// A closed identity period for the timeline.
     Identity(IdentityPeriod),
     /// A point of a track as the detectors see it (after de-duplication, reordering and
@@ -48,6 +51,10 @@ pub struct PipelineStats {
     pub positions: u64,
     /// Static reports.
     pub statics: u64,
+    /// Position reports without a receive time (left out: they cannot be placed in time).
+    pub untimed_positions: u64,
+    /// Static reports without a receive time (left out).
+    pub untimed_statics: u64,
     /// Track counters.
     pub tracks: TrackStats,
     /// Events emitted, by [`EventKind::ALL`] order.
@@ -75,11 +82,26 @@ pub enum Input {
     Static(StaticReport),
     /// A position report.
     Position(Position),
+    /// A report without a receive time: a position report when `position`, else a static
+    /// report. Counted and left out.
+    Untimed {
+        /// A position report (else a static one).
+        position: bool,
+    },
 }
 
 impl Input {
     /// The inputs a decoded message carries, static before position.
     pub fn of(d: &Decoded, out: &mut dyn FnMut(Input)) {
+        if d.meta.received.is_none() {
+            if d.message.static_data().is_some() {
+                out(Input::Untimed { position: false });
+            }
+            if d.message.position().is_some() {
+                out(Input::Untimed { position: true });
+            }
+            return;
+        }
         if let Some(s) = StaticReport::of(d) {
             out(Input::Static(s));
         }
@@ -100,6 +122,8 @@ pub struct TrackStage {
     messages: u64,
     positions: u64,
     statics: u64,
+    untimed_positions: u64,
+    untimed_statics: u64,
 }
 
 impl TrackStage {
@@ -111,6 +135,8 @@ impl TrackStage {
             messages: 0,
             positions: 0,
             statics: 0,
+            untimed_positions: 0,
+            untimed_statics: 0,
         }
     }
 
@@ -128,6 +154,8 @@ impl TrackStage {
                 self.statics += 1;
                 out(Step::Static(s));
             }
+            Input::Untimed { position: true } => self.untimed_positions += 1,
+            Input::Untimed { position: false } => self.untimed_statics += 1,
             Input::Position(r) => {
                 self.positions += 1;
                 self.tracks.push(r, &mut |p| out(Step::Point(p)));
@@ -150,6 +178,8 @@ impl TrackStage {
             messages: self.messages,
             positions: self.positions,
             statics: self.statics,
+            untimed_positions: self.untimed_positions,
+            untimed_statics: self.untimed_statics,
             tracks: self.tracks.stats(),
             events: [0; EventKind::COUNT],
         }
@@ -161,6 +191,7 @@ impl TrackStage {
 pub struct Pipeline {
     track: TrackStage,
     detect: DetectStage,
+    stations: std::collections::BTreeMap<StationId, String>,
 }
 
 impl Pipeline {
@@ -169,6 +200,7 @@ impl Pipeline {
         Ok(Pipeline {
             track: TrackStage::new(config.tracks),
             detect: DetectStage::new(config, reference)?,
+            stations: Default::default(),
         })
     }
 
@@ -197,6 +229,16 @@ impl Pipeline {
         self.track.messages += n;
     }
 
+    /// Records the names of receiving stations the positions refer to by id.
+    pub fn note_stations(&mut self, stations: impl IntoIterator<Item = (StationId, String)>) {
+        self.stations.extend(stations);
+    }
+
+    /// The receiving stations named so far.
+    pub fn stations(&self) -> &std::collections::BTreeMap<StationId, String> {
+        &self.stations
+    }
+
     /// The two stages apart, to run them on two threads.
     pub fn stages(&mut self) -> (&mut TrackStage, &mut DetectStage) {
         (&mut self.track, &mut self.detect)
@@ -215,10 +257,47 @@ pub struct DetectStage {
     emitted: Vec<Event>,
     two_places: Vec<TwoPlaces>,
     /// Last position per vessel (the track builder's index), and the vessel of each MMSI,
-    /// to place identity changes.
+    /// to place identity changes and to tell events the data cut.
     last_position: Vec<Option<(i64, LatLon)>>,
+    /// First report time per vessel.
+    first_seen: Vec<i64>,
     vessel_of: FxHashMap<u32, u32>,
     events: [u64; EventKind::COUNT],
+}
+
+/// How much an identity change says: data-quality findings (a bad IMO check digit, an
+/// unallocated MID) are graded by what the vessel is — a tanker with a bad IMO is a red flag,
+/// a tug's is noise (local craft fill the field with junk); a shared MMSI seen from
+/// positions alone weighs less than one seen from two IMO numbers.
+fn identity_confidence(c: &IdentityChange) -> Confidence {
+    let mut why = vec![c.evidence.clone()];
+    let tanker = c.to.ship_type.map(|_| c.to.is_tanker());
+    match c.kind {
+        ChangeKind::InvalidImo | ChangeKind::InvalidMid => match tanker {
+            Some(true) => {
+                why.push("broadcast by a tanker (AIS ship type 80-89)".into());
+                Confidence::high(why)
+            }
+            Some(false) => {
+                why.push(format!(
+                    "broadcast by a vessel of AIS ship type {} (not a tanker): such fields are often junk",
+                    c.to.ship_type.unwrap_or(0)
+                ));
+                Confidence::low(why)
+            }
+            None => {
+                why.push("the vessel's type is unknown".into());
+                Confidence::medium(why)
+            }
+        },
+        ChangeKind::SharedMmsi if c.from.is_none() => {
+            why.push(
+                "seen from positions alone (two places at once), not from two IMO numbers".into(),
+            );
+            Confidence::medium(why)
+        }
+        _ => Confidence::high(why),
+    }
 }
 
 /// Which detector call a [`DetectStage::each`] makes.
@@ -241,6 +320,7 @@ impl DetectStage {
             emitted: Vec::new(),
             two_places: Vec::new(),
             last_position: Vec::new(),
+            first_seen: Vec::new(),
             vessel_of: FxHashMap::default(),
             events: [0; EventKind::COUNT],
         })
@@ -267,6 +347,7 @@ impl DetectStage {
                 let last = crate::slots::per_vessel(&mut self.last_position, p.vessel, || None);
                 if last.is_none() {
                     self.vessel_of.insert(r.mmsi, p.vessel);
+                    *crate::slots::per_vessel(&mut self.first_seen, p.vessel, || i64::MAX) = r.t;
                 }
                 *last = Some((r.t, r.pos));
                 self.each(Call::Point(p), out);
@@ -312,8 +393,12 @@ impl DetectStage {
                 Call::Finish => d.finish(&mut cx),
             }
             if !self.emitted.is_empty() {
+                let cut = self.detectors[k].cut_by_data();
                 let emitted = std::mem::take(&mut self.emitted);
-                for e in emitted {
+                for mut e in emitted {
+                    if cut {
+                        self.mark_truncated(&mut e, matches!(call, Call::Finish));
+                    }
                     self.recent.record(&e);
                     self.emit(e, out);
                 }
@@ -332,9 +417,45 @@ impl DetectStage {
         }
     }
 
+    /// Marks an event that begins at its vessel's first report (`truncated_start`) or, at
+    /// the end of input, ends at its last (`truncated_end`): the data may have cut it.
+    fn mark_truncated(&self, e: &mut Event, at_end: bool) {
+        let vessels: Vec<u32> = [Some(e.mmsi), e.other_mmsi]
+            .into_iter()
+            .flatten()
+            .filter_map(|m| self.vessel_of.get(&m).copied())
+            .collect();
+        let first = |v: u32| self.first_seen.get(v as usize).copied().unwrap_or(i64::MAX);
+        let last = |v: u32| {
+            self.last_position
+                .get(v as usize)
+                .copied()
+                .flatten()
+                .map_or(i64::MIN, |x| x.0)
+        };
+        // Seen entering or leaving: not cut, whatever the reports around.
+        let (entered, exited) = match &e.details {
+            EventDetails::PortCall(c) => (c.entry, c.exit),
+            EventDetails::Zone(z) => (z.entered, z.exited),
+            _ => (false, false),
+        };
+        if !entered && vessels.iter().any(|&v| e.start <= first(v)) {
+            e.truncated_start = true;
+            e.confidence.reasons.push(
+                "begins at the vessel's first report in the data: it may have begun earlier".into(),
+            );
+        }
+        if at_end && !exited && vessels.iter().any(|&v| e.end >= last(v)) {
+            e.truncated_end = true;
+            e.confidence
+                .reasons
+                .push("still open at the vessel's last report in the data: it may go on".into());
+        }
+    }
+
     fn emit(&mut self, e: Event, out: &mut dyn FnMut(PipelineOutput)) {
         self.events[e.kind().index()] += 1;
-        out(PipelineOutput::Event(e));
+        out(PipelineOutput::Event(Box::new(e)));
     }
 
     fn identity_output(&mut self, o: IdentityOutput, out: &mut dyn FnMut(PipelineOutput)) {
@@ -358,6 +479,9 @@ impl DetectStage {
             .or_else(|| c.other_mmsi.and_then(last))
             .map(|x| x.1);
         Event {
+            confidence: identity_confidence(c),
+            truncated_start: false,
+            truncated_end: false,
             mmsi: c.mmsi,
             imo: c.to.imo,
             other_mmsi: c.other_mmsi,

@@ -17,6 +17,8 @@ pub fn point(vessel: u32, t: i64, pos: LatLon, sog: f32) -> TrackPoint {
             sog_knots: Some(sog),
             cog_deg: None,
             nav_status: None,
+            second: None,
+            station: None,
         },
         vessel,
         segment: 1,

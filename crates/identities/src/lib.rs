@@ -150,7 +150,8 @@ struct MmsiState {
     draught: VecDeque<(i64, f32)>,
     pending: Option<Pending>,
     shared_reported: Option<i64>,
-    invalid_imo_reported: bool,
+    /// Invalid IMO numbers already reported on this MMSI (once per identity: a few).
+    invalid_imo_reported: Vec<u32>,
 }
 
 /// Builds identity timelines and finds identity changes. Feed static reports with
@@ -259,8 +260,11 @@ impl IdentityTracker {
             }
         }
         if let Some(imo) = s.imo {
-            if Imo::try_from(imo).is_err() && !state.invalid_imo_reported {
-                state.invalid_imo_reported = true;
+            if Imo::try_from(imo).is_err() && !state.invalid_imo_reported.contains(&imo) {
+                if state.invalid_imo_reported.len() >= cfg.identities_per_mmsi {
+                    state.invalid_imo_reported.remove(0);
+                }
+                state.invalid_imo_reported.push(imo);
                 let to = new_identity(s, flag);
                 out(IdentityOutput::Change(IdentityChange {
                     t: s.t,

@@ -30,9 +30,100 @@ pub struct Event {
     /// Longitude.
     #[serde(with = "nan_as_null")]
     pub lon: f64,
+    /// How sure the finding is, and why.
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// It begins at the vessel's first report in the data: it may have begun earlier.
+    #[serde(default)]
+    pub truncated_start: bool,
+    /// It was still open at the vessel's last report in the data: it may go on.
+    #[serde(default)]
+    pub truncated_end: bool,
     /// Kind and kind-specific facts (see `docs/detectors/`).
     #[serde(flatten)]
     pub details: EventDetails,
+}
+
+/// How sure a finding is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceLevel {
+    /// Weak support: noise is as likely (a tug's bad IMO, a gap where reception is unknown).
+    Low,
+    /// The usual evidence.
+    #[default]
+    Medium,
+    /// Strong, independent support (draughts confirm a transfer, others were heard while
+    /// the vessel was silent).
+    High,
+}
+
+impl ConfidenceLevel {
+    /// `low`, `medium` or `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfidenceLevel::Low => "low",
+            ConfidenceLevel::Medium => "medium",
+            ConfidenceLevel::High => "high",
+        }
+    }
+
+    /// The level named `s`.
+    pub fn parse(s: &str) -> Option<ConfidenceLevel> {
+        [
+            ConfidenceLevel::Low,
+            ConfidenceLevel::Medium,
+            ConfidenceLevel::High,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+    }
+}
+
+/// A finding's confidence and the reasons behind it, in the spirit of Global Fishing
+/// Watch's graded port visits: what supports it and what weakens it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct Confidence {
+    /// Level.
+    pub level: ConfidenceLevel,
+    /// Why, in words, strongest first.
+    pub reasons: Vec<String>,
+}
+
+impl Confidence {
+    /// A confidence of `level` for `reasons`.
+    pub fn new(level: ConfidenceLevel, reasons: Vec<String>) -> Confidence {
+        Confidence { level, reasons }
+    }
+
+    /// Low, for these reasons.
+    pub fn low(reasons: Vec<String>) -> Confidence {
+        Confidence::new(ConfidenceLevel::Low, reasons)
+    }
+
+    /// Medium, for these reasons.
+    pub fn medium(reasons: Vec<String>) -> Confidence {
+        Confidence::new(ConfidenceLevel::Medium, reasons)
+    }
+
+    /// High, for these reasons.
+    pub fn high(reasons: Vec<String>) -> Confidence {
+        Confidence::new(ConfidenceLevel::High, reasons)
+    }
 }
 
 impl Event {

@@ -21,12 +21,14 @@ mod event;
 mod identity;
 mod place;
 mod position;
+mod run;
 
 pub use details::*;
-pub use event::{round2, round6, Event, ReportRef};
+pub use event::{round2, round6, Confidence, ConfidenceLevel, Event, ReportRef};
 pub use identity::{ChangeKind, IdentityPeriod};
 pub use place::{PlaceKind, PlaceRef};
-pub use position::{Position, TrackPosition};
+pub use position::{Position, StationId, TrackPosition};
+pub use run::DropCounts;
 pub use shadowfleet_model::LatLon;
 
 #[cfg(test)]
@@ -49,6 +51,9 @@ mod tests {
             end: 2,
             lat: f64::NAN,
             lon: 20.0,
+            confidence: Confidence::high(vec!["a reason".into()]),
+            truncated_start: false,
+            truncated_end: true,
             details: GapDetails::default().into(),
         };
         let json = serde_json::to_value(&e).expect("event");

@@ -14,12 +14,14 @@ use std::time::{Duration, Instant};
 use crate::threaded::{batch_channel, receive, run_threaded};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
+use shadowfleet_decode::RejectReason;
 use shadowfleet_events::{DetectorConfig, Pipeline, PipelineOutput, Reference};
+use shadowfleet_ingest::SourceReport;
 use shadowfleet_ingest::{open_reader, read_source_counting, Backoff, Source};
 use shadowfleet_places::Place;
-use shadowfleet_records::{Event, EventKind, IdentityPeriod};
+use shadowfleet_records::{DropCounts, Event, EventKind, IdentityPeriod};
 use shadowfleet_store::{
-    InputRecord, Position, PositionWriter, PositionWriterConfig, Recovery, Store, WriteLock,
+    InputRecord, NewRun, Position, PositionWriter, PositionWriterConfig, Recovery, Store, WriteLock,
 };
 
 /// One input file and the name the manifest records for it.
@@ -57,6 +59,9 @@ pub struct IngestOptions {
     pub positions: PositionWriterConfig,
     /// Counts the bytes of the inputs read as the run goes (for a progress bar).
     pub bytes_read: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Analyse the timed reports of an input whose position reports are mostly without a
+    /// receive time (else that is an error: the untimed ones cannot be placed in time).
+    pub allow_untimed: bool,
 }
 
 /// What a run did.
@@ -82,6 +87,8 @@ pub struct IngestReport {
     /// Position reports dropped for a receive time far ahead of every other (a receiver's
     /// wrong clock).
     pub clock_errors: u64,
+    /// Everything the run left out, by reason (the fields above among them).
+    pub dropped: DropCounts,
     /// Events found, per kind.
     pub events: Vec<(EventKind, usize)>,
     /// Identity periods recorded.
@@ -146,17 +153,86 @@ pub fn pipeline(options: &IngestOptions) -> anyhow::Result<Pipeline> {
     Ok(Pipeline::new(&options.detectors, &reference)?)
 }
 
+/// What reading one file yielded: messages decoded (repeats included) and what the decoder
+/// and the CSV reader left out.
+#[derive(Debug, Clone, Default)]
+pub struct FileRead {
+    /// Messages decoded, repeats of one transmission included.
+    pub messages: u64,
+    /// The reader's counts.
+    pub report: SourceReport,
+}
+
+impl FileRead {
+    /// What the decoder and the CSV reader left out of this file, by reason.
+    pub fn dropped(&self) -> DropCounts {
+        let s = &self.report.stats;
+        let mut d = DropCounts {
+            not_ais_lines: s.rejected(RejectReason::NotAis),
+            csv_rows: self.report.csv_rejected,
+            duplicates: s.repeats,
+            ..DropCounts::default()
+        };
+        for r in RejectReason::ALL {
+            let n = s.rejected(r);
+            if r != RejectReason::NotAis && n > 0 {
+                d.rejected_sentences.insert(r.code().to_owned(), n);
+            }
+        }
+        // CSV rows rejected are counted by the decoder as `not_ais` lines too.
+        d.not_ais_lines = d.not_ais_lines.saturating_sub(self.report.csv_rejected);
+        d
+    }
+}
+
+/// Fails on an input of which nothing could be read, and on one whose position reports are
+/// mostly untimed (unless allowed): both say what was found and what was expected.
+fn check_readable(
+    path: &Path,
+    read: &FileRead,
+    before: &shadowfleet_events::PipelineStats,
+    after: &shadowfleet_events::PipelineStats,
+    options: &IngestOptions,
+) -> anyhow::Result<()> {
+    let s = &read.report.stats;
+    if read.messages == 0 {
+        let d = read.dropped();
+        let mut why = vec![format!("{} lines", s.lines)];
+        why.extend(d.lines());
+        if !read.report.csv_errors.is_empty() {
+            why.push(format!(
+                "first CSV errors: {}",
+                read.report.csv_errors[..read.report.csv_errors.len().min(3)].join("; ")
+            ));
+        }
+        anyhow::bail!(
+            "{}: no AIS message could be read ({}). Expected NMEA 0183 (!AIVDM/!AIVDO sentences, with tag blocks, $PGHP headers or trailing epoch times for the receive time) or a CSV export with MMSI, time, latitude and longitude columns (see docs/formats.md)",
+            path.display(),
+            why.join(", ")
+        );
+    }
+    let untimed = after.untimed_positions - before.untimed_positions;
+    let timed = after.positions - before.positions;
+    if untimed > timed && !options.allow_untimed {
+        anyhow::bail!(
+            "{}: {untimed} of {} position reports have no receive time (no tag block c:, $PGHP header, trailing epoch or CSV time column), so they cannot be placed in time and would be left out. Give a log that carries receive times (most receivers and loggers can write NMEA 4.10 tag blocks with c:), or pass --allow-untimed to analyse the {timed} timed ones",
+            path.display(),
+            untimed + timed
+        );
+    }
+    Ok(())
+}
+
 /// Reads one file through `pipeline` on its threads (reading, decoding, the track stage,
-/// detection on this one) and hands what it emits to `out`. Returns the messages read and
-/// how many of them the decoder dropped as repeats of one transmission. The pipeline is not
-/// finished: more files may follow.
+/// detection on this one) and hands what it emits to `out`. The pipeline is not finished:
+/// more files may follow.
 pub fn run_file(
     pipeline: &mut Pipeline,
     path: &Path,
     decoder: &shadowfleet_decode::DecoderConfig,
     bytes_read: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     out: &mut dyn FnMut(PipelineOutput),
-) -> anyhow::Result<(u64, u64)> {
+) -> anyhow::Result<FileRead> {
     let backoff = Backoff {
         initial: Duration::from_millis(500),
         max: Duration::from_secs(60),
@@ -166,8 +242,10 @@ pub fn run_file(
     run_threaded(
         pipeline,
         |sink| {
-            read_source_counting(&source, decoder, backoff, sink, bytes_read)
-                .map(|r| (sink.messages + r.stats.repeats, r.stats.repeats))
+            read_source_counting(&source, decoder, backoff, sink, bytes_read).map(|r| FileRead {
+                messages: sink.messages + r.stats.repeats,
+                report: r,
+            })
         },
         out,
     )
@@ -232,7 +310,7 @@ pub fn ingest(
             })
             .context("starting the position writer")?;
         let mut out = |o: PipelineOutput| match o {
-            PipelineOutput::Event(e) => events.push(e),
+            PipelineOutput::Event(e) => events.push(*e),
             PipelineOutput::Identity(i) => identities.push(i),
             PipelineOutput::Position(p) => {
                 stored += 1;
@@ -240,15 +318,19 @@ pub fn ingest(
             }
         };
         for (input, hash, bytes) in &new_inputs {
-            let (n, repeats) = run_file(
+            let before = pipeline.stats();
+            let read = run_file(
                 &mut pipeline,
                 &input.path,
                 &decoder,
                 options.bytes_read.clone(),
                 &mut out,
             )?;
+            let n = read.messages;
+            check_readable(&input.path, &read, &before, &pipeline.stats(), options)?;
             report.messages += n;
-            report.duplicates += repeats;
+            report.duplicates += read.report.stats.repeats;
+            report.dropped.add(&read.dropped());
             report.inputs.push(InputRecord {
                 name: input.name.clone(),
                 content_hash: hash.clone(),
@@ -267,12 +349,35 @@ pub fn ingest(
     events.sort_by_key(|e| (e.start, e.mmsi, e.kind()));
     let stats = pipeline.stats();
     report.elapsed_s = clock.elapsed().as_secs_f64();
-    report.run = Some(store.write_run(&started, &report.inputs, &events, &identities, &files)?);
+    let stations: Vec<(shadowfleet_records::StationId, String)> = pipeline
+        .stations()
+        .iter()
+        .map(|(id, name)| (*id, name.clone()))
+        .collect();
     report.positions = stored;
     report.duplicates += stats.tracks.duplicates;
     report.late = stats.tracks.late;
     report.invalid = stats.tracks.invalid;
     report.clock_errors = stats.tracks.clock_errors;
+    report.dropped.add(&DropCounts {
+        duplicates: stats.tracks.duplicates,
+        untimed_positions: stats.untimed_positions,
+        untimed_statics: stats.untimed_statics,
+        invalid: stats.tracks.invalid,
+        late: stats.tracks.late,
+        clock_errors: stats.tracks.clock_errors,
+        stale_relays: stats.tracks.stale_relays,
+        ..DropCounts::default()
+    });
+    report.run = Some(store.write_run(&NewRun {
+        started_at: &started,
+        inputs: &report.inputs,
+        events: &events,
+        identities: &identities,
+        positions: &files,
+        dropped: &report.dropped,
+        stations: &stations,
+    })?);
     report.events = EventKind::ALL
         .iter()
         .map(|k| (*k, events.iter().filter(|e| e.kind() == *k).count()))

@@ -10,6 +10,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use shadowfleet_decode::{Decoded, Rejection, Sink};
 
 use shadowfleet_events::{Input, Pipeline, PipelineOutput, Step};
+use shadowfleet_records::StationId;
 
 /// Items per batch handed from one thread to the next.
 pub const BATCH: usize = 4096;
@@ -86,11 +87,23 @@ pub struct BatchSink {
     inputs: Batcher<Input>,
     /// Messages handed over so far.
     pub messages: u64,
+    /// The receiving stations named so far, by id.
+    stations: std::collections::BTreeMap<StationId, String>,
+    last_station: shadowfleet_decode::AisText<24>,
 }
 
 impl Sink for BatchSink {
     fn message(&mut self, msg: &Decoded) {
         self.messages += 1;
+        let station = &msg.meta.station;
+        if !station.is_empty() && station.as_str() != self.last_station.as_str() {
+            self.last_station = *station;
+            if let Some(id) = StationId::of(station.as_str()) {
+                self.stations
+                    .entry(id)
+                    .or_insert_with(|| station.as_str().to_owned());
+            }
+        }
         Input::of(msg, &mut |i| self.inputs.push(i));
     }
 
@@ -109,7 +122,7 @@ pub fn run_threaded<T: Send, E: Send + From<std::io::Error>>(
     let (track, detect) = pipeline.stages();
     let (inputs, inputs_full, inputs_empty) = batch_channel::<Input>();
     let (mut steps, steps_full, steps_empty) = batch_channel::<Step>();
-    let (result, messages) = std::thread::scope(|scope| -> Result<_, E> {
+    let (result, messages, stations) = std::thread::scope(|scope| -> Result<_, E> {
         // Named threads: `top -H` and profilers tell the stages apart. The consumer first:
         // should the decoding thread fail to start, its batcher is dropped with it and the
         // track thread ends.
@@ -127,10 +140,12 @@ pub fn run_threaded<T: Send, E: Send + From<std::io::Error>>(
                 let mut sink = BatchSink {
                     inputs,
                     messages: 0,
+                    stations: Default::default(),
+                    last_station: Default::default(),
                 };
                 let result = decode(&mut sink);
                 sink.inputs.send();
-                (result, sink.messages)
+                (result, sink.messages, sink.stations)
             })?;
         receive(&steps_full, &steps_empty, |s| detect.step(s, out));
         Ok(decoder
@@ -138,5 +153,6 @@ pub fn run_threaded<T: Send, E: Send + From<std::io::Error>>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     })?;
     pipeline.count_messages(messages);
+    pipeline.note_stations(stations);
     result
 }

@@ -18,7 +18,10 @@ pub mod positions;
 pub use positions::{Position, PositionFile, PositionQuery, PositionWriter, PositionWriterConfig};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use shadowfleet_records::{Event, EventDetails, EventKind, IdentityPeriod};
+use shadowfleet_records::{
+    Confidence, ConfidenceLevel, DropCounts, Event, EventDetails, EventKind, IdentityPeriod,
+    StationId,
+};
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +69,7 @@ pub enum StoreError {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inputs (
@@ -82,7 +85,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     inputs TEXT NOT NULL,
     messages INTEGER NOT NULL,
-    events INTEGER NOT NULL
+    events INTEGER NOT NULL,
+    dropped TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
@@ -95,7 +99,11 @@ CREATE TABLE IF NOT EXISTS events (
     end INTEGER NOT NULL,
     lat REAL,
     lon REAL,
-    details TEXT NOT NULL
+    details TEXT NOT NULL,
+    confidence TEXT NOT NULL DEFAULT 'medium',
+    confidence_reasons TEXT NOT NULL DEFAULT '[]',
+    truncated_start INTEGER NOT NULL DEFAULT 0,
+    truncated_end INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS events_kind_start ON events(kind, start);
 CREATE INDEX IF NOT EXISTS events_mmsi ON events(mmsi, start);
@@ -157,6 +165,10 @@ CREATE TABLE IF NOT EXISTS position_vessels (
     max_time INTEGER NOT NULL,
     PRIMARY KEY (mmsi, file)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stations (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS events_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(name, content='identities', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
 ";
@@ -166,6 +178,16 @@ const MIGRATE_TO_3: &str = "
 INSERT INTO events_rtree (id, min_lon, max_lon, min_lat, max_lat)
     SELECT id, lon, lon, lat, lat FROM events WHERE lat IS NOT NULL AND lon IS NOT NULL;
 INSERT INTO names_fts(names_fts) VALUES ('rebuild');
+";
+
+/// Schema 4 for stores of schema 1 to 3: what each run left out, each event's confidence
+/// and whether the data cut it; events stored before are `medium`, with the reason.
+const MIGRATE_TO_4: &str = "
+ALTER TABLE runs ADD COLUMN dropped TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE events ADD COLUMN confidence TEXT NOT NULL DEFAULT 'medium';
+ALTER TABLE events ADD COLUMN confidence_reasons TEXT NOT NULL DEFAULT '[\"found by a version that did not grade confidence (store schema 3)\"]';
+ALTER TABLE events ADD COLUMN truncated_start INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN truncated_end INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// An exclusive lock on a store for writing (`write.lock` in the directory), held until
@@ -206,6 +228,25 @@ pub struct Recovery {
     pub published: usize,
     /// Uncommitted staging directories removed (a crash before commit).
     pub discarded: usize,
+}
+
+/// One run to record: what [`Store::write_run`] writes in one transaction.
+#[derive(Clone, Copy)]
+pub struct NewRun<'a> {
+    /// Wall-clock start, RFC 3339.
+    pub started_at: &'a str,
+    /// Its inputs.
+    pub inputs: &'a [InputRecord],
+    /// Its events.
+    pub events: &'a [Event],
+    /// Identity periods.
+    pub identities: &'a [IdentityPeriod],
+    /// Position files written to staging.
+    pub positions: &'a [PositionFile],
+    /// What it left out, by reason.
+    pub dropped: &'a DropCounts,
+    /// The receiving stations its positions name.
+    pub stations: &'a [(StationId, String)],
 }
 
 /// One screening result as stored.
@@ -269,6 +310,8 @@ pub struct EventFilter {
     pub since: Option<i64>,
     /// Only this MMSI.
     pub mmsi: Option<u32>,
+    /// Only events of at least this confidence.
+    pub min_confidence: Option<ConfidenceLevel>,
 }
 
 /// An open store.
@@ -315,6 +358,9 @@ impl Store {
         tx.execute_batch(SCHEMA).map_err(err)?;
         if (1..3).contains(&version) {
             tx.execute_batch(MIGRATE_TO_3).map_err(err)?;
+        }
+        if (1..4).contains(&version) {
+            tx.execute_batch(MIGRATE_TO_4).map_err(err)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(err)?;
@@ -364,14 +410,16 @@ impl Store {
     /// Writes one analysis run atomically: its inputs, events, identity periods and the
     /// manifest rows of its position files (written beforehand to staging by a
     /// [`PositionWriter`]); once committed, moves the files into place.
-    pub fn write_run(
-        &mut self,
-        started_at: &str,
-        inputs: &[InputRecord],
-        events: &[Event],
-        identities: &[IdentityPeriod],
-        positions: &[PositionFile],
-    ) -> Result<i64, StoreError> {
+    pub fn write_run(&mut self, new: &NewRun<'_>) -> Result<i64, StoreError> {
+        let NewRun {
+            started_at,
+            inputs,
+            events,
+            identities,
+            positions,
+            dropped,
+            stations,
+        } = *new;
         let path = self.path.clone();
         let err = |error| StoreError::Sqlite {
             path: path.clone(),
@@ -381,12 +429,13 @@ impl Store {
         let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
         let messages: u64 = inputs.iter().map(|i| i.messages).sum();
         tx.execute(
-            "INSERT INTO runs (started_at, inputs, messages, events) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO runs (started_at, inputs, messages, events, dropped) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 started_at,
                 serde_json::to_string(&names).unwrap_or_default(),
                 messages as i64,
-                events.len() as i64
+                events.len() as i64,
+                serde_json::to_string(dropped).unwrap_or_default()
             ],
         )
         .map_err(err)?;
@@ -409,7 +458,7 @@ impl Store {
             }
             let mut ev = tx
                 .prepare(
-                    "INSERT INTO events (run, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO events (run, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details, confidence, confidence_reasons, truncated_start, truncated_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )
                 .map_err(err)?;
             let mut rtree = tx
@@ -431,7 +480,11 @@ impl Store {
                         path: path.clone(),
                         id: 0,
                         reason: format!("event details: {error}"),
-                    })?
+                    })?,
+                    e.confidence.level.as_str(),
+                    serde_json::to_string(&e.confidence.reasons).unwrap_or_default(),
+                    e.truncated_start,
+                    e.truncated_end
                 ])
                 .map_err(err)?;
                 if let Some(b) = e.extent() {
@@ -466,6 +519,12 @@ impl Store {
                 [run],
             )
             .map_err(err)?;
+            let mut station = tx
+                .prepare("INSERT OR IGNORE INTO stations (id, name) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for (id, name) in stations {
+                station.execute(params![id.get(), name]).map_err(err)?;
+            }
             let mut file = tx
                 .prepare("INSERT INTO position_files (run, day, path, staging, rows, bytes, min_time, max_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
                 .map_err(err)?;
@@ -687,55 +746,80 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details FROM events
+                "SELECT id, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details, confidence, confidence_reasons, truncated_start, truncated_end FROM events
                  WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR end >= ?2) AND (?3 IS NULL OR mmsi = ?3 OR other_mmsi = ?3)
                  ORDER BY start, id",
             )
             .map_err(|e| self.err(e))?;
+        /// A row before its text columns are parsed.
+        struct Row {
+            id: i64,
+            kind: String,
+            details: String,
+            confidence: String,
+            reasons: String,
+            event: Event,
+        }
         let rows = stmt
             .query_map(
                 params![filter.kind.map(|k| k.as_str()), filter.since, filter.mmsi],
                 |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, u32>(2)?,
-                        r.get::<_, Option<u32>>(3)?,
-                        r.get::<_, Option<u32>>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, Option<f64>>(7)?,
-                        r.get::<_, Option<f64>>(8)?,
-                        r.get::<_, String>(9)?,
-                    ))
+                    Ok(Row {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        details: r.get(9)?,
+                        confidence: r.get(10)?,
+                        reasons: r.get(11)?,
+                        event: Event {
+                            mmsi: r.get(2)?,
+                            imo: r.get(3)?,
+                            other_mmsi: r.get(4)?,
+                            start: r.get(5)?,
+                            end: r.get(6)?,
+                            lat: r.get::<_, Option<f64>>(7)?.unwrap_or(f64::NAN),
+                            lon: r.get::<_, Option<f64>>(8)?.unwrap_or(f64::NAN),
+                            confidence: Confidence::default(),
+                            truncated_start: r.get(12)?,
+                            truncated_end: r.get(13)?,
+                            details: EventDetails::Gap(Default::default()),
+                        },
+                    })
                 },
             )
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details) =
-                row.map_err(|e| self.err(e))?;
+            let mut row = row.map_err(|e| self.err(e))?;
+            let id = row.id;
             let corrupt = |reason: String| StoreError::Corrupt {
                 path: self.path.clone(),
                 id,
                 reason,
             };
-            let kind =
-                EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown kind {kind:?}")))?;
-            let details = EventDetails::from_json(kind, &details)
+            let kind = EventKind::parse(&row.kind)
+                .ok_or_else(|| corrupt(format!("unknown kind {:?}", row.kind)))?;
+            row.event.details = EventDetails::from_json(kind, &row.details)
                 .map_err(|e| corrupt(format!("details of a {kind} event: {e}")))?;
+            let level = ConfidenceLevel::parse(&row.confidence);
+            if filter
+                .min_confidence
+                .is_some_and(|min| level.is_some_and(|l| l < min))
+            {
+                continue;
+            }
+            row.event.confidence = Confidence {
+                level: ConfidenceLevel::parse(&row.confidence).ok_or_else(|| {
+                    corrupt(format!(
+                        "confidence {:?} is not low, medium or high",
+                        row.confidence
+                    ))
+                })?,
+                reasons: serde_json::from_str(&row.reasons)
+                    .map_err(|e| corrupt(format!("confidence reasons: {e}")))?,
+            };
             out.push(StoredEvent {
                 id,
-                event: Event {
-                    mmsi,
-                    imo,
-                    other_mmsi,
-                    start,
-                    end,
-                    lat: lat.unwrap_or(f64::NAN),
-                    lon: lon.unwrap_or(f64::NAN),
-                    details,
-                },
+                event: row.event,
             });
         }
         Ok(out)

@@ -34,10 +34,10 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// One stored position report (a point of a track, after de-duplication and reordering),
 /// with its track segment.
 pub use shadowfleet_records::TrackPosition as Position;
-use shadowfleet_records::{LatLon, Position as Record};
+use shadowfleet_records::{LatLon, Position as Record, StationId};
 
 /// The columns of a position file, in order.
-pub const POSITION_COLUMNS: [ColumnSpec; 9] = [
+pub const POSITION_COLUMNS: [ColumnSpec; 11] = [
     ColumnSpec::required("mmsi", ColumnType::UInt32),
     ColumnSpec::required("time", ColumnType::Timestamp),
     ColumnSpec::required("lon", ColumnType::Float64),
@@ -47,7 +47,13 @@ pub const POSITION_COLUMNS: [ColumnSpec; 9] = [
     ColumnSpec::optional("nav_status", ColumnType::UInt8),
     ColumnSpec::required("segment", ColumnType::Int64),
     ColumnSpec::required("geometry", ColumnType::Geometry),
+    ColumnSpec::optional("station", ColumnType::UInt32),
+    ColumnSpec::optional("second", ColumnType::UInt8),
 ];
+
+/// The columns of the files written before the receiving station and the report's UTC
+/// second were kept (read as they are: their positions have neither).
+const POSITION_COLUMNS_V1: usize = 9;
 
 /// Rows per row group: small enough that a vessel's track reads few groups (row-group
 /// statistics on `mmsi` and `time` let readers skip the others).
@@ -321,6 +327,8 @@ pub fn put_position(w: &mut TableWriter, p: &Position) -> Result<(), StoreError>
     w.put_int(6, p.position.nav_status.map(i64::from));
     w.put_int(7, Some(p.segment as i64));
     w.put_point(8, p.position.pos.lon, p.position.pos.lat);
+    w.put_int(9, p.position.station.map(|s| i64::from(s.get())));
+    w.put_int(10, p.position.second.map(i64::from));
     w.end_row()
 }
 
@@ -328,7 +336,7 @@ fn sort(rows: &mut [Position]) {
     rows.sort_by_key(|p| (p.position.mmsi, p.position.t));
 }
 
-const RECORD: usize = 48;
+const RECORD: usize = 56;
 
 fn encode(p: &Position) -> [u8; RECORD] {
     let mut b = [0u8; RECORD];
@@ -341,6 +349,8 @@ fn encode(p: &Position) -> [u8; RECORD] {
     b[32..36].copy_from_slice(&p.position.sog_knots.unwrap_or(0.0).to_le_bytes());
     b[36..40].copy_from_slice(&p.position.cog_deg.unwrap_or(0.0).to_le_bytes());
     b[40..48].copy_from_slice(&p.segment.to_le_bytes());
+    b[6] = p.position.second.unwrap_or(u8::MAX);
+    b[48..52].copy_from_slice(&p.position.station.map_or(0, |s| s.get()).to_le_bytes());
     b
 }
 
@@ -355,6 +365,8 @@ fn decode(b: &[u8; RECORD]) -> Position {
         position: Record {
             mmsi: u32_at(0),
             nav_status: (b[4] != u8::MAX).then_some(b[4]),
+            second: (b[6] != u8::MAX).then_some(b[6]),
+            station: StationId::from_stored(u32_at(48)),
             sog_knots: (b[5] & 1 != 0).then(|| f32::from_bits(u32_at(32))),
             cog_deg: (b[5] & 2 != 0).then(|| f32::from_bits(u32_at(36))),
             t: u64_at(8) as i64,
@@ -462,7 +474,8 @@ pub fn read_file(
         .map(|c| c.name())
         .collect();
     let expected: Vec<&str> = POSITION_COLUMNS.iter().map(|c| c.name).collect();
-    if names != expected {
+    let has_station = names == expected;
+    if !has_station && names[..] != expected[..POSITION_COLUMNS_V1] {
         return Err(StoreError::Parquet {
             path: path.to_owned(),
             reason: format!("columns {names:?}, expected {expected:?}"),
@@ -497,6 +510,14 @@ pub fn read_file(
         let cog = read_f32(group.as_ref(), 5, n).map_err(perr)?;
         let nav = read_i32(group.as_ref(), 6, n).map_err(perr)?;
         let seg = read_i64(group.as_ref(), 7, n).map_err(perr)?;
+        let (station, second) = if has_station {
+            (
+                read_i32(group.as_ref(), 9, n).map_err(perr)?,
+                read_i32(group.as_ref(), 10, n).map_err(perr)?,
+            )
+        } else {
+            (vec![None; n], vec![None; n])
+        };
         for i in 0..n {
             let p = Position {
                 position: Record {
@@ -509,6 +530,8 @@ pub fn read_file(
                     sog_knots: sog[i],
                     cog_deg: cog[i],
                     nav_status: nav[i].map(|x| x as u8),
+                    second: second[i].map(|x| x as u8),
+                    station: station[i].and_then(|s| StationId::from_stored(s as u32)),
                 },
                 segment: seg[i].unwrap_or(0) as u64,
             };
@@ -577,6 +600,8 @@ mod tests {
                 sog_knots: (t % 2 == 0).then_some(11.5),
                 cog_deg: None,
                 nav_status: Some(0),
+                second: Some((t % 60) as u8),
+                station: StationId::of("2190047"),
             },
             segment: 7,
         }
@@ -597,6 +622,8 @@ mod tests {
             position: Record {
                 sog_knots: None,
                 nav_status: None,
+                second: None,
+                station: None,
                 ..a.position
             },
             ..a

@@ -49,6 +49,15 @@ pub struct TrackConfig {
     pub max_clock_jump_s: i64,
     /// See [`Self::max_clock_jump_s`].
     pub clock_jump_confirmations: usize,
+    /// A report identical in content (position, speed, course, status and its own UTC
+    /// second) to one of the same MMSI received up to this long before — beyond
+    /// [`Self::duplicate_window_s`] — whose UTC second is at odds with its receive time is
+    /// the old transmission heard again late through another station (a stale relay):
+    /// counted and kept out of the track, seconds.
+    pub stale_relay_window_s: i64,
+    /// How far a report's UTC second may lie from its receive time's second (modulo a
+    /// minute) for it to count as fresh, seconds (receivers stamp within a second or two).
+    pub fresh_second_tolerance_s: i64,
 }
 
 impl Default for TrackConfig {
@@ -64,6 +73,8 @@ impl Default for TrackConfig {
             max_buffered_per_vessel: 4096,
             max_clock_jump_s: 6 * 3600,
             clock_jump_confirmations: 3,
+            stale_relay_window_s: 2 * 3600,
+            fresh_second_tolerance_s: 2,
         }
     }
 }
@@ -97,6 +108,9 @@ pub struct TrackStats {
     /// Reports dropped for a receive time ahead of the clock that too few reports agreed
     /// with (see [`TrackConfig::max_clock_jump_s`]).
     pub clock_errors: u64,
+    /// Reports dropped as stale relays: the content of an earlier report heard again late
+    /// (see [`TrackConfig::stale_relay_window_s`]).
+    pub stale_relays: u64,
     /// Segments opened.
     pub segments: u64,
 }
@@ -113,6 +127,26 @@ struct Vessel {
     open: Vec<Segment>,
     /// Receive time of the last released point: later reports must not precede it.
     released_until: i64,
+    /// (content key, receive time) of the last reports accepted, a ring.
+    recent: [(u64, i64); RECENT],
+    recent_next: u8,
+}
+
+/// Reports remembered per vessel to recognise a stale relay.
+const RECENT: usize = 8;
+
+/// A key of a report's content: what a stale relay repeats unchanged.
+fn content_key(r: &Position) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    use std::hash::Hasher;
+    h.write_u64(r.pos.lat.to_bits());
+    h.write_u64(r.pos.lon.to_bits());
+    h.write_u32(r.sog_knots.map_or(u32::MAX, f32::to_bits));
+    h.write_u32(r.cog_deg.map_or(u32::MAX, f32::to_bits));
+    h.write_u16(
+        u16::from(r.nav_status.unwrap_or(u8::MAX)) << 8 | u16::from(r.second.unwrap_or(u8::MAX)),
+    );
+    h.finish() | 1
 }
 
 /// Builds tracks from reports in arrival order. Feed with [`TrackBuilder::push`], then
@@ -218,6 +252,8 @@ impl TrackBuilder {
                     buffer: VecDeque::new(),
                     open: Vec::new(),
                     released_until: i64::MIN,
+                    recent: [(0, i64::MIN); RECENT],
+                    recent_next: 0,
                 });
                 *e.insert(k)
             }
@@ -263,6 +299,20 @@ impl TrackBuilder {
             self.stats.duplicates += 1;
             return;
         }
+        // A stale relay: this content was received before, beyond the duplicate window, and
+        // the report's own second says it is not from now.
+        let key = content_key(&r);
+        let stale_from = r.t - self.config.stale_relay_window_s;
+        if r.fresh(self.config.fresh_second_tolerance_s) == Some(false)
+            && v.recent
+                .iter()
+                .any(|&(k, t)| k == key && t < lo && t >= stale_from)
+        {
+            self.stats.stale_relays += 1;
+            return;
+        }
+        v.recent[usize::from(v.recent_next) % RECENT] = (key, r.t);
+        v.recent_next = v.recent_next.wrapping_add(1) % RECENT as u8;
         if at == v.buffer.len() {
             v.buffer.push_back(r);
         } else {
@@ -450,6 +500,8 @@ pub fn position_of(d: &shadowfleet_decode::Decoded) -> Option<Position> {
         sog_knots: p.sog_knots,
         cog_deg: p.cog_deg,
         nav_status: p.nav_status,
+        second: p.second,
+        station: shadowfleet_records::StationId::of(d.meta.station.as_str()),
     })
 }
 
@@ -468,6 +520,8 @@ mod tests {
             sog_knots: None,
             cog_deg: None,
             nav_status: None,
+            second: None,
+            station: None,
         }
     }
 
@@ -613,5 +667,34 @@ mod tests {
         );
         assert!(out.is_empty());
         assert_eq!(stats.invalid, 4);
+    }
+
+    #[test]
+    fn a_report_heard_again_late_through_another_station_is_a_stale_relay() {
+        // A drifting tanker reporting every 3 minutes; at 17 minutes a station relays the
+        // report of minute 0 again, stamped with its late arrival: the content (and the
+        // report's own UTC second) is the old one, the receive time's second 20 s later.
+        let drift = |k: i64| rep(4, 180 * k + 5, 55.7 + 1e-5 * k as f64, 12.6);
+        let mut input: Vec<Position> = (0..10).map(drift).collect();
+        for r in &mut input {
+            r.second = Some(r.t.rem_euclid(60) as u8);
+        }
+        let mut relay = input[0];
+        relay.t = T0 + 17 * 60 + 25;
+        input.insert(6, relay);
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!((out.len(), stats.stale_relays), (10, 1));
+        assert!(
+            out.iter().all(|p| p.segment == out[0].segment),
+            "no jump back"
+        );
+        // An anchored ship whose fix repeats exactly, each report fresh: nothing is stale.
+        let mut anchored: Vec<Position> =
+            (0..10).map(|k| rep(5, 180 * k + 5, 55.7, 12.6)).collect();
+        for r in &mut anchored {
+            r.second = Some(r.t.rem_euclid(60) as u8);
+        }
+        let (out, stats) = run(TrackConfig::default(), &anchored);
+        assert_eq!((out.len(), stats.stale_relays), (10, 0));
     }
 }

@@ -32,6 +32,9 @@ fn port_call(
         end: t + 30 * H,
         lat: 0.0,
         lon: 0.0,
+        confidence: Default::default(),
+        truncated_start: false,
+        truncated_end: false,
         details: PortCallDetails {
             place: PlaceRef {
                 id: place.0.into(),
@@ -57,6 +60,9 @@ fn sts(giver: (u32, u32), receiver: (u32, u32), t: i64, g: [f64; 2], r: [f64; 2]
         end: t + 24 * H,
         lat: 36.5,
         lon: 22.7,
+        confidence: Default::default(),
+        truncated_start: false,
+        truncated_end: false,
         details: EncounterDetails {
             sts_confirmed: true,
             giver_mmsi: Some(giver.0),

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
-use shadowfleet_records::{round2, Draughts, EncounterDetails, Event, EventKind};
+use shadowfleet_records::{round2, Confidence, Draughts, EncounterDetails, Event, EventKind};
 use shadowfleet_tracks::{Position, TrackPoint};
 
 use crate::detector::{
@@ -462,6 +462,38 @@ fn encounter_event(x: &Encounter, cx: &Context<'_>) -> Event {
         (x.a, x.b)
     };
     let area = cx.sts_area_at(x.centre);
+    let hours = (x.end - x.start) as f64 / 3600.0;
+    let mut why = vec![format!(
+        "{} resampled instants within {:.0} m (median {:.0} m) at a median {:.1} kn",
+        x.samples, x.min_distance_m, x.median_distance_m, x.median_speed_kn
+    )];
+    let confidence = if let Some(g) = giver {
+        let (given, taken) = if g == x.a {
+            (change(a0, a1), change(b0, b1))
+        } else {
+            (change(b0, b1), change(a0, a1))
+        };
+        why.insert(
+            0,
+            format!(
+                "draughts confirm a transfer: the giver's fell {:.1} m, the receiver's rose {:.1} m",
+                -given.unwrap_or(0.0),
+                taken.unwrap_or(0.0)
+            ),
+        );
+        Confidence::high(why)
+    } else if area.is_some() || hours >= 4.0 {
+        if area.is_some() {
+            why.push("in a known ship-to-ship transfer area".into());
+        }
+        why.push("no draught change confirms a transfer".into());
+        Confidence::medium(why)
+    } else {
+        why.push(format!(
+            "{hours:.1} h, outside known STS areas, no draught change: may be two ships waiting"
+        ));
+        Confidence::low(why)
+    };
     Event {
         mmsi,
         imo: cx.imo(mmsi),
@@ -470,6 +502,9 @@ fn encounter_event(x: &Encounter, cx: &Context<'_>) -> Event {
         end: x.end,
         lat: x.centre.lat,
         lon: x.centre.lon,
+        confidence,
+        truncated_start: false,
+        truncated_end: false,
         details: EncounterDetails {
             hours: round2((x.end - x.start) as f64 / 3600.0),
             median_speed_kn: round2(x.median_speed_kn),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use shadowfleet_geo::{haversine_m, Land, LatLon, METRES_PER_NM};
-use shadowfleet_records::{round2, round6, Event, EventKind, GapDetails, ReportRef};
+use shadowfleet_records::{round2, round6, Confidence, Event, EventKind, GapDetails, ReportRef};
 use shadowfleet_tracks::{Position, TrackPoint};
 
 use crate::detector::{Context, Detector, DetectorError, Partition, Reference, Register};
@@ -247,6 +247,48 @@ impl Detector for GapDetector {
     fn advance(&mut self, _watermark: i64, _cx: &mut Context<'_>) {}
 
     fn finish(&mut self, _cx: &mut Context<'_>) {}
+
+    fn cut_by_data(&self) -> bool {
+        false
+    }
+}
+
+/// How sure a gap is a deliberate silence: by Global Fishing Watch's intentional-disabling
+/// definition, and by how well others were heard around it (Welch et al. 2022).
+fn gap_confidence(g: &Gap) -> Confidence {
+    let mut why = Vec::new();
+    if g.intentional {
+        why.push(format!(
+            "{:.0} h of silence beginning {:.0} nm off shore (GFW's intentional-disabling definition)",
+            g.hours, g.off_shore_nm
+        ));
+    }
+    let best = match (g.reception.0, g.reception.1) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    match best {
+        Some(f) => why.push(format!(
+            "other vessels were heard in its cell in {:.0} % of the gap's hours",
+            f * 100.0
+        )),
+        None => why.push(
+            "no other vessel was heard in its cells during the gap: reception there is unknown"
+                .into(),
+        ),
+    }
+    if !g.likely_dark {
+        why.push(format!(
+            "a transmitting vessel could have stayed unheard this long (chance {:.2})",
+            g.unheard_probability
+        ));
+        return Confidence::low(why);
+    }
+    if best.is_some_and(|f| f >= 0.5) {
+        Confidence::high(why)
+    } else {
+        Confidence::medium(why)
+    }
 }
 
 /// The event of a gap: where it went silent, where it came back, the terminal or STS area
@@ -261,6 +303,9 @@ fn gap_event(g: &Gap, cx: &Context<'_>) -> Event {
         end: g.on.t,
         lat: g.off.pos.lat,
         lon: g.off.pos.lon,
+        confidence: gap_confidence(g),
+        truncated_start: false,
+        truncated_end: false,
         details: GapDetails {
             hours: round2(g.hours),
             distance_nm: round2(g.distance_nm),

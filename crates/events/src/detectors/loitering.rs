@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
-use shadowfleet_records::{round2, Event, EventKind, LoiteringDetails, ReportRef};
+use shadowfleet_records::{round2, Confidence, Event, EventKind, LoiteringDetails, ReportRef};
 use shadowfleet_tracks::{Position, TrackPoint};
 
 use crate::detector::{
@@ -258,6 +258,31 @@ fn loitering_event(l: &Loitering, cx: &Context<'_>) -> Event {
     let overlapping = cx.encounter_overlaps(l.mmsi, l.first.t, l.last.t);
     let possible_dark_sts =
         area.is_some() && !overlapping && change.abs() >= cx.enrich.draught_change_m;
+    let hours = (l.last.t - l.first.t) as f64 / 3600.0;
+    let near = cx.near_place(l.centre);
+    let mut why = vec![format!(
+        "{} reports over {hours:.1} h at a mean {:.1} kn",
+        l.points, l.mean_speed_kn
+    )];
+    let confidence = if possible_dark_sts {
+        why.insert(
+            0,
+            format!(
+                "in an STS area with no partner seen and the draught changed {change:+.1} m: a possible transfer with a ship whose AIS was off"
+            ),
+        );
+        Confidence::high(why)
+    } else if area.is_some() || near.is_some() || hours >= 12.0 {
+        if area.is_some() {
+            why.push("in a known ship-to-ship transfer area".into());
+        } else if near.is_some() {
+            why.push("near a terminal or STS area".into());
+        }
+        Confidence::medium(why)
+    } else {
+        why.push("away from terminals and STS areas: waiting at sea is common".into());
+        Confidence::low(why)
+    };
     Event {
         mmsi: l.mmsi,
         imo: cx.imo(l.mmsi),
@@ -266,11 +291,14 @@ fn loitering_event(l: &Loitering, cx: &Context<'_>) -> Event {
         end: l.last.t,
         lat: l.centre.lat,
         lon: l.centre.lon,
+        confidence,
+        truncated_start: false,
+        truncated_end: false,
         details: LoiteringDetails {
-            hours: round2((l.last.t - l.first.t) as f64 / 3600.0),
+            hours: round2(hours),
             mean_speed_kn: round2(l.mean_speed_kn),
             sts_area: area.and_then(|i| cx.place_ref(i)),
-            near: cx.near_place(l.centre).and_then(|i| cx.place_ref(i)),
+            near: near.and_then(|i| cx.place_ref(i)),
             draught_before_m: before,
             draught_after_m: after,
             possible_dark_sts,

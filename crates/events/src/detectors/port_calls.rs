@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use shadowfleet_geo::within_m;
 use shadowfleet_places::{PlaceKind, Places};
-use shadowfleet_records::{Event, EventKind, Operation, PortCallDetails, ReportRef};
+use shadowfleet_records::{Confidence, Event, EventKind, Operation, PortCallDetails, ReportRef};
 use shadowfleet_tracks::{Position, TrackPoint};
 
 use crate::detector::{
@@ -34,6 +34,9 @@ pub struct PortCallConfig {
     /// Lowest confidence reported (1: entry/exit only; 2: stop or gap only; 3: entry or exit
     /// and a stop or gap; 4: entry, exit and a stop or gap).
     pub min_confidence: u8,
+    /// Fewest reports inside for a call: one report within the radius is a ship passing
+    /// through or a stray fix, not a visit.
+    pub min_reports: u32,
     /// Open segments remembered per MMSI.
     pub segments_per_mmsi: usize,
 }
@@ -46,6 +49,7 @@ impl Default for PortCallConfig {
             stop_speed_kn: 0.2,
             gap_hours: 4.0,
             min_confidence: 2,
+            min_reports: 2,
             segments_per_mmsi: 4,
         }
     }
@@ -72,6 +76,8 @@ pub struct PortCall {
     pub gap: bool,
     /// GFW confidence, 1–4.
     pub confidence: u8,
+    /// Reports inside.
+    pub reports: u32,
 }
 
 struct Visit {
@@ -83,6 +89,7 @@ struct Visit {
     entered: bool,
     stopped: bool,
     gap: bool,
+    reports: u32,
 }
 
 #[derive(Default)]
@@ -125,7 +132,7 @@ impl PortCallDetector {
             (0, true) => 2,
             _ => 1,
         };
-        if confidence < cfg.min_confidence {
+        if confidence < cfg.min_confidence || v.reports < cfg.min_reports {
             return;
         }
         out(PortCall {
@@ -138,6 +145,7 @@ impl PortCallDetector {
             stopped: v.stopped,
             gap: v.gap,
             confidence,
+            reports: v.reports,
         });
     }
 
@@ -165,6 +173,7 @@ impl PortCallDetector {
                     .sog_knots
                     .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn);
                 v.last = r;
+                v.reports += 1;
                 return;
             }
         }
@@ -182,6 +191,7 @@ impl PortCallDetector {
                         .sog_knots
                         .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn),
                     gap: false,
+                    reports: 1,
                 });
             }
             _ => state.seen_outside = true,
@@ -270,6 +280,28 @@ fn port_call_event(c: &PortCall, places: &Places, cx: &Context<'_>) -> Event {
     };
     let place = places.get(c.place);
     let pos = place.map_or(c.first.pos, |p| p.position);
+    let mut why = Vec::new();
+    if c.entered {
+        why.push("seen entering".to_owned());
+    }
+    if c.exit.is_some() {
+        why.push("seen leaving".into());
+    }
+    if c.stopped {
+        why.push("stopped inside".into());
+    }
+    if c.gap {
+        why.push("a silence inside, as at a berth".into());
+    }
+    why.push(format!("{} reports inside", c.reports));
+    let confidence = match c.confidence {
+        4 => Confidence::high(why),
+        3 => Confidence::medium(why),
+        _ => {
+            why.push("neither entry nor exit seen: the track starts or ends inside".into());
+            Confidence::low(why)
+        }
+    };
     let mut evidence = vec![ReportRef::new(c.mmsi, c.first.t, c.first.pos)];
     if let Some(x) = c.exit {
         evidence.push(ReportRef::new(c.mmsi, x.t, x.pos));
@@ -282,6 +314,9 @@ fn port_call_event(c: &PortCall, places: &Places, cx: &Context<'_>) -> Event {
         end,
         lat: pos.lat,
         lon: pos.lon,
+        confidence,
+        truncated_start: false,
+        truncated_end: false,
         details: PortCallDetails {
             place: place.map(|p| p.to_ref()).unwrap_or_default(),
             locode: place.map(|p| p.locode.clone()),

@@ -30,7 +30,9 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use shadowfleet_geo::{haversine_m, Land, LatLon, UniformBox, METRES_PER_NM};
 pub use shadowfleet_records::SpoofMethod;
-use shadowfleet_records::{round2, Event, EventKind, ReportRef, SpoofFinding, SpoofingDetails};
+use shadowfleet_records::{
+    round2, Confidence, Event, EventKind, ReportRef, SpoofFinding, SpoofingDetails,
+};
 use shadowfleet_tracks::{Position, TrackPoint};
 
 use crate::detector::{hours, Context, Detector, DetectorError, Partition, Reference, Register};
@@ -728,6 +730,31 @@ fn spoofing_event(g: &[Spoofing], cx: &Context<'_>) -> Option<Event> {
             before: s.before.map(|b| ReportRef::new(b.mmsi, b.t, b.pos)),
         })
         .collect();
+    let mut why: Vec<String> = g
+        .iter()
+        .map(|s| match s.method {
+            SpoofMethod::Land => format!("positions at least {:.1} km inland", s.size_km),
+            SpoofMethod::Jump => {
+                format!("a {:.0} km excursion and back within the hour", s.size_km)
+            }
+            SpoofMethod::Offset => {
+                format!("a track displaced {:.0} km for hours, then back", s.size_km)
+            }
+            SpoofMethod::Circle => format!(
+                "a circle of {:.1} km sailed at a speed it does not make good",
+                s.size_km
+            ),
+        })
+        .collect();
+    why.dedup();
+    let strong = g.iter().any(|s| {
+        s.method == SpoofMethod::Circle || (s.method == SpoofMethod::Land && s.size_km >= 2.0)
+    });
+    let confidence = if strong || g.len() > 1 {
+        Confidence::high(why)
+    } else {
+        Confidence::medium(why)
+    };
     Some(Event {
         mmsi: first.mmsi,
         imo: cx.imo(first.mmsi),
@@ -736,6 +763,9 @@ fn spoofing_event(g: &[Spoofing], cx: &Context<'_>) -> Option<Event> {
         end: last.t,
         lat: first.pos.lat,
         lon: first.pos.lon,
+        confidence,
+        truncated_start: false,
+        truncated_end: false,
         details: SpoofingDetails {
             method: methods.join("+"),
             findings,
@@ -773,6 +803,8 @@ mod tests {
                     sog_knots: Some(11.0),
                     cog_deg: Some(90.0),
                     nav_status: Some(0),
+                    second: None,
+                    station: None,
                 },
                 vessel: 0,
                 segment: 1,

@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use shadowfleet_geo::LatLon;
 use shadowfleet_records::{
-    round2, Event, EventKind, GateDirection, ReportRef, ZoneDetails, ZoneRef, ZoneShape,
+    round2, Confidence, Event, EventKind, GateDirection, ReportRef, ZoneDetails, ZoneRef, ZoneShape,
 };
 use shadowfleet_tracks::{Position, TrackPoint};
 
@@ -614,6 +614,25 @@ fn zone_event(f: &Finding<'_>, cfg: &ZoneConfig, cx: &Context<'_>) -> Option<Eve
             if let Some(x) = exit {
                 evidence.push(ReportRef::new(mmsi, x.t, x.pos));
             }
+            let mut why = vec![format!(
+                "{} reports inside over {:.1} h",
+                v.reports,
+                minutes / 60.0
+            )];
+            if v.entered {
+                why.push("seen entering".into());
+            }
+            if exit.is_some() {
+                why.push("seen leaving".into());
+            }
+            let confidence = if v.reports < 2 {
+                why.push("a single report inside".into());
+                Confidence::low(why)
+            } else if v.entered && exit.is_some() {
+                Confidence::high(why)
+            } else {
+                Confidence::medium(why)
+            };
             Some(Event {
                 mmsi,
                 imo: cx.imo(mmsi),
@@ -622,6 +641,9 @@ fn zone_event(f: &Finding<'_>, cfg: &ZoneConfig, cx: &Context<'_>) -> Option<Eve
                 end: v.last.t,
                 lat: v.first.pos.lat,
                 lon: v.first.pos.lon,
+                confidence,
+                truncated_start: false,
+                truncated_end: false,
                 details: ZoneDetails {
                     zone: zone.reference.clone(),
                     entered: v.entered,
@@ -643,6 +665,15 @@ fn zone_event(f: &Finding<'_>, cfg: &ZoneConfig, cx: &Context<'_>) -> Option<Eve
             direction,
         } => {
             let mmsi = before.mmsi;
+            let step_min = (after.t - before.t) as f64 / 60.0;
+            let why = vec![format!(
+                "reports {step_min:.0} min apart either side of the line, the crossing interpolated between them"
+            )];
+            let confidence = if step_min <= 60.0 {
+                Confidence::high(why)
+            } else {
+                Confidence::medium(why)
+            };
             Some(Event {
                 mmsi,
                 imo: cx.imo(mmsi),
@@ -651,6 +682,9 @@ fn zone_event(f: &Finding<'_>, cfg: &ZoneConfig, cx: &Context<'_>) -> Option<Eve
                 end: *t,
                 lat: at.lat,
                 lon: at.lon,
+                confidence,
+                truncated_start: false,
+                truncated_end: false,
                 details: ZoneDetails {
                     zone: zone.reference.clone(),
                     entered: true,
@@ -683,6 +717,8 @@ mod tests {
             sog_knots: Some(10.0),
             cog_deg: None,
             nav_status: None,
+            second: None,
+            station: None,
         }
     }
 
