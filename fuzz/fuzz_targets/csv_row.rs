@@ -13,9 +13,16 @@ const HEADERS: [(&str, CsvLayout); 3] = [
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rows)) = data.split_first() else { return };
-    let (header, layout) = HEADERS[selector as usize % HEADERS.len()];
+    let (header, layout) = &HEADERS[selector as usize % HEADERS.len()];
     let mut input = header.as_bytes().to_vec();
     input.extend_from_slice(rows);
     let mut out = Vec::new();
-    let _ = CsvReader::new(layout).read_all(&input[..], "fuzz.csv", &mut out);
+    let _ = CsvReader::new(layout.clone()).read_all(&input[..], "fuzz.csv", &mut out);
+    // The same rows under a header the column recognition reads (semicolons, epoch ms),
+    // sorted by time first.
+    let mut generic = b"mmsi;ts_ms;latitude;longitude;speed;course;ship type\n".to_vec();
+    generic.extend_from_slice(rows);
+    if let Ok(Some(layout)) = shadowfleet_ingest::detect_csv(&generic, &[]) {
+        let _ = CsvReader::new(layout).sorted(1 << 12).read_all(&generic[..], "fuzz.csv", &mut out);
+    }
 });

@@ -24,6 +24,11 @@ pub struct AnalyzeArgs {
     /// coordinates (detected from the header). Ports near an embedded place are left out.
     #[arg(long, num_args = 1..)]
     pub(crate) ports: Vec<PathBuf>,
+    /// CSV columns the header recognition misses: ROLE=HEADER, comma-separated or repeated
+    /// (roles: mmsi, time, lat, lon, sog, sog_tenths, cog, heading, imo, name, callsign,
+    /// ship_type, draught, status, length, width, class, destination).
+    #[arg(long)]
+    pub(crate) columns: Vec<String>,
     /// Analyse the timed reports of an input whose position reports are mostly without a
     /// receive time (by default that is an error: untimed reports cannot be placed in time).
     #[arg(long)]
@@ -46,6 +51,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         positions: PositionWriterConfig::default(),
         bytes_read: args.progress.clone(),
         allow_untimed: args.allow_untimed,
+        columns: shadowfleet_run::config::parse_columns(&args.columns)?,
     };
     if !args.quiet && !args.ports.is_empty() {
         eprintln!(

@@ -84,6 +84,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 config: None,
                 ports: Vec::new(),
                 allow_untimed: false,
+                columns: Vec::new(),
                 quiet: true,
                 progress: Some(read.clone()),
             })

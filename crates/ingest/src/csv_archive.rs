@@ -1,6 +1,7 @@
 //! Decoded AIS archives in CSV: the Danish Maritime Authority's daily files
 //! (the 22-column layout used until 2020 and the 26-column one since, which adds
-//! the antenna offsets `A,B,C,D`) and NOAA MarineCadastre (17 columns).
+//! the antenna offsets `A,B,C,D`), NOAA MarineCadastre (17 columns), and any other
+//! position CSV whose columns [`crate::csv_columns`] recognises (or the user names).
 //!
 //! Each row becomes one or two [`Decoded`] messages — a position (type 1 for
 //! Class A, 18 for Class B, 4 for base stations, 21 for AtoN, 9 for SAR
@@ -19,10 +20,13 @@ use shadowfleet_decode::messages::{
 use shadowfleet_decode::{AisMessage, AisText, Body, Decoded, Flags, Header, Meta, Sink};
 use shadowfleet_model::Timestamp;
 
+use crate::csv_columns::{
+    looks_like_positions_csv, parse_time, ship_type, ColumnMap, MissingColumns, Role,
+};
 use crate::report::{IngestError, SourceReport};
 
 /// A CSV layout we can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CsvLayout {
     /// DMA, 22 columns (`# Timestamp,Type of mobile,MMSI,...,Data source type`).
     Dma22,
@@ -30,19 +34,58 @@ pub enum CsvLayout {
     Dma26,
     /// NOAA MarineCadastre, 17 columns (`MMSI,BaseDateTime,LAT,LON,...`).
     Noaa,
+    /// Any other position CSV: its columns by role.
+    Columns(Box<ColumnMap>),
 }
 
 impl CsvLayout {
-    fn columns(self) -> usize {
+    fn columns(&self) -> usize {
         match self {
             CsvLayout::Dma22 => 22,
             CsvLayout::Dma26 => 26,
             CsvLayout::Noaa => 17,
+            CsvLayout::Columns(m) => m.header.len(),
         }
     }
 }
 
-/// Recognises a CSV archive from the start of a file.
+/// Recognises a CSV of positions from the start of a file: a DMA or NOAA archive, any CSV
+/// whose header names an MMSI and a position column, or — when the user named columns in
+/// `columns` — any CSV. `Ok(None)` when it is not a CSV (NMEA); an error when it is one
+/// without the columns a position needs.
+pub fn detect_csv(
+    head: &[u8],
+    columns: &[(Role, String)],
+) -> Result<Option<CsvLayout>, MissingColumns> {
+    if columns.is_empty() {
+        if let Some(l) = detect_csv_layout(head) {
+            return Ok(Some(l));
+        }
+    }
+    let first = head.split(|&c| c == b'\n').next().unwrap_or_default();
+    let Ok(first) = std::str::from_utf8(first) else {
+        return Ok(None);
+    };
+    let first = first.trim_start_matches('\u{feff}');
+    if first.starts_with(['!', '$', '\\', '#']) || first.trim().is_empty() {
+        return Ok(None);
+    }
+    if columns.is_empty() && !looks_like_positions_csv(first) {
+        // A header of delimited names that are not the ones we know: a CSV without the
+        // columns a position needs (the error says which), not NMEA.
+        let d = crate::csv_columns::delimiter_of(first);
+        let fields = first.bytes().filter(|&c| c == d).count();
+        let texty = first
+            .bytes()
+            .all(|c| c.is_ascii_graphic() || c == b' ' || c == b'\t' || c == b'\r');
+        if fields < 2 || !texty {
+            return Ok(None);
+        }
+    }
+    ColumnMap::from_header(first, columns).map(|m| Some(CsvLayout::Columns(Box::new(m))))
+}
+
+/// Recognises a DMA or NOAA CSV archive from the start of a file.
 pub fn detect_csv_layout(head: &[u8]) -> Option<CsvLayout> {
     let first = head.split(|&c| c == b'\n').next()?;
     let first = std::str::from_utf8(first)
@@ -68,12 +111,14 @@ pub fn detect_csv_layout(head: &[u8]) -> Option<CsvLayout> {
 
 /// A rejected CSV row.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}, field {field}: {reason} (got {value:?})")]
+#[error("line {line}, column {}: {reason} (got {value:?})", if self.column.is_empty() { *field } else { self.column.as_str() })]
 pub struct CsvRowError {
     /// Line number in the file, from 1 (the header is line 1).
     pub line: u64,
-    /// The column name.
+    /// The column name of the fixed layouts.
     pub field: &'static str,
+    /// The column name as the file's header gives it (recognised layouts).
+    pub column: String,
     /// The value found (cut to 40 characters).
     pub value: String,
     /// What is wrong.
@@ -83,6 +128,9 @@ pub struct CsvRowError {
 /// Reads one CSV archive layout.
 pub struct CsvReader {
     layout: CsvLayout,
+    /// Sort the rows by time before handing them on (the file is not in time order).
+    sort: bool,
+    sort_bytes: usize,
 }
 
 const DMA_FIELDS: [&str; 26] = [
@@ -162,7 +210,58 @@ struct Row<'a> {
 impl CsvReader {
     /// A reader for `layout`.
     pub fn new(layout: CsvLayout) -> Self {
-        CsvReader { layout }
+        CsvReader {
+            layout,
+            sort: false,
+            sort_bytes: crate::sort::DEFAULT_SORT_BYTES,
+        }
+    }
+
+    /// The same reader handing rows on in time order (rows held in memory up to `bytes`,
+    /// sorted runs spilled to disk beyond).
+    pub fn sorted(mut self, bytes: usize) -> Self {
+        self.sort = true;
+        self.sort_bytes = bytes;
+        self
+    }
+
+    fn reader<R: std::io::Read>(&self, input: R) -> csv::Reader<R> {
+        let delimiter = match &self.layout {
+            CsvLayout::Columns(m) => m.delimiter,
+            _ => b',',
+        };
+        csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(input)
+    }
+
+    /// The time of a row, unix ms, when it reads.
+    fn time_of(&self, rec: &csv::StringRecord) -> Option<i64> {
+        let t = match &self.layout {
+            CsvLayout::Dma22 | CsvLayout::Dma26 => parse_dma_time(rec.get(0)?.trim()),
+            CsvLayout::Noaa => Timestamp::parse_rfc3339(rec.get(1)?.trim()).ok(),
+            CsvLayout::Columns(m) => parse_time(rec.get(m.column(Role::Time)?)?),
+        };
+        t.map(|t| t.unix_millis())
+    }
+
+    /// Whether the rows of `input` are in time order (rows whose time does not read are
+    /// passed over): a first pass over a file, to decide whether to sort it.
+    pub fn is_time_ordered(&self, input: impl BufRead) -> bool {
+        let mut reader = self.reader(input);
+        let mut record = csv::StringRecord::new();
+        let mut last = i64::MIN;
+        while let Ok(true) = reader.read_record(&mut record) {
+            if let Some(t) = self.time_of(&record) {
+                if t < last {
+                    return false;
+                }
+                last = t;
+            }
+        }
+        true
     }
 
     /// Reads every row of `input` into `sink`; `name` names the input in errors.
@@ -172,12 +271,16 @@ impl CsvReader {
         name: &str,
         sink: &mut dyn Sink,
     ) -> Result<SourceReport, IngestError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(input);
+        let mut reader = self.reader(input);
         let mut record = csv::StringRecord::new();
         let mut report = SourceReport::default();
+        let mut sorter = self
+            .sort
+            .then(|| crate::sort::TimeSorter::new(self.sort_bytes));
+        let io_err = |e: std::io::Error| IngestError::Io {
+            source_name: name.into(),
+            error: e,
+        };
         loop {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
@@ -196,15 +299,35 @@ impl CsvReader {
             }
             let line = record.position().map_or(0, |p| p.line());
             report.stats.lines += 1;
-            match self.parse_row(&record, line) {
-                Ok(row) => {
-                    let n = emit_row(&row, line, sink);
-                    report.stats.messages += n;
-                }
-                Err(e) => self.note_error(&mut report, name, e.to_string()),
+            match &mut sorter {
+                Some(s) => s
+                    .push(self.time_of(&record).unwrap_or(i64::MIN), line, &record)
+                    .map_err(io_err)?,
+                None => self.take_row(&record, line, name, &mut report, sink),
             }
         }
+        if let Some(s) = sorter {
+            s.finish(&mut |line, rec| self.take_row(rec, line, name, &mut report, sink))
+                .map_err(io_err)?;
+        }
         Ok(report)
+    }
+
+    fn take_row(
+        &self,
+        record: &csv::StringRecord,
+        line: u64,
+        name: &str,
+        report: &mut SourceReport,
+        sink: &mut dyn Sink,
+    ) {
+        match self.parse_row(record, line) {
+            Ok(row) => {
+                let n = emit_row(&row, line, sink);
+                report.stats.messages += n;
+            }
+            Err(e) => self.note_error(report, name, e.to_string()),
+        }
     }
 
     fn note_error(&self, report: &mut SourceReport, name: &str, message: String) {
@@ -215,6 +338,9 @@ impl CsvReader {
     }
 
     fn parse_row<'r>(&self, rec: &'r csv::StringRecord, line: u64) -> Result<Row<'r>, CsvRowError> {
+        if let CsvLayout::Columns(m) = &self.layout {
+            return parse_columns(m, rec, line);
+        }
         let fields: &[&'static str] = match self.layout {
             CsvLayout::Noaa => &NOAA_FIELDS,
             _ => &DMA_FIELDS,
@@ -222,6 +348,7 @@ impl CsvReader {
         if rec.len() != self.layout.columns() {
             return Err(CsvRowError {
                 line,
+                column: String::new(),
                 field: "(row)",
                 value: format!("{} columns", rec.len()),
                 reason: "wrong number of columns",
@@ -230,6 +357,7 @@ impl CsvReader {
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
         let err = |i: usize, reason| CsvRowError {
             line,
+            column: String::new(),
             field: fields[i],
             value: get(i).chars().take(40).collect(),
             reason,
@@ -244,7 +372,7 @@ impl CsvReader {
                 .map_err(|_| err(i, "not a number"))
         };
         let mut row = Row::default();
-        match self.layout {
+        match &self.layout {
             CsvLayout::Dma22 | CsvLayout::Dma26 => {
                 row.time = Some(
                     parse_dma_time(get(0)).ok_or_else(|| err(0, "expected dd/mm/yyyy HH:MM:SS"))?,
@@ -282,6 +410,7 @@ impl CsvReader {
                     }
                 }
             }
+            CsvLayout::Columns(_) => {}
             CsvLayout::Noaa => {
                 row.mmsi = get(0)
                     .parse()
@@ -320,6 +449,120 @@ impl CsvReader {
             }
         }
         Ok(row)
+    }
+}
+
+/// A row of a CSV read by its column roles.
+fn parse_columns<'r>(
+    m: &ColumnMap,
+    rec: &'r csv::StringRecord,
+    line: u64,
+) -> Result<Row<'r>, CsvRowError> {
+    let get = |r: Role| m.column(r).and_then(|i| rec.get(i)).unwrap_or("").trim();
+    let err = |r: Role, reason| {
+        CsvRowError {
+            line,
+            column: String::new(),
+            field: "",
+            value: get(r).chars().take(40).collect(),
+            reason,
+        }
+        .in_column(m.name(r))
+    };
+    // A semicolon-separated file may write decimal commas ("55,71"): no field holds a comma
+    // otherwise, so it is read as a point.
+    let decimal_comma = m.delimiter == b';';
+    let num = |r: Role| -> Result<Option<f64>, CsvRowError> {
+        let v = get(r);
+        if v.is_empty()
+            || v.eq_ignore_ascii_case("nan")
+            || v.eq_ignore_ascii_case("null")
+            || v.eq_ignore_ascii_case("unknown")
+        {
+            return Ok(None);
+        }
+        let owned;
+        let v = if decimal_comma && v.contains(',') {
+            owned = v.replace(',', ".");
+            owned.as_str()
+        } else {
+            v
+        };
+        v.parse::<f64>()
+            .map(Some)
+            .map_err(|_| err(r, "not a number"))
+    };
+    let mut row = Row {
+        class: "Class A",
+        ..Row::default()
+    };
+    row.mmsi = match num(Role::Mmsi)? {
+        Some(v) if v.fract() == 0.0 && (1.0..=999_999_999.0).contains(&v) => v as u32,
+        _ => {
+            return Err(err(
+                Role::Mmsi,
+                "an MMSI is an integer of up to nine digits",
+            ))
+        }
+    };
+    row.time = Some(parse_time(get(Role::Time)).ok_or_else(|| {
+        err(
+            Role::Time,
+            "expected a time: ISO 8601, YYYY-MM-DD HH:MM:SS, dd/mm/yyyy HH:MM:SS, YYYYMMDD_HHMMSS, or epoch seconds or milliseconds",
+        )
+    })?);
+    row.lat = match num(Role::Lat)? {
+        Some(v) if v.abs() <= 90.0 => Some(v),
+        Some(_) => return Err(err(Role::Lat, "a latitude lies within ±90")),
+        None => None,
+    };
+    row.lon = match num(Role::Lon)? {
+        Some(v) if v.abs() <= 180.0 => Some(v),
+        Some(_) => return Err(err(Role::Lon, "a longitude lies within ±180")),
+        None => None,
+    };
+    row.sog = match (num(Role::Sog)?, num(Role::SogTenths)?) {
+        (Some(v), _) => Some(v),
+        (None, Some(t)) => Some(t / 10.0),
+        _ => None,
+    };
+    row.cog = num(Role::Cog)?;
+    row.heading = num(Role::Heading)?
+        .filter(|h| (0.0..360.0).contains(h))
+        .map(|h| h as u16);
+    row.imo = get(Role::Imo)
+        .trim_start_matches("IMO")
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (1..=9_999_999).contains(v))
+        .map(|v| v as u32);
+    row.name = get(Role::Name);
+    row.callsign = get(Role::Callsign);
+    row.ship_type = ship_type(get(Role::ShipType));
+    row.draught = num(Role::Draught).ok().flatten();
+    row.status = match get(Role::NavStatus) {
+        "" => None,
+        s => s
+            .parse::<u8>()
+            .ok()
+            .filter(|v| *v <= 15)
+            .or_else(|| nav_status_code(s)),
+    };
+    row.length = num(Role::Length).ok().flatten();
+    row.width = num(Role::Width).ok().flatten();
+    row.destination = get(Role::Destination);
+    let class = get(Role::Class).to_ascii_lowercase();
+    if class == "b" || class.ends_with(" b") || class.starts_with("class b") {
+        row.class = "Class B";
+    }
+    Ok(row)
+}
+
+impl CsvRowError {
+    fn in_column(mut self, name: &str) -> CsvRowError {
+        self.column = name.chars().take(40).collect();
+        self
     }
 }
 
@@ -658,9 +901,76 @@ mod tests {
         );
         assert_eq!(report.csv_rejected, 1);
         assert!(
-            report.csv_errors[0].contains("line 3, field MMSI"),
+            report.csv_errors[0].contains("line 3, column MMSI"),
             "{:?}",
             report.csv_errors
         );
+    }
+
+    /// A portal export: semicolons, quoted values, an epoch-ms time (a few rows in
+    /// scientific notation), `LONG` for longitude, speed in tenths, the type as words,
+    /// rows shuffled; and a bad row reported by line and column.
+    #[test]
+    fn a_portal_export_is_read_in_time_order() {
+        let csv = "\"MMSI\";\"TIMESTAMP\";\"LAT\";\"LONG\";\"SPEED (0.1 KN)\";\"COURSE\";\"SHIPTYPE\";\"NAME\"\n\
+                   \"273000001\";\"1767225900000\";\"59,9\";\"29,1\";\"123\";\"90\";\"Crude Oil Tanker\";\"ONE\"\n\
+                   \"273000001\";\"1.7672256E12\";\"59,8\";\"29,0\";\"120\";\"90\";\"Crude Oil Tanker\";\"ONE\"\n\
+                   \"273000002\";\"yesterday\";\"59,8\";\"29,0\";\"0\";\"0\";\"Tug\";\"TWO\"\n\
+                   \"273000001\";\"1767226200000\";\"60,0\";\"29,2\";\"124\";\"90\";\"Crude Oil Tanker\";\"ONE\"\n";
+        let Ok(Some(layout)) = detect_csv(csv.as_bytes(), &[]) else {
+            panic!("not recognised");
+        };
+        let reader = CsvReader::new(layout);
+        assert!(!reader.is_time_ordered(csv.as_bytes()));
+        let mut out: Vec<Decoded> = Vec::new();
+        let report = reader
+            .sorted(1 << 20)
+            .read_all(csv.as_bytes(), "export.csv", &mut out)
+            .unwrap();
+        let positions: Vec<_> = out
+            .iter()
+            .filter_map(|d| {
+                d.message
+                    .position()
+                    .map(|p| (d.meta.received.unwrap().unix_millis(), p.lat, p.sog_knots))
+            })
+            .collect();
+        assert_eq!(positions.len(), 3);
+        assert!(
+            positions.windows(2).all(|w| w[0].0 <= w[1].0),
+            "{positions:?}"
+        );
+        assert_eq!(positions[0].0, 1_767_225_600_000);
+        assert!((positions[0].1 - 59.8).abs() < 1e-6);
+        assert_eq!(positions[0].2, Some(12.0));
+        let st = out.iter().find_map(|d| d.message.static_data()).unwrap();
+        assert_eq!(st.ship_type, Some(80));
+        assert_eq!(report.csv_rejected, 1);
+        assert!(
+            report.csv_errors[0].contains("line 4, column TIMESTAMP"),
+            "{:?}",
+            report.csv_errors
+        );
+    }
+
+    #[test]
+    fn a_csv_without_the_columns_a_position_needs_names_them() {
+        let e = detect_csv(b"ship;when;y;x\n1;2;3;4\n", &[]).unwrap_err();
+        assert_eq!(e.missing, "mmsi, time");
+        assert!(
+            detect_csv(b"# a comment, with, commas\n!AIVDM,1,1,,A,xx,0*00\n", &[])
+                .unwrap()
+                .is_none()
+        );
+        let named = [
+            (Role::Mmsi, "ship".to_owned()),
+            (Role::Time, "when".to_owned()),
+            (Role::Lat, "y".to_owned()),
+            (Role::Lon, "x".to_owned()),
+        ];
+        assert!(matches!(
+            detect_csv(b"ship;when;y;x\n", &named),
+            Ok(Some(CsvLayout::Columns(_)))
+        ));
     }
 }

@@ -9,11 +9,15 @@
 //! every later stage sees one kind of record.
 
 mod csv_archive;
+pub mod csv_columns;
 mod report;
+mod sort;
 mod source;
 
-pub use csv_archive::{detect_csv_layout, CsvLayout, CsvReader, CsvRowError};
+pub use csv_archive::{detect_csv, detect_csv_layout, CsvLayout, CsvReader, CsvRowError};
 pub use report::{IngestError, SourceReport};
-pub use source::{open_reader, read_source, read_source_counting, Backoff, Source};
+pub use source::{
+    open_reader, read_source, read_source_counting, read_source_with, Backoff, Source,
+};
 
 pub use shadowfleet_decode::Decoded;

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use shadowfleet_decode::{Decoder, DecoderConfig, Sink};
 
-use crate::csv_archive::{detect_csv_layout, CsvReader};
+use crate::csv_archive::{detect_csv, CsvReader};
+use crate::csv_columns::Role;
 use crate::report::{IngestError, SourceReport};
 
 /// Where to read AIS from.
@@ -168,6 +169,19 @@ pub fn read_source_counting(
     sink: &mut dyn Sink,
     read: Option<Arc<AtomicU64>>,
 ) -> Result<SourceReport, IngestError> {
+    read_source_with(source, config, backoff, sink, read, &[])
+}
+
+/// [`read_source_counting`], with CSV columns the user named (`--columns role=HEADER`):
+/// with any given, a file that is not NMEA is read as a CSV by them.
+pub fn read_source_with(
+    source: &Source,
+    config: &DecoderConfig,
+    backoff: Backoff,
+    sink: &mut dyn Sink,
+    read: Option<Arc<AtomicU64>>,
+    columns: &[(Role, String)],
+) -> Result<SourceReport, IngestError> {
     let mut decoder = Decoder::new(config.clone());
     match source {
         Source::File(_) | Source::Stdin => {
@@ -177,8 +191,30 @@ pub fn read_source_counting(
                 error,
             };
             let head = reader.fill_buf().map_err(io_err)?;
-            if let Some(layout) = detect_csv_layout(head) {
-                return CsvReader::new(layout).read_all(reader, &source.name(), sink);
+            match detect_csv(head, columns) {
+                Ok(Some(layout)) => {
+                    // Rows in time order whatever the file's order: a first pass over a file
+                    // says whether it needs sorting; standard input is always sorted.
+                    let mut csv = CsvReader::new(layout);
+                    let ordered = match source {
+                        Source::File(_) => {
+                            let again = open_reader(source)?;
+                            csv.is_time_ordered(again)
+                        }
+                        _ => false,
+                    };
+                    if !ordered {
+                        csv = csv.sorted(crate::sort::DEFAULT_SORT_BYTES);
+                    }
+                    return csv.read_all(reader, &source.name(), sink);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(IngestError::Format {
+                        source_name: source.name(),
+                        reason: e.to_string(),
+                    })
+                }
             }
             pump_on_reader_thread(reader, &mut decoder, sink).map_err(io_err)?;
         }

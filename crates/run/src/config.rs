@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use shadowfleet_events::DetectorConfig;
+use shadowfleet_ingest::csv_columns::Role;
 use shadowfleet_places::{Place, PlaceKind};
 use shadowfleet_refdata::ListFormat;
 
@@ -104,6 +105,29 @@ pub fn parse_list_arg(s: &str) -> (Option<ListFormat>, PathBuf) {
         }
     }
     (None, PathBuf::from(s))
+}
+
+/// Parses `--columns role=HEADER,...`: CSV columns the recognition misses, by the header
+/// name the file gives them (roles: `mmsi`, `time`, `lat`, `lon`, `sog`, `sog_tenths`,
+/// `cog`, `heading`, `imo`, `name`, `callsign`, `ship_type`, `draught`, `status`, `length`,
+/// `width`, `class`, `destination`).
+pub fn parse_columns(args: &[String]) -> anyhow::Result<Vec<(Role, String)>> {
+    let mut out = Vec::new();
+    for a in args.iter().flat_map(|a| a.split(',')) {
+        let a = a.trim();
+        if a.is_empty() {
+            continue;
+        }
+        let Some((role, header)) = a.split_once('=') else {
+            anyhow::bail!("--columns: {a:?} is not ROLE=HEADER");
+        };
+        let r = Role::parse(role.trim()).ok_or_else(|| {
+            let all: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+            anyhow::anyhow!("--columns: {role:?} is not one of {}", all.join(", "))
+        })?;
+        out.push((r, header.trim().to_owned()));
+    }
+    Ok(out)
 }
 
 /// Reads `--ports` files into places (kind port, id the UN/LOCODE or `WPI-n`): a World Port

@@ -16,8 +16,9 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use shadowfleet_decode::RejectReason;
 use shadowfleet_events::{DetectorConfig, Pipeline, PipelineOutput, Reference};
+use shadowfleet_ingest::csv_columns::Role;
 use shadowfleet_ingest::SourceReport;
-use shadowfleet_ingest::{open_reader, read_source_counting, Backoff, Source};
+use shadowfleet_ingest::{open_reader, read_source_with, Backoff, Source};
 use shadowfleet_places::Place;
 use shadowfleet_records::{DropCounts, Event, EventKind, IdentityPeriod};
 use shadowfleet_store::{
@@ -62,6 +63,8 @@ pub struct IngestOptions {
     /// Analyse the timed reports of an input whose position reports are mostly without a
     /// receive time (else that is an error: the untimed ones cannot be placed in time).
     pub allow_untimed: bool,
+    /// CSV columns named by the user (`--columns role=HEADER`).
+    pub columns: Vec<(Role, String)>,
 }
 
 /// What a run did.
@@ -231,6 +234,7 @@ pub fn run_file(
     path: &Path,
     decoder: &shadowfleet_decode::DecoderConfig,
     bytes_read: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    columns: &[(Role, String)],
     out: &mut dyn FnMut(PipelineOutput),
 ) -> anyhow::Result<FileRead> {
     let backoff = Backoff {
@@ -242,9 +246,11 @@ pub fn run_file(
     run_threaded(
         pipeline,
         |sink| {
-            read_source_counting(&source, decoder, backoff, sink, bytes_read).map(|r| FileRead {
-                messages: sink.messages + r.stats.repeats,
-                report: r,
+            read_source_with(&source, decoder, backoff, sink, bytes_read, columns).map(|r| {
+                FileRead {
+                    messages: sink.messages + r.stats.repeats,
+                    report: r,
+                }
             })
         },
         out,
@@ -324,6 +330,7 @@ pub fn ingest(
                 &input.path,
                 &decoder,
                 options.bytes_read.clone(),
+                &options.columns,
                 &mut out,
             )?;
             let n = read.messages;

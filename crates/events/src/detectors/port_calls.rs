@@ -404,6 +404,7 @@ mod tests {
         let pts = [
             point(1, 0, south(berth, 10.0), 10.0),
             point(1, H, south(berth, 2.0), 8.0),
+            point(1, H + 600, south(berth, 2.5), 8.0),
             point(1, 2 * H, south(berth, 10.0), 10.0),
         ];
         assert!(calls(&pts, PortCallConfig::default()).is_empty());
@@ -437,6 +438,22 @@ mod tests {
             point(1, 5 * H, south(berth, 3.5), 0.0),
         ];
         assert!(calls(&outside, c).is_empty());
+    }
+
+    #[test]
+    fn one_report_inside_is_not_a_call() {
+        let (_, berth) = places();
+        let pts = [
+            point(1, 0, south(berth, 10.0), 10.0),
+            point(1, H, berth, 0.0),
+            point(1, 2 * H, south(berth, 10.0), 10.0),
+        ];
+        assert!(calls(&pts, PortCallConfig::default()).is_empty());
+        let one = PortCallConfig {
+            min_reports: 1,
+            ..PortCallConfig::default()
+        };
+        assert_eq!(calls(&pts, one).len(), 1);
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub struct SpoofingConfig {
     pub circle_max_straight_share: f64,
     /// Open segments remembered per MMSI.
     pub segments_per_mmsi: usize,
+    /// A report counts towards "two places at once" only when its UTC second lies within
+    /// this of its receive time's (a late relay is not the other place), seconds.
+    pub fresh_second_tolerance_s: i64,
 }
 
 impl Default for SpoofingConfig {
@@ -109,6 +112,7 @@ impl Default for SpoofingConfig {
             circle_min_turn_steps: 3,
             circle_max_straight_share: 0.25,
             segments_per_mmsi: 4,
+            fresh_second_tolerance_s: 2,
         }
     }
 }
@@ -219,15 +223,17 @@ const CIRCLE_BUCKETS: i64 = 12;
 const KN_M_PER_S: f64 = METRES_PER_NM / 3600.0;
 
 /// A run of reports on land: first, last, count, deepest distance inland (m).
-type LandRun = (Position, Position, u32, f64);
+/// A run of reports on land: first, last, count, deepest distance inland (m), and whether
+/// the track walked onto land from the sea within its segment (an inland waterway).
+type LandRun = (Position, Position, u32, f64, bool);
 
 /// An active circle: first and last report, centre, radius (m).
 type ActiveCircle = (Position, Position, LatLon, f64);
 
 /// Reports a closed run on land when it has enough reports.
 fn close_land(cfg: &SpoofingConfig, run: LandRun, out: &mut dyn FnMut(SpoofOutput)) {
-    let (first, last, n, d) = run;
-    if n >= cfg.land_min_points {
+    let (first, last, n, d, waterway) = run;
+    if n >= cfg.land_min_points && !waterway {
         out(SpoofOutput::Spoofing(Spoofing {
             mmsi: first.mmsi,
             method: SpoofMethod::Land,
@@ -375,7 +381,7 @@ impl SpoofingDetector {
                 candidate: None,
                 alternations: 0,
                 last_alternation: i64::MIN,
-                land: inland_m.map(|d| (r, r, 1, d)),
+                land: inland_m.map(|d| (r, r, 1, d, false)),
                 uniform,
             });
             return;
@@ -389,7 +395,13 @@ impl SpoofingDetector {
                 run.2 += 1;
                 run.3 = run.3.max(d);
             }
-            (Some(d), None) => s.land = Some((r, r, 1, d)),
+            (Some(d), None) => {
+                // Onto land from the sea, one plausible step from the last report of the
+                // segment and close to the coast: a river or canal the land polygons do not
+                // cut out (the Danube to Izmail, the Volga-Don), not a spoofed position.
+                let waterway = p.segment == s.seg && d < 2.0 * cfg.land_margin_m;
+                s.land = Some((r, r, 1, d, waterway));
+            }
             (None, run) => {
                 if let Some(run) = run.take() {
                     close_land(&cfg, run, out);
@@ -405,7 +417,10 @@ impl SpoofingDetector {
         let confirm = (cfg.confirm_hours * 3600.0) as i64;
         let back = s.prev.is_some_and(|(seg, _)| seg == p.segment);
         let reused = s.candidate.is_some_and(|(seg, _)| seg == p.segment);
-        if back || reused {
+        // Only fresh reports (their UTC second agrees with the receive time) count as the
+        // other place: a report heard again late explains itself.
+        let fresh = r.fresh(cfg.fresh_second_tolerance_s) != Some(false);
+        if (back || reused) && fresh {
             if r.t - s.last_alternation > confirm {
                 s.alternations = 0;
             }
@@ -918,5 +933,32 @@ mod tests {
                 "{inland} reports"
             );
         }
+    }
+
+    #[test]
+    fn a_track_that_walks_from_the_sea_up_a_waterway_is_not_spoofing() {
+        // From the Black Sea inland in 1 km steps every ten minutes (6 kn), as up a river
+        // the land polygons do not cut out: every report on land after the first is reached
+        // plausibly from the last.
+        let steps = 340;
+        let v: Vec<(f64, f64)> = (0..=steps)
+            .map(|k| {
+                let f = f64::from(k) / f64::from(steps);
+                (
+                    SEA.0 + (INLAND.0 - SEA.0) * f,
+                    SEA.1 + (INLAND.1 - SEA.1) * f,
+                )
+            })
+            .collect();
+        let got = found(&track(&v), SpoofingConfig::default());
+        assert!(got.is_empty(), "{got:?}");
+        // The same positions reached by a jump from the sea are spoofing.
+        let mut jumped = vec![SEA; 6];
+        jumped.extend_from_slice(&v[200..]);
+        let mut points = track(&jumped);
+        for p in &mut points[6..] {
+            p.segment = 2;
+        }
+        assert_eq!(found(&points, SpoofingConfig::default()).len(), 1);
     }
 }
