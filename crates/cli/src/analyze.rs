@@ -99,12 +99,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     );
     let left_out = report.dropped.lines();
     if !left_out.is_empty() {
-        eprintln!(
-            "left out ({} in all; see docs/cli.md for each counter):",
-            report.dropped.lost()
-        );
+        eprintln!("left out (see docs/cli.md for each counter):");
         for line in left_out {
             eprintln!("  {line}");
+        }
+        for e in report.csv_errors.iter().take(5) {
+            eprintln!("  CSV row rejected: {e}");
+        }
+        if report.dropped.csv_rows > 5 {
+            eprintln!("  ... and {} more CSV rows", report.dropped.csv_rows - 5);
         }
     }
     Ok(ExitCode::SUCCESS)

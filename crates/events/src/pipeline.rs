@@ -14,7 +14,7 @@
 
 use rustc_hash::FxHashMap;
 
-use shadowfleet_decode::Decoded;
+use shadowfleet_decode::{Decoded, ReportClass};
 use shadowfleet_geo::LatLon;
 use shadowfleet_identities::{
     IdentityChange, IdentityOutput, IdentityPeriod, IdentityTracker, StaticReport,
@@ -55,6 +55,8 @@ pub struct PipelineStats {
     pub untimed_positions: u64,
     /// Static reports without a receive time (left out).
     pub untimed_statics: u64,
+    /// Positions of base stations, aids to navigation and SAR aircraft (not tracked).
+    pub not_vessels: u64,
     /// Track counters.
     pub tracks: TrackStats,
     /// Events emitted, by [`EventKind::ALL`] order.
@@ -88,6 +90,9 @@ pub enum Input {
         /// A position report (else a static one).
         position: bool,
     },
+    /// The position of a base station, an aid to navigation or a SAR aircraft: not a
+    /// vessel's, so not tracked (counted).
+    NotVessel,
 }
 
 impl Input {
@@ -104,6 +109,15 @@ impl Input {
         }
         if let Some(s) = StaticReport::of(d) {
             out(Input::Static(s));
+        }
+        if let Some(p) = d.message.position() {
+            if matches!(
+                p.class,
+                ReportClass::BaseStation | ReportClass::AidToNavigation | ReportClass::SarAircraft
+            ) {
+                out(Input::NotVessel);
+                return;
+            }
         }
         if let Some(r) = position_of(d) {
             out(Input::Position(r));
@@ -124,6 +138,7 @@ pub struct TrackStage {
     statics: u64,
     untimed_positions: u64,
     untimed_statics: u64,
+    not_vessels: u64,
 }
 
 impl TrackStage {
@@ -137,6 +152,7 @@ impl TrackStage {
             statics: 0,
             untimed_positions: 0,
             untimed_statics: 0,
+            not_vessels: 0,
         }
     }
 
@@ -156,6 +172,7 @@ impl TrackStage {
             }
             Input::Untimed { position: true } => self.untimed_positions += 1,
             Input::Untimed { position: false } => self.untimed_statics += 1,
+            Input::NotVessel => self.not_vessels += 1,
             Input::Position(r) => {
                 self.positions += 1;
                 self.tracks.push(r, &mut |p| out(Step::Point(p)));
@@ -180,6 +197,7 @@ impl TrackStage {
             statics: self.statics,
             untimed_positions: self.untimed_positions,
             untimed_statics: self.untimed_statics,
+            not_vessels: self.not_vessels,
             tracks: self.tracks.stats(),
             events: [0; EventKind::COUNT],
         }

@@ -474,10 +474,11 @@ fn parse_columns<'r>(
     let decimal_comma = m.delimiter == b';';
     let num = |r: Role| -> Result<Option<f64>, CsvRowError> {
         let v = get(r);
+        // Empty, and the words exports write for "no value".
         if v.is_empty()
-            || v.eq_ignore_ascii_case("nan")
-            || v.eq_ignore_ascii_case("null")
-            || v.eq_ignore_ascii_case("unknown")
+            || ["nan", "null", "none", "unknown", "n/a", "na", "-"]
+                .iter()
+                .any(|w| v.eq_ignore_ascii_case(w))
         {
             return Ok(None);
         }
@@ -511,13 +512,16 @@ fn parse_columns<'r>(
             "expected a time: ISO 8601, YYYY-MM-DD HH:MM:SS, dd/mm/yyyy HH:MM:SS, YYYYMMDD_HHMMSS, or epoch seconds or milliseconds",
         )
     })?);
+    // 91 and 181 are AIS's "not available" (ITU-R M.1371): no position, not an error.
     row.lat = match num(Role::Lat)? {
         Some(v) if v.abs() <= 90.0 => Some(v),
+        Some(91.0) => None,
         Some(_) => return Err(err(Role::Lat, "a latitude lies within ±90")),
         None => None,
     };
     row.lon = match num(Role::Lon)? {
         Some(v) if v.abs() <= 180.0 => Some(v),
+        Some(181.0) => None,
         Some(_) => return Err(err(Role::Lon, "a longitude lies within ±180")),
         None => None,
     };

@@ -25,6 +25,9 @@ pub struct DropCounts {
     pub untimed_positions: u64,
     /// Static reports without a receive time.
     pub untimed_statics: u64,
+    /// Positions of base stations, aids to navigation and SAR aircraft: not vessels, not
+    /// tracked.
+    pub not_vessels: u64,
     /// Position reports with a position not available or out of range, or a receive time
     /// outside 1990–2106.
     pub invalid: u64,
@@ -39,7 +42,8 @@ pub struct DropCounts {
 }
 
 impl DropCounts {
-    /// Everything left out but duplicates (which are kept once).
+    /// Everything left out but duplicates (kept once) and the positions of stations that
+    /// are not vessels (not lost: not tracked).
     pub fn lost(&self) -> u64 {
         self.not_ais_lines
             + self.rejected_sentences.values().sum::<u64>()
@@ -62,6 +66,7 @@ impl DropCounts {
         self.duplicates += other.duplicates;
         self.untimed_positions += other.untimed_positions;
         self.untimed_statics += other.untimed_statics;
+        self.not_vessels += other.not_vessels;
         self.invalid += other.invalid;
         self.late += other.late;
         self.clock_errors += other.clock_errors;
@@ -94,6 +99,10 @@ impl DropCounts {
         push(
             self.untimed_statics,
             "static reports without a receive time",
+        );
+        push(
+            self.not_vessels,
+            "positions of base stations, aids to navigation and SAR aircraft (not vessels: not tracked)",
         );
         push(self.invalid, "position reports invalid (position not available or out of range, time outside 1990-2106)");
         push(

@@ -92,6 +92,8 @@ pub struct IngestReport {
     pub clock_errors: u64,
     /// Everything the run left out, by reason (the fields above among them).
     pub dropped: DropCounts,
+    /// The first CSV rows rejected, each with its file, line, column and why.
+    pub csv_errors: Vec<String>,
     /// Events found, per kind.
     pub events: Vec<(EventKind, usize)>,
     /// Identity periods recorded.
@@ -338,6 +340,11 @@ pub fn ingest(
             report.messages += n;
             report.duplicates += read.report.stats.repeats;
             report.dropped.add(&read.dropped());
+            for e in &read.report.csv_errors {
+                if report.csv_errors.len() < 20 {
+                    report.csv_errors.push(e.clone());
+                }
+            }
             report.inputs.push(InputRecord {
                 name: input.name.clone(),
                 content_hash: hash.clone(),
@@ -370,6 +377,7 @@ pub fn ingest(
         duplicates: stats.tracks.duplicates,
         untimed_positions: stats.untimed_positions,
         untimed_statics: stats.untimed_statics,
+        not_vessels: stats.not_vessels,
         invalid: stats.tracks.invalid,
         late: stats.tracks.late,
         clock_errors: stats.tracks.clock_errors,

@@ -172,3 +172,103 @@ fn dependencies_point_one_way() {
         .iter()
         .all(|d| !d.starts_with("shadowfleet-") || d == "shadowfleet-model"));
 }
+
+/// Every real corpus in `testdata/ais-real` and `../shared/data/ais-real`, analysed as
+/// `shadowfleet analyze` does, with stated expectations: no panic; an input mostly without
+/// receive times refused unless allowed, one of which nothing can be read refused; what
+/// each leaves out counted by reason (the table in `tests/golden/real-corpora.tsv`, checked
+/// line by line); and no spoofing or shared-MMSI finding on logs that hold none (none of
+/// them does: they are receivers' and providers' ordinary traffic).
+#[test]
+fn real_corpora_behave_as_stated() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut roots = vec![("testdata", repo.join("testdata/ais-real"))];
+    if let Some(shared) =
+        shadowfleet_testkit::shared("ais-real", "real AIS corpora (AGPL and others)")
+    {
+        roots.push(("shared", shared));
+    }
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for (tag, root) in &roots {
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !name.ends_with(".md")
+                    && !name.ends_with(".json")
+                    && !name.ends_with(".chk")
+                    && !name.ends_with(".tsv")
+                    && !["COPYING", "LICENSE", "NOTICE.txt", "LICENSE-APACHE-2.0.txt"]
+                        .contains(&name.as_str())
+                {
+                    let rel = p.strip_prefix(root).unwrap().display().to_string();
+                    files.push((format!("{tag}/{rel}"), p));
+                }
+            }
+        }
+    }
+    files.sort();
+    let dir = std::env::temp_dir().join(format!("sf-real-{}", std::process::id()));
+    let mut table = String::from("# file\toutcome\tmessages\tpositions\tevents\tleft out\n");
+    let mut accused = Vec::new();
+    for (i, (name, path)) in files.iter().enumerate() {
+        let store = dir.join(format!("s{i}"));
+        let mut options = IngestOptions::default();
+        let (outcome, report) = match ingest(&store, &[IngestInput::file(path)], &options) {
+            Ok(r) => ("analysed", Some(r)),
+            Err(e) if format!("{e:#}").contains("have no receive time") => {
+                // Refused as it should be; analysed when allowed.
+                options.allow_untimed = true;
+                let _ = std::fs::remove_dir_all(&store);
+                let r = ingest(&store, &[IngestInput::file(path)], &options).unwrap();
+                ("untimed", Some(r))
+            }
+            Err(e) if format!("{e:#}").contains("no AIS message could be read") => {
+                ("unreadable", None)
+            }
+            Err(e) => panic!("{name}: {e:#}"),
+        };
+        let Some(r) = report else {
+            table.push_str(&format!("{name}\t{outcome}\t0\t0\t-\t-\n"));
+            continue;
+        };
+        let events: Vec<String> = r
+            .events
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k}:{n}"))
+            .collect();
+        table.push_str(&format!(
+            "{name}\t{outcome}\t{}\t{}\t{}\t{}\n",
+            r.messages,
+            r.positions,
+            events.join(","),
+            serde_json::to_string(&r.dropped).unwrap()
+        ));
+        let s = Store::open_existing(&store).unwrap();
+        for e in s.events(&EventFilter::default()).unwrap() {
+            let shared = matches!(&e.event.details, shadowfleet_records::EventDetails::IdentityChange(c) if c.change == shadowfleet_records::ChangeKind::SharedMmsi);
+            if e.event.kind() == shadowfleet_records::EventKind::Spoofing || shared {
+                accused.push(format!("{name}: {} {}", e.event.kind(), e.event.mmsi));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        accused.is_empty(),
+        "findings on logs that hold none: {accused:?}"
+    );
+    // The table of what each file gave, line by line; without the shared folder only the
+    // repository's files are compared.
+    if roots.len() == 2 {
+        check_golden("real-corpora.tsv", &table);
+    } else {
+        let want = std::fs::read_to_string(golden("real-corpora.tsv")).unwrap_or_default();
+        for line in table.lines().filter(|l| l.starts_with("testdata/")) {
+            assert!(want.lines().any(|w| w == line), "not as stated: {line}");
+        }
+    }
+}

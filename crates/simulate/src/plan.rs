@@ -949,13 +949,14 @@ impl<'w> Planner<'w> {
             for k in 0..16 {
                 let a = (k as f64 * 22.5).to_radians();
                 let q = offset_m(p, d * a.cos(), d * a.sin());
-                // Well inland: the point and a ring 2 km around it are land.
+                // Well inland, as GNSS spoofing shows ships (at airports, deep inland): the
+                // point and a ring 10 km around it are land.
                 if self.world.land.contains(q)
-                    && (0..4).all(|m| {
+                    && (0..8).all(|m| {
                         self.world.land.contains(offset_m(
                             q,
-                            2000.0 * (m as f64 * 1.57).cos(),
-                            2000.0 * (m as f64 * 1.57).sin(),
+                            10_000.0 * (m as f64 * 0.785).cos(),
+                            10_000.0 * (m as f64 * 0.785).sin(),
                         ))
                     })
                 {

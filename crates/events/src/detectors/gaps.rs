@@ -284,10 +284,12 @@ fn gap_confidence(g: &Gap) -> Confidence {
         ));
         return Confidence::low(why);
     }
-    if best.is_some_and(|f| f >= 0.5) {
-        Confidence::high(why)
-    } else {
-        Confidence::medium(why)
+    match best {
+        Some(f) if f >= 0.5 => Confidence::high(why),
+        Some(_) => Confidence::medium(why),
+        // Satellite-only or sparse waters: a silence there proves little (GFW's and Welch
+        // et al.'s definitions assume reception is known to be good).
+        None => Confidence::low(why),
     }
 }
 

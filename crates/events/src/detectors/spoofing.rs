@@ -93,7 +93,7 @@ pub struct SpoofingConfig {
 impl Default for SpoofingConfig {
     fn default() -> Self {
         SpoofingConfig {
-            land_margin_m: 1_000.0,
+            land_margin_m: 5_000.0,
             land_min_points: 3,
             jump_min_km: 50.0,
             jump_max_hours: 1.0,
@@ -683,7 +683,7 @@ impl SpoofingDetector {
                 }
             }
             for g in groups {
-                if let Some(e) = spoofing_event(&g, cx) {
+                if let Some(e) = spoofing_event(&g, &self.config, cx) {
                     cx.emit(e);
                 }
             }
@@ -729,7 +729,7 @@ impl Detector for SpoofingDetector {
 
 /// The event of a group of episodes of one MMSI: from the first false report to the last,
 /// each finding with its method and size.
-fn spoofing_event(g: &[Spoofing], cx: &Context<'_>) -> Option<Event> {
+fn spoofing_event(g: &[Spoofing], config: &SpoofingConfig, cx: &Context<'_>) -> Option<Event> {
     let first = g.iter().map(|s| s.first).min_by_key(|r| r.t)?;
     let last = g.iter().map(|s| s.last).max_by_key(|r| r.t)?;
     let mut methods: Vec<&str> = g.iter().map(|s| s.method.as_str()).collect();
@@ -763,7 +763,9 @@ fn spoofing_event(g: &[Spoofing], cx: &Context<'_>) -> Option<Event> {
         .collect();
     why.dedup();
     let strong = g.iter().any(|s| {
-        s.method == SpoofMethod::Circle || (s.method == SpoofMethod::Land && s.size_km >= 2.0)
+        // Deeper than the depth search reaches: far inland.
+        let deep_km = 2.0 * config.land_margin_m / 1000.0 - 1e-9;
+        s.method == SpoofMethod::Circle || (s.method == SpoofMethod::Land && s.size_km >= deep_km)
     });
     let confidence = if strong || g.len() > 1 {
         Confidence::high(why)
