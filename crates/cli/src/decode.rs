@@ -38,6 +38,11 @@ pub struct DecodeArgs {
     /// Do not print the summary of counts to stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Standard input is a live receiver: a message without a receive time of its own takes
+    /// the time it arrived, flagged `arrival_time`. TCP and UDP feeds always do this; files
+    /// never do.
+    #[arg(long)]
+    stamp_arrival: bool,
 }
 
 struct Printer<W: Write> {
@@ -141,6 +146,10 @@ pub fn run(args: DecodeArgs) -> anyhow::Result<ExitCode> {
         let source = Source::parse(input);
         printer.source = source.name();
         printer.live = matches!(source, Source::Tcp(_) | Source::Udp(_));
+        let config = DecoderConfig {
+            stamp_arrival: args.stamp_arrival && matches!(source, Source::Stdin),
+            ..config.clone()
+        };
         let report = read_source(&source, &config, backoff, &mut printer)
             .with_context(|| format!("reading {}", source.name()))?;
         if let Some(e) = printer.error.take() {

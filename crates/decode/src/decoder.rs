@@ -39,6 +39,10 @@ pub struct DecoderConfig {
     /// counting it in [`DecodeStats::repeats`]. `None` (the default) keeps every message.
     /// Messages without a receive time are always kept.
     pub drop_repeats_within_ms: Option<u32>,
+    /// Stamp a message that carries no receive time of its own with the wall-clock time at
+    /// which its bytes were pushed, flagged [`Flags::ARRIVAL_TIME`]: for live feeds (TCP,
+    /// UDP, a receiver piped to stdin), never for files, whose reading time says nothing.
+    pub stamp_arrival: bool,
 }
 
 impl Default for DecoderConfig {
@@ -49,6 +53,7 @@ impl Default for DecoderConfig {
             max_in_flight: 64,
             max_fragment_age: 1000,
             drop_repeats_within_ms: None,
+            stamp_arrival: false,
         }
     }
 }
@@ -72,9 +77,12 @@ impl Flags {
     pub const TRUNCATED: Flags = Flags(1 << 5);
     /// Not from NMEA but from a decoded CSV archive row.
     pub const FROM_CSV: Flags = Flags(1 << 6);
+    /// The receive time is the wall-clock arrival at this decoder (a live feed without
+    /// times of its own), not a time the receiver wrote.
+    pub const ARRIVAL_TIME: Flags = Flags(1 << 7);
 
     /// Every flag with its stable name, for output.
-    pub const NAMES: [(Flags, &'static str); 7] = [
+    pub const NAMES: [(Flags, &'static str); 8] = [
         (Flags::BAD_CHECKSUM, "bad_checksum"),
         (Flags::MISSING_CHECKSUM, "missing_checksum"),
         (Flags::BAD_TAG_BLOCK, "bad_tag_block"),
@@ -82,6 +90,7 @@ impl Flags {
         (Flags::LONG, "long"),
         (Flags::TRUNCATED, "truncated"),
         (Flags::FROM_CSV, "from_csv"),
+        (Flags::ARRIVAL_TIME, "arrival_time"),
     ];
 
     /// Whether every flag of `other` is set.
@@ -608,6 +617,10 @@ impl Decoder {
             ctx.time = self.pghp_time.take();
         }
         let mut flags = Flags::default();
+        if ctx.time.is_none() && self.config.stamp_arrival {
+            ctx.time = Some(arrival_now());
+            flags.insert(Flags::ARRIVAL_TIME);
+        }
         if ctx.bad_tag {
             flags.insert(Flags::BAD_TAG_BLOCK);
         }
@@ -935,6 +948,14 @@ fn trim(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// The wall-clock time now, for [`DecoderConfig::stamp_arrival`].
+fn arrival_now() -> Timestamp {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(since.as_millis() as i64)
+}
+
 /// Splits trailing `,field,...` after a checksum from what follows (another
 /// tag block or sentence on the same line).
 fn split_trailer(rest: &[u8]) -> (&[u8], &[u8]) {
@@ -1105,6 +1126,33 @@ mod tests {
             out[0].meta.received.map(|t| t.to_string()).as_deref(),
             Some("2010-06-11T11:46:11.390Z")
         );
+    }
+
+    #[test]
+    fn live_feeds_stamp_untimed_lines_with_their_arrival() {
+        let untimed = b"!AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B\n";
+        let timed = b"\\c:1334337317*32\\!AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B\n";
+        let before = arrival_now();
+        let mut d = Decoder::new(DecoderConfig {
+            stamp_arrival: true,
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        d.push(untimed, &mut out);
+        d.push(timed, &mut out);
+        assert_eq!(out.len(), 2);
+        let stamped = out[0].meta.received.expect("stamped");
+        assert!(stamped >= before && stamped <= arrival_now());
+        assert!(out[0].meta.flags.contains(Flags::ARRIVAL_TIME));
+        // A time the receiver wrote wins and is not flagged.
+        assert_eq!(
+            out[1].meta.received,
+            Some(Timestamp::from_unix_seconds(1_334_337_317))
+        );
+        assert!(!out[1].meta.flags.contains(Flags::ARRIVAL_TIME));
+        // Files are never stamped.
+        let (files, _) = decode_all(std::str::from_utf8(untimed).unwrap_or_default());
+        assert_eq!(files[0].meta.received, None);
     }
 
     #[test]

@@ -182,7 +182,10 @@ pub fn read_source_with(
     read: Option<Arc<AtomicU64>>,
     columns: &[(Role, String)],
 ) -> Result<SourceReport, IngestError> {
-    let mut decoder = Decoder::new(config.clone());
+    let mut config = config.clone();
+    // A live feed's untimed lines take their arrival time, flagged as such.
+    config.stamp_arrival |= matches!(source, Source::Tcp(_) | Source::Udp(_));
+    let mut decoder = Decoder::new(config);
     match source {
         Source::File(_) | Source::Stdin => {
             let mut reader = open_reader_counting(source, read)?;
