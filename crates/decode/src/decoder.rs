@@ -328,7 +328,8 @@ pub struct Decoder {
     slots: Vec<Slot>,
     single: Payload,
     groups: [GroupInfo; GROUP_SLOTS],
-    pghp_time: Option<Timestamp>,
+    /// The last Gatehouse `$PGHP` header: receive time and source station of the next sentence.
+    pghp: Option<(Timestamp, AisText<24>)>,
     repeats: Option<RepeatFilter>,
     /// The repeat filter's key of the text of the sentence being decoded, if single-part.
     text_key: Option<u64>,
@@ -369,7 +370,7 @@ impl Decoder {
             slots,
             single: Payload::default(),
             groups: [GroupInfo::default(); GROUP_SLOTS],
-            pghp_time: None,
+            pghp: None,
             text_key: None,
             stats: DecodeStats::default(),
         }
@@ -509,7 +510,7 @@ impl Decoder {
                 }
                 b'$' => {
                     if rest.starts_with(b"$PGHP") {
-                        self.pghp_time = parse_pghp(rest).or(self.pghp_time);
+                        self.pghp = parse_pghp(rest).or(self.pghp);
                         any = true;
                     }
                     // Skip the rest of the `$` sentence, up to a tag block or `!` sentence
@@ -613,8 +614,13 @@ impl Decoder {
         if !trailer.is_empty() {
             apply_trailer(trailer, ctx);
         }
-        if ctx.time.is_none() {
-            ctx.time = self.pghp_time.take();
+        if let Some((time, station)) = self.pghp.take() {
+            if ctx.time.is_none() {
+                ctx.time = Some(time);
+            }
+            if ctx.station.is_empty() {
+                ctx.station = station;
+            }
         }
         let mut flags = Flags::default();
         if ctx.time.is_none() && self.config.stamp_arrival {
@@ -992,9 +998,10 @@ fn apply_trailer(trailer: &[u8], ctx: &mut Context) {
     }
 }
 
-/// `$PGHP,1,<year>,<month>,<day>,<hour>,<minute>,<second>,<millis>,...*hh`
-/// (Gatehouse header carrying the receive time of the next sentence).
-fn parse_pghp(s: &[u8]) -> Option<Timestamp> {
+/// `$PGHP,1,<year>,<month>,<day>,<hour>,<minute>,<second>,<millis>,<country>,<region>,<source>,...*hh`
+/// (Gatehouse header carrying the receive time and the source station, the MMSI of the
+/// base station that heard it, of the next sentence).
+fn parse_pghp(s: &[u8]) -> Option<(Timestamp, AisText<24>)> {
     let text = std::str::from_utf8(s).ok()?;
     let body = text.split('*').next()?;
     let mut f = body.split(',');
@@ -1006,7 +1013,11 @@ fn parse_pghp(s: &[u8]) -> Option<Timestamp> {
     for v in n.iter_mut() {
         *v = f.next()?.trim().parse().ok()?;
     }
-    Timestamp::from_utc(n[0] as i64, n[1], n[2], n[3], n[4], n[5], n[6])
+    let _country = f.next();
+    let _region = f.next();
+    let station = AisText::from_printable_lossy(f.next().unwrap_or("").trim());
+    let time = Timestamp::from_utc(n[0] as i64, n[1], n[2], n[3], n[4], n[5], n[6])?;
+    Some((time, station))
 }
 
 #[cfg(test)]
@@ -1126,6 +1137,7 @@ mod tests {
             out[0].meta.received.map(|t| t.to_string()).as_deref(),
             Some("2010-06-11T11:46:11.390Z")
         );
+        assert_eq!(out[0].meta.station.as_str(), "992190934");
     }
 
     #[test]

@@ -303,13 +303,32 @@ impl TrackBuilder {
         // the report's own second says it is not from now.
         let key = content_key(&r);
         let stale_from = r.t - self.config.stale_relay_window_s;
-        if r.fresh(self.config.fresh_second_tolerance_s) == Some(false)
-            && v.recent
+        if r.fresh(self.config.fresh_second_tolerance_s) == Some(false) {
+            // Either its content was received before (a ship reporting every few minutes),
+            // or it lies where the ship cannot be now: behind it, as seen from the report
+            // just before (a ship reporting every few seconds has long overwritten the
+            // ring by the time a relay arrives). A stale report that fits the track is
+            // harmless and kept: a receiver clock a few seconds off loses nothing.
+            let seen = v
+                .recent
                 .iter()
-                .any(|&(k, t)| k == key && t < lo && t >= stale_from)
-        {
-            self.stats.stale_relays += 1;
-            return;
+                .any(|&(k, t)| k == key && t < lo && t >= stale_from);
+            let before = at
+                .checked_sub(1)
+                .and_then(|i| v.buffer.get(i))
+                .or_else(|| v.open.iter().map(|s| &s.last).max_by_key(|p| p.t));
+            let behind = before.is_some_and(|b| {
+                let dt = (r.t - b.t).max(1) as f64;
+                let reach = self
+                    .config
+                    .jitter_m
+                    .max(self.config.max_implied_speed_kn * METRES_PER_NM * dt / 3600.0);
+                !within_m(r.pos, b.pos, 1.0, reach)
+            });
+            if seen || behind {
+                self.stats.stale_relays += 1;
+                return;
+            }
         }
         v.recent[usize::from(v.recent_next) % RECENT] = (key, r.t);
         v.recent_next = v.recent_next.wrapping_add(1) % RECENT as u8;
@@ -696,5 +715,43 @@ mod tests {
         }
         let (out, stats) = run(TrackConfig::default(), &anchored);
         assert_eq!((out.len(), stats.stale_relays), (10, 0));
+    }
+
+    #[test]
+    fn a_late_relay_of_a_ship_reporting_every_few_seconds_is_stale_by_where_it_lies() {
+        // 2.5 kn, a report every 10 s for 40 minutes: a relay of minute 3 arriving at minute
+        // 20 lies 1.3 km behind the ship, its content long gone from the ring.
+        let at = |k: i64| {
+            let mut r = rep(
+                6,
+                10 * k,
+                55.7 + 2.5 * 1852.0 / 3600.0 * 10.0 * k as f64 / 111_195.0,
+                12.6,
+            );
+            r.second = Some(r.t.rem_euclid(60) as u8);
+            r
+        };
+        let mut input: Vec<Position> = (0..240).map(at).collect();
+        let mut relays = 0;
+        for k in [120, 150, 180] {
+            let mut relay = at(k - 102);
+            relay.t = T0 + 10 * k + 7;
+            let pos = input.partition_point(|p| p.t <= relay.t);
+            input.insert(pos, relay);
+            relays += 1;
+        }
+        let (out, stats) = run(TrackConfig::default(), &input);
+        assert_eq!((out.len(), stats.stale_relays), (240, relays));
+        assert!(out.iter().all(|p| p.segment == out[0].segment));
+        // A receiver clock 20 s off, its reports in place on the track: all kept.
+        let skewed: Vec<Position> = (0..240)
+            .map(|k| {
+                let mut r = at(k);
+                r.second = Some((r.t + 20).rem_euclid(60) as u8);
+                r
+            })
+            .collect();
+        let (out, stats) = run(TrackConfig::default(), &skewed);
+        assert_eq!((out.len(), stats.stale_relays), (240, 0));
     }
 }
