@@ -912,6 +912,37 @@ mod tests {
     }
 
     #[test]
+    fn a_run_just_beyond_the_margin_near_the_coast_is_found() {
+        // A few kilometres past the margin, walking in from the Black Sea off Samsun: near
+        // the coast, yet where no berth or harbour of the coastline's error lies.
+        let c = SpoofingConfig::default();
+        let land = land();
+        let (mut lat, mut lon) = SEA;
+        let (dlat, dlon) = ((INLAND.0 - SEA.0) / 20_000.0, (INLAND.1 - SEA.1) / 20_000.0);
+        let near = loop {
+            lat += dlat;
+            lon += dlon;
+            let p = LatLon { lat, lon };
+            if land.contains(p)
+                && land.distance_to_coastline_m(p, 4.0 * c.land_margin_m) > 1.5 * c.land_margin_m
+            {
+                break (lat, lon);
+            }
+        };
+        let mut v = vec![SEA; 6];
+        v.extend(std::iter::repeat_n(near, 10));
+        v.extend(std::iter::repeat_n(SEA, 6));
+        // The jump ashore is implausible from the sea: the track builder opens a segment.
+        let mut points = track(&v);
+        for p in &mut points[6..16] {
+            p.segment = 2;
+        }
+        let got = found(&points, c);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, SpoofMethod::Land);
+    }
+
+    #[test]
     fn short_and_long_runs_far_inland_are_found_with_their_depth() {
         let c = SpoofingConfig::default();
         let n = c.land_min_points as usize;
