@@ -10,6 +10,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+mod real_data;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_shadowfleet"))
 }

@@ -305,7 +305,15 @@ fn identity_confidence(c: &IdentityChange) -> Confidence {
             }
             None => {
                 why.push("the vessel's type is unknown".into());
-                Confidence::medium(why)
+                let seven_digits =
+                    c.to.imo
+                        .is_some_and(|i| (1_000_000..=9_999_999).contains(&i));
+                if c.kind == ChangeKind::InvalidImo && !seven_digits {
+                    why.push("not a seven-digit number: a filler, not a forged IMO number".into());
+                    Confidence::low(why)
+                } else {
+                    Confidence::medium(why)
+                }
             }
         },
         ChangeKind::SharedMmsi if c.from.is_none() => {

@@ -509,7 +509,7 @@ fn parse_columns<'r>(
     row.time = Some(parse_time(get(Role::Time)).ok_or_else(|| {
         err(
             Role::Time,
-            "expected a time: ISO 8601, YYYY-MM-DD HH:MM:SS, dd/mm/yyyy HH:MM:SS, YYYYMMDD_HHMMSS, or epoch seconds or milliseconds",
+            "expected a time: ISO 8601, YYYY-MM-DD HH:MM:SS, dd/mm/yyyy HH:MM:SS, YYYYMMDD_HHMMSS, or epoch seconds or milliseconds (in scientific notation only with digits to the second)",
         )
     })?);
     // 91 and 181 are AIS's "not available" (ITU-R M.1371): no position, not an error.
@@ -918,7 +918,7 @@ mod tests {
     fn a_portal_export_is_read_in_time_order() {
         let csv = "\"MMSI\";\"TIMESTAMP\";\"LAT\";\"LONG\";\"SPEED (0.1 KN)\";\"COURSE\";\"SHIPTYPE\";\"NAME\"\n\
                    \"273000001\";\"1767225900000\";\"59,9\";\"29,1\";\"123\";\"90\";\"Crude Oil Tanker\";\"ONE\"\n\
-                   \"273000001\";\"1.7672256E12\";\"59,8\";\"29,0\";\"120\";\"90\";\"Crude Oil Tanker\";\"ONE\"\n\
+                   \"273000001\";\"1.767225600000E12\";\"59,8\";\"29,0\";\"120\";\"90\";\"Crude Oil Tanker\";\"ONE\"\n\
                    \"273000002\";\"yesterday\";\"59,8\";\"29,0\";\"0\";\"0\";\"Tug\";\"TWO\"\n\
                    \"273000001\";\"1767226200000\";\"60,0\";\"29,2\";\"124\";\"90\";\"Crude Oil Tanker\";\"ONE\"\n";
         let Ok(Some(layout)) = detect_csv(csv.as_bytes(), &[]) else {

@@ -352,6 +352,18 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
             return None;
         }
         let ms = if v > 1e11 { v } else { v * 1000.0 };
+        // Scientific notation (a spreadsheet's doing) keeps some digits only: a value whose
+        // last digit is worth more than a second is not a time to the second, and is not
+        // guessed at.
+        if let Some(e) = s.find(['e', 'E']) {
+            let (mantissa, exponent) = (&s[..e], &s[e + 1..]);
+            let decimals = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as i32;
+            let step = 10f64.powi(exponent.parse::<i32>().ok()? - decimals);
+            let step_ms = if v > 1e11 { step } else { step * 1000.0 };
+            if step_ms > 1000.0 {
+                return None;
+            }
+        }
         return Some(Timestamp(ms.round() as i64));
     }
     // dd/mm/yyyy HH:MM:SS
@@ -515,6 +527,8 @@ mod tests {
             "2026-13-05 12:30:15",
             "32/01/2026 12:30:15",
             "-5",
+            // A spreadsheet's rounding: the last digit is worth 100 s.
+            "1.7676162E12",
         ] {
             assert_eq!(parse_time(s), None, "{s}");
         }
