@@ -128,6 +128,13 @@ fn decode_follows_a_tcp_feed() {
         lines[0].contains("371798000") && lines[1].contains("440348000"),
         "{got}"
     );
+    // Untimed lines of a live feed take their arrival time, flagged as such.
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let received = v["received"].as_str().unwrap_or_default();
+        assert!(received.starts_with("20"), "{l}");
+        assert_eq!(v["flags"], serde_json::json!(["arrival_time"]), "{l}");
+    }
 }
 
 /// Reads lines from a child's stdout on a thread, so a silent child cannot hang a test.

@@ -39,9 +39,10 @@ pub struct DecoderConfig {
     /// counting it in [`DecodeStats::repeats`]. `None` (the default) keeps every message.
     /// Messages without a receive time are always kept.
     pub drop_repeats_within_ms: Option<u32>,
-    /// Stamp a message that carries no receive time of its own with the wall-clock time at
-    /// which its bytes were pushed, flagged [`Flags::ARRIVAL_TIME`]: for live feeds (TCP,
-    /// UDP, a receiver piped to stdin), never for files, whose reading time says nothing.
+    /// Stamp a message that carries no receive time of its own with the arrival time of its
+    /// bytes (given by the reader, [`Decoder::set_arrival_time`]), flagged
+    /// [`Flags::ARRIVAL_TIME`]: for live feeds (TCP, UDP, a receiver piped to stdin), never
+    /// for files, whose reading time says nothing.
     pub stamp_arrival: bool,
 }
 
@@ -330,6 +331,8 @@ pub struct Decoder {
     groups: [GroupInfo; GROUP_SLOTS],
     /// The last Gatehouse `$PGHP` header: receive time and source station of the next sentence.
     pghp: Option<(Timestamp, AisText<24>)>,
+    /// When the bytes being pushed arrived (live feeds).
+    arrival: Option<Timestamp>,
     repeats: Option<RepeatFilter>,
     /// The repeat filter's key of the text of the sentence being decoded, if single-part.
     text_key: Option<u64>,
@@ -371,6 +374,7 @@ impl Decoder {
             single: Payload::default(),
             groups: [GroupInfo::default(); GROUP_SLOTS],
             pghp: None,
+            arrival: None,
             text_key: None,
             stats: DecodeStats::default(),
         }
@@ -394,6 +398,11 @@ impl Decoder {
     /// The configuration.
     pub fn config(&self) -> &DecoderConfig {
         &self.config
+    }
+
+    /// The arrival time of the bytes pushed next, for [`DecoderConfig::stamp_arrival`].
+    pub fn set_arrival_time(&mut self, t: Timestamp) {
+        self.arrival = Some(t);
     }
 
     /// Pushes bytes; complete lines are decoded at once, a trailing partial line
@@ -624,8 +633,10 @@ impl Decoder {
         }
         let mut flags = Flags::default();
         if ctx.time.is_none() && self.config.stamp_arrival {
-            ctx.time = Some(arrival_now());
-            flags.insert(Flags::ARRIVAL_TIME);
+            if let Some(t) = self.arrival {
+                ctx.time = Some(t);
+                flags.insert(Flags::ARRIVAL_TIME);
+            }
         }
         if ctx.bad_tag {
             flags.insert(Flags::BAD_TAG_BLOCK);
@@ -954,14 +965,6 @@ fn trim(mut b: &[u8]) -> &[u8] {
     b
 }
 
-/// The wall-clock time now, for [`DecoderConfig::stamp_arrival`].
-fn arrival_now() -> Timestamp {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp(since.as_millis() as i64)
-}
-
 /// Splits trailing `,field,...` after a checksum from what follows (another
 /// tag block or sentence on the same line).
 fn split_trailer(rest: &[u8]) -> (&[u8], &[u8]) {
@@ -1144,17 +1147,17 @@ mod tests {
     fn live_feeds_stamp_untimed_lines_with_their_arrival() {
         let untimed = b"!AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B\n";
         let timed = b"\\c:1334337317*32\\!AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B\n";
-        let before = arrival_now();
+        let arrived = Timestamp::from_unix_seconds(1_800_000_000);
         let mut d = Decoder::new(DecoderConfig {
             stamp_arrival: true,
             ..Default::default()
         });
         let mut out = Vec::new();
+        d.set_arrival_time(arrived);
         d.push(untimed, &mut out);
         d.push(timed, &mut out);
         assert_eq!(out.len(), 2);
-        let stamped = out[0].meta.received.expect("stamped");
-        assert!(stamped >= before && stamped <= arrival_now());
+        assert_eq!(out[0].meta.received, Some(arrived));
         assert!(out[0].meta.flags.contains(Flags::ARRIVAL_TIME));
         // A time the receiver wrote wins and is not flagged.
         assert_eq!(

@@ -206,6 +206,41 @@ impl RecentEncounters {
     }
 }
 
+/// Areas where an area-wide interference has displaced several vessels lately, as the
+/// interference detector reports them (a bounded list), so that the spoofing detector does
+/// not call a jammed ship's false positions its own deceit.
+#[derive(Default)]
+pub(crate) struct InterferenceAreas {
+    /// (key, centre of the false positions, radius m, first and last time, vessels).
+    areas: VecDeque<(u64, LatLon, f64, i64, i64, u32)>,
+}
+
+/// Interference areas remembered.
+const INTERFERENCE_AREAS: usize = 256;
+
+impl InterferenceAreas {
+    fn upsert(&mut self, key: u64, centre: LatLon, radius_m: f64, span: (i64, i64), vessels: u32) {
+        let entry = (key, centre, radius_m, span.0, span.1, vessels);
+        if let Some(a) = self.areas.iter_mut().find(|a| a.0 == key) {
+            *a = entry;
+            return;
+        }
+        if self.areas.len() >= INTERFERENCE_AREAS {
+            self.areas.pop_front();
+        }
+        self.areas.push_back(entry);
+    }
+
+    fn at(&self, p: LatLon, t: i64, slack_s: i64) -> Option<u32> {
+        self.areas
+            .iter()
+            .filter(|a| a.3 - slack_s <= t && t <= a.4 + slack_s)
+            .filter(|a| shadowfleet_geo::haversine_m(a.1, p) <= a.2)
+            .map(|a| a.5)
+            .max()
+    }
+}
+
 /// Evidence from positions that two ships broadcast one MMSI, for the identity stage.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TwoPlaces {
@@ -224,6 +259,7 @@ pub struct Context<'a> {
     /// Thresholds shared by the detectors' enrichment (draught wait and change, "near").
     pub enrich: &'a EnrichConfig,
     pub(crate) recent: &'a RecentEncounters,
+    pub(crate) interference: &'a mut InterferenceAreas,
     pub(crate) events: &'a mut Vec<Event>,
     pub(crate) two_places: &'a mut Vec<TwoPlaces>,
 }
@@ -238,6 +274,27 @@ impl Context<'_> {
     /// (it reports a shared MMSI unless it did so recently).
     pub fn two_places(&mut self, mmsi: u32, t: i64, why: String) {
         self.two_places.push(TwoPlaces { mmsi, t, why });
+    }
+
+    /// Tells the other detectors that several vessels' false positions lie within
+    /// `radius_km` of `centre` between `from` and `to` (an interference, by its `key`;
+    /// reported again as it grows).
+    pub fn interference_area(
+        &mut self,
+        key: u64,
+        centre: LatLon,
+        radius_km: f64,
+        (from, to): (i64, i64),
+        vessels: u32,
+    ) {
+        self.interference
+            .upsert(key, centre, radius_km * 1000.0, (from, to), vessels);
+    }
+
+    /// How many vessels an interference reported near `p` at `t` (give or take `slack_s`)
+    /// displaced, if one was.
+    pub fn interference_at(&self, p: LatLon, t: i64, slack_s: i64) -> Option<u32> {
+        self.interference.at(p, t, slack_s)
     }
 
     /// The IMO number `mmsi` broadcast last.

@@ -27,7 +27,9 @@ use shadowfleet_tracks::{
     position_of, Position, TrackBuilder, TrackConfig, TrackPoint, TrackStats,
 };
 
-use crate::detector::{Context, Detector, DetectorError, RecentEncounters, Reference, TwoPlaces};
+use crate::detector::{
+    Context, Detector, DetectorError, InterferenceAreas, RecentEncounters, Reference, TwoPlaces,
+};
 use crate::detectors::{build, DetectorConfig};
 
 /// What the pipeline produces.
@@ -271,6 +273,7 @@ pub struct DetectStage {
     identities: IdentityTracker,
     detectors: Vec<Box<dyn Detector>>,
     recent: RecentEncounters,
+    interference: InterferenceAreas,
     /// What the detector being called emitted (handed on after the call).
     emitted: Vec<Event>,
     two_places: Vec<TwoPlaces>,
@@ -343,6 +346,7 @@ impl DetectStage {
             identities: IdentityTracker::new(config.identity, reference.mids.clone()),
             detectors: build(config, reference)?,
             recent: RecentEncounters::default(),
+            interference: InterferenceAreas::default(),
             emitted: Vec::new(),
             two_places: Vec::new(),
             last_position: Vec::new(),
@@ -409,6 +413,7 @@ impl DetectStage {
                 identities: &self.identities,
                 enrich: &self.config.enrich,
                 recent: &self.recent,
+                interference: &mut self.interference,
                 events: &mut self.emitted,
                 two_places: &mut self.two_places,
             };

@@ -52,3 +52,82 @@ pub fn merged(tracks: &[Vec<TrackPoint>]) -> Vec<TrackPoint> {
 pub fn east(p: LatLon, m: f64) -> LatLon {
     shadowfleet_geo::offset_m(p, 0.0, m)
 }
+
+/// What detectors run in: the embedded reference data and the pipeline's shared state,
+/// for tests of a detector (or a few together) through the [`crate::Detector`] trait.
+pub struct Harness {
+    reference: crate::Reference,
+    identities: shadowfleet_identities::IdentityTracker,
+    enrich: crate::EnrichConfig,
+    recent: crate::detector::RecentEncounters,
+    interference: crate::detector::InterferenceAreas,
+}
+
+impl Harness {
+    /// A harness over the embedded land, places and MIDs.
+    #[allow(clippy::expect_used, reason = "tests fail loudly")]
+    pub fn new() -> Harness {
+        let reference = crate::Reference::embedded().expect("embedded reference data");
+        let identities = shadowfleet_identities::IdentityTracker::new(
+            Default::default(),
+            reference.mids.clone(),
+        );
+        Harness {
+            reference,
+            identities,
+            enrich: crate::EnrichConfig::default(),
+            recent: Default::default(),
+            interference: Default::default(),
+        }
+    }
+
+    /// The reference data the detectors run over.
+    pub fn reference(&self) -> &crate::Reference {
+        &self.reference
+    }
+
+    /// Runs `detectors` in turn over `points` (in time order), advancing the watermark to
+    /// each point's time every five minutes, then finishes them; the events, in order.
+    pub fn run_all(
+        &mut self,
+        detectors: &mut [&mut dyn crate::Detector],
+        points: &[TrackPoint],
+    ) -> Vec<shadowfleet_records::Event> {
+        let mut events = Vec::new();
+        let mut two = Vec::new();
+        let mut advanced = i64::MIN;
+        let mut cx = crate::Context {
+            reference: &self.reference,
+            identities: &self.identities,
+            enrich: &self.enrich,
+            recent: &self.recent,
+            interference: &mut self.interference,
+            events: &mut events,
+            two_places: &mut two,
+        };
+        for p in points {
+            if p.position.t >= advanced.saturating_add(300) {
+                advanced = p.position.t;
+                for d in detectors.iter_mut() {
+                    d.advance(advanced, &mut cx);
+                }
+            }
+            for d in detectors.iter_mut() {
+                d.point(p, &mut cx);
+            }
+        }
+        for d in detectors.iter_mut() {
+            d.finish(&mut cx);
+        }
+        events
+    }
+
+    /// [`Harness::run_all`] with one detector.
+    pub fn run(
+        &mut self,
+        detector: &mut dyn crate::Detector,
+        points: &[TrackPoint],
+    ) -> Vec<shadowfleet_records::Event> {
+        self.run_all(&mut [detector], points)
+    }
+}

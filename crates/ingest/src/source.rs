@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shadowfleet_decode::{Decoder, DecoderConfig, Sink};
+use shadowfleet_model::Timestamp;
 
 use crate::csv_archive::{detect_csv, CsvReader};
 use crate::csv_columns::Role;
@@ -231,12 +232,32 @@ pub fn read_source_with(
     })
 }
 
+/// The wall-clock time now: the arrival time of a live feed's bytes.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a live feed's untimed lines are stamped with when they arrived"
+)]
+fn arrival_now() -> Timestamp {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Pushes `bytes`, stamped with their arrival when the decoder stamps arrivals.
+fn push_arrived(decoder: &mut Decoder, bytes: &[u8], sink: &mut dyn Sink) {
+    if decoder.config().stamp_arrival {
+        decoder.set_arrival_time(arrival_now());
+    }
+    decoder.push(bytes, sink);
+}
+
 fn pump(reader: &mut dyn Read, decoder: &mut Decoder, sink: &mut dyn Sink) -> io::Result<()> {
     let mut buf = vec![0u8; 1 << 16];
     loop {
         match reader.read(&mut buf) {
             Ok(0) => return Ok(()),
-            Ok(n) => decoder.push(&buf[..n], sink),
+            Ok(n) => push_arrived(decoder, &buf[..n], sink),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -283,7 +304,7 @@ fn pump_on_reader_thread(
             .spawn_scoped(scope, reader_thread)?;
         for block in full_rx.iter() {
             let block = block?;
-            decoder.push(&block, sink);
+            push_arrived(decoder, &block, sink);
             // The reader may have finished; then the block is dropped.
             let _ = empty_tx.try_send(block);
         }
@@ -337,7 +358,7 @@ fn read_udp(
     let mut buf = vec![0u8; 65_536];
     loop {
         let n = socket.recv(&mut buf).map_err(io_err)?;
-        decoder.push(&buf[..n], sink);
+        push_arrived(decoder, &buf[..n], sink);
         // Each datagram holds whole sentences: end a line that lacks a newline.
         if n > 0 && buf[n - 1] != b'\n' {
             decoder.push(b"\n", sink);

@@ -26,6 +26,8 @@ event_kinds! {
     IdentityChange(IdentityChangeDetails) = "identity_change";
     /// A visit to a configured area, or a crossing of a configured gate.
     Zone(ZoneDetails) = "zone";
+    /// Many vessels displaced together to one place: area-wide GNSS interference.
+    Interference(InterferenceDetails) = "interference";
 }
 
 impl std::fmt::Display for EventKind {
@@ -227,6 +229,10 @@ pub struct SpoofingDetails {
     pub findings: Vec<SpoofFinding>,
     /// The first and last false report.
     pub evidence: Vec<ReportRef>,
+    /// The false positions lie where an area-wide interference put several vessels at the
+    /// same time (an `interference` event): a sign of jamming or spoofing of the area, not
+    /// of this vessel's deceit. Such findings are low confidence.
+    pub interference: bool,
 }
 
 /// An identity as an identity change shows it.
@@ -326,4 +332,43 @@ pub struct ZoneDetails {
     /// First and last report inside and the first outside; for a crossing, the reports
     /// before and after the line.
     pub evidence: Vec<ReportRef>,
+}
+
+/// Area-wide GNSS interference (`docs/detectors/interference.md`): several vessels whose
+/// broadcast positions jumped, at about the same time, to one place far from where they
+/// were. The event's position is the centre of the vessels' last true positions (the area
+/// affected); `broadcast_lat`/`broadcast_lon` where the false positions lie.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct InterferenceDetails {
+    /// Distinct vessels displaced.
+    pub vessel_count: u32,
+    /// Centre of the false positions, degrees.
+    pub broadcast_lat: f64,
+    /// See [`Self::broadcast_lat`].
+    pub broadcast_lon: f64,
+    /// Largest distance of a vessel's first false position from that centre, km.
+    pub broadcast_spread_km: f64,
+    /// Largest distance of a vessel's last true position from the event's position, km.
+    pub area_radius_km: f64,
+    /// Mean displacement, km.
+    pub mean_jump_km: f64,
+    /// Each vessel (the first 64): when it was displaced and the reports that show it.
+    pub vessels: Vec<InterferedVessel>,
+}
+
+/// One vessel caught by an interference.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct InterferedVessel {
+    /// MMSI.
+    pub mmsi: u32,
+    /// First and last false report, unix seconds.
+    pub start: i64,
+    /// See [`Self::start`].
+    pub end: i64,
+    /// The last true report before the jump.
+    pub before: ReportRef,
+    /// The first false report.
+    pub first_false: ReportRef,
 }

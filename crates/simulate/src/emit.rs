@@ -32,7 +32,34 @@ pub struct EmitStats {
     pub bad_checksums: u64,
     /// Emitter steps (one per ship report slot, dark or not, heard or not).
     pub ticks: u64,
+    /// Position reports heard again late through a second station (artefact).
+    pub late_relays: u64,
+    /// Messages written without a receive time, by stations that write none (artefact).
+    pub untimed: u64,
+    /// Of which position reports.
+    pub untimed_positions: u64,
+    /// Position reports broadcast at a false position by area-wide interference (artefact).
+    pub interfered: u64,
 }
+
+impl EmitStats {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &EmitStats) {
+        self.transmitted += other.transmitted;
+        self.messages += other.messages;
+        self.satellite += other.satellite;
+        self.bad_checksums += other.bad_checksums;
+        self.ticks += other.ticks;
+        self.late_relays += other.late_relays;
+        self.untimed += other.untimed;
+        self.untimed_positions += other.untimed_positions;
+        self.interfered += other.interfered;
+    }
+}
+
+/// A ship caught by an interference episode: (area, episode, ship) → (MMSI, first and last
+/// time, reports heard).
+pub(crate) type Interfered = std::collections::BTreeMap<(u32, u32, u32), (u32, i64, i64, u32)>;
 
 /// Turns the plans of a group of ships into received AIS lines, buffered with their receive
 /// times so that the groups' lines can be merged in arrival order.
@@ -57,11 +84,24 @@ pub struct Emitter<'a> {
     group: u32,
     sentence_id: u8,
     pub stats: EmitStats,
+    /// Its own random stream, so that switching artefacts on changes nothing else.
+    artefact_rng: Rng,
+    /// Per shore station: writes no receive time.
+    untimed_station: Vec<bool>,
+    /// Start of the scenario, for the interference schedule.
+    start: i64,
+    pub(crate) interfered: Interfered,
 }
 
 impl<'a> Emitter<'a> {
     /// The emitter of ship group `group`; each group has its own random stream.
-    pub fn new(model: &'a AisModel, world: &'a World, seed: u64, group: u64) -> Self {
+    pub fn new(model: &'a AisModel, world: &'a World, seed: u64, group: u64, start: i64) -> Self {
+        let share = model.artefacts.untimed_station_share;
+        let untimed_station = world
+            .stations
+            .iter()
+            .map(|st| share > 0.0 && (fnv1a(st.name.as_bytes()) % 10_000) as f64 / 10_000.0 < share)
+            .collect();
         Emitter {
             model,
             world,
@@ -79,6 +119,10 @@ impl<'a> Emitter<'a> {
             group: 0,
             sentence_id: 0,
             stats: EmitStats::default(),
+            artefact_rng: Rng::new(seed, u64::MAX - 1000 - group),
+            untimed_station,
+            start,
+            interfered: Interfered::new(),
         }
     }
 
@@ -172,6 +216,38 @@ impl<'a> Emitter<'a> {
                 SpoofKind::Land { at } => (at, 0.0, 0.0),
             },
         };
+        // Area-wide interference: a ship inside an active area shows a false position near
+        // the area's target (its own spoofing, when on, wins).
+        let mut jammed = None;
+        let shown = if ship.spoof.front().is_some_and(|s| s.start <= t) {
+            shown
+        } else {
+            match self.interference_at(pos, t) {
+                None => shown,
+                Some((area, episode)) => {
+                    let a = &self.model.artefacts.interference[area as usize];
+                    // Each ship its own spot in the scatter, a little jitter per report.
+                    let h = fnv1a(&((i as u64) << 24 ^ u64::from(episode)).to_le_bytes());
+                    let (u, v) = (
+                        (h & 0xffff) as f64 / 65_535.0,
+                        ((h >> 16) & 0xffff) as f64 / 65_535.0,
+                    );
+                    let r = a.scatter_km * 1000.0 * u.sqrt();
+                    let ang = v * std::f64::consts::TAU;
+                    let jitter =
+                        || 30.0 * (((t as u64).wrapping_mul(h) >> 40) as f64 / 16_777_216.0 - 0.5);
+                    jammed = Some((area, episode));
+                    offset_m(
+                        LatLon {
+                            lat: a.target_lat,
+                            lon: a.target_lon,
+                        },
+                        r * ang.cos() + jitter(),
+                        r * ang.sin() - jitter(),
+                    )
+                }
+            }
+        };
 
         // Copy out what is broadcast (no allocation per message).
         let id = ship.ident(t);
@@ -225,6 +301,15 @@ impl<'a> Emitter<'a> {
         let heard = self.transmit(&position, pos, t)?;
         if let Some(s) = ship.spoof.front_mut().filter(|s| s.start <= t) {
             s.heard += u32::from(heard);
+        }
+        if let Some((area, episode)) = jammed {
+            self.stats.interfered += 1;
+            let e = self
+                .interfered
+                .entry((area, episode, i as u32))
+                .or_insert((mmsi, t, t, 0));
+            e.2 = t;
+            e.3 += u32::from(heard);
         }
 
         if t >= ship.next_static {
@@ -337,21 +422,28 @@ impl<'a> Emitter<'a> {
             if self.rng.chance(p) {
                 heard = true;
                 let start = self.buf.len();
-                self.encode(msg, t, &world.stations[s as usize].name, start)?;
+                let timed = !self.untimed_station[s as usize];
+                self.encode(msg, t, &world.stations[s as usize].name, start, timed)?;
                 self.keys.push((t, self.buf.len() as u32));
             }
         }
+        // A late relay: the other station in range hears the report again, minutes later,
+        // and stamps it with its late arrival.
+        let relay = m.artefacts.late_relay_rate;
+        if heard && relay > 0.0 && msg.position().is_some() && self.artefact_rng.chance(relay) {
+            let [_, (other, _)] = self.stations.nearest_two(world, at, range);
+            if other != u32::MAX && !self.untimed_station[other as usize] {
+                let [lo, hi] = m.artefacts.late_relay_min;
+                // Never a whole number of minutes: the report's own second gives it away.
+                let late = (self.artefact_rng.range(lo, hi) * 60.0) as i64 / 60 * 60
+                    + 5
+                    + self.artefact_rng.below(50) as i64;
+                self.delay(msg, t + late, &world.stations[other as usize].name)?;
+                self.stats.late_relays += 1;
+            }
+        }
         if !heard && self.satellite_in_view(at, t) && self.rng.chance(m.satellite_p) {
-            let slot = self.free.pop().unwrap_or_else(|| {
-                self.pool.push(Vec::with_capacity(256));
-                self.pool.len() - 1
-            });
-            let mut line = std::mem::take(&mut self.pool[slot]);
-            line.clear();
-            std::mem::swap(&mut self.buf, &mut line);
-            self.encode(msg, t, SATELLITES[(t / 6000).rem_euclid(3) as usize], 0)?;
-            std::mem::swap(&mut self.buf, &mut line);
-            self.pool[slot] = line;
+            let slot = self.encode_aside(msg, t, SATELLITES[(t / 6000).rem_euclid(3) as usize])?;
             let latency = self
                 .rng
                 .range(m.satellite_latency_min[0], m.satellite_latency_min[1]);
@@ -362,6 +454,51 @@ impl<'a> Emitter<'a> {
             heard = true;
         }
         Ok(heard)
+    }
+
+    /// Encodes `msg` as received by `station` at `received` into a pool slot of its own,
+    /// for delivery later; the slot.
+    fn encode_aside(
+        &mut self,
+        msg: &AisMessage,
+        received: i64,
+        station: &str,
+    ) -> Result<usize, SimError> {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.pool.push(Vec::with_capacity(256));
+            self.pool.len() - 1
+        });
+        let mut line = std::mem::take(&mut self.pool[slot]);
+        line.clear();
+        std::mem::swap(&mut self.buf, &mut line);
+        let result = self.encode(msg, received, station, 0, true);
+        std::mem::swap(&mut self.buf, &mut line);
+        self.pool[slot] = line;
+        result.map(|()| slot)
+    }
+
+    /// `msg` heard by `station` and stamped `arrival`, delivered then.
+    fn delay(&mut self, msg: &AisMessage, arrival: i64, station: &str) -> Result<(), SimError> {
+        let slot = self.encode_aside(msg, arrival, station)?;
+        self.seq += 1;
+        self.delayed.push(Reverse((arrival, self.seq, slot)));
+        Ok(())
+    }
+
+    /// The interference area and episode active where a ship truly is at `t`, if any.
+    fn interference_at(&self, at: LatLon, t: i64) -> Option<(u32, u32)> {
+        let areas = &self.model.artefacts.interference;
+        areas.iter().enumerate().find_map(|(k, a)| {
+            let episode = a.episode_at(t - self.start)?;
+            let d = crate::world::distance_m(
+                at,
+                LatLon {
+                    lat: a.lat,
+                    lon: a.lon,
+                },
+            );
+            (d <= a.radius_km * 1000.0).then_some((k as u32, episode))
+        })
     }
 
     /// When the ship at `at` is out of shore range by more than [`FAR_MARGIN_M`] and no
@@ -402,6 +539,7 @@ impl<'a> Emitter<'a> {
         t: i64,
         station: &str,
         start: usize,
+        timed: bool,
     ) -> Result<(), SimError> {
         self.group = self.group % 9999 + 1;
         self.sentence_id = (self.sentence_id + 1) % 10;
@@ -412,13 +550,17 @@ impl<'a> Emitter<'a> {
                 b'B'
             }),
             sequence_id: self.sentence_id,
-            received: Some(Timestamp::from_unix_seconds(t)),
+            received: timed.then(|| Timestamp::from_unix_seconds(t)),
             station: Some(station),
             group_id: self.group,
             ..Default::default()
         };
         encode_nmea(msg, &opts, &mut self.buf);
         self.stats.messages += 1;
+        if !timed {
+            self.stats.untimed += 1;
+            self.stats.untimed_positions += u64::from(msg.position().is_some());
+        }
         if self.rng.chance(self.model.bad_checksum_rate) {
             // Corrupt the first checksum digit of the last sentence.
             if let Some(star) = self.buf[start..].iter().rposition(|&b| b == b'*') {
@@ -456,6 +598,14 @@ fn ship_position(ship: &Ship, t: i64) -> Option<LatLon> {
 }
 
 const SATELLITES: [&str; 3] = ["S-AIS-1", "S-AIS-2", "S-AIS-3"];
+
+/// FNV-1a of `bytes`: a stable choice of which stations write no time, and of each jammed
+/// ship's spot.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 /// Past plan kept behind the emitter, seconds: dark-period ends and skipped stretches are
 /// located in it.

@@ -176,8 +176,8 @@ pub fn simulate_reporting<A: Write, T: Write>(
     // arrival order after each slice: two cores, and the same bytes on any machine.
     let split = ships.len().div_ceil(2);
     let mut emitters = [
-        emit::Emitter::new(&scenario.ais, world, opts.seed, 0),
-        emit::Emitter::new(&scenario.ais, world, opts.seed, 1),
+        emit::Emitter::new(&scenario.ais, world, opts.seed, 0, start),
+        emit::Emitter::new(&scenario.ais, world, opts.seed, 1, start),
     ];
     let mut tx_heaps = [BinaryHeap::new(), BinaryHeap::new()];
     for (i, s) in ships.iter_mut().enumerate() {
@@ -243,12 +243,10 @@ pub fn simulate_reporting<A: Write, T: Write>(
     ais.flush()
         .map_err(|e| SimError::Io(format!("writing AIS: {e}")))?;
     let mut stats = EmitStats::default();
-    for e in &emitters {
-        stats.transmitted += e.stats.transmitted;
-        stats.messages += e.stats.messages;
-        stats.satellite += e.stats.satellite;
-        stats.bad_checksums += e.stats.bad_checksums;
-        stats.ticks += e.stats.ticks;
+    let mut interfered = emit::Interfered::new();
+    for e in &mut emitters {
+        stats.add(&e.stats);
+        interfered.append(&mut e.interfered);
     }
 
     // Dark periods still running at the end, cargoes still at sea, vessels, volumes.
@@ -274,6 +272,20 @@ pub fn simulate_reporting<A: Write, T: Write>(
             planner.records.push(r);
         }
     }
+    for ((area, episode, i), (mmsi, first, last, heard)) in interfered {
+        if heard > 0 {
+            let a = &scenario.ais.artefacts.interference[area as usize];
+            planner.interference_event(i as usize, mmsi, (first, last), (area, episode), a, heard);
+        }
+    }
+    planner
+        .records
+        .push(TruthRecord::Artefacts(truth::Artefacts {
+            late_relays: stats.late_relays,
+            untimed_messages: stats.untimed,
+            untimed_positions: stats.untimed_positions,
+            interfered_positions: stats.interfered,
+        }));
     for (i, s) in ships.iter().enumerate() {
         planner.records.push(vessel_record(i, s, start));
     }

@@ -943,6 +943,35 @@ impl<'w> Planner<'w> {
         );
     }
 
+    /// Records that interference put ship `i` (broadcasting `mmsi`) at a false position near
+    /// the target of `area` from `span.0` to `span.1`; `at` is the area's centre.
+    pub fn interference_event(
+        &mut self,
+        i: usize,
+        mmsi: u32,
+        span: (i64, i64),
+        area: (u32, u32),
+        a: &crate::scenario::Interference,
+        heard: u32,
+    ) {
+        self.event(
+            "interference",
+            (i as u32, mmsi),
+            None,
+            span,
+            LatLon {
+                lat: a.lat,
+                lon: a.lon,
+            },
+            serde_json::json!({
+                "area": area.0, "episode": area.1,
+                "broadcast_lat": round6(a.target_lat), "broadcast_lon": round6(a.target_lon),
+                "radius_km": a.radius_km,
+                "heard_reports": heard,
+            }),
+        );
+    }
+
     fn land_near(&self, p: LatLon) -> Option<LatLon> {
         let mut d = 10_000.0;
         while d <= 400_000.0 {

@@ -149,6 +149,75 @@ pub struct AisModel {
     pub satellite_latency_min: [f64; 2],
     /// Share of lines written with a corrupted checksum.
     pub bad_checksum_rate: f64,
+    /// Artefacts of real feeds (see docs/simulator.md); none when the section is absent.
+    #[serde(default)]
+    pub artefacts: Artefacts,
+}
+
+/// Artefacts of real receiver networks, each recorded in the truth file's `artefacts` record
+/// so that the eval measures how the pipeline copes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artefacts {
+    /// Share of shore receptions of a position report that a second station in range hears
+    /// again late and stamps with its late arrival (the relays of the DMA logs).
+    #[serde(default)]
+    pub late_relay_rate: f64,
+    /// How late such a relay arrives, minutes.
+    #[serde(default = "default_relay_minutes")]
+    pub late_relay_min: [f64; 2],
+    /// Share of shore stations that write no receive time (hobby receivers, raw logs).
+    #[serde(default)]
+    pub untimed_station_share: f64,
+    /// Area-wide GNSS interference: every ship inside an area broadcasts a false position
+    /// near a common point while an episode lasts (the Baltic jamming and spoofing seen
+    /// around Kaliningrad and the Gulf of Finland since 2023).
+    #[serde(default)]
+    pub interference: Vec<Interference>,
+}
+
+fn default_relay_minutes() -> [f64; 2] {
+    [5.0, 40.0]
+}
+
+/// An interference area and its schedule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interference {
+    /// Centre of the affected area, degrees.
+    pub lat: f64,
+    /// See [`Self::lat`].
+    pub lon: f64,
+    /// Radius of the affected area, kilometres.
+    pub radius_km: f64,
+    /// Where the false positions lie (an airport, as often reported), degrees.
+    pub target_lat: f64,
+    /// See [`Self::target_lat`].
+    pub target_lon: f64,
+    /// Scatter of the false positions around the target, kilometres.
+    pub scatter_km: f64,
+    /// First episode, hours after the scenario's start.
+    pub first_hour: f64,
+    /// Length of each episode, hours.
+    pub hours: f64,
+    /// Episodes repeat this often, hours (0: once).
+    #[serde(default)]
+    pub every_hours: f64,
+}
+
+impl Interference {
+    /// Whether an episode of this area is on at `t` seconds after the start; which one.
+    pub fn episode_at(&self, since_start_s: i64) -> Option<u32> {
+        let h = since_start_s as f64 / 3600.0 - self.first_hour;
+        if h < 0.0 {
+            return None;
+        }
+        if self.every_hours <= 0.0 {
+            return (h < self.hours).then_some(0);
+        }
+        let n = (h / self.every_hours).floor();
+        (h - n * self.every_hours < self.hours).then_some(n as u32)
+    }
 }
 
 /// The scenarios shipped with shadowfleet.
@@ -222,6 +291,14 @@ impl Scenario {
             ("ais.bad_checksum_rate", self.ais.bad_checksum_rate),
             ("ais.terrestrial_p[0]", self.ais.terrestrial_p[0]),
             ("ais.terrestrial_p[1]", self.ais.terrestrial_p[1]),
+            (
+                "ais.artefacts.late_relay_rate",
+                self.ais.artefacts.late_relay_rate,
+            ),
+            (
+                "ais.artefacts.untimed_station_share",
+                self.ais.artefacts.untimed_station_share,
+            ),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(bad(format!(
@@ -234,6 +311,10 @@ impl Scenario {
             ("behaviour.loiter_hours", b.loiter_hours),
             ("behaviour.sts_hours", b.sts_hours),
             ("ais.satellite_latency_min", self.ais.satellite_latency_min),
+            (
+                "ais.artefacts.late_relay_min",
+                self.ais.artefacts.late_relay_min,
+            ),
         ] {
             if !(lo >= 0.0 && hi >= lo) {
                 return Err(bad(format!("{name} = [{lo}, {hi}]: need 0 <= low <= high")));
@@ -246,6 +327,27 @@ impl Scenario {
         }
         if self.ais.satellite_revisit_min <= 0.0 {
             return Err(bad("ais.satellite_revisit_min must be positive".into()));
+        }
+        for (k, a) in self.ais.artefacts.interference.iter().enumerate() {
+            let name = format!("ais.artefacts.interference[{k}]");
+            if a.lat.abs() > 90.0
+                || a.target_lat.abs() > 90.0
+                || a.lon.abs() > 180.0
+                || a.target_lon.abs() > 180.0
+            {
+                return Err(bad(format!("{name}: a position outside ±90/±180 degrees")));
+            }
+            if !(a.radius_km > 0.0 && a.hours > 0.0 && a.scatter_km >= 0.0 && a.first_hour >= 0.0) {
+                return Err(bad(format!(
+                    "{name}: radius_km and hours must be positive, scatter_km and first_hour not negative"
+                )));
+            }
+            if a.every_hours != 0.0 && a.every_hours < a.hours {
+                return Err(bad(format!(
+                    "{name}: every_hours ({}) must be 0 (once) or at least hours ({})",
+                    a.every_hours, a.hours
+                )));
+            }
         }
         Ok(())
     }

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the truth format; bumped on any incompatible change.
-pub const TRUTH_VERSION: u32 = 1;
+/// Version 2 adds the `artefacts` record and `interference` events.
+pub const TRUTH_VERSION: u32 = 2;
 
 /// One line of the truth file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -20,6 +21,22 @@ pub enum TruthRecord {
     Vessel(Vessel),
     /// True volume discharged per destination country, month and origin (written at the end).
     Volume(Volume),
+    /// What the receiver artefacts did (written at the end).
+    Artefacts(Artefacts),
+}
+
+/// Counts of the receiver artefacts injected (see the `[ais.artefacts]` scenario section).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Artefacts {
+    /// Position reports heard again late through a second station, stamped with their
+    /// late arrival.
+    pub late_relays: u64,
+    /// Messages written without a receive time (stations that write none).
+    pub untimed_messages: u64,
+    /// Of which position reports.
+    pub untimed_positions: u64,
+    /// Position reports broadcast at a false position by area-wide interference.
+    pub interfered_positions: u64,
 }
 
 /// File header.

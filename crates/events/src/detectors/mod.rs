@@ -6,6 +6,7 @@
 
 pub mod encounters;
 pub mod gaps;
+pub mod interference;
 pub mod loitering;
 pub mod port_calls;
 pub mod spoofing;
@@ -88,6 +89,8 @@ detectors! {
     encounters: encounters::EncounterDetector,
     /// Loitering.
     loitering: loitering::LoiteringDetector,
+    /// Area-wide GNSS interference (before spoofing, which asks it about false positions).
+    interference: interference::InterferenceDetector,
     /// Spoofing.
     spoofing: spoofing::SpoofingDetector,
     /// Zones and gates.

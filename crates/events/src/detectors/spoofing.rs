@@ -88,6 +88,10 @@ pub struct SpoofingConfig {
     /// A report counts towards "two places at once" only when its UTC second lies within
     /// this of its receive time's (a late relay is not the other place), seconds.
     pub fresh_second_tolerance_s: i64,
+    /// A finding whose false positions lie in an interference area (see
+    /// `docs/detectors/interference.md`) up to this long before or after it was reported is
+    /// the area's interference, hours.
+    pub interference_slack_hours: f64,
 }
 
 impl Default for SpoofingConfig {
@@ -113,6 +117,7 @@ impl Default for SpoofingConfig {
             circle_max_straight_share: 0.25,
             segments_per_mmsi: 4,
             fresh_second_tolerance_s: 2,
+            interference_slack_hours: 1.0,
         }
     }
 }
@@ -767,7 +772,20 @@ fn spoofing_event(g: &[Spoofing], config: &SpoofingConfig, cx: &Context<'_>) -> 
         let deep_km = 2.0 * config.land_margin_m / 1000.0 - 1e-9;
         s.method == SpoofMethod::Circle || (s.method == SpoofMethod::Land && s.size_km >= deep_km)
     });
-    let confidence = if strong || g.len() > 1 {
+    // False positions where an area-wide interference put several vessels at the time: the
+    // area's jamming, not this vessel's act.
+    let slack = hours(config.interference_slack_hours);
+    let jammed = g
+        .iter()
+        .flat_map(|s| [s.first, s.last])
+        .filter_map(|r| cx.interference_at(r.pos, r.t, slack))
+        .max();
+    let confidence = if let Some(n) = jammed {
+        why.push(format!(
+            "its false positions lie where an area-wide interference displaced {n} vessels at the same time: the area's jamming, not this vessel's act"
+        ));
+        Confidence::low(why)
+    } else if strong || g.len() > 1 {
         Confidence::high(why)
     } else {
         Confidence::medium(why)
@@ -790,6 +808,7 @@ fn spoofing_event(g: &[Spoofing], config: &SpoofingConfig, cx: &Context<'_>) -> 
                 ReportRef::new(first.mmsi, first.t, first.pos),
                 ReportRef::new(last.mmsi, last.t, last.pos),
             ],
+            interference: jammed.is_some(),
         }
         .into(),
     })

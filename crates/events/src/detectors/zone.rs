@@ -887,11 +887,13 @@ mod tests {
         let events_for = |c: &ZoneConfig| {
             let mut d = ZoneDetector::new(c.clone(), zones());
             let (mut events, mut two) = (Vec::new(), Vec::new());
+            let mut interference = crate::detector::InterferenceAreas::default();
             let mut cx = Context {
                 reference: &reference,
                 identities: &ids,
                 enrich: &enrich,
                 recent: &recent,
+                interference: &mut interference,
                 events: &mut events,
                 two_places: &mut two,
             };
