@@ -43,7 +43,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|s| s.event)
         .collect();
-    let eval = evaluate(&truth, &events, MatchRules::default());
+    let eval = evaluate(&truth, &events, MatchRules::default())
+        .with_artefacts(&truth, &store.dropped_total()?);
     match args.format {
         Format::Text => print!("{}", eval.to_text()),
         Format::Json => println!("{}", serde_json::to_string_pretty(&eval)?),

@@ -10,6 +10,10 @@
 //! | `loitering` | `loitering` | same MMSI, overlapping |
 //! | `spoofing` | `spoofing` whose spoofed reports were heard at least [`MatchRules::min_spoofed_reports`] times | same MMSI, overlapping |
 //! | `identity_change` | `identity_change` | same (new) MMSI, within [`MatchRules::identity_slack_hours`] |
+//! | `interference` | `interference` (one per vessel caught) heard at least [`MatchRules::min_spoofed_reports`] times | the vessel is listed, overlapping |
+//!
+//! A spoofing finding put down to an area's interference (`interference: true`) is not
+//! scored as spoofing: the interference row scores it.
 //!
 //! Port calls and loitering of background ships (cargo, fishing) are not in the truth and
 //! not scored.
@@ -24,7 +28,7 @@ pub use flows::{evaluate_flows, evaluate_risk, FlowScore, RiskScore};
 
 use serde::Serialize;
 use shadowfleet_model::Timestamp;
-use shadowfleet_records::{Event, EventDetails, EventKind};
+use shadowfleet_records::{DropCounts, Event, EventDetails, EventKind};
 use shadowfleet_simulate::truth::{Event as TruthEvent, TruthRecord};
 
 /// Matching tolerances.
@@ -84,6 +88,34 @@ pub struct Evaluation {
     /// Dark STS (giver silent) in truth, and how many a loitering flagged "possible dark STS"
     /// of the receiver found.
     pub dark_sts: (usize, usize),
+    /// The receiver artefacts the simulator injected beside what the run counted, when the
+    /// run's counts are given ([`Evaluation::with_artefacts`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artefacts: Option<ArtefactScore>,
+}
+
+/// Receiver artefacts: injected (truth) and counted by the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ArtefactScore {
+    /// Late relays injected, and counted as stale relays (the rest fit their track and were
+    /// kept harmlessly: a relay of a ship at anchor lies where the ship is).
+    pub late_relays: (u64, u64),
+    /// Position reports written without a time, and counted as untimed.
+    pub untimed_positions: (u64, u64),
+}
+
+impl Evaluation {
+    /// Adds the artefact line from the truth's `artefacts` record and what the runs counted.
+    pub fn with_artefacts(mut self, truth: &[TruthRecord], counted: &DropCounts) -> Evaluation {
+        self.artefacts = truth.iter().find_map(|r| match r {
+            TruthRecord::Artefacts(a) => Some(ArtefactScore {
+                late_relays: (a.late_relays, counted.stale_relays),
+                untimed_positions: (a.untimed_positions, counted.untimed_positions),
+            }),
+            _ => None,
+        });
+        self
+    }
 }
 
 fn of_kind<'a>(all: &[&'a TruthEvent], k: &str) -> Vec<&'a TruthEvent> {
@@ -186,9 +218,12 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
     for kind in EventKind::ALL {
         let det: Vec<&Event> = detected(kind)
             .filter(|e| {
-                // Gaps are scored as the dark-AIS call: likely switched off.
+                // Gaps are scored as the dark-AIS call: likely switched off; spoofing as
+                // the vessel's own act (a finding put down to an area's interference is
+                // scored as interference).
                 match &e.details {
                     EventDetails::Gap(g) => g.likely_dark,
+                    EventDetails::Spoofing(s) => !s.interference,
                     _ => true,
                 }
             })
@@ -236,11 +271,29 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                             .is_none_or(|n| n >= rules.min_spoofed_reports)
                     })
                     .collect(),
-                of_kind(&truth_events, "spoofing"),
+                // False positions an interference caused are false positions all the same:
+                // a vessel displaced alone cannot be told from one that spoofs.
+                truth_events
+                    .iter()
+                    .copied()
+                    .filter(|e| matches!(e.kind.as_str(), "spoofing" | "interference"))
+                    .collect(),
             ),
             EventKind::IdentityChange => (
                 of_kind(&truth_events, "identity_change"),
                 of_kind(&truth_events, "identity_change"),
+            ),
+            EventKind::Interference => (
+                of_kind(&truth_events, "interference")
+                    .into_iter()
+                    .filter(|e| {
+                        e.details
+                            .get("heard_reports")
+                            .and_then(|v| v.as_u64())
+                            .is_none_or(|n| n >= rules.min_spoofed_reports)
+                    })
+                    .collect(),
+                of_kind(&truth_events, "interference"),
             ),
             // Kinds the simulator writes no truth for are not scored.
             #[allow(unreachable_patterns, reason = "for kinds added later")]
@@ -262,6 +315,16 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                     (d.mmsi == e.mmsi || Some(d.mmsi) == e.other_mmsi)
                         && overlaps((d.start, d.end), span(e), slack)
                 }
+                // One interference lists its vessels: it finds each one it lists.
+                EventKind::Interference => {
+                    let listed = match &d.details {
+                        EventDetails::Interference(i) => {
+                            i.vessels.iter().find(|v| v.mmsi == e.mmsi)
+                        }
+                        _ => None,
+                    };
+                    listed.is_some_and(|v| overlaps((v.start, v.end), span(e), slack))
+                }
                 _ => d.mmsi == e.mmsi && overlaps((d.start, d.end), span(e), slack),
             }
         };
@@ -275,6 +338,14 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                     EventKind::Gap => {
                         ((d.start - span(e).0).abs() + (d.end - span(e).1).abs()) as f64 / 2.0
                     }
+                    EventKind::Interference => match &d.details {
+                        EventDetails::Interference(i) => i
+                            .vessels
+                            .iter()
+                            .find(|v| v.mmsi == e.mmsi)
+                            .map_or(f64::NAN, |v| (v.start - span(e).0).abs() as f64),
+                        _ => f64::NAN,
+                    },
                     _ => (d.start - span(e).0).abs() as f64,
                 })
                 .min_by(f64::total_cmp);
@@ -314,6 +385,7 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
     Evaluation {
         kinds,
         dark_sts: (dark.len(), flagged),
+        artefacts: None,
     }
 }
 
@@ -356,6 +428,12 @@ impl Evaluation {
             "dark STS (giver silent): {} in truth, {} flagged as possible dark STS by the receiver's loitering\n",
             self.dark_sts.0, self.dark_sts.1
         ));
+        if let Some(a) = self.artefacts {
+            s.push_str(&format!(
+                "late relays: {} injected, {} counted as stale relays; untimed position reports: {} injected, {} counted\n",
+                a.late_relays.0, a.late_relays.1, a.untimed_positions.0, a.untimed_positions.1
+            ));
+        }
         s
     }
 }

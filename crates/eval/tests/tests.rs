@@ -71,7 +71,11 @@ fn run_pipeline(scenario: &str, seed: u64, days: u32, fleet_scale: f64) -> (Eval
         .into_iter()
         .map(|e| e.event)
         .collect();
-    let eval = evaluate(&truth, &events, MatchRules::default());
+    let dropped = Store::open_existing(&store)
+        .unwrap()
+        .dropped_total()
+        .unwrap();
+    let eval = evaluate(&truth, &events, MatchRules::default()).with_artefacts(&truth, &dropped);
     eprintln!(
         "{scenario} seed {seed}, {days} days, fleet x{fleet_scale}: {} vessels, {} messages\n{}",
         report.vessels,
@@ -117,6 +121,23 @@ fn check(eval: &Evaluation) {
         );
         assert!(k.f1 >= min, "{kind}: F1 {:.3} < {min}", k.f1);
     }
+    // The receiver artefacts the scenarios switch on: untimed reports are all counted (none
+    // silently lost), and most late relays are recognised (the rest fit their track: a relay
+    // of a ship at anchor lies where it is).
+    let a = eval.artefacts.expect("the truth's artefacts record");
+    assert!(a.untimed_positions.0 > 0 && a.late_relays.0 > 0, "{a:?}");
+    assert!(
+        a.untimed_positions.1 as f64 >= 0.99 * a.untimed_positions.0 as f64,
+        "{a:?}"
+    );
+    assert!(
+        a.late_relays.1 as f64 >= 0.8 * a.late_relays.0 as f64,
+        "{a:?}"
+    );
+    assert!(
+        a.late_relays.1 <= a.late_relays.0 + a.late_relays.0 / 100,
+        "{a:?}"
+    );
 }
 
 #[test]

@@ -422,7 +422,9 @@ impl<'a> Emitter<'a> {
             if self.rng.chance(p) {
                 heard = true;
                 let start = self.buf.len();
-                let timed = !self.untimed_station[s as usize];
+                let lost = m.artefacts.untimed_line_rate;
+                let timed = !self.untimed_station[s as usize]
+                    && !(lost > 0.0 && self.artefact_rng.chance(lost));
                 self.encode(msg, t, &world.stations[s as usize].name, start, timed)?;
                 self.keys.push((t, self.buf.len() as u32));
             }

@@ -166,9 +166,14 @@ pub struct Artefacts {
     /// How late such a relay arrives, minutes.
     #[serde(default = "default_relay_minutes")]
     pub late_relay_min: [f64; 2],
-    /// Share of shore stations that write no receive time (hobby receivers, raw logs).
+    /// Share of shore stations that write no receive time (hobby receivers feeding an
+    /// aggregator): everything they hear is untimed.
     #[serde(default)]
     pub untimed_station_share: f64,
+    /// Share of received lines written without their tag block (a relay that strips it):
+    /// untimed, scattered over every station.
+    #[serde(default)]
+    pub untimed_line_rate: f64,
     /// Area-wide GNSS interference: every ship inside an area broadcasts a false position
     /// near a common point while an episode lasts (the Baltic jamming and spoofing seen
     /// around Kaliningrad and the Gulf of Finland since 2023).
@@ -298,6 +303,10 @@ impl Scenario {
             (
                 "ais.artefacts.untimed_station_share",
                 self.ais.artefacts.untimed_station_share,
+            ),
+            (
+                "ais.artefacts.untimed_line_rate",
+                self.ais.artefacts.untimed_line_rate,
             ),
         ] {
             if !(0.0..=1.0).contains(&v) {

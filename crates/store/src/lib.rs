@@ -66,6 +66,16 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A stored run record is not what this version expects.
+    #[error("{path}: run {id}: {reason}")]
+    CorruptRun {
+        /// Database file.
+        path: PathBuf,
+        /// Run id.
+        id: i64,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Schema version written to `PRAGMA user_version`.
@@ -951,6 +961,29 @@ impl Store {
             })
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
+    }
+
+    /// What every run left out, summed over the runs (see [`DropCounts`]).
+    pub fn dropped_total(&self) -> Result<DropCounts, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, dropped FROM runs ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut total = DropCounts::default();
+        for row in rows {
+            let (id, text) = row.map_err(|e| self.err(e))?;
+            let d: DropCounts =
+                serde_json::from_str(&text).map_err(|e| StoreError::CorruptRun {
+                    path: self.path.clone(),
+                    id,
+                    reason: format!("its record of what was left out: {e}"),
+                })?;
+            total.add(&d);
+        }
+        Ok(total)
     }
 
     /// Number of inputs in the manifest.

@@ -331,6 +331,8 @@ pub struct SpoofingDetector {
     episodes: FxHashMap<u32, Vec<Spoofing>>,
     /// Episodes of one MMSI this close in time are one event, seconds.
     merge_s: i64,
+    /// How long a finding waits for an interference to show, seconds.
+    interference_wait_s: i64,
 }
 
 impl SpoofingDetector {
@@ -344,6 +346,7 @@ impl SpoofingDetector {
             circles: Slots::new(config.segments_per_mmsi),
             episodes: FxHashMap::default(),
             merge_s: 0,
+            interference_wait_s: 0,
         }
     }
 
@@ -640,6 +643,7 @@ impl Register for SpoofingDetector {
     fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
         let mut d = SpoofingDetector::new(config.spoofing, Arc::clone(&reference.land));
         d.merge_s = hours(config.enrich.spoofing_merge_hours);
+        d.interference_wait_s = hours(config.interference.window_hours);
         Ok(d)
     }
 }
@@ -662,11 +666,15 @@ impl SpoofingDetector {
     /// Emits the episodes of every MMSI whose last one ended before `watermark` minus the
     /// merge window, one event per group of episodes close in time, by MMSI.
     fn flush(&mut self, watermark: i64, cx: &mut Context<'_>) {
+        // Wait as long as an interference takes to show (its vessels jump within its
+        // window): the first vessel displaced must not be called a spoofer before the
+        // others are seen.
         let merge = self.merge_s;
+        let wait = merge.max(self.interference_wait_s);
         let mut ready: Vec<u32> = self
             .episodes
             .iter()
-            .filter(|(_, v)| v.iter().all(|s| s.last.t.saturating_add(merge) < watermark))
+            .filter(|(_, v)| v.iter().all(|s| s.last.t.saturating_add(wait) < watermark))
             .map(|(m, _)| *m)
             .collect();
         ready.sort_unstable();
