@@ -62,6 +62,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 fleet_scale: 1.0,
                 out: sim.clone(),
                 gzip: false,
+                export_csv: None,
                 quiet: true,
                 progress: Some(simulated.clone()),
             })

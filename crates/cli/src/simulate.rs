@@ -31,6 +31,10 @@ pub struct SimulateArgs {
     /// Gzip the AIS output (ais.nmea.gz).
     #[arg(long)]
     pub(crate) gzip: bool,
+    /// Also write positions.csv: the AIS as a portal exports it, one position per vessel
+    /// every MINUTES, semicolon-separated, rows shuffled (docs/simulator.md).
+    #[arg(long, value_name = "MINUTES")]
+    pub(crate) export_csv: Option<u32>,
     /// No summary on stderr.
     #[arg(short, long)]
     pub(crate) quiet: bool,
@@ -103,6 +107,10 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     std::fs::rename(&truth_tmp, &truth_path)
         .with_context(|| format!("renaming to {}", truth_path.display()))?;
     write_published(&args.out, &truth_path, args.seed)?;
+    let export = match args.export_csv {
+        Some(minutes) => Some(write_export(&ais_path, &args.out, minutes, args.seed)?),
+        None => None,
+    };
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
@@ -125,8 +133,42 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
             ais_path.display(),
             truth_path.display(),
         );
+        if let Some((path, r)) = &export {
+            eprintln!(
+                "  {}: {} rows of {} timed position reports (one per vessel every {} min, shuffled); {} untimed reports cannot be exported",
+                path.display(),
+                r.rows,
+                r.positions - r.untimed,
+                args.export_csv.unwrap_or_default(),
+                r.untimed
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `positions.csv`, the sampled export of the AIS just written.
+fn write_export(
+    ais: &std::path::Path,
+    out: &std::path::Path,
+    minutes: u32,
+    seed: u64,
+) -> Result<(PathBuf, shadowfleet_simulate::export::ExportReport)> {
+    if minutes == 0 {
+        anyhow::bail!("--export-csv takes the minutes between rows of a vessel, at least 1");
+    }
+    let reader = shadowfleet_ingest::open_reader(&shadowfleet_ingest::Source::File(ais.to_owned()))
+        .with_context(|| format!("reading {}", ais.display()))?;
+    let path = out.join("positions.csv");
+    let tmp = out.join("positions.csv.partial");
+    let mut w =
+        BufWriter::new(File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
+    let r = shadowfleet_simulate::export::sampled_export(reader, minutes, seed, &mut w)?;
+    w.flush()
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    drop(w);
+    std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok((path, r))
 }
 
 /// Writes what registries and list publishers say about the simulated fleet (see

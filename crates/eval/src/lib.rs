@@ -10,7 +10,7 @@
 //! | `loitering` | `loitering` | same MMSI, overlapping |
 //! | `spoofing` | `spoofing` whose spoofed reports were heard at least [`MatchRules::min_spoofed_reports`] times | same MMSI, overlapping |
 //! | `identity_change` | `identity_change` | same (new) MMSI, within [`MatchRules::identity_slack_hours`] |
-//! | `interference` | `interference` (one per vessel caught) heard at least [`MatchRules::min_spoofed_reports`] times | the vessel is listed, overlapping |
+//! | `interference` | `interference` (one per vessel caught) heard at least [`MatchRules::min_spoofed_reports`] times, in an episode with at least [`MatchRules::min_interference_vessels`] such vessels | the vessel is listed, overlapping |
 //!
 //! A spoofing finding put down to an area's interference (`interference: true`) is not
 //! scored as spoofing: the interference row scores it.
@@ -44,6 +44,9 @@ pub struct MatchRules {
     /// findable (the simulator's `heard_reports`): an episode no one heard left no trace,
     /// and one heard once is a single stray fix.
     pub min_spoofed_reports: u64,
+    /// Fewest vessels (each heard displaced [`Self::min_spoofed_reports`] times) an
+    /// interference episode must displace to be findable as interference.
+    pub min_interference_vessels: usize,
 }
 
 impl Default for MatchRules {
@@ -53,6 +56,7 @@ impl Default for MatchRules {
             overlap_slack_hours: 1.0,
             identity_slack_hours: 24.0,
             min_spoofed_reports: 2,
+            min_interference_vessels: 3,
         }
     }
 }
@@ -283,18 +287,36 @@ pub fn evaluate(truth: &[TruthRecord], events: &[Event], rules: MatchRules) -> E
                 of_kind(&truth_events, "identity_change"),
                 of_kind(&truth_events, "identity_change"),
             ),
-            EventKind::Interference => (
-                of_kind(&truth_events, "interference")
-                    .into_iter()
+            EventKind::Interference => {
+                // Findable: vessels heard displaced at least twice, in an episode that
+                // displaced at least `min_interference_vessels` such vessels (one vessel
+                // displaced alone cannot be told from one that spoofs).
+                let heard = |e: &TruthEvent| {
+                    e.details
+                        .get("heard_reports")
+                        .and_then(|v| v.as_u64())
+                        .is_none_or(|n| n >= rules.min_spoofed_reports)
+                };
+                let episode = |e: &TruthEvent| {
+                    let n = |k: &str| e.details.get(k).and_then(|v| v.as_u64());
+                    (n("area"), n("episode"))
+                };
+                let all = of_kind(&truth_events, "interference");
+                let mut per_episode: std::collections::HashMap<_, usize> = Default::default();
+                for e in all.iter().filter(|e| heard(e)) {
+                    *per_episode.entry(episode(e)).or_default() += 1;
+                }
+                let findable = all
+                    .iter()
+                    .copied()
+                    .filter(|e| heard(e))
                     .filter(|e| {
-                        e.details
-                            .get("heard_reports")
-                            .and_then(|v| v.as_u64())
-                            .is_none_or(|n| n >= rules.min_spoofed_reports)
+                        per_episode.get(&episode(e)).copied().unwrap_or(0)
+                            >= rules.min_interference_vessels
                     })
-                    .collect(),
-                of_kind(&truth_events, "interference"),
-            ),
+                    .collect();
+                (findable, all)
+            }
             // Kinds the simulator writes no truth for are not scored.
             #[allow(unreachable_patterns, reason = "for kinds added later")]
             _ => continue,

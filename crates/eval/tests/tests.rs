@@ -121,6 +121,11 @@ fn check(eval: &Evaluation) {
         );
         assert!(k.f1 >= min, "{kind}: F1 {:.3} < {min}", k.f1);
     }
+    // Area-wide interference, where an episode displaced enough vessels to tell.
+    let i = eval.kind(EventKind::Interference).unwrap();
+    if i.truth >= 3 {
+        assert!(i.f1 >= 0.8, "interference: F1 {:.3} < 0.8", i.f1);
+    }
     // The receiver artefacts the scenarios switch on: untimed reports are all counted (none
     // silently lost), and most late relays are recognised (the rest fit their track: a relay
     // of a ship at anchor lies where it is).

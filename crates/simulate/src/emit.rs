@@ -423,8 +423,8 @@ impl<'a> Emitter<'a> {
                 heard = true;
                 let start = self.buf.len();
                 let lost = m.artefacts.untimed_line_rate;
-                let timed = !self.untimed_station[s as usize]
-                    && !(lost > 0.0 && self.artefact_rng.chance(lost));
+                let stripped = lost > 0.0 && self.artefact_rng.chance(lost);
+                let timed = !(self.untimed_station[s as usize] || stripped);
                 self.encode(msg, t, &world.stations[s as usize].name, start, timed)?;
                 self.keys.push((t, self.buf.len() as u32));
             }

@@ -19,6 +19,7 @@ use shadowfleet_decode::AisText;
 use shadowfleet_model::Timestamp;
 
 mod emit;
+pub mod export;
 mod fleet;
 mod plan;
 pub mod published;

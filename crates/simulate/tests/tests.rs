@@ -112,13 +112,19 @@ struct Fix {
     sog: f64,
 }
 
+/// The timed position reports, late relays left out (a relay repeats an old report with
+/// its late arrival time: its own UTC second gives it away).
 fn fixes(r: &Run) -> Vec<Fix> {
     r.msgs
         .iter()
         .filter_map(|d| {
             let p = d.message.position()?;
+            let t = d.meta.received?.unix_millis() / 1000;
+            if late_relay(d) {
+                return None;
+            }
             Some(Fix {
-                t: d.meta.received?.unix_millis() / 1000,
+                t,
                 mmsi: p.mmsi,
                 pos: LatLon::new(p.lat, p.lon),
                 sog: f64::from(p.sog_knots.unwrap_or(0.0)),
@@ -127,10 +133,23 @@ fn fixes(r: &Run) -> Vec<Fix> {
         .collect()
 }
 
+/// Whether a decoded position report is a late relay: its UTC second more than 2 s from
+/// its receive time's.
+fn late_relay(d: &Decoded) -> bool {
+    let (Some(p), Some(t)) = (d.message.position(), d.meta.received) else {
+        return false;
+    };
+    p.second.is_some_and(|s| {
+        let off = ((t.unix_millis() / 1000).rem_euclid(60) - i64::from(s)).rem_euclid(60);
+        off > 2 && off < 58
+    })
+}
+
 /// Spoofing intervals per vessel: positions broadcast then are not where the ship is.
 fn spoofed(r: &Run, vessel: u32, t: i64) -> bool {
     events(r, "spoofing")
-        .iter()
+        .into_iter()
+        .chain(events(r, "interference"))
         .any(|e| e.vessel == vessel && self::t(&e.start) <= t && t <= self::t(&e.end))
 }
 
@@ -143,7 +162,7 @@ fn the_ais_decodes_and_the_truth_is_complete() {
         };
         assert_eq!(
             (header.format.as_str(), header.version),
-            ("shadowfleet-truth", 1)
+            ("shadowfleet-truth", 2)
         );
         assert!(r.report.ais.messages > 100_000, "{:?}", r.report);
         // Every line decodes except the deliberately corrupted checksums.
@@ -513,4 +532,59 @@ fn scenarios_are_validated_with_clear_errors() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("RU-NOWHERE"), "{e}");
+}
+
+#[test]
+fn the_artefacts_are_in_the_ais_as_the_truth_counts_them() {
+    for r in [baltic(), global()] {
+        let a = r
+            .truth
+            .iter()
+            .find_map(|x| match x {
+                TruthRecord::Artefacts(a) => Some(*a),
+                _ => None,
+            })
+            .expect("an artefacts record");
+        assert!(a.late_relays > 0 && a.untimed_messages > 0, "{a:?}");
+        // Untimed: exactly the messages without a receive time (a corrupted checksum may
+        // have taken a few).
+        let untimed = r.msgs.iter().filter(|d| d.meta.received.is_none()).count() as u64;
+        assert!(
+            untimed <= a.untimed_messages && untimed + r.rejected >= a.untimed_messages,
+            "{untimed} untimed, {a:?}"
+        );
+        let untimed_positions = r
+            .msgs
+            .iter()
+            .filter(|d| d.meta.received.is_none() && d.message.position().is_some())
+            .count() as u64;
+        assert!(untimed_positions <= a.untimed_positions && untimed_positions > 0);
+        // Late relays: reports whose own second is at odds with their receive time, heard
+        // through a station other than one that heard them on time.
+        let relays = r.msgs.iter().filter(|d| late_relay(d)).count() as u64;
+        assert!(
+            relays <= a.late_relays && relays + r.rejected >= a.late_relays,
+            "{relays} relays, {a:?}"
+        );
+        // Interference: each vessel caught was heard broadcasting positions near the area's
+        // target when the truth says it began (it may leave the area and come back within
+        // one episode, so not every report of the span is false).
+        let caught = events(r, "interference");
+        assert!(!caught.is_empty() && a.interfered_positions > 0, "{a:?}");
+        let fx = fixes(r);
+        for e in caught {
+            let target = LatLon::new(
+                e.details["broadcast_lat"].as_f64().unwrap(),
+                e.details["broadcast_lon"].as_f64().unwrap(),
+            );
+            let s = t(&e.start);
+            let first = fx.iter().filter(|f| f.mmsi == e.mmsi && f.t == s);
+            assert!(
+                first.clone().count() == 0
+                    || first.clone().any(|f| haversine_m(f.pos, target) < 5_000.0),
+                "{}: the first false position is away from the target",
+                e.id
+            );
+        }
+    }
 }

@@ -144,13 +144,33 @@ impl Reception {
     }
 }
 
+/// What the gap detector keeps of one open segment.
+#[derive(Clone, Copy)]
+struct SegmentState {
+    segment: u64,
+    /// The segment's last report.
+    last: Position,
+    /// The vessel's longest silence, on every segment, since that report, seconds.
+    vessel_silence: i64,
+    /// Whether another segment of the vessel had reported within `min_hours` before that
+    /// report: two transmitters on one MMSI, not one vessel's positions moving elsewhere.
+    concurrent: bool,
+}
+
+/// The open segments of one vessel and its last report on any.
+#[derive(Default)]
+struct VesselSegments {
+    last_any: Option<i64>,
+    segments: Vec<SegmentState>,
+}
+
 /// Finds gaps in a stream of track points (each MMSI in time order, as the track builder
 /// releases them).
 pub struct GapDetector {
     config: GapConfig,
     land: Arc<Land>,
-    /// Per vessel (the track builder's index), the last report of each open segment.
-    last: Vec<Vec<(u64, Position)>>,
+    /// Per vessel (the track builder's index), its open segments.
+    last: Vec<VesselSegments>,
     reception: Reception,
 }
 
@@ -169,24 +189,49 @@ impl GapDetector {
     pub fn push(&mut self, p: &TrackPoint, out: &mut dyn FnMut(Gap)) {
         let r = p.position;
         self.reception.record(r.pos, r.t);
-        let seen = crate::slots::per_vessel(&mut self.last, p.vessel, Vec::new);
-        let prev = match seen.iter_mut().find(|(s, _)| *s == p.segment) {
-            Some(slot) => Some(std::mem::replace(&mut slot.1, r)),
+        let min_s = (self.config.min_hours * 3600.0) as i64;
+        let v = crate::slots::per_vessel(&mut self.last, p.vessel, VesselSegments::default);
+        let since_any = v.last_any.map_or(0, |t| r.t - t);
+        v.last_any = Some(r.t);
+        for s in v.segments.iter_mut().filter(|s| s.segment != p.segment) {
+            s.vessel_silence = s.vessel_silence.max(since_any);
+        }
+        let concurrent = v
+            .segments
+            .iter()
+            .any(|s| s.segment != p.segment && s.last.t >= r.t - min_s);
+        let fresh = SegmentState {
+            segment: p.segment,
+            last: r,
+            vessel_silence: 0,
+            concurrent,
+        };
+        let prev = match v.segments.iter_mut().find(|s| s.segment == p.segment) {
+            Some(slot) => {
+                let before = *slot;
+                *slot = fresh;
+                Some(before)
+            }
             None => {
-                if seen.len() >= self.config.segments_per_mmsi {
-                    if let Some(k) = seen
+                if v.segments.len() >= self.config.segments_per_mmsi {
+                    if let Some(k) = v
+                        .segments
                         .iter()
                         .enumerate()
-                        .min_by_key(|(_, x)| x.1.t)
+                        .min_by_key(|(_, x)| x.last.t)
                         .map(|(k, _)| k)
                     {
-                        seen.swap_remove(k);
+                        v.segments.swap_remove(k);
                     }
                 }
-                seen.push((p.segment, r));
+                v.segments.push(fresh);
                 None
             }
         };
+        // The vessel went on reporting from elsewhere (its positions jumped away and came
+        // back: spoofing or interference, reported by those detectors): not a silence.
+        let prev = prev.filter(|s| s.concurrent || s.vessel_silence.max(since_any) >= min_s);
+        let prev = prev.map(|s| s.last);
         let Some(off) = prev else { return };
         let hours = (r.t - off.t) as f64 / 3600.0;
         if hours < self.config.min_hours {
@@ -400,10 +445,63 @@ mod tests {
     }
 
     #[test]
+    fn a_vessel_reporting_from_elsewhere_meanwhile_is_not_silent() {
+        let c = GapConfig::default();
+        // Segment 1 silent for 7 h while the vessel's positions, jumped away to segment 2,
+        // are heard hourly, then back: the vessel transmitted throughout.
+        let mut pts = vec![point(1, 0, OPEN_SEA, 10.0)];
+        for h in 1..7 {
+            let mut p = point(
+                1,
+                h * H,
+                LatLon {
+                    lat: 10.0,
+                    lon: -40.0,
+                },
+                10.0,
+            );
+            p.segment = 2;
+            pts.push(p);
+        }
+        pts.push(point(1, 7 * H, OPEN_SEA, 10.0));
+        assert!(gaps(&pts, c).is_empty());
+        // Silent on every segment for 7 h: a gap.
+        let mut quiet = vec![point(1, 0, OPEN_SEA, 10.0)];
+        let mut p = point(
+            1,
+            H / 2,
+            LatLon {
+                lat: 10.0,
+                lon: -40.0,
+            },
+            10.0,
+        );
+        p.segment = 2;
+        quiet.push(p);
+        quiet.push(point(1, 7 * H, OPEN_SEA, 10.0));
+        assert_eq!(gaps(&quiet, c).len(), 1);
+    }
+
+    #[test]
     fn a_gap_belongs_to_its_segment() {
         let c = GapConfig::default();
-        // Segment 1 silent for 7 h while segment 2 of the same vessel reports hourly.
-        let mut pts = vec![point(1, 0, OPEN_SEA, 10.0)];
+        // Two transmitters on one MMSI: segment 1 silent for 7 h while segment 2, reporting
+        // before and during it, goes on hourly.
+        let mut pts = Vec::new();
+        for h in -3..0 {
+            let mut p = point(
+                1,
+                h * H,
+                LatLon {
+                    lat: 10.0,
+                    lon: -40.0,
+                },
+                10.0,
+            );
+            p.segment = 2;
+            pts.push(p);
+        }
+        pts.push(point(1, 0, OPEN_SEA, 10.0));
         for h in 1..7 {
             let mut p = point(
                 1,

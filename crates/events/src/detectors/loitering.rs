@@ -79,6 +79,8 @@ pub struct LoiteringDetector {
     pending: DueQueue<Loitering>,
     /// How long after its last report an episode is due.
     wait_s: i64,
+    /// Positions this far inland are false (the spoofing detector's margin), metres.
+    land_margin_m: f64,
 }
 
 fn speed_of(p: &TrackPoint) -> f64 {
@@ -97,6 +99,7 @@ impl LoiteringDetector {
             runs: Slots::new(config.segments_per_mmsi),
             pending: DueQueue::default(),
             wait_s: 0,
+            land_margin_m: 5_000.0,
         }
     }
 
@@ -194,6 +197,7 @@ impl Register for LoiteringDetector {
             + hours(config.encounters.merge_hours)
             + 2 * hours(config.encounters.max_interpolation_hours)
             + 3600;
+        d.land_margin_m = config.spoofing.land_margin_m;
         Ok(d)
     }
 }
@@ -208,6 +212,18 @@ impl LoiteringDetector {
 
     fn flush(&mut self, watermark: i64, cx: &mut Context<'_>) {
         while let Some(l) = self.pending.pop_due(watermark) {
+            // Slow at false positions is not loitering: inland beyond the coastline's
+            // error, or where an interference put several vessels (the spoofing and
+            // interference detectors report those positions).
+            let land = &cx.reference.land;
+            let inland = land.contains(l.centre)
+                && land.distance_to_coastline_m(l.centre, self.land_margin_m) >= self.land_margin_m;
+            let jammed = [l.first.t, l.last.t]
+                .into_iter()
+                .any(|t| cx.interference_at(l.centre, t, 0).is_some());
+            if inland || jammed {
+                continue;
+            }
             let e = loitering_event(&l, cx);
             cx.emit(e);
         }
