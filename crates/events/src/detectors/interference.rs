@@ -40,8 +40,8 @@ pub struct InterferenceConfig {
     pub window_hours: f64,
     /// Fewest distinct vessels for an interference.
     pub min_vessels: u32,
-    /// A cluster ends when none of its vessels reported from the false place for this long,
-    /// hours.
+    /// A cluster ends when none of its vessels reported from the false place for this long
+    /// (and never before [`Self::window_hours`]), hours.
     pub close_hours: f64,
     /// Clusters followed at once; beyond, the least recently active is closed.
     pub max_clusters: usize,
@@ -55,7 +55,7 @@ impl Default for InterferenceConfig {
             cluster_km: 30.0,
             window_hours: 3.0,
             min_vessels: 3,
-            close_hours: 2.0,
+            close_hours: 3.0,
             max_clusters: 64,
         }
     }
@@ -321,8 +321,10 @@ impl Detector for InterferenceDetector {
         };
         let cfg = self.config;
         if p.segment != v.segment {
-            if p.segment == v.previous_segment {
-                // Back on the true track: the vessel's false stretch is over.
+            if v.cluster.is_some() && p.segment == v.previous_segment {
+                // Back on the true track: the vessel's false stretch is over. (Out of a
+                // cluster, a move to the segment before is a jump like any other: the
+                // track builder may hand a vessel displaced again its old false segment.)
                 v.cluster = None;
             } else if haversine_m(v.last.pos, r.pos) >= cfg.min_jump_km * 1000.0
                 && (r.t - v.last.t) as f64 <= cfg.max_jump_gap_minutes * 60.0
@@ -345,7 +347,8 @@ impl Detector for InterferenceDetector {
     }
 
     fn advance(&mut self, watermark: i64, cx: &mut Context<'_>) {
-        let close = hours(self.config.close_hours);
+        // Never before a late jump could still join.
+        let close = hours(self.config.close_hours.max(self.config.window_hours));
         let mut k = 0;
         while k < self.clusters.len() {
             if self.clusters[k].last + close < watermark {

@@ -670,7 +670,10 @@ impl SpoofingDetector {
         // window): the first vessel displaced must not be called a spoofer before the
         // others are seen.
         let merge = self.merge_s;
-        let wait = merge.max(self.interference_wait_s);
+        // Also as long as an excursion takes to be confirmed, so that a land run and the
+        // excursion it belongs to are one event.
+        let confirm = hours(self.config.confirm_hours);
+        let wait = merge.max(self.interference_wait_s).max(confirm);
         let mut ready: Vec<u32> = self
             .episodes
             .iter()
