@@ -135,12 +135,13 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         );
         if let Some((path, r)) = &export {
             eprintln!(
-                "  {}: {} rows of {} timed position reports (one per vessel every {} min, shuffled); {} untimed reports cannot be exported",
+                "  {}: {} rows of {} timed position reports (one per vessel every {} min, shuffled); {} untimed reports cannot be exported, {} late relays are not (a portal's clean view)",
                 path.display(),
                 r.rows,
                 r.positions - r.untimed,
                 args.export_csv.unwrap_or_default(),
-                r.untimed
+                r.untimed,
+                r.relays
             );
         }
     }

@@ -320,8 +320,9 @@ impl IdentityTracker {
                                 mmsi: s.mmsi,
                                 kind: ChangeKind::Rename,
                                 evidence: format!(
-                                    "name {:?} -> {n:?} on IMO {:?}",
-                                    from.name, to.imo
+                                    "name {:?} -> {n:?} on IMO {}",
+                                    from.name,
+                                    imo_text(to.imo)
                                 ),
                                 from: Some(from),
                                 to,
@@ -360,8 +361,11 @@ impl IdentityTracker {
                                     mmsi: s.mmsi,
                                     kind: ChangeKind::SharedMmsi,
                                     evidence: format!(
-                                        "IMO {:?} ({}) and IMO {} ({}) both broadcast on this MMSI",
-                                        p.from.imo, p.from.name, p.to_imo, to.name
+                                        "IMO {} ({}) and IMO {} ({}) both broadcast on this MMSI",
+                                        imo_text(p.from.imo),
+                                        p.from.name,
+                                        p.to_imo,
+                                        to.name
                                     ),
                                     from: Some(p.from),
                                     to,
@@ -409,10 +413,14 @@ impl IdentityTracker {
                             kind,
                             evidence: match other {
                                 Some(m) => format!(
-                                    "IMO {:?} moved from MMSI {m:09} to {:09}",
-                                    s.imo, s.mmsi
+                                    "IMO {} moved from MMSI {m:09} to {:09}",
+                                    imo_text(s.imo),
+                                    s.mmsi
                                 ),
-                                None => format!("MID {:?} is not allocated", Mids::mid_of(s.mmsi)),
+                                None => match Mids::mid_of(s.mmsi) {
+                                    Some(mid) => format!("MID {mid} is not allocated"),
+                                    None => format!("MMSI {:09} is not a ship's (no MID)", s.mmsi),
+                                },
                             },
                             from,
                             to: id,
@@ -487,10 +495,12 @@ impl IdentityTracker {
             kind,
             evidence: match p.other_mmsi {
                 Some(m) => format!(
-                    "IMO {:?} -> {} on this MMSI; IMO {} was last broadcast by MMSI {m:09}",
-                    p.from.imo, p.to_imo, p.to_imo
+                    "IMO {} -> {} on this MMSI; IMO {} was last broadcast by MMSI {m:09}",
+                    imo_text(p.from.imo),
+                    p.to_imo,
+                    p.to_imo
                 ),
-                None => format!("IMO {:?} -> {} on this MMSI", p.from.imo, p.to_imo),
+                None => format!("IMO {} -> {} on this MMSI", imo_text(p.from.imo), p.to_imo),
             },
             from: Some(p.from),
             to,
@@ -546,4 +556,9 @@ fn update_details(id: &mut IdentityPeriod, s: &StaticReport) {
     if s.beam_m.is_some() {
         id.beam_m = s.beam_m;
     }
+}
+
+/// An IMO number as evidence words say it.
+fn imo_text(imo: Option<u32>) -> String {
+    imo.map_or_else(|| "none".to_owned(), |i| i.to_string())
 }

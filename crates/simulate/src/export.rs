@@ -3,7 +3,8 @@
 //! its last static report beside it, semicolon-separated with decimal commas, epoch
 //! milliseconds, speed in tenths of a knot, the ship type in words, and rows shuffled
 //! (within blocks of [`BLOCK_ROWS`], so that memory stays bounded): the order jumps back
-//! by hours, as in the exports that broke the first version.
+//! by hours, as in the exports that broke the first version. Late relays are left out, as
+//! a portal's own clean view would.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -28,6 +29,8 @@ pub struct ExportReport {
     pub rows: u64,
     /// Position reports without a receive time, which no export can place.
     pub untimed: u64,
+    /// Late relays left out (a portal's clean view).
+    pub relays: u64,
 }
 
 #[derive(Default, Clone)]
@@ -102,6 +105,15 @@ impl<W: Write> Sink for Sampler<'_, W> {
             self.report.untimed += 1;
             return;
         };
+        // A portal exports its own clean view: a report heard again late (its UTC second at
+        // odds with the receive time) is not a position of that time.
+        if let Some(s) = p.second {
+            let off = (t.div_euclid(1000).rem_euclid(60) - i64::from(s)).rem_euclid(60);
+            if off > 2 && off < 58 {
+                self.report.relays += 1;
+                return;
+            }
+        }
         let last = self.last.entry(p.mmsi).or_insert(i64::MIN);
         if t < last.saturating_add(self.every_ms) {
             return;
@@ -223,7 +235,7 @@ mod tests {
         }
         let mut out = Vec::new();
         let r = sampled_export(&nmea[..], 3, 1, &mut out).unwrap_or_default();
-        assert_eq!((r.positions, r.rows, r.untimed), (720, 40, 0));
+        assert_eq!((r.positions, r.rows, r.untimed, r.relays), (720, 40, 0, 0));
         let text = String::from_utf8(out).unwrap_or_default();
         let rows: Vec<&str> = text.lines().skip(1).collect();
         assert_eq!(rows.len(), 40);
