@@ -325,3 +325,95 @@ fn portal_csv_exports_are_read_whatever_their_layout_and_order() {
         "{e}"
     );
 }
+
+/// Position files in (Geo)Parquet: the store's own, our track export, and a plain Parquet
+/// another tool (DuckDB, snappy-compressed, its own column names) writes, read by the
+/// same path as CSVs.
+#[test]
+fn geoparquet_positions_are_read_by_the_csv_path() {
+    let dir = scratch("real-parquet");
+    let log = dir.join("dma.txt");
+    std::fs::write(&log, dma_log(false, true)).unwrap();
+    let store = dir.join("store");
+    succeeds(&[&"analyze", &"-q", &"--store", &store, &log]);
+    let stored = std::fs::read_dir(store.join("positions"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .expect("a position file");
+    let export = dir.join("tracks.parquet");
+    succeeds(&[
+        &"export",
+        &"--store",
+        &store,
+        &"--what",
+        &"tracks",
+        &"--format",
+        &"parquet",
+        &"--out",
+        &export,
+    ]);
+    for (name, file) in [("store file", stored), ("track export", export)] {
+        let again = dir.join(format!("again-{}", name.replace(' ', "-")));
+        let out = succeeds(&[&"analyze", &"--store", &again, &file]);
+        let summary = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            summary.contains("2880 positions stored"),
+            "{name}: {summary}"
+        );
+        assert!(!summary.contains("rejected"), "{name}: {summary}");
+    }
+    // Another tool's Parquet: DuckDB from the DMA log's positions, with names of its own.
+    let python = std::env::var("SHADOWFLEET_PYTHON").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/peer-venv/bin/python"),
+        PathBuf::from,
+    );
+    if !python.exists() {
+        shadowfleet_testkit::skip(
+            format_args!(
+                "a Parquet file written by DuckDB: no {} (sh benches/peer/setup.sh)",
+                python.display()
+            ),
+            "SHADOWFLEET_REQUIRE_DUCKDB",
+        );
+        return;
+    }
+    let csv = dir.join("track.csv");
+    succeeds(&[
+        &"export",
+        &"--store",
+        &store,
+        &"--what",
+        &"tracks",
+        &"--format",
+        &"csv",
+        &"--out",
+        &csv,
+    ]);
+    let duck = dir.join("duck.parquet");
+    let script = format!(
+        r#"
+import duckdb
+duckdb.sql("""copy (select mmsi as "MMSI", to_timestamp(epoch(cast(time as timestamp))) as "BaseDateTime",
+  lat as "LAT", lon as "LON", sog as "SOG" from read_csv_auto('{csv}') order by random())
+  to '{duck}' (format parquet, compression snappy)""")
+"#,
+        csv = csv.display(),
+        duck = duck.display()
+    );
+    let out = std::process::Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = dir.join("again-duckdb");
+    let out = succeeds(&[&"analyze", &"--store", &again, &duck]);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains("2880 positions stored"), "{summary}");
+    assert!(!summary.contains("late"), "shuffled rows sorted: {summary}");
+}

@@ -1,6 +1,7 @@
 //! Where AIS comes from: files (plain, gzip, zstd), stdin, a TCP feed
-//! (reconnecting with backoff), a UDP listener, and decoded CSV archives
-//! (Danish Maritime Authority, NOAA MarineCadastre).
+//! (reconnecting with backoff), a UDP listener, and decoded position files: CSV of any
+//! usual layout (Danish Maritime Authority, NOAA MarineCadastre, portal exports) and
+//! (Geo)Parquet, read by the same path.
 //!
 //! This crate does the I/O that the sans-IO decoder refuses to do. NMEA
 //! inputs stream through [`shadowfleet_decode::Decoder`] in fixed-size chunks,
@@ -10,6 +11,7 @@
 
 mod csv_archive;
 pub mod csv_columns;
+pub mod parquet_rows;
 mod report;
 mod sort;
 mod source;

@@ -195,6 +195,15 @@ pub fn read_source_with(
                 error,
             };
             let head = reader.fill_buf().map_err(io_err)?;
+            if crate::parquet_rows::is_parquet(head) {
+                let Source::File(path) = source else {
+                    return Err(IngestError::Format {
+                        source_name: source.name(),
+                        reason: "Parquet needs a file (it is read from its end): give its path, not standard input".into(),
+                    });
+                };
+                return read_parquet(path, &source.name(), columns, sink);
+            }
             match detect_csv(head, columns) {
                 Ok(Some(layout)) => {
                     // Rows in time order whatever the file's order: a first pass over a file
@@ -230,6 +239,43 @@ pub fn read_source_with(
         stats: decoder.stats().clone(),
         ..Default::default()
     })
+}
+
+/// A (Geo)Parquet position file, through the CSV reader (see [`crate::parquet_rows`]).
+fn read_parquet(
+    path: &std::path::Path,
+    name: &str,
+    columns: &[(Role, String)],
+    sink: &mut dyn Sink,
+) -> Result<SourceReport, IngestError> {
+    use crate::parquet_rows::ParquetAsCsv;
+    let io_err = |error| IngestError::Io {
+        source_name: name.to_owned(),
+        error,
+    };
+    let mut rows = BufReader::new(ParquetAsCsv::open(path).map_err(io_err)?);
+    let head = rows.fill_buf().map_err(io_err)?;
+    let layout = match detect_csv(head, columns) {
+        Ok(Some(layout)) => layout,
+        Ok(None) => {
+            return Err(IngestError::Format {
+                source_name: name.to_owned(),
+                reason: "a Parquet file without the columns of positions (MMSI, time, latitude and longitude, or a point geometry)".into(),
+            })
+        }
+        Err(e) => {
+            return Err(IngestError::Format {
+                source_name: name.to_owned(),
+                reason: format!("Parquet columns: {e}"),
+            })
+        }
+    };
+    let mut csv = CsvReader::new(layout);
+    let again = BufReader::new(ParquetAsCsv::open(path).map_err(io_err)?);
+    if !csv.is_time_ordered(again) {
+        csv = csv.sorted(crate::sort::DEFAULT_SORT_BYTES);
+    }
+    csv.read_all(rows, name, sink)
 }
 
 /// The wall-clock time now: the arrival time of a live feed's bytes.
