@@ -231,6 +231,17 @@ impl InterferenceAreas {
         self.areas.push_back(entry);
     }
 
+    /// The most recent area near `p` that began before `t`, whatever its time: a place
+    /// where an interference was seen.
+    fn seen_at(&self, p: LatLon, t: i64) -> Option<(u32, i64)> {
+        self.areas
+            .iter()
+            .rev()
+            .filter(|a| a.3 <= t)
+            .find(|a| shadowfleet_geo::haversine_m(a.1, p) <= a.2)
+            .map(|a| (a.5, a.3))
+    }
+
     fn at(&self, p: LatLon, t: i64, slack_s: i64) -> Option<u32> {
         self.areas
             .iter()
@@ -295,6 +306,12 @@ impl Context<'_> {
     /// displaced, if one was.
     pub fn interference_at(&self, p: LatLon, t: i64, slack_s: i64) -> Option<u32> {
         self.interference.at(p, t, slack_s)
+    }
+
+    /// Whether an interference was seen before `t` with its false positions near `p`: how
+    /// many vessels it displaced and when it began.
+    pub fn interference_seen_at(&self, p: LatLon, t: i64) -> Option<(u32, i64)> {
+        self.interference.seen_at(p, t)
     }
 
     /// The IMO number `mmsi` broadcast last.

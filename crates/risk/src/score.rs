@@ -472,9 +472,10 @@ fn sts_with_listed_vessel(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
     })
 }
 
-/// Spoofing episodes (one is full strength).
+/// Spoofing episodes (one is full strength); those put down to an area's interference are
+/// the area's, not the vessel's, and do not count.
 fn spoofing(f: &Facts<'_>, _: &RiskConfig) -> Option<Found> {
-    let evs = f.ids(&|e, _| e.kind() == EventKind::Spoofing);
+    let evs = f.ids(&|e, _| matches!(&e.details, EventDetails::Spoofing(s) if !s.interference));
     Some(Found {
         strength: count_strength(evs.len() * 2),
         detail: format!("{} spoofing episodes", evs.len()),

@@ -791,9 +791,21 @@ fn spoofing_event(g: &[Spoofing], config: &SpoofingConfig, cx: &Context<'_>) -> 
         .flat_map(|s| [s.first, s.last])
         .filter_map(|r| cx.interference_at(r.pos, r.t, slack))
         .max();
+    // Or where one was seen before: interference returns to the same places (the Baltic's
+    // airports), and a vessel displaced there alone is more likely jammed than deceiving.
+    let seen = g
+        .iter()
+        .filter(|s| s.method != SpoofMethod::Circle)
+        .find_map(|s| cx.interference_seen_at(s.first.pos, s.first.t));
     let confidence = if let Some(n) = jammed {
         why.push(format!(
             "its false positions lie where an area-wide interference displaced {n} vessels at the same time: the area's jamming, not this vessel's act"
+        ));
+        Confidence::low(why)
+    } else if let Some((n, since)) = seen {
+        why.push(format!(
+            "its false positions lie where an area-wide interference displaced {n} vessels before (from {}): likely the area's jamming, not this vessel's act",
+            shadowfleet_model::Timestamp::from_unix_seconds(since)
         ));
         Confidence::low(why)
     } else if strong || g.len() > 1 {
@@ -819,7 +831,7 @@ fn spoofing_event(g: &[Spoofing], config: &SpoofingConfig, cx: &Context<'_>) -> 
                 ReportRef::new(first.mmsi, first.t, first.pos),
                 ReportRef::new(last.mmsi, last.t, last.pos),
             ],
-            interference: jammed.is_some(),
+            interference: jammed.is_some() || seen.is_some(),
         }
         .into(),
     })
