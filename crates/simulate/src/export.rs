@@ -226,6 +226,7 @@ mod tests {
                             lon: 18_000_000,
                             course: 900,
                             heading: 90,
+                            second: (10 * k % 60) as u8,
                             ..Default::default()
                         },
                     ),
