@@ -32,6 +32,11 @@ impl<const N: usize> AisText<N> {
         std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
     }
 
+    /// The text's bytes (ASCII), without the UTF-8 check of [`Self::as_str`].
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
         self.len == 0

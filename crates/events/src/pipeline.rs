@@ -24,7 +24,7 @@ use shadowfleet_records::{
     StationId,
 };
 use shadowfleet_tracks::{
-    position_of, Position, TrackBuilder, TrackConfig, TrackPoint, TrackStats,
+    position_from, Position, TrackBuilder, TrackConfig, TrackPoint, TrackStats,
 };
 
 use crate::detector::{
@@ -112,16 +112,15 @@ impl Input {
         if let Some(s) = StaticReport::of(d) {
             out(Input::Static(s));
         }
-        if let Some(p) = d.message.position() {
-            if matches!(
-                p.class,
-                ReportClass::BaseStation | ReportClass::AidToNavigation | ReportClass::SarAircraft
-            ) {
-                out(Input::NotVessel);
-                return;
-            }
-        }
-        if let Some(r) = position_of(d) {
+        let Some(p) = d.message.position() else {
+            return;
+        };
+        if matches!(
+            p.class,
+            ReportClass::BaseStation | ReportClass::AidToNavigation | ReportClass::SarAircraft
+        ) {
+            out(Input::NotVessel);
+        } else if let Some(r) = position_from(d, &p) {
             out(Input::Position(r));
         }
     }
@@ -131,7 +130,7 @@ impl Input {
 const ADVANCE_EVERY_S: i64 = 600;
 
 /// The first stage: decoded messages → static reports and track points ([`TrackBuilder`]),
-/// keyed by vessel. [`crate::threaded`] runs it on a thread of its own.
+/// keyed by vessel. `shadowfleet_run::threaded` runs it on a thread of its own.
 pub struct TrackStage {
     tracks: TrackBuilder,
     last_advance: i64,

@@ -14,11 +14,16 @@ pub struct StationId(NonZeroU32);
 impl StationId {
     /// The id of the station named `name` (FNV-1a of its bytes); `None` for an empty name.
     pub fn of(name: &str) -> Option<StationId> {
+        StationId::of_bytes(name.as_bytes())
+    }
+
+    /// [`StationId::of`] the name's bytes.
+    pub fn of_bytes(name: &[u8]) -> Option<StationId> {
         if name.is_empty() {
             return None;
         }
         let mut h: u32 = 0x811c_9dc5;
-        for b in name.bytes() {
+        for &b in name {
             h ^= u32::from(b);
             h = h.wrapping_mul(0x0100_0193);
         }

@@ -1,7 +1,7 @@
 //! The run layer: what every command, the HTTP API, the tests and the benches call, so that
 //! what is measured is what `shadowfleet` runs.
 //!
-//! * [`ingest`]: AIS inputs → decode → tracks and identities → every detector → the store
+//! * [`mod@ingest`]: AIS inputs → decode → tracks and identities → every detector → the store
 //!   (events, identity periods, positions), as one run (`shadowfleet analyze`,
 //!   `POST /api/ingest`);
 //! * [`analysis`]: a store's events, identities and reference lists → screening, the cargo

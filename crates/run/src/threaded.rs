@@ -96,9 +96,9 @@ impl Sink for BatchSink {
     fn message(&mut self, msg: &Decoded) {
         self.messages += 1;
         let station = &msg.meta.station;
-        if !station.is_empty() && station.as_str() != self.last_station.as_str() {
+        if !station.is_empty() && *station != self.last_station {
             self.last_station = *station;
-            if let Some(id) = StationId::of(station.as_str()) {
+            if let Some(id) = StationId::of_bytes(station.as_bytes()) {
                 self.stations
                     .entry(id)
                     .or_insert_with(|| station.as_str().to_owned());

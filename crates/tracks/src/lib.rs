@@ -507,7 +507,14 @@ fn assign(
 
 /// A [`Position`] from a decoded message with a receive time, when it is a position report.
 pub fn position_of(d: &shadowfleet_decode::Decoded) -> Option<Position> {
-    let p = d.message.position()?;
+    position_from(d, &d.message.position()?)
+}
+
+/// [`position_of`] with the message's position report `p` already taken out.
+pub fn position_from(
+    d: &shadowfleet_decode::Decoded,
+    p: &shadowfleet_decode::VesselPosition,
+) -> Option<Position> {
     let t = d.meta.received?.unix_millis().div_euclid(1000);
     Some(Position {
         mmsi: p.mmsi,
@@ -520,7 +527,7 @@ pub fn position_of(d: &shadowfleet_decode::Decoded) -> Option<Position> {
         cog_deg: p.cog_deg,
         nav_status: p.nav_status,
         second: p.second,
-        station: shadowfleet_records::StationId::of(d.meta.station.as_str()),
+        station: shadowfleet_records::StationId::of_bytes(d.meta.station.as_bytes()),
     })
 }
 

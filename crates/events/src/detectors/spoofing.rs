@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use shadowfleet_geo::{haversine_m, Land, LatLon, UniformBox, METRES_PER_NM};
+use shadowfleet_geo::{haversine_m, within_m, Land, LatLon, UniformBox, METRES_PER_NM};
 pub use shadowfleet_records::SpoofMethod;
 use shadowfleet_records::{
     round2, Confidence, Event, EventKind, ReportRef, SpoofFinding, SpoofingDetails,
@@ -169,7 +169,15 @@ struct Sequence {
     land: Option<LandRun>,
     /// The last box known to be all land or all sea around the vessel.
     uniform: Option<UniformBox>,
+    /// The last position on land found within the margin of the coast (a ship moored in a
+    /// harbour the land polygons fill): positions this close to it are so too.
+    near_coast: Option<LatLon>,
 }
+
+/// A position within this distance of one found on land less than the margin minus it
+/// from the coast is itself within the margin: the coastline search is not repeated for a
+/// moored ship reporting every few seconds.
+const NEAR_COAST_REUSE_M: f64 = 50.0;
 
 /// Circle-test state of one segment: the window as a few time buckets of aggregates, so
 /// that it is bounded whatever the reporting rate.
@@ -362,7 +370,7 @@ impl SpoofingDetector {
         let land: &Land = &self.land;
         // Inland by more than the margin: the test is skipped while the vessel stays in a box
         // no coastline crosses.
-        let inland = |uniform: &mut Option<UniformBox>| {
+        let inland = |uniform: &mut Option<UniformBox>, near_coast: &mut Option<LatLon>| {
             let on_land = match uniform.filter(|b| b.holds(r.pos)) {
                 Some(b) => b.land,
                 None => {
@@ -371,14 +379,20 @@ impl SpoofingDetector {
                     on_land
                 }
             };
-            on_land
-                .then(|| land.distance_to_coastline_m(r.pos, cfg.land_margin_m * 2.0))
-                .filter(|&d| d > cfg.land_margin_m)
+            if !on_land {
+                return None;
+            }
+            if near_coast.is_some_and(|c| within_m(r.pos, c, 1.0, NEAR_COAST_REUSE_M)) {
+                return None;
+            }
+            let d = land.distance_to_coastline_m(r.pos, cfg.land_margin_m * 2.0);
+            *near_coast = (d + NEAR_COAST_REUSE_M <= cfg.land_margin_m).then_some(r.pos);
+            (d > cfg.land_margin_m).then_some(d)
         };
         let seq = crate::slots::per_vessel(&mut self.seqs, p.vessel, || None);
         let Some(s) = seq else {
-            let mut uniform = None;
-            let inland_m = inland(&mut uniform);
+            let (mut uniform, mut near_coast) = (None, None);
+            let inland_m = inland(&mut uniform, &mut near_coast);
             *seq = Some(Sequence {
                 seg: p.segment,
                 first: r,
@@ -391,10 +405,11 @@ impl SpoofingDetector {
                 last_alternation: i64::MIN,
                 land: inland_m.map(|d| (r, r, 1, d, false)),
                 uniform,
+                near_coast,
             });
             return;
         };
-        let inland_m = inland(&mut s.uniform);
+        let inland_m = inland(&mut s.uniform, &mut s.near_coast);
 
         // On land.
         match (inland_m, &mut s.land) {
