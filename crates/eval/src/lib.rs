@@ -24,7 +24,10 @@
 //! difference between detected and true start (for gaps, the mean of start and end errors).
 
 pub mod flows;
-pub use flows::{evaluate_flows, evaluate_risk, FlowScore, RiskScore};
+pub use flows::{
+    evaluate_flows, evaluate_risk, CargoMiss, CargoRoute, CargoScore, CountryMonth, CountryTotal,
+    FlowScore, RiskScore,
+};
 
 use serde::Serialize;
 use shadowfleet_model::Timestamp;
