@@ -1,8 +1,10 @@
 //! Country exposure: how much oil of a given origin each country received, month by month,
 //! from the traced flows, with an honest interval.
 //!
-//! - `volume_bbl`: flows whose origin is the asked one (seen at a terminal, or inferred from
-//!   the vessel's trade), discharged in the country that month (by discharge completion).
+//! - `volume_bbl`: flows whose origin is the asked one, discharged in the country that month
+//!   (by discharge completion): a flow seen loaded at a terminal counts whole, one whose
+//!   loading was not seen at the probability of the origin the tracer estimated
+//!   ([`shadowfleet_voyages::infer_origins`]).
 //! - `low_bbl`: only flows whose origin was seen and whose every link is confirmed, each at
 //!   the low end of its volume uncertainty.
 //! - `high_bbl`: every flow that may be of that origin (including flows of unknown origin
@@ -128,11 +130,21 @@ pub fn exposure(
         if from.is_some_and(|m| month.as_str() < m) || to.is_some_and(|m| month.as_str() > m) {
             continue;
         }
-        let counted = c
-            .origin
-            .as_ref()
-            .is_some_and(|o| config.origins.contains(&o.country));
-        let possible = counted || (c.origin.is_none() && vessel(c.vessel).may_carry);
+        // Probability that the oil is of an asked origin: 1 or 0 when the loading was seen,
+        // the tracer's estimate when it was inferred.
+        let p: f64 = c.origin.as_ref().map_or(0.0, |o| {
+            config
+                .origins
+                .iter()
+                .map(|x| o.probability_of(x))
+                .sum::<f64>()
+                .min(1.0)
+        });
+        let counted = p > 0.0;
+        // Possibly of the origin: an estimate gives it a chance, or the loading was not seen
+        // and the vessel is not ruled out by the risk model.
+        let unseen = c.origin.as_ref().is_none_or(|o| o.inferred);
+        let possible = counted || (unseen && vessel(c.vessel).may_carry);
         if !possible {
             continue;
         }
@@ -152,13 +164,13 @@ pub fn exposure(
             a.low += v.barrels * (1.0 - v.spread).max(0.0);
         }
         a.n += 1;
-        a.bbl += v.barrels;
-        a.t += v.tonnes;
+        a.bbl += v.barrels * p;
+        a.t += v.tonnes * p;
         if f.sts_hops() > 0 {
-            a.sts += v.barrels;
+            a.sts += v.barrels * p;
         }
         if f.chain.last().is_some_and(|h| vessel(h.vessel).shadow) {
-            a.shadow += v.barrels;
+            a.shadow += v.barrels * p;
         }
     }
     acc.into_iter()

@@ -179,12 +179,7 @@ fn russian_cargo_only_is_off_for_a_g7_owner_or_insurer() {
     let id = identity(538000001, Some(9179842), "ANGARA", Some("MH"));
     let cargo = |i: usize| Cargo {
         id: i,
-        origin: Some(Origin {
-            place: Some("RU-PRIMORSK".into()),
-            name: None,
-            country: "RU".into(),
-            inferred: false,
-        }),
+        origin: Some(Origin::seen("RU-PRIMORSK", "Primorsk", "RU")),
         vessel: VesselKey::Imo(9179842),
         mmsi: 538000001,
         loaded: 1000 * i as i64,

@@ -115,14 +115,54 @@ impl Analysis {
         };
         let risks = shadowfleet_risk::score(&inputs, &config.risk);
         let by_key: HashMap<VesselKey, f64> = risks.iter().map(|r| (r.vessel, r.score)).collect();
-        let origin = config.risk.origin.clone();
-        let threshold = config.risk.infer_origin_threshold;
-        shadowfleet_voyages::infer_origins(&mut traced, &|v| {
-            by_key
-                .get(&v)
-                .is_some_and(|s| *s >= threshold)
-                .then(|| origin.clone())
-        });
+        // The origins of cargoes whose loading was not seen: estimated within the risk
+        // groups, and from where each ship was first seen laden (its first stored position
+        // up to the first link of the chain) against the sea routes from loading places.
+        let (likely, possible) = (
+            config.risk.infer_origin_threshold,
+            config.risk.possible_origin_threshold,
+        );
+        let lanes =
+            shadowfleet_geo::SeaLanes::searoute(&land).context("loading the embedded sea lanes")?;
+        let mut routes = shadowfleet_voyages::RouteEvidence::new(
+            shadowfleet_geo::Router::new(&land, &lanes),
+            &places,
+            &traced,
+            &config.voyages,
+        );
+        let mut sightings: HashMap<usize, shadowfleet_voyages::Sighting> = HashMap::new();
+        for f in &traced.flows {
+            let (Some(d), Some(c)) = (&f.discharge, traced.cargoes.get(f.cargo)) else {
+                continue;
+            };
+            if c.origin.is_some() || sightings.contains_key(&c.id) {
+                continue;
+            }
+            let (Some(first), Some(discharge)) = (f.chain.first(), places.index_of(&d.place))
+            else {
+                continue;
+            };
+            if let Some(p) = store.first_position(first.mmsi, first.t)? {
+                sightings.insert(
+                    c.id,
+                    shadowfleet_voyages::Sighting {
+                        at: p.position.pos,
+                        discharge,
+                    },
+                );
+            }
+        }
+        shadowfleet_voyages::infer_origins(
+            &mut traced,
+            &config.voyages,
+            &|v| match by_key.get(&v).copied().unwrap_or(0.0) {
+                s if s >= likely => 0,
+                s if s >= possible => 1,
+                _ => 2,
+            },
+            &mut |c| sightings.get(&c).copied(),
+            Some(&mut routes),
+        );
         drop(with_ids);
         Ok(Analysis {
             events,

@@ -694,6 +694,28 @@ impl Store {
         Ok(())
     }
 
+    /// The earliest stored position of `mmsi` at or before `until` (unix seconds): the files
+    /// are read day by day until one holds it.
+    pub fn first_position(&self, mmsi: u32, until: i64) -> Result<Option<Position>, StoreError> {
+        let query = PositionQuery {
+            mmsis: vec![mmsi],
+            from: None,
+            to: Some(until),
+        };
+        for path in self.position_files(&query)? {
+            let mut first: Option<Position> = None;
+            positions::read_file(&path, &query, &mut |p| {
+                if first.as_ref().is_none_or(|f| p.position.t < f.position.t) {
+                    first = Some(p);
+                }
+            })?;
+            if first.is_some() {
+                return Ok(first);
+            }
+        }
+        Ok(None)
+    }
+
     /// Number of stored positions, from the manifest.
     pub fn position_count(&self) -> Result<u64, StoreError> {
         self.conn

@@ -8,11 +8,13 @@
 //! flow keeps the event ids it rests on and a confidence. Definitions, thresholds and the
 //! volume model: `docs/voyages.md`.
 
+mod origins;
 mod trace;
 pub mod volume;
 
+pub use origins::{infer_origins, RouteEvidence, Sighting};
 pub use trace::{
-    infer_origins, trace, vessel_keys, zombie_mmsis, Cargo, Discharge, Flow, Hop, HopKind, Origin,
+    trace, vessel_keys, zombie_mmsis, Cargo, Discharge, Flow, Hop, HopKind, Origin, OriginShare,
     TraceConfig, Traced, VesselInfo, VesselKey,
 };
 pub use volume::{Capacity, TankerClass, Volume, VolumeConfig};

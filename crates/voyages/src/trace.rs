@@ -37,6 +37,19 @@ pub struct TraceConfig {
     /// A laden tanker's port call without draught data counts as a possible discharge when it
     /// stopped for at least this long, hours.
     pub unknown_discharge_hours: f64,
+    /// Weight, in cargoes, of the wider evidence against the narrower when the origin of a
+    /// cargo first seen laden is estimated ([`crate::infer_origins`]): the vessel's own cargoes are
+    /// shrunk towards those of its risk group discharged in the same country, those towards
+    /// all discharged there, those towards its risk group's, those towards all.
+    pub origin_prior_cargoes: f64,
+    /// An estimated origin below this probability is not given (the cargo stays of unknown
+    /// origin).
+    pub origin_min_probability: f64,
+    /// A loading place is upstream of where a ship was first seen laden when its sea route to
+    /// the discharge passes within this distance of that position, km.
+    pub origin_route_radius_km: f64,
+    /// The weight of a country none of whose loading places is upstream (0: ruled out).
+    pub origin_off_route: f64,
 }
 
 impl Default for TraceConfig {
@@ -50,6 +63,10 @@ impl Default for TraceConfig {
             dark_sts_max_speed_kn: 16.0,
             dark_sts_min_hours: 4.0,
             unknown_discharge_hours: 12.0,
+            origin_prior_cargoes: 3.0,
+            origin_min_probability: 0.05,
+            origin_route_radius_km: 150.0,
+            origin_off_route: 0.05,
         }
     }
 }
@@ -90,11 +107,52 @@ pub struct Origin {
     pub place: Option<String>,
     /// Its name.
     pub name: Option<String>,
-    /// Country of origin of the oil (ISO alpha-2).
+    /// Country of origin of the oil (ISO alpha-2): the most probable one when inferred.
     pub country: String,
-    /// True when not seen but inferred: the vessel's every other known cargo came from this
-    /// country (the cargo was loaded before the data starts, or while dark).
+    /// True when not seen but inferred (the cargo was loaded before the data starts, or
+    /// while dark): see [`crate::infer_origins`].
     pub inferred: bool,
+    /// Probability that the oil is of `country`: 1 when the loading was seen, else the
+    /// estimate of [`crate::infer_origins`].
+    pub probability: f64,
+    /// Other countries the oil may be of, with their probabilities (inferred origins only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<OriginShare>,
+}
+
+/// A possible country of origin and its probability.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct OriginShare {
+    /// Country (ISO alpha-2).
+    pub country: String,
+    /// Probability.
+    pub probability: f64,
+}
+
+impl Origin {
+    /// A loading seen at `place`.
+    pub fn seen(place: &str, name: &str, country: &str) -> Origin {
+        Origin {
+            place: Some(place.to_owned()),
+            name: Some(name.to_owned()),
+            country: country.to_owned(),
+            inferred: false,
+            probability: 1.0,
+            also: Vec::new(),
+        }
+    }
+
+    /// Probability that the oil is of `country`.
+    pub fn probability_of(&self, country: &str) -> f64 {
+        if self.country == country {
+            self.probability
+        } else {
+            self.also
+                .iter()
+                .find(|s| s.country == country)
+                .map_or(0.0, |s| s.probability)
+        }
+    }
 }
 
 /// A cargo: one loading.
@@ -347,24 +405,6 @@ pub fn vessel_keys(
         .collect()
 }
 
-/// Gives cargoes still of unknown origin the origin `likely` names for the vessel that
-/// held them first (e.g. the shadow fleet's trade for a vessel the risk model calls shadow),
-/// marked as inferred.
-pub fn infer_origins(traced: &mut Traced, likely: &dyn Fn(VesselKey) -> Option<String>) {
-    for c in &mut traced.cargoes {
-        if c.origin.is_none() {
-            if let Some(country) = likely(c.vessel) {
-                c.origin = Some(Origin {
-                    place: None,
-                    name: None,
-                    country,
-                    inferred: true,
-                });
-            }
-        }
-    }
-}
-
 /// Traces cargoes through `events` (each with its store id). `identities` tie MMSIs to IMO
 /// numbers; `info` gives a vessel's length and particulars.
 pub fn trace(
@@ -449,7 +489,6 @@ pub fn trace(
             _ => {}
         }
     }
-    t.infer_origins();
     t.out
 }
 
@@ -691,12 +730,7 @@ impl Tracer<'_> {
                 name: p.name.clone(),
                 country: p.country.clone(),
                 products: p.products.iter().map(|x| (*x).to_owned()).collect(),
-                origin: Origin {
-                    place: Some(p.id.clone()),
-                    name: Some(p.name.clone()),
-                    country,
-                    inferred: false,
-                },
+                origin: Origin::seen(&p.id, &p.name, &country),
             });
         }
         let name = if at.name.is_empty() {
@@ -708,12 +742,7 @@ impl Tracer<'_> {
             .filter(|c| c.len() == 2)?
             .to_owned();
         Some(Site {
-            origin: Origin {
-                place: Some(place_id.to_owned()),
-                name: Some(name.clone()),
-                country: country.clone(),
-                inferred: false,
-            },
+            origin: Origin::seen(place_id, &name, &country),
             name,
             country,
             products: Vec::new(),
@@ -905,39 +934,6 @@ impl Tracer<'_> {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    /// Cargoes of unknown origin get the origin every other known cargo of their vessel had,
-    /// when there is exactly one such country.
-    fn infer_origins(&mut self) {
-        let mut by_vessel: HashMap<VesselKey, Vec<String>> = HashMap::new();
-        for f in &self.out.flows {
-            let Some(c) = self.out.cargoes.get(f.cargo) else {
-                continue;
-            };
-            let Some(o) = c.origin.as_ref().filter(|o| !o.inferred) else {
-                continue;
-            };
-            for h in &f.chain {
-                let v = by_vessel.entry(h.vessel).or_default();
-                if !v.contains(&o.country) {
-                    v.push(o.country.clone());
-                }
-            }
-        }
-        for c in &mut self.out.cargoes {
-            if c.origin.is_some() {
-                continue;
-            }
-            if let Some([only]) = by_vessel.get(&c.vessel).map(Vec::as_slice) {
-                c.origin = Some(Origin {
-                    place: None,
-                    name: None,
-                    country: only.clone(),
-                    inferred: true,
-                });
             }
         }
     }
