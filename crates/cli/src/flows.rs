@@ -52,7 +52,7 @@ pub fn run_flows(args: FlowsArgs) -> anyhow::Result<ExitCode> {
     let a = Analysis::run(&store, load_config(args.config.as_ref(), None)?)?;
     let mut out = BufWriter::new(io::stdout().lock());
     if matches!(args.format, FlowFormat::Csv) {
-        writeln!(out, "id,cargo,origin_country,origin_place,inferred,loaded,chain,sts_hops,status,discharge_country,discharge_place,discharged,volume_bbl,volume_t,low_bbl,high_bbl,confidence,evidence")?;
+        writeln!(out, "id,cargo,origin_country,origin_place,inferred,loaded,chain,sts_hops,status,discharge_country,discharge_place,discharged,volume_bbl,volume_t,low_bbl,high_bbl,confidence,evidence,origin_probability")?;
     }
     for f in &a.traced.flows {
         let Some(c) = a.traced.cargoes.get(f.cargo) else {
@@ -62,7 +62,13 @@ pub fn run_flows(args: FlowsArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let origin = c.origin.as_ref().map(|o| o.country.as_str());
-        if args.origin.as_deref().is_some_and(|o| Some(o) != origin) {
+        // An inferred origin may name another country first and the asked one among the
+        // others: the flow is shown when the asked one has a chance.
+        if args
+            .origin
+            .as_deref()
+            .is_some_and(|o| c.origin.as_ref().is_none_or(|x| x.probability_of(o) <= 0.0))
+        {
             continue;
         }
         let j = flow_json(f, c);
@@ -77,7 +83,7 @@ pub fn run_flows(args: FlowsArgs) -> anyhow::Result<ExitCode> {
                 let d = f.discharge.as_ref();
                 writeln!(
                     out,
-                    "{},{},{},{},{},{},{},{},{},{},{},{},{:.0},{:.0},{:.0},{:.0},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{:.0},{:.0},{:.0},{:.0},{},{},{}",
                     f.id,
                     c.id,
                     origin.unwrap_or(""),
@@ -98,7 +104,11 @@ pub fn run_flows(args: FlowsArgs) -> anyhow::Result<ExitCode> {
                     j["low_bbl"].as_f64().unwrap_or(0.0),
                     j["high_bbl"].as_f64().unwrap_or(0.0),
                     j["confidence"],
-                    ev.join(" ")
+                    ev.join(" "),
+                    c.origin
+                        .as_ref()
+                        .map(|o| o.probability.to_string())
+                        .unwrap_or_default()
                 )?;
             }
         }
@@ -175,11 +185,11 @@ pub fn run_exposure(args: ExposureArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
         ExposureFormat::Csv => {
-            writeln!(out, "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl")?;
+            writeln!(out, "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl,inferred_bbl,unconfirmed_bbl,unknown_bbl,interval_drivers")?;
             for r in &rows {
                 writeln!(
                     out,
-                    "{},{},{},{:.0},{:.0},{:.3},{:.3},{:.0},{:.0},{:.0},{}",
+                    "{},{},{},{:.0},{:.0},{:.3},{:.3},{:.0},{:.0},{:.0},{},{:.0},{:.0},{:.0},{}",
                     csv_field(&r.country),
                     r.month,
                     r.cargoes,
@@ -190,7 +200,11 @@ pub fn run_exposure(args: ExposureArgs) -> anyhow::Result<ExitCode> {
                     r.low_bbl,
                     r.high_bbl,
                     r.value_usd,
-                    r.price_usd_per_bbl
+                    r.price_usd_per_bbl,
+                    r.inferred_bbl,
+                    r.unconfirmed_bbl,
+                    r.unknown_bbl,
+                    csv_field(&r.interval_drivers)
                 )?;
             }
         }

@@ -7,6 +7,8 @@
 //!   ([`shadowfleet_voyages::infer_origins`]).
 //! - `low_bbl`: only flows whose origin was seen and whose every link is confirmed, each at
 //!   the low end of its volume uncertainty.
+//! - `inferred_bbl`, `unconfirmed_bbl`, `unknown_bbl`, `interval_drivers`: what lies between
+//!   the two ends and why.
 //! - `high_bbl`: every flow that may be of that origin (including flows of unknown origin
 //!   first held by a vessel the risk model does not rule out), each at the high end.
 //! - `via_sts_share`: share of `volume_bbl` that passed at least one ship-to-ship transfer.
@@ -62,6 +64,19 @@ pub struct ExposureRow {
     pub low_bbl: f64,
     /// High end of the interval, barrels.
     pub high_bbl: f64,
+    /// Of `volume_bbl`, barrels whose origin was inferred (loaded before the data or while
+    /// dark), counted at their probability.
+    pub inferred_bbl: f64,
+    /// Of `volume_bbl`, barrels seen loaded but with a link not confirmed (a possible load, a
+    /// dark STS, a discharge without a draught fall).
+    pub unconfirmed_bbl: f64,
+    /// Barrels in `high_bbl` only: cargoes of unknown origin that may be of it, at the high
+    /// end.
+    pub unknown_bbl: f64,
+    /// What makes the interval as wide as it is, the largest first: `volume model`,
+    /// `inferred origins`, `unconfirmed links`, `unknown origins` (`;`-separated, each with
+    /// its share of the width).
+    pub interval_drivers: String,
     /// Value at the month's price, USD.
     pub value_usd: f64,
     /// Price used, USD per barrel.
@@ -120,6 +135,12 @@ pub fn exposure(
         shadow: f64,
         low: f64,
         high: f64,
+        inferred: f64,
+        unconfirmed: f64,
+        unknown: f64,
+        // The interval's width by cause: volume model, inferred origins, unconfirmed
+        // links, unknown origins.
+        width: [f64; 4],
     }
     let mut acc: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for f in &traced.flows {
@@ -150,8 +171,11 @@ pub fn exposure(
         }
         let v = f.volume(c);
         let a = acc.entry((d.country.clone(), month)).or_default();
-        a.high += v.barrels * (1.0 + v.spread);
+        let high = v.barrels * (1.0 + v.spread);
+        a.high += high;
         if !counted {
+            a.unknown += high;
+            a.width[3] += high;
             continue;
         }
         let seen = c.origin.as_ref().is_some_and(|o| !o.inferred);
@@ -162,6 +186,14 @@ pub fn exposure(
                 .all(|h| matches!(h.kind, HopKind::Load | HopKind::Sts));
         if confirmed {
             a.low += v.barrels * (1.0 - v.spread).max(0.0);
+            a.width[0] += 2.0 * v.barrels * v.spread;
+        } else if seen {
+            a.unconfirmed += v.barrels;
+            a.width[0] += v.barrels * v.spread;
+            a.width[2] += v.barrels;
+        } else {
+            a.inferred += v.barrels * p;
+            a.width[1] += high;
         }
         a.n += 1;
         a.bbl += v.barrels * p;
@@ -182,6 +214,25 @@ pub fn exposure(
                 .copied()
                 .unwrap_or(config.default_price_usd);
             let share = |x: f64| if a.bbl > 0.0 { x / a.bbl } else { 0.0 };
+            let total: f64 = a.width.iter().sum();
+            let mut drivers: Vec<(f64, &str)> = a
+                .width
+                .iter()
+                .zip([
+                    "volume model",
+                    "inferred origins",
+                    "unconfirmed links",
+                    "unknown origins",
+                ])
+                .filter(|(w, _)| **w > 0.0)
+                .map(|(w, n)| (*w, n))
+                .collect();
+            drivers.sort_by(|x, y| y.0.total_cmp(&x.0));
+            let interval_drivers = drivers
+                .iter()
+                .map(|(w, n)| format!("{n} {:.0} %", 100.0 * w / total))
+                .collect::<Vec<_>>()
+                .join("; ");
             ExposureRow {
                 via_sts_share: share(a.sts),
                 shadow_share: share(a.shadow),
@@ -194,6 +245,10 @@ pub fn exposure(
                 volume_t: a.t,
                 low_bbl: a.low,
                 high_bbl: a.high,
+                inferred_bbl: a.inferred,
+                unconfirmed_bbl: a.unconfirmed,
+                unknown_bbl: a.unknown,
+                interval_drivers,
             }
         })
         .collect()

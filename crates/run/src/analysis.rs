@@ -118,9 +118,10 @@ impl Analysis {
         // The origins of cargoes whose loading was not seen: estimated within the risk
         // groups, and from where each ship was first seen laden (its first stored position
         // up to the first link of the chain) against the sea routes from loading places.
-        let (likely, possible) = (
+        let (likely, possible, shadow) = (
             config.risk.infer_origin_threshold,
             config.risk.possible_origin_threshold,
+            config.risk.shadow_threshold,
         );
         let lanes =
             shadowfleet_geo::SeaLanes::searoute(&land).context("loading the embedded sea lanes")?;
@@ -154,11 +155,22 @@ impl Analysis {
         }
         shadowfleet_voyages::infer_origins(
             &mut traced,
+            &places,
             &config.voyages,
-            &|v| match by_key.get(&v).copied().unwrap_or(0.0) {
-                s if s >= likely => 0,
-                s if s >= possible => 1,
-                _ => 2,
+            &|v| {
+                let s = by_key.get(&v).copied().unwrap_or(0.0);
+                // Bins of the risk score: the thresholds of the risk model and halfway
+                // points below them.
+                [
+                    possible / 2.0,
+                    possible,
+                    (possible + likely) / 2.0,
+                    likely,
+                    shadow,
+                ]
+                .iter()
+                .filter(|&&b| s >= b)
+                .count() as u8
             },
             &mut |c| sightings.get(&c).copied(),
             Some(&mut routes),

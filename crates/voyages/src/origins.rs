@@ -1,9 +1,9 @@
 //! The origin of cargoes whose loading was not seen (loaded before the data starts, or while
 //! dark), estimated as a probability per country from two kinds of evidence:
 //!
-//! - **who carries what** (the statistics of the seen cargoes): all of them, those of vessels
-//!   in the same risk group, those discharged in the same country, those of the same group
-//!   discharged there, the vessel's own — each level shrunk towards the wider one;
+//! - **who carries what** (the statistics of the seen cargoes): whether vessels of the same
+//!   risk and the vessel itself load at export terminals or elsewhere, where each trade
+//!   delivers, and the origins within each trade;
 //! - **where the ship was first seen laden** (the route): the loading places whose sea route
 //!   to the discharge passes near that position; their countries are likely, the others not.
 //!
@@ -145,28 +145,32 @@ fn near_route(r: &Route, p: LatLon, radius_m: f64) -> bool {
 }
 
 /// Estimates the origin of every cargo whose loading was not seen, as a probability per
-/// country. The statistics of the seen cargoes give a prior, level by level, each shrunk
-/// towards the wider one with `origin_prior_cargoes` pseudo-cargoes:
+/// country, from the cargoes whose loading was seen. Two trades are told apart: oil loaded
+/// at an export terminal (Russian or Kazakh, [`PlaceKind::Terminal`]) and oil loaded
+/// anywhere else. For a cargo of vessel `v` discharged in country `c`:
 ///
-/// 1. the share of each origin among all seen cargoes (a Laplace estimate, one pseudo-cargo
-///    split evenly);
-/// 2. among those of vessels in the same risk `group`;
-/// 3. among all seen cargoes discharged in the same country;
-/// 4. among those of the same risk group discharged there;
-/// 5. among the vessel's own seen cargoes.
-///
-/// Where the ship was first seen laden (`sighting`) then keeps the countries with a loading
-/// place whose sea route to the discharge passes there ([`RouteEvidence`]) and weighs the
-/// others by `origin_off_route`; without a sighting, or when no route passes it, the prior
-/// stands.
+/// 1. P(terminal trade | v): the share of terminal loads among the seen cargoes of vessels
+///    in the same risk bin (`risk_bin`), shrunk towards the share among all with
+///    `origin_prior_cargoes` pseudo-cargoes; then the vessel's own seen cargoes, shrunk
+///    towards that;
+/// 2. the discharge country as evidence (Bayes): the share of each trade's seen, discharged
+///    cargoes that went to `c` (half a pseudo-cargo per country), so that a country the
+///    terminal trade delivers to and the other does not raises the terminal trade's chance;
+/// 3. P(origin | trade, c): the origins of that trade's seen cargoes discharged in `c`, shrunk
+///    towards the trade's overall (one pseudo-cargo split evenly);
+/// 4. where the ship was first seen laden (`sighting`): the countries with a loading place
+///    whose sea route to the discharge passes there ([`RouteEvidence`]) are kept, the others
+///    weighed by `origin_off_route`; without a sighting, or when no route passes it, nothing
+///    changes.
 ///
 /// The most probable country becomes the origin (`inferred`, with its probability), the
 /// others above `origin_min_probability` go in [`Origin::also`]; the exposure counts each
 /// cargo at its probability for the asked origin.
 pub fn infer_origins(
     traced: &mut Traced,
+    places: &Places,
     config: &TraceConfig,
-    group: &dyn Fn(VesselKey) -> u8,
+    risk_bin: &dyn Fn(VesselKey) -> u8,
     sighting: &mut dyn FnMut(usize) -> Option<Sighting>,
     mut routes: Option<&mut RouteEvidence<'_>>,
 ) {
@@ -180,66 +184,105 @@ pub fn infer_origins(
             }
         }
     }
-    let mut all = Counts::new();
-    let mut by_group: HashMap<u8, Counts> = HashMap::new();
-    let mut by_country: HashMap<&str, Counts> = HashMap::new();
-    let mut by_group_country: HashMap<(u8, &str), Counts> = HashMap::new();
-    let mut by_vessel: HashMap<VesselKey, Counts> = HashMap::new();
+    let terminal = |place: Option<&str>| {
+        place
+            .and_then(|id| places.index_of(id))
+            .and_then(|i| places.get(i))
+            .is_some_and(|p| p.kind == PlaceKind::Terminal)
+    };
+    // Seen cargoes: [terminal trade, other] counts by bin, by vessel, by discharge country;
+    // origins by trade, and by trade and discharge country.
+    let mut by_bin: HashMap<u8, [f64; 2]> = HashMap::new();
+    let mut by_vessel: HashMap<VesselKey, [f64; 2]> = HashMap::new();
+    let mut discharged: [f64; 2] = [0.0; 2];
+    let mut to_country: HashMap<&str, [f64; 2]> = HashMap::new();
+    let mut origins: [Counts; 2] = [Counts::new(), Counts::new()];
+    let mut origins_to: HashMap<(usize, &str), Counts> = HashMap::new();
+    let mut total = [0.0; 2];
     for c in &traced.cargoes {
         let Some(o) = c.origin.as_ref().filter(|o| !o.inferred) else {
             continue;
         };
-        let g = group(c.vessel);
-        add(&mut all, &o.country, 1.0);
-        add(by_group.entry(g).or_default(), &o.country, 1.0);
+        let t = usize::from(!terminal(o.place.as_deref()));
+        total[t] += 1.0;
+        by_bin.entry(risk_bin(c.vessel)).or_default()[t] += 1.0;
+        by_vessel.entry(c.vessel).or_default()[t] += 1.0;
+        add(&mut origins[t], &o.country, 1.0);
         if let Some((d, _)) = discharge.get(&c.id) {
-            add(by_country.entry(d).or_default(), &o.country, 1.0);
-            add(by_group_country.entry((g, d)).or_default(), &o.country, 1.0);
+            discharged[t] += 1.0;
+            to_country.entry(d).or_default()[t] += 1.0;
+            add(origins_to.entry((t, d)).or_default(), &o.country, 1.0);
         }
-        add(by_vessel.entry(c.vessel).or_default(), &o.country, 1.0);
     }
-    if all.is_empty() {
+    if total[0] + total[1] == 0.0 {
         return;
     }
     let m = config.origin_prior_cargoes.max(0.0);
-    // Shrinks `counts` towards `prior` with `m` pseudo-cargoes.
-    let shrink = |counts: Option<&Counts>, prior: &Counts| -> Counts {
-        let n: f64 = counts.map_or(0.0, |c| c.values().sum());
-        let mut out = Counts::new();
-        for (k, p) in prior {
-            out.insert(k.clone(), m * p);
+    let shrink_share = |n: [f64; 2], prior: f64| {
+        let all = n[0] + n[1];
+        if all + m > 0.0 {
+            (n[0] + m * prior) / (all + m)
+        } else {
+            prior
         }
-        for (k, x) in counts.into_iter().flatten() {
-            *out.entry(k.clone()).or_default() += x;
-        }
-        let total = n + m;
-        if total > 0.0 {
-            out.values_mut().for_each(|x| *x /= total);
-        }
-        out
     };
-    let n: f64 = all.values().sum();
-    let even = 1.0 / all.len() as f64;
-    let p_all: Counts = all
+    let p_terminal_all = (total[0] + 0.5) / (total[0] + total[1] + 1.0);
+    let countries = to_country.len().max(1) as f64;
+    // Origins of each trade, one pseudo-cargo split evenly.
+    let base: Vec<Counts> = origins
         .iter()
-        .map(|(k, x)| (k.clone(), (x + even) / (n + 1.0)))
+        .map(|o| {
+            let n: f64 = o.values().sum();
+            let even = if o.is_empty() {
+                0.0
+            } else {
+                1.0 / o.len() as f64
+            };
+            o.iter()
+                .map(|(k, x)| (k.clone(), (x + even) / (n + 1.0)))
+                .collect()
+        })
         .collect();
     let mut estimates: Vec<(usize, Counts)> = Vec::new();
     for c in &traced.cargoes {
         if c.origin.is_some() {
             continue;
         }
-        let g = group(c.vessel);
-        let p_group = shrink(by_group.get(&g), &p_all);
-        let p = match discharge.get(&c.id) {
-            Some((d, _)) => {
-                let p_country = shrink(by_country.get(d), &p_group);
-                shrink(by_group_country.get(&(g, *d)), &p_country)
+        // 1. The vessel's trade.
+        let bin = by_bin.get(&risk_bin(c.vessel)).copied().unwrap_or_default();
+        let p_bin = shrink_share(bin, p_terminal_all);
+        let own = by_vessel.get(&c.vessel).copied().unwrap_or_default();
+        let mut pt = shrink_share(own, p_bin);
+        let d = discharge.get(&c.id).map(|(d, _)| *d);
+        // 2. The destination as evidence.
+        if let Some(d) = d {
+            let n = to_country.get(d).copied().unwrap_or_default();
+            let like = |t: usize| (n[t] + 0.5) / (discharged[t] + 0.5 * countries);
+            let (a, b) = (pt * like(0), (1.0 - pt) * like(1));
+            if a + b > 0.0 {
+                pt = a / (a + b);
             }
-            None => p_group,
-        };
-        let mut p = shrink(by_vessel.get(&c.vessel), &p);
-        // The route: countries with a loading place upstream of the sighting.
+        }
+        // 3. The origin within each trade.
+        let mut p = Counts::new();
+        for (t, w) in [(0, pt), (1, 1.0 - pt)] {
+            let within = match d.and_then(|d| origins_to.get(&(t, d))) {
+                Some(seen) => {
+                    let n: f64 = seen.values().sum();
+                    let mut out: Counts = base[t].iter().map(|(k, x)| (k.clone(), m * x)).collect();
+                    for (k, x) in seen {
+                        *out.entry(k.clone()).or_default() += x;
+                    }
+                    out.values_mut().for_each(|x| *x /= n + m);
+                    out
+                }
+                None => base[t].clone(),
+            };
+            for (k, x) in within {
+                *p.entry(k).or_default() += w * x;
+            }
+        }
+        // 4. The route.
         let on_route = match (sighting(c.id), routes.as_deref_mut()) {
             (Some(s), Some(r)) => r.countries(s),
             _ => Counts::new(),
@@ -248,13 +291,6 @@ pub fn infer_origins(
             for (k, x) in p.iter_mut() {
                 if !on_route.contains_key(k) {
                     *x *= config.origin_off_route;
-                }
-            }
-            for k in on_route.keys() {
-                // A country upstream that no seen cargo came from: its prior is the
-                // pseudo-cargo share.
-                if !p.contains_key(k) {
-                    p.insert(k.clone(), even / (n + 1.0));
                 }
             }
             let total: f64 = p.values().sum();

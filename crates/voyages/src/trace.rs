@@ -270,7 +270,8 @@ impl Flow {
         let links: f64 = self.chain.iter().map(|h| h.kind.confidence()).product();
         let origin = match &cargo.origin {
             Some(o) if !o.inferred => 1.0,
-            Some(_) => 0.6,
+            // Inferred: at most 0.6, times the chance of the country named.
+            Some(o) => 0.6 * o.probability,
             None => 0.0,
         };
         let discharge = self
