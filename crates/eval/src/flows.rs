@@ -181,6 +181,20 @@ pub struct UnmatchedFlow {
     pub bbl: f64,
 }
 
+/// The volume estimate of the cargoes found, against the truth, for one product or one
+/// size class of the loading ship.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VolumeBias {
+    /// `product:crude`, `class:Aframax`, ...
+    pub group: String,
+    /// Cargoes found.
+    pub cargoes: usize,
+    /// Median of (traced − truth) / truth.
+    pub median_error: f64,
+    /// 90th percentile of |traced − truth| / truth.
+    pub p90_abs_error: f64,
+}
+
 /// The flow score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlowScore {
@@ -209,6 +223,8 @@ pub struct FlowScore {
     pub misses: Vec<CargoMiss>,
     /// The flows of [`FlowScore::unmatched_flows`].
     pub unmatched: Vec<UnmatchedFlow>,
+    /// The volume model against the truth, by product and by the loading ship's class.
+    pub volume_bias: Vec<VolumeBias>,
 }
 
 impl FlowScore {
@@ -287,6 +303,16 @@ impl FlowScore {
                 c.discharge_right,
                 c.all_right,
                 c.accuracy() * 100.0
+            );
+        }
+        s += "volume of the cargoes found against the truth (median error, p90 of |error|):\n";
+        for v in &self.volume_bias {
+            s += &format!(
+                "  {:<20} {:>4} cargoes  median {:+.1} %  p90 {:.1} %\n",
+                v.group,
+                v.cargoes,
+                v.median_error * 100.0,
+                v.p90_abs_error * 100.0
             );
         }
         s += &format!(
@@ -426,6 +452,14 @@ pub fn evaluate_flows(
     let mut sts_cargoes = 0;
     let mut sts_attributed = 0;
     let mut misses = Vec::new();
+    let mut volume: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let classes: HashMap<u32, &str> = truth
+        .iter()
+        .filter_map(|r| match r {
+            TruthRecord::Vessel(v) => Some((v.vessel, v.class.as_str())),
+            _ => None,
+        })
+        .collect();
     for r in truth {
         let TruthRecord::Cargo(c) = r else { continue };
         let Some(d) = &c.discharge else { continue };
@@ -488,6 +522,16 @@ pub fn evaluate_flows(
             continue;
         };
         matched_flows.insert(f.id);
+        if let Some(tc) = traced.cargoes.get(f.cargo) {
+            let e = (tc.volume.barrels * f.share - c.volume_bbl) / c.volume_bbl.max(1.0);
+            volume
+                .entry(format!("product:{}", c.product))
+                .or_default()
+                .push(e);
+            if let Some(class) = c.chain.first().and_then(|h| classes.get(&h.vessel)) {
+                volume.entry(format!("class:{class}")).or_default().push(e);
+            }
+        }
         score.found += 1;
         let hops_right = f
             .chain
@@ -568,6 +612,22 @@ pub fn evaluate_flows(
         unmatched_bbl,
         misses,
         unmatched,
+        volume_bias: volume
+            .into_iter()
+            .map(|(group, mut errs)| {
+                errs.sort_by(f64::total_cmp);
+                let median = errs[errs.len() / 2];
+                let mut abs: Vec<f64> = errs.iter().map(|e| e.abs()).collect();
+                abs.sort_by(f64::total_cmp);
+                let p90 = abs[((abs.len() - 1) as f64 * 0.9).round() as usize];
+                VolumeBias {
+                    group,
+                    cargoes: errs.len(),
+                    median_error: median,
+                    p90_abs_error: p90,
+                }
+            })
+            .collect(),
     }
 }
 

@@ -31,6 +31,21 @@ pub struct ExposureConfig {
     /// Price per barrel for months without one, USD (default: the G7 crude price cap of
     /// December 2022, USD 60).
     pub default_price_usd: f64,
+    /// How a cargo of inferred origin enters the point estimate: `most_probable` (whole,
+    /// when the asked origin is its most probable one; the fewest errors for a country
+    /// that received a few cargoes) or `expected` (at its probability).
+    pub inferred: InferredCount,
+}
+
+/// See [`ExposureConfig::inferred`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InferredCount {
+    /// Whole, when the asked origin is the most probable.
+    #[default]
+    MostProbable,
+    /// At the probability of the asked origin.
+    Expected,
 }
 
 impl Default for ExposureConfig {
@@ -39,6 +54,7 @@ impl Default for ExposureConfig {
             origins: vec!["RU".into()],
             prices_usd: BTreeMap::new(),
             default_price_usd: 60.0,
+            inferred: InferredCount::default(),
         }
     }
 }
@@ -162,6 +178,13 @@ pub fn exposure(
                 .min(1.0)
         });
         let counted = p > 0.0;
+        // The point estimate's share of the flow.
+        let w = match (c.origin.as_ref(), config.inferred) {
+            (Some(o), InferredCount::MostProbable) if o.inferred => {
+                f64::from(u8::from(config.origins.contains(&o.country)))
+            }
+            _ => p,
+        };
         // Possibly of the origin: an estimate gives it a chance, or the loading was not seen
         // and the vessel is not ruled out by the risk model.
         let unseen = c.origin.as_ref().is_none_or(|o| o.inferred);
@@ -192,17 +215,17 @@ pub fn exposure(
             a.width[0] += v.barrels * v.spread;
             a.width[2] += v.barrels;
         } else {
-            a.inferred += v.barrels * p;
+            a.inferred += v.barrels * w;
             a.width[1] += high;
         }
-        a.n += 1;
-        a.bbl += v.barrels * p;
-        a.t += v.tonnes * p;
+        a.n += u32::from(w > 0.0);
+        a.bbl += v.barrels * w;
+        a.t += v.tonnes * w;
         if f.sts_hops() > 0 {
-            a.sts += v.barrels * p;
+            a.sts += v.barrels * w;
         }
         if f.chain.last().is_some_and(|h| vessel(h.vessel).shadow) {
-            a.shadow += v.barrels * p;
+            a.shadow += v.barrels * w;
         }
     }
     acc.into_iter()

@@ -6,6 +6,8 @@ pub mod exposure;
 pub mod score;
 pub mod screening;
 
-pub use exposure::{exposure, is_month, month_of, ExposureConfig, ExposureRow, VesselView};
+pub use exposure::{
+    exposure, is_month, month_of, ExposureConfig, ExposureRow, InferredCount, VesselView,
+};
 pub use score::{roc_auc, score, Indicator, RiskConfig, RiskInputs, VesselRisk, INDICATORS};
 pub use screening::{normalise_name, screen, ScreenConfig, ScreenMatch};
