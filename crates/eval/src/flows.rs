@@ -598,7 +598,7 @@ pub fn evaluate_flows(
         });
     }
     let unmatched_flows = unmatched.len();
-    let unmatched_bbl = unmatched.iter().map(|u| u.bbl).sum();
+    let unmatched_bbl = unmatched.iter().map(|u| u.bbl).sum::<f64>() + 0.0;
     FlowScore {
         origin: origin.to_owned(),
         top_countries: top,

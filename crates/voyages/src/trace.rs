@@ -37,6 +37,9 @@ pub struct TraceConfig {
     /// A laden tanker's port call without draught data counts as a possible discharge when it
     /// stopped for at least this long, hours.
     pub unknown_discharge_hours: f64,
+    /// A discharge call at the place a vessel discharged at, starting within this many hours
+    /// of that call's end, continues it (no second cargo), hours.
+    pub repeat_discharge_hours: f64,
     /// Weight, in cargoes, of the wider evidence against the narrower when the origin of a
     /// cargo first seen laden is estimated ([`crate::infer_origins`]): the vessel's own cargoes are
     /// shrunk towards those of its risk group discharged in the same country, those towards
@@ -63,6 +66,7 @@ impl Default for TraceConfig {
             dark_sts_max_speed_kn: 16.0,
             dark_sts_min_hours: 4.0,
             unknown_discharge_hours: 12.0,
+            repeat_discharge_hours: 12.0,
             origin_prior_cargoes: 3.0,
             origin_min_probability: 0.05,
             origin_route_radius_km: 150.0,
@@ -359,6 +363,8 @@ struct Tracer<'a> {
     imo_of: HashMap<u32, u32>,
     zombies: std::collections::HashSet<u32>,
     aboard: HashMap<VesselKey, OnBoard>,
+    /// Each vessel's last discharge: the place and when the call ended.
+    discharged: HashMap<VesselKey, (String, i64)>,
     out: Traced,
 }
 
@@ -447,6 +453,7 @@ pub fn trace(
         imo_of,
         zombies: zombie_mmsis(events),
         aboard: HashMap::new(),
+        discharged: HashMap::new(),
         out: Traced::default(),
     };
     let gaps: Vec<Gap> = events
@@ -651,6 +658,18 @@ impl Tracer<'_> {
             }
             Operation::Discharge if !terminal => {
                 let share = self.unloaded_share(v, before, after);
+                // A call at the place the vessel just discharged at, starting within
+                // `repeat_discharge_hours` of that call's end, continues it (a call split by
+                // an MMSI change or a gap in reception): the same discharge, not a second
+                // cargo first seen laden.
+                let continues = self.discharged.get(&v).is_some_and(|(p, end)| {
+                    p == place_id
+                        && ((e.start - end) as f64) <= self.config.repeat_discharge_hours * 3600.0
+                });
+                self.discharged.insert(v, (place_id.to_owned(), e.end));
+                if !laden && continues {
+                    return;
+                }
                 if !laden {
                     // Laden from a source not seen: a cargo of unknown origin.
                     let cap = self.capacity(v);
