@@ -31,9 +31,10 @@ pub struct ExposureConfig {
     /// Price per barrel for months without one, USD (default: the G7 crude price cap of
     /// December 2022, USD 60).
     pub default_price_usd: f64,
-    /// How a cargo of inferred origin enters the point estimate: `most_probable` (whole,
-    /// when the asked origin is its most probable one; the fewest errors for a country
-    /// that received a few cargoes) or `expected` (at its probability).
+    /// How a cargo of inferred origin enters the point estimate: `likely` (whole when the
+    /// asked origin is more likely than not, probability ≥ 0.5, else not at all: the fewest
+    /// errors for a country that received a few cargoes) or `expected` (at its
+    /// probability).
     pub inferred: InferredCount,
 }
 
@@ -41,9 +42,9 @@ pub struct ExposureConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum InferredCount {
-    /// Whole, when the asked origin is the most probable.
+    /// Whole when the asked origin's probability is at least 0.5.
     #[default]
-    MostProbable,
+    Likely,
     /// At the probability of the asked origin.
     Expected,
 }
@@ -180,9 +181,7 @@ pub fn exposure(
         let counted = p > 0.0;
         // The point estimate's share of the flow.
         let w = match (c.origin.as_ref(), config.inferred) {
-            (Some(o), InferredCount::MostProbable) if o.inferred => {
-                f64::from(u8::from(config.origins.contains(&o.country)))
-            }
+            (Some(o), InferredCount::Likely) if o.inferred => f64::from(u8::from(p >= 0.5)),
             _ => p,
         };
         // Possibly of the origin: an estimate gives it a chance, or the loading was not seen
