@@ -37,9 +37,14 @@ pub struct TraceConfig {
     /// A laden tanker's port call without draught data counts as a possible discharge when it
     /// stopped for at least this long, hours.
     pub unknown_discharge_hours: f64,
-    /// A discharge call at the place a vessel discharged at, starting within this many hours
-    /// of that call's end, continues it (no second cargo), hours.
+    /// A port call at the place a vessel just called at, starting within this many hours of
+    /// that call's end, continues it: after a discharge, no second cargo first seen laden;
+    /// after a call that changed nothing, the draught before the first against the draught
+    /// after the second (a call split by an MMSI change alongside), hours.
     pub repeat_discharge_hours: f64,
+    /// A draught change that makes a load or a discharge, metres (the port-call detector's
+    /// threshold).
+    pub draught_change_m: f64,
     /// Weight, in cargoes, of the wider evidence against the narrower when the origin of a
     /// cargo first seen laden is estimated ([`crate::infer_origins`]): the vessel's own cargoes are
     /// shrunk towards those of its risk group discharged in the same country, those towards
@@ -67,6 +72,7 @@ impl Default for TraceConfig {
             dark_sts_min_hours: 4.0,
             unknown_discharge_hours: 12.0,
             repeat_discharge_hours: 12.0,
+            draught_change_m: 0.5,
             origin_prior_cargoes: 3.0,
             origin_min_probability: 0.05,
             origin_route_radius_km: 150.0,
@@ -365,6 +371,9 @@ struct Tracer<'a> {
     aboard: HashMap<VesselKey, OnBoard>,
     /// Each vessel's last discharge: the place and when the call ended.
     discharged: HashMap<VesselKey, (String, i64)>,
+    /// Each vessel's last port call that changed nothing: the place, when it ended, and the
+    /// draught before it.
+    unchanged_call: HashMap<VesselKey, (String, i64, Option<f64>)>,
     out: Traced,
 }
 
@@ -454,6 +463,7 @@ pub fn trace(
         zombies: zombie_mmsis(events),
         aboard: HashMap::new(),
         discharged: HashMap::new(),
+        unchanged_call: HashMap::new(),
         out: Traced::default(),
     };
     let gaps: Vec<Gap> = events
@@ -620,13 +630,37 @@ impl Tracer<'_> {
         let Some(place) = self.site(&d.place) else {
             return;
         };
-        let before = d.draught_before_m;
+        let mut before = d.draught_before_m;
         let after = d.draught_after_m;
         let v = self.key(e.mmsi, e.imo);
+        let mut operation = d.operation;
+        // A call that changed nothing, then another at the same place soon after: one call
+        // split in two (the ship changed MMSI alongside, or reception broke), the draught
+        // before the first against the draught after the second.
+        let repeat = (self.config.repeat_discharge_hours * 3600.0) as i64;
+        if let Some((p, end, b)) = self.unchanged_call.remove(&v) {
+            if p == place_id && e.start - end <= repeat && b.is_some() {
+                before = b;
+                if let (Some(b), Some(a)) = (before, after) {
+                    let min = self.config.draught_change_m;
+                    operation = if a - b >= min {
+                        Operation::Load
+                    } else if b - a >= min {
+                        Operation::Discharge
+                    } else {
+                        Operation::None
+                    };
+                }
+            }
+        }
+        if matches!(operation, Operation::None | Operation::Unknown) {
+            self.unchanged_call
+                .insert(v, (place_id.to_owned(), e.end, before));
+        }
         let laden = self.aboard.get(&v).is_some_and(|b| !b.flows.is_empty());
         let terminal = d.place.kind == PlaceKind::Terminal;
         let stopped = d.stop;
-        match d.operation {
+        match operation {
             Operation::Load => {
                 let cap = self.capacity(v);
                 let measured = match (before, after, cap) {
