@@ -164,3 +164,119 @@ fn a_cargo_split_between_two_receivers_keeps_both_shares() {
     shares.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(shares, vec![("IN".into(), 0.5), ("TR".into(), 0.5)]);
 }
+
+/// A port call of `hours` at `place` with the given draughts and the operation they make.
+fn call(v: (u32, u32), place: (&str, PlaceKind), t: i64, hours: i64, d: [f64; 2]) -> Event {
+    let mut e = port_call(v.0, v.1, place, t, d[0], d[1]);
+    e.end = t + hours * H;
+    if let shadowfleet_records::EventDetails::PortCall(p) = &mut e.details {
+        if (d[0] - d[1]).abs() < 0.5 {
+            p.operation = Operation::None;
+        }
+    }
+    e
+}
+
+#[test]
+fn a_discharge_call_split_by_an_mmsi_change_alongside_is_one_discharge() {
+    // Laden at Primorsk; at Dörtyol the call under the old MMSI ends still laden (16.2 m),
+    // the new MMSI (same IMO) reports the ballast draught an hour later at the same berth.
+    let t = 1_767_571_200;
+    let new_mmsi = (538000009, SHUTTLE.1);
+    let ev = [
+        call(SHUTTLE, PRIMORSK, t, 30, [8.5, 16.2]),
+        call(SHUTTLE, DORTYOL, t + 20 * 24 * H, 38, [16.2, 16.2]),
+        call(new_mmsi, DORTYOL, t + 20 * 24 * H + 39 * H, 1, [8.5, 8.5]),
+    ];
+    let out = run(&ev);
+    assert_eq!(out.cargoes.len(), 1, "{:?}", out.cargoes);
+    let f = &out.flows[0];
+    assert_eq!(f.discharge.as_ref().map(|d| d.country.as_str()), Some("TR"));
+}
+
+#[test]
+fn a_second_discharge_call_at_the_same_berth_is_not_a_second_cargo() {
+    let t = 1_767_571_200;
+    let ev = [
+        call(SHUTTLE, PRIMORSK, t, 30, [8.5, 16.2]),
+        call(SHUTTLE, DORTYOL, t + 20 * 24 * H, 30, [16.2, 8.5]),
+        // Heard again at the berth two hours later, discharging (the draught typed again).
+        call(SHUTTLE, DORTYOL, t + 20 * 24 * H + 32 * H, 5, [16.2, 8.5]),
+    ];
+    let out = run(&ev);
+    assert_eq!(out.cargoes.len(), 1, "{:?}", out.cargoes);
+    assert_eq!(out.flows.len(), 1);
+}
+
+#[test]
+fn origins_of_unseen_loads_follow_the_vessels_trade_and_the_route() {
+    use shadowfleet_voyages::{infer_origins, RouteEvidence, Sighting};
+    let land = Land::natural_earth_10m().unwrap();
+    let lanes = shadowfleet_geo::SeaLanes::searoute(&land).unwrap();
+    let places = Places::embedded(&land).unwrap();
+    let t = 1_767_571_200;
+    let day = 24 * H;
+    // Four seen Russian loads to Dörtyol by the shuttle's risk bin, one Kazakh (CPC); then
+    // a ship of the same bin first seen laden in the Gulf of Finland bound for Dörtyol.
+    let cpc = ("KZ-CPC-YUZHNAYA-OZEREYEVKA", PlaceKind::Terminal);
+    let mut ev = Vec::new();
+    for i in 0..4 {
+        let v = (538000100 + i, 9000100 + i);
+        ev.push(call(v, PRIMORSK, t + i64::from(i) * day, 30, [8.5, 16.2]));
+        ev.push(call(
+            v,
+            DORTYOL,
+            t + (i64::from(i) + 15) * day,
+            30,
+            [16.2, 8.5],
+        ));
+    }
+    let k = (538000200, 9000200);
+    ev.push(call(k, cpc, t, 30, [8.5, 16.2]));
+    ev.push(call(k, DORTYOL, t + 5 * day, 30, [16.2, 8.5]));
+    let unseen = (538000300, 9000300);
+    ev.push(call(unseen, DORTYOL, t + 20 * day, 30, [16.2, 8.5]));
+    let mut out = run(&ev);
+    let cfg = TraceConfig::default();
+    let cargo = out
+        .cargoes
+        .iter()
+        .position(|c| c.origin.is_none())
+        .expect("the unseen load");
+    let dortyol = places.index_of("TR-DORTYOL").unwrap();
+    // Without a sighting: Russian more likely than not, Kazakh possible.
+    let mut without = out.clone();
+    infer_origins(&mut without, &places, &cfg, &|_| 0, &mut |_| None, None);
+    let o = without.cargoes[cargo].origin.clone().unwrap();
+    assert!(o.inferred);
+    assert_eq!(o.country, "RU");
+    assert!(o.probability > 0.5 && o.probability < 0.95, "{o:?}");
+    assert!(o.probability_of("KZ") > 0.05, "{o:?}");
+    // First seen in the Gulf of Finland: CPC's route to Dörtyol does not pass there.
+    let mut routes = RouteEvidence::new(
+        shadowfleet_geo::Router::new(&land, &lanes),
+        &places,
+        &out,
+        &cfg,
+    );
+    let gulf = shadowfleet_geo::LatLon {
+        lat: 59.9,
+        lon: 26.0,
+    };
+    infer_origins(
+        &mut out,
+        &places,
+        &cfg,
+        &|_| 0,
+        &mut |c| {
+            (c == cargo).then_some(Sighting {
+                at: gulf,
+                discharge: dortyol,
+            })
+        },
+        Some(&mut routes),
+    );
+    let o = out.cargoes[cargo].origin.clone().unwrap();
+    assert_eq!(o.country, "RU");
+    assert!(o.probability > 0.95, "{o:?}");
+}
