@@ -1170,13 +1170,16 @@ pub fn callsign(rng: &mut Rng) -> String {
     format!("{}{}{:03}", l(rng), l(rng), rng.below(1000))
 }
 
-/// An MMSI of a flag (first MID allocated to it; 0 MID when the flag is unknown).
+/// An MMSI of a flag (the first MID allocated to it). For a flag not in the table (`??`,
+/// a ship already on an unallocated MID) the first unallocated MID, so that the MMSI keeps
+/// its nine digits.
 pub fn mmsi_for(world: &World, flag: &str, rng: &mut Rng) -> u32 {
     let mid = world
         .mids
         .get(flag)
         .and_then(|m| m.first().copied())
-        .unwrap_or(0);
+        .or_else(|| world.unallocated_mids.first().copied())
+        .unwrap_or(201);
     mid * 1_000_000 + 100_000 + rng.below(900_000) as u32
 }
 
@@ -1193,4 +1196,23 @@ pub(crate) fn pick_key(rng: &mut Rng, w: &Weights) -> String {
         .nth(rng.weighted(w.values().copied()))
         .cloned()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+
+    #[test]
+    fn an_mmsi_has_nine_digits_whatever_the_flag() {
+        let world = World::load(0.75).unwrap();
+        let mut rng = Rng::new(1, 1);
+        for flag in ["LR", "PA", "??", "XX"] {
+            let m = mmsi_for(&world, flag, &mut rng);
+            assert!((100_000_000..=999_999_999).contains(&m), "{flag}: {m}");
+        }
+        // A ship already on an unallocated MID stays on one.
+        let m = mmsi_for(&world, "??", &mut rng);
+        assert!(world.unallocated_mids.contains(&(m / 1_000_000)));
+    }
 }
