@@ -309,15 +309,18 @@ fn main() -> ExitCode {
             .iter()
             .map(|(s, c, e)| format!("{s}: {c} {:+.0} %", e * 100.0))
             .collect();
+        let part = |n: usize, of: usize| {
+            if of == 0 {
+                "none".to_owned()
+            } else {
+                format!("{n}/{of} ({:.1} %)", 100.0 * n as f64 / of as f64)
+            }
+        };
         println!(
-            "| {scenario} | {days} | {} | {}/{} ({:.1} %) | {}/{} ({:.1} %) | {} |",
+            "| {scenario} | {days} | {} | {} | {} | {} |",
             g.runs,
-            g.covered,
-            g.months,
-            100.0 * g.covered as f64 / g.months.max(1) as f64,
-            g.sts_right,
-            g.sts,
-            100.0 * g.sts_right as f64 / g.sts.max(1) as f64,
+            part(g.covered, g.months),
+            part(g.sts_right, g.sts),
             worst.join(", ")
         );
     }
