@@ -726,7 +726,8 @@ fn screen_vessel_flows_and_exposure_end_to_end() {
     // Exposure CSV: the contract's columns, every row's interval holding its estimate.
     let csv = stdout(&succeeds(&[&"exposure", &"--store", &store]));
     let mut lines = csv.lines();
-    assert_eq!(lines.next().unwrap(), "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl");
+    // The first eleven columns keep their places; what drives the interval follows.
+    assert_eq!(lines.next().unwrap(), "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl,inferred_bbl,unconfirmed_bbl,unknown_bbl,interval_drivers");
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(
         rows.iter().any(|r| r[2] != "0"),
@@ -740,6 +741,13 @@ fn screen_vessel_flows_and_exposure_end_to_end() {
             r[8].parse().unwrap(),
         );
         assert!(lo <= v + 1.0 && v <= hi + 1.0, "{r:?}");
+        assert_eq!(r.len(), 15, "{r:?}");
+        let (inferred, unconfirmed): (f64, f64) = (r[11].parse().unwrap(), r[12].parse().unwrap());
+        assert!(inferred + unconfirmed <= v + 1.0, "{r:?}");
+        assert!(
+            hi - lo < 1.0 || !r[14].is_empty(),
+            "an interval without its drivers: {r:?}"
+        );
     }
     // A price series is applied by month.
     let prices = dir.join("prices.csv");
