@@ -523,7 +523,7 @@ pub fn evaluate_flows(
         };
         matched_flows.insert(f.id);
         if let Some(tc) = traced.cargoes.get(f.cargo) {
-            let e = (tc.volume.barrels * f.share - c.volume_bbl) / c.volume_bbl.max(1.0);
+            let e = (f.volume(tc).barrels - c.volume_bbl) / c.volume_bbl.max(1.0);
             volume
                 .entry(format!("product:{}", c.product))
                 .or_default()
@@ -561,7 +561,7 @@ pub fn evaluate_flows(
             miss.traced_bbl = traced
                 .cargoes
                 .get(f.cargo)
-                .map_or(0.0, |c| c.volume.barrels * f.share);
+                .map_or(0.0, |c| f.volume(c).barrels);
             let wrong: Vec<&str> = [
                 (!origin_right).then_some("origin"),
                 (!chain_right).then_some("chain"),
@@ -594,7 +594,7 @@ pub fn evaluate_flows(
             inferred: o.inferred,
             country: d.country.clone(),
             discharged: Timestamp::from_unix_seconds(d.t).to_string(),
-            bbl: cargo.volume.barrels * f.share,
+            bbl: f.volume(cargo).barrels,
         });
     }
     let unmatched_flows = unmatched.len();

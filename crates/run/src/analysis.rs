@@ -123,14 +123,6 @@ impl Analysis {
             config.risk.possible_origin_threshold,
             config.risk.shadow_threshold,
         );
-        let lanes =
-            shadowfleet_geo::SeaLanes::searoute(&land).context("loading the embedded sea lanes")?;
-        let mut routes = shadowfleet_voyages::RouteEvidence::new(
-            shadowfleet_geo::Router::new(&land, &lanes),
-            &places,
-            &traced,
-            &config.voyages,
-        );
         let mut sightings: HashMap<usize, shadowfleet_voyages::Sighting> = HashMap::new();
         for f in &traced.flows {
             let (Some(d), Some(c)) = (&f.discharge, traced.cargoes.get(f.cargo)) else {
@@ -153,6 +145,24 @@ impl Analysis {
                 );
             }
         }
+        // The sea lanes only when some ship was sighted: loading them and routing is most
+        // of the analysis's cost.
+        let lanes = if sightings.is_empty() {
+            None
+        } else {
+            Some(
+                shadowfleet_geo::SeaLanes::searoute(&land)
+                    .context("loading the embedded sea lanes")?,
+            )
+        };
+        let mut routes = lanes.as_ref().map(|lanes| {
+            shadowfleet_voyages::RouteEvidence::new(
+                shadowfleet_geo::Router::new(&land, lanes),
+                &places,
+                &traced,
+                &config.voyages,
+            )
+        });
         shadowfleet_voyages::infer_origins(
             &mut traced,
             &places,
@@ -173,7 +183,7 @@ impl Analysis {
                 .count() as u8
             },
             &mut |c| sightings.get(&c).copied(),
-            Some(&mut routes),
+            routes.as_mut(),
         );
         drop(with_ids);
         Ok(Analysis {
