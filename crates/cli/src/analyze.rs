@@ -33,6 +33,10 @@ pub struct AnalyzeArgs {
     /// receive time (by default that is an error: untimed reports cannot be placed in time).
     #[arg(long)]
     pub(crate) allow_untimed: bool,
+    /// Also print the CPU time of each stage (decoding, tracks, detection and each detector,
+    /// the position writer, the store's commit) on stderr.
+    #[arg(long)]
+    pub(crate) profile: bool,
     /// No summary on stderr.
     #[arg(short, long)]
     pub(crate) quiet: bool,
@@ -52,6 +56,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         bytes_read: args.progress.clone(),
         allow_untimed: args.allow_untimed,
         columns: shadowfleet_run::config::parse_columns(&args.columns)?,
+        profile: args.profile,
     };
     if !args.quiet && !args.ports.is_empty() {
         eprintln!(
@@ -97,6 +102,17 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         report.identities,
         args.store.display()
     );
+    if args.profile {
+        let c = &report.cpu;
+        eprintln!(
+            "CPU seconds per stage ({} vessels): decode {:.2}, tracks {:.2}, detection {:.2}, position writer {:.2}; store commit {:.2} s wall",
+            report.vessels, c.decode_s, c.tracks_s, c.detect_s, c.positions_s, c.commit_s
+        );
+        let parts: Vec<String> = std::iter::once(format!("identities {:.2}", c.identities_s))
+            .chain(c.detectors.iter().map(|(d, s)| format!("{d} {s:.2}")))
+            .collect();
+        eprintln!("  detection by detector (estimated): {}", parts.join(", "));
+    }
     let left_out = report.dropped.lines();
     if !left_out.is_empty() {
         eprintln!("left out (see docs/cli.md for each counter):");

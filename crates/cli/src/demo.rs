@@ -86,6 +86,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 ports: Vec::new(),
                 allow_untimed: false,
                 columns: Vec::new(),
+                profile: false,
                 quiet: true,
                 progress: Some(read.clone()),
             })

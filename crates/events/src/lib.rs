@@ -14,5 +14,7 @@ mod testing;
 pub use detector::{Context, Detector, DetectorError, DueQueue, Partition, Reference, Register};
 pub use detectors::{encounters, gaps, interference, loitering, port_calls, spoofing};
 pub use detectors::{DetectorConfig, EnrichConfig};
-pub use pipeline::{DetectStage, Input, Pipeline, PipelineOutput, PipelineStats, Step, TrackStage};
+pub use pipeline::{
+    DetectStage, Input, Pipeline, PipelineOutput, PipelineStats, StageProfile, Step, TrackStage,
+};
 pub use shadowfleet_records::{Event, EventKind};

@@ -11,7 +11,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::threaded::{batch_channel, receive, run_threaded};
+use crate::cpu::{thread_cpu_s, thread_cpu_since, StageCpu};
+use crate::threaded::{batch_channel, receive, run_threaded_timed};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use shadowfleet_decode::RejectReason;
@@ -65,6 +66,9 @@ pub struct IngestOptions {
     pub allow_untimed: bool,
     /// CSV columns named by the user (`--columns role=HEADER`).
     pub columns: Vec<(Role, String)>,
+    /// Measure where the detection stage's time goes, per detector
+    /// ([`StageCpu::detectors`]; costs about 1 %).
+    pub profile: bool,
 }
 
 /// What a run did.
@@ -106,6 +110,10 @@ pub struct IngestReport {
     pub run: Option<i64>,
     /// What an interrupted earlier run left and this one finished or discarded.
     pub recovered: Recovery,
+    /// CPU seconds per stage (per detector too when [`IngestOptions::profile`] is set).
+    pub cpu: StageCpu,
+    /// Vessels (track builder slots) the run saw.
+    pub vessels: u64,
 }
 
 impl IngestReport {
@@ -166,6 +174,8 @@ pub struct FileRead {
     pub messages: u64,
     /// The reader's counts.
     pub report: SourceReport,
+    /// CPU seconds of decoding, the track stage and detection on this file.
+    pub cpu: StageCpu,
 }
 
 impl FileRead {
@@ -245,18 +255,20 @@ pub fn run_file(
         max_attempts: Some(1),
     };
     let source = Source::File(path.to_owned());
-    run_threaded(
+    run_threaded_timed(
         pipeline,
         |sink| {
             read_source_with(&source, decoder, backoff, sink, bytes_read, columns).map(|r| {
                 FileRead {
                     messages: sink.messages + r.stats.repeats,
                     report: r,
+                    cpu: StageCpu::default(),
                 }
             })
         },
         out,
     )
+    .map(|(read, cpu)| FileRead { cpu, ..read })
     .with_context(|| format!("reading {}", path.display()))
 }
 
@@ -291,6 +303,9 @@ pub fn ingest(
     }
 
     let mut pipeline = pipeline(options)?;
+    if options.profile {
+        pipeline.detect_stage().profile();
+    }
     // Unique per run: the next run id (after recovery, no staging of an uncommitted run is
     // left) and the first input's hash.
     let token = format!("run-{}-{}", store.run_count()? + 1, &new_inputs[0].1[..12]);
@@ -307,6 +322,7 @@ pub fn ingest(
         let writer = std::thread::Builder::new()
             .name("sf-positions".into())
             .spawn_scoped(scope, move || {
+                let cpu = thread_cpu_s();
                 let mut positions = positions;
                 let mut result = Ok(());
                 receive(&writer_full, &writer_empty, |p| {
@@ -314,7 +330,8 @@ pub fn ingest(
                         result = positions.push(*p);
                     }
                 });
-                result.and_then(|()| positions.finish())
+                let files = result.and_then(|()| positions.finish());
+                (files, thread_cpu_since(cpu))
             })
             .context("starting the position writer")?;
         let mut out = |o: PipelineOutput| match o {
@@ -338,6 +355,7 @@ pub fn ingest(
             let n = read.messages;
             check_readable(&input.path, &read, &before, &pipeline.stats(), options)?;
             report.messages += n;
+            report.cpu.add(&read.cpu);
             report.duplicates += read.report.stats.repeats;
             report.dropped.add(&read.dropped());
             for e in &read.report.csv_errors {
@@ -352,13 +370,16 @@ pub fn ingest(
                 messages: n,
             });
         }
+        let finish_cpu = thread_cpu_s();
         pipeline.finish(&mut out);
+        report.cpu.detect_s += thread_cpu_since(finish_cpu);
         to_writer.send();
         drop(to_writer);
-        writer
+        let (files, writer_cpu) = writer
             .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            .context("writing positions")
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        report.cpu.positions_s = writer_cpu;
+        files.context("writing positions")
     })?;
     events.sort_by_key(|e| (e.start, e.mmsi, e.kind()));
     let stats = pipeline.stats();
@@ -384,6 +405,12 @@ pub fn ingest(
         stale_relays: stats.tracks.stale_relays,
         ..DropCounts::default()
     });
+    if let Some(p) = pipeline.detect_stage().profiled() {
+        report.cpu.detectors = p.detectors.clone();
+        report.cpu.identities_s = p.identities_s;
+    }
+    report.vessels = stats.tracks.vessels;
+    let commit = Instant::now();
     report.run = Some(store.write_run(&NewRun {
         started_at: &started,
         inputs: &report.inputs,
@@ -393,6 +420,7 @@ pub fn ingest(
         dropped: &report.dropped,
         stations: &stations,
     })?);
+    report.cpu.commit_s = commit.elapsed().as_secs_f64();
     report.events = EventKind::ALL
         .iter()
         .map(|k| (*k, events.iter().filter(|e| e.kind() == *k).count()))

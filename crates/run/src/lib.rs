@@ -8,10 +8,12 @@
 //!   tracer, risk scores, inferred origins and the exposure (`screen`, `vessel`, `flows`,
 //!   `exposure`, `demo`, `serve`, `eval`);
 //! * [`threaded`]: the pipeline on several threads with bounded, recycled batches between
-//!   them.
+//!   them;
+//! * [`cpu`]: the CPU time each stage (thread) of a run used.
 
 pub mod analysis;
 pub mod config;
+pub mod cpu;
 pub mod ingest;
 pub mod lists;
 pub mod threaded;

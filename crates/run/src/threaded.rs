@@ -10,6 +10,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use shadowfleet_decode::{Decoded, Rejection, Sink};
 
 use shadowfleet_events::{Input, Pipeline, PipelineOutput, Step};
+
+use crate::cpu::{thread_cpu_s, thread_cpu_since, StageCpu};
 use shadowfleet_records::StationId;
 
 /// Items per batch handed from one thread to the next.
@@ -119,40 +121,65 @@ pub fn run_threaded<T: Send, E: Send + From<std::io::Error>>(
     decode: impl FnOnce(&mut BatchSink) -> Result<T, E> + Send,
     out: &mut dyn FnMut(PipelineOutput),
 ) -> Result<T, E> {
+    run_threaded_timed(pipeline, decode, out).map(|(t, _)| t)
+}
+
+/// [`run_threaded`], also returning the CPU time of each of the three threads (decoding, the
+/// track stage, detection).
+pub fn run_threaded_timed<T: Send, E: Send + From<std::io::Error>>(
+    pipeline: &mut Pipeline,
+    decode: impl FnOnce(&mut BatchSink) -> Result<T, E> + Send,
+    out: &mut dyn FnMut(PipelineOutput),
+) -> Result<(T, StageCpu), E> {
+    let detect_cpu = thread_cpu_s();
     let (track, detect) = pipeline.stages();
     let (inputs, inputs_full, inputs_empty) = batch_channel::<Input>();
     let (mut steps, steps_full, steps_empty) = batch_channel::<Step>();
-    let (result, messages, stations) = std::thread::scope(|scope| -> Result<_, E> {
-        // Named threads: `top -H` and profilers tell the stages apart. The consumer first:
-        // should the decoding thread fail to start, its batcher is dropped with it and the
-        // track thread ends.
-        std::thread::Builder::new()
-            .name("sf-track".into())
-            .spawn_scoped(scope, move || {
-                receive(&inputs_full, &inputs_empty, |i| {
-                    track.take(*i, &mut |s| steps.push(s));
-                });
-                steps.send();
-            })?;
-        let decoder = std::thread::Builder::new()
-            .name("sf-decode".into())
-            .spawn_scoped(scope, move || {
-                let mut sink = BatchSink {
-                    inputs,
-                    messages: 0,
-                    stations: Default::default(),
-                    last_station: Default::default(),
-                };
-                let result = decode(&mut sink);
-                sink.inputs.send();
-                (result, sink.messages, sink.stations)
-            })?;
-        receive(&steps_full, &steps_empty, |s| detect.step(s, out));
-        Ok(decoder
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })?;
+    let (result, messages, stations, decode_s, tracks_s) =
+        std::thread::scope(|scope| -> Result<_, E> {
+            // Named threads: `top -H` and profilers tell the stages apart. The consumer first:
+            // should the decoding thread fail to start, its batcher is dropped with it and the
+            // track thread ends.
+            let tracker = std::thread::Builder::new()
+                .name("sf-track".into())
+                .spawn_scoped(scope, move || {
+                    let cpu = thread_cpu_s();
+                    receive(&inputs_full, &inputs_empty, |i| {
+                        track.take(*i, &mut |s| steps.push(s));
+                    });
+                    steps.send();
+                    thread_cpu_since(cpu)
+                })?;
+            let decoder = std::thread::Builder::new()
+                .name("sf-decode".into())
+                .spawn_scoped(scope, move || {
+                    let cpu = thread_cpu_s();
+                    let mut sink = BatchSink {
+                        inputs,
+                        messages: 0,
+                        stations: Default::default(),
+                        last_station: Default::default(),
+                    };
+                    let result = decode(&mut sink);
+                    sink.inputs.send();
+                    (result, sink.messages, sink.stations, thread_cpu_since(cpu))
+                })?;
+            receive(&steps_full, &steps_empty, |s| detect.step(s, out));
+            let (result, messages, stations, decode_s) = decoder
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let tracks_s = tracker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok((result, messages, stations, decode_s, tracks_s))
+        })?;
     pipeline.count_messages(messages);
     pipeline.note_stations(stations);
-    result
+    let cpu = StageCpu {
+        decode_s,
+        tracks_s,
+        detect_s: thread_cpu_since(detect_cpu),
+        ..StageCpu::default()
+    };
+    result.map(|t| (t, cpu))
 }

@@ -113,6 +113,8 @@ pub struct TrackStats {
     pub stale_relays: u64,
     /// Segments opened.
     pub segments: u64,
+    /// Vessels (MMSIs) tracked.
+    pub vessels: u64,
 }
 
 struct Segment {
@@ -185,7 +187,10 @@ impl TrackBuilder {
 
     /// Counters so far.
     pub fn stats(&self) -> TrackStats {
-        self.stats
+        TrackStats {
+            vessels: self.vessels.len() as u64,
+            ..self.stats
+        }
     }
 
     /// The current watermark: reports received before it are final.

@@ -13,9 +13,11 @@
 
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use shadowfleet_geo::{haversine_m, LatLon, METRES_PER_NM};
+use shadowfleet_places::{PlaceKind, Places};
 use shadowfleet_records::{round2, Confidence, Draughts, EncounterDetails, Event, EventKind};
 use shadowfleet_tracks::{Position, TrackPoint};
 
@@ -140,6 +142,107 @@ pub struct EncounterDetector {
     /// Inside known STS areas, encounters this close to a port or terminal are port
     /// traffic, km (the port-call exit radius).
     berth_km: f64,
+    /// Where encounters would be port traffic (see [`PortZones`]); none in unit tests.
+    port_zones: Option<PortZones>,
+    /// Whether each sample of the instant being closed takes part (reused).
+    takes_part: Vec<bool>,
+    /// Samples left out because their vessel lay deep inside a port zone.
+    in_port: u64,
+}
+
+/// How far inside a port zone a sample must lie to be left out, metres: more than the
+/// 250 m between a sample and the midpoint of any pair it could form, with room for a
+/// moored ship's drift. Near the zone's edge every sample is kept, so an encounter whose
+/// centre lies outside the zone is found as before.
+const PORT_ZONE_MARGIN_M: f64 = 1_000.0;
+
+/// Grid of the port-zone memo, degrees (about 1.1 km of latitude).
+const ZONE_CELL_DEG: f64 = 0.01;
+
+/// Cells remembered by the port-zone memo before it starts afresh (bounds its memory; a
+/// global day touches a few thousand).
+const ZONE_CELLS: usize = 1 << 16;
+
+/// Port zones: where an encounter is port traffic and dropped — within
+/// [`EncounterConfig::min_port_distance_km`] of a port or terminal outside known STS areas,
+/// within the port-call exit radius inside them (GFW's rule, see
+/// [`EncounterDetector::found`]). Ships moored in a port meet every neighbour at their
+/// berths for days; comparing their samples costs the square of a port's ships and finds
+/// nothing that is kept. So a sample that lies at least [`PORT_ZONE_MARGIN_M`] inside a
+/// zone is not indexed. The test is memoised per grid cell of [`ZONE_CELL_DEG`]: a cell is
+/// "deep" only when every point of it is.
+struct PortZones {
+    places: Arc<Places>,
+    /// Exclusion radius outside and inside STS areas, metres, less the margin.
+    open_sea_m: f64,
+    sts_area_m: f64,
+    deep: FxHashMap<(i32, i32), bool>,
+}
+
+impl PortZones {
+    fn new(places: Arc<Places>, config: &EncounterConfig, berth_km: f64) -> PortZones {
+        PortZones {
+            places,
+            open_sea_m: config.min_port_distance_km * 1000.0 - PORT_ZONE_MARGIN_M,
+            sts_area_m: berth_km.min(config.min_port_distance_km) * 1000.0 - PORT_ZONE_MARGIN_M,
+            deep: FxHashMap::default(),
+        }
+    }
+
+    /// Whether `p` lies deep inside a port zone.
+    fn deep_inside(&mut self, p: LatLon) -> bool {
+        let key = (
+            (p.lat / ZONE_CELL_DEG).floor() as i32,
+            (p.lon / ZONE_CELL_DEG).floor() as i32,
+        );
+        if let Some(&deep) = self.deep.get(&key) {
+            return deep;
+        }
+        if self.deep.len() >= ZONE_CELLS {
+            self.deep.clear();
+        }
+        let deep = self.cell_is_deep(key);
+        self.deep.insert(key, deep);
+        deep
+    }
+
+    /// Whether every point of grid cell `key` lies deep inside a port zone: the cell's
+    /// centre is within the exclusion radius less the cell's half-diagonal of a port, and
+    /// (for the wider open-sea radius) no STS area comes within that half-diagonal.
+    fn cell_is_deep(&self, (row, col): (i32, i32)) -> bool {
+        let centre = LatLon::new(
+            (f64::from(row) + 0.5) * ZONE_CELL_DEG,
+            (f64::from(col) + 0.5) * ZONE_CELL_DEG,
+        );
+        let corner = LatLon::new(
+            f64::from(row) * ZONE_CELL_DEG,
+            f64::from(col) * ZONE_CELL_DEG,
+        );
+        // The corner nearest the equator is the farthest from the centre.
+        let corner = if centre.lat < 0.0 {
+            LatLon::new(corner.lat + ZONE_CELL_DEG, corner.lon)
+        } else {
+            corner
+        };
+        let half_diagonal = haversine_m(centre, corner) + 1.0;
+        let port_within = |m: f64| {
+            m > 0.0
+                && self
+                    .places
+                    .nearest(centre, m, |k| {
+                        matches!(k, PlaceKind::Terminal | PlaceKind::Port)
+                    })
+                    .is_some()
+        };
+        if port_within(self.sts_area_m - half_diagonal) {
+            return true;
+        }
+        let mut sts_near = false;
+        self.places.near(centre, half_diagonal, |_, place, _| {
+            sts_near |= place.kind == PlaceKind::StsArea;
+        });
+        !sts_near && port_within(self.open_sea_m - half_diagonal)
+    }
 }
 
 /// Grid rows are 0.005° of latitude (556 m); columns are at least as wide in metres at every
@@ -170,7 +273,23 @@ impl EncounterDetector {
             step: config.resample_minutes.max(1) * 60,
             pending: DueQueue::default(),
             berth_km: 0.0,
+            port_zones: None,
+            takes_part: Vec::new(),
+            in_port: 0,
         }
+    }
+
+    /// Leaves out samples deep inside port zones over `places` (see [`PortZones`]), with
+    /// `berth_km` the exclusion radius inside STS areas.
+    pub fn with_port_zones(mut self, places: Arc<Places>, berth_km: f64) -> Self {
+        self.berth_km = berth_km;
+        self.port_zones = Some(PortZones::new(places, &self.config, berth_km));
+        self
+    }
+
+    /// Samples left out so far because their vessel lay deep inside a port zone.
+    pub fn samples_in_port(&self) -> u64 {
+        self.in_port
     }
 
     /// Takes the next point: resamples the segment between it and the previous point.
@@ -197,6 +316,14 @@ impl EncounterDetector {
         let mut tau = (q.t.div_euclid(step) + 1) * step;
         while tau <= r.t {
             let f = (tau - q.t) as f64 / dt as f64;
+            let pos = q.pos.lerp(r.pos, f);
+            if let Some(zones) = self.port_zones.as_mut() {
+                if zones.deep_inside(pos) {
+                    self.in_port += 1;
+                    tau += step;
+                    continue;
+                }
+            }
             let speed = match (q.sog_knots, r.sog_knots) {
                 (Some(a), Some(b)) => f64::from(a) + (f64::from(b) - f64::from(a)) * f,
                 _ => implied(),
@@ -207,7 +334,7 @@ impl EncounterDetector {
                 .or_insert_with(|| spare.pop().unwrap_or_default())
                 .push(Sample {
                     mmsi: r.mmsi,
-                    pos: q.pos.lerp(r.pos, f),
+                    pos,
                     speed_kn: speed as f32,
                 });
             tau += step;
@@ -246,8 +373,12 @@ impl EncounterDetector {
         if self.grid.len() > 4 * samples.len() + 1024 {
             self.grid.clear();
         }
+        // Asked once per sample (it is a lookup in the identity stage).
+        self.takes_part.clear();
+        self.takes_part
+            .extend(samples.iter().map(|s| candidate(s.mmsi)));
         for (i, s) in samples.iter().enumerate() {
-            if !candidate(s.mmsi) {
+            if !self.takes_part[i] {
                 continue;
             }
             let row = row_of(s.pos.lat);
@@ -258,7 +389,7 @@ impl EncounterDetector {
         }
         let max_d = self.config.max_distance_m;
         for (i, s) in samples.iter().enumerate() {
-            if !candidate(s.mmsi) {
+            if !self.takes_part[i] {
                 continue;
             }
             let row = row_of(s.pos.lat);
@@ -375,10 +506,9 @@ impl EncounterDetector {
 impl Register for EncounterDetector {
     type Config = EncounterConfig;
 
-    fn new(config: &DetectorConfig, _reference: &Reference) -> Result<Self, DetectorError> {
-        let mut d = EncounterDetector::new(config.encounters);
-        d.berth_km = config.port_calls.exit_km;
-        Ok(d)
+    fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
+        Ok(EncounterDetector::new(config.encounters)
+            .with_port_zones(reference.places.clone(), config.port_calls.exit_km))
     }
 }
 
