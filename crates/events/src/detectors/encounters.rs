@@ -746,6 +746,68 @@ mod tests {
         assert!(encounters(&merged(&[a, b]), c).is_empty());
     }
 
+    /// Two tankers alongside each other for 6 h at `at`, through the detector as the
+    /// pipeline builds it (port zones over the embedded places).
+    fn moored_pair(at: LatLon) -> (usize, u64) {
+        let mut h = crate::testing::Harness::new();
+        let config = DetectorConfig::default();
+        let mut d = <EncounterDetector as Register>::new(&config, h.reference()).unwrap();
+        let a = every(1, 0, 300, 73, 0.1, |_| at);
+        let b = every(2, 1, 300, 73, 0.1, |_| east(at, 150.0));
+        let events = h.run(&mut d, &merged(&[a, b]));
+        (events.len(), d.samples_in_port())
+    }
+
+    #[test]
+    fn ships_at_a_berth_are_not_compared_and_the_same_pair_at_sea_still_meets() {
+        let rotterdam = LatLon::new(51.965, 4.02);
+        // 3 km north-west of the Europoort approach point: deep inside its 10 km zone.
+        let berth = LatLon::new(51.985, 3.99);
+        assert!(haversine_m(rotterdam, berth) < 4_000.0);
+        let (events, left_out) = moored_pair(berth);
+        assert_eq!(events, 0);
+        // Every sample of both ships: 6 h at 10-minute instants.
+        assert_eq!(left_out, 2 * 36);
+        // In the Laconian Gulf STS area, far from any berth: compared, and they meet.
+        let (events, left_out) = moored_pair(SEA);
+        assert_eq!((events, left_out), (1, 0));
+    }
+
+    #[test]
+    fn the_port_zone_memo_counts_a_cell_only_when_all_of_it_is_deep_inside() {
+        let h = crate::testing::Harness::new();
+        let c = EncounterConfig::default();
+        let mut z = PortZones::new(h.reference().places.clone(), &c, 4.0);
+        let rotterdam = LatLon::new(51.965, 4.02);
+        assert!(z.deep_inside(rotterdam));
+        // Just inside the 10 km zone but within the 1 km margin: kept.
+        let edge = LatLon::new(rotterdam.lat + 9_500.0 / 111_195.0, rotterdam.lon);
+        assert!(!z.deep_inside(edge));
+        // Out at sea.
+        assert!(!z.deep_inside(LatLon::new(52.4, 3.0)));
+        // Every answer agrees with the exact rule at the point (never deep when the point
+        // is not at least the margin inside).
+        for i in 0..400 {
+            let p = LatLon::new(
+                51.9 + f64::from(i % 20) * 0.007,
+                3.9 + f64::from(i / 20) * 0.011,
+            );
+            if z.deep_inside(p) {
+                let d = h
+                    .reference()
+                    .places
+                    .nearest(p, 20_000.0, |k| {
+                        matches!(k, PlaceKind::Terminal | PlaceKind::Port)
+                    })
+                    .map_or(f64::INFINITY, |x| x.1);
+                assert!(
+                    d <= c.min_port_distance_km * 1000.0 - PORT_ZONE_MARGIN_M,
+                    "{p:?} at {d} m"
+                );
+            }
+        }
+    }
+
     #[test]
     fn only_candidates_meet() {
         let c = EncounterConfig::default();
