@@ -20,10 +20,22 @@ pub(crate) struct Slots<T> {
     cap: usize,
 }
 
+/// (segment, last used, state).
+type Slot<T> = (u64, i64, T);
+
+/// A vessel's segments. Nearly every vessel has one open segment at a time, so that one is
+/// kept inline: a lookup then reads the vessel's entry and nothing else. With several
+/// vessels' points interleaved, each lookup is a cache miss at a large fleet, and a second,
+/// dependent one (the heap block of a `Vec`) doubled the cost of every detector's state.
+enum Segments<T> {
+    None,
+    One(Slot<T>),
+    Many(Vec<Slot<T>>),
+}
+
 struct Vessel<T> {
     mmsi: u32,
-    /// (segment, last used, state).
-    segments: Vec<(u64, i64, T)>,
+    segments: Segments<T>,
 }
 
 impl<T> Slots<T> {
@@ -47,23 +59,44 @@ impl<T> Slots<T> {
     ) -> &mut T {
         let v = per_vessel(&mut self.by_vessel, vessel, || Vessel {
             mmsi: 0,
-            segments: Vec::new(),
+            segments: Segments::None,
         });
         v.mmsi = mmsi;
-        let k = match v.segments.iter().position(|s| s.0 == segment) {
-            Some(k) => k,
-            None => {
-                if v.segments.len() >= self.cap {
-                    if let Some(old) = (0..v.segments.len()).min_by_key(|&i| v.segments[i].1) {
-                        evicted(v.segments.swap_remove(old).2);
-                    }
-                }
-                v.segments.push((segment, t, init()));
-                v.segments.len() - 1
-            }
+        let held = match &v.segments {
+            Segments::None => false,
+            Segments::One(s) => s.0 == segment,
+            Segments::Many(list) => list.iter().any(|s| s.0 == segment),
         };
-        v.segments[k].1 = t;
-        &mut v.segments[k].2
+        if !held {
+            let new = (segment, t, init());
+            match std::mem::replace(&mut v.segments, Segments::None) {
+                Segments::None => v.segments = Segments::One(new),
+                Segments::One(old) if self.cap == 1 => {
+                    evicted(old.2);
+                    v.segments = Segments::One(new);
+                }
+                Segments::One(old) => v.segments = Segments::Many(vec![old, new]),
+                Segments::Many(mut list) => {
+                    if list.len() >= self.cap {
+                        if let Some(old) = (0..list.len()).min_by_key(|&i| list[i].1) {
+                            evicted(list.swap_remove(old).2);
+                        }
+                    }
+                    list.push(new);
+                    v.segments = Segments::Many(list);
+                }
+            }
+        }
+        let slot = match &mut v.segments {
+            Segments::One(s) => s,
+            Segments::Many(list) => {
+                let k = list.iter().position(|s| s.0 == segment).unwrap_or(0);
+                &mut list[k]
+            }
+            Segments::None => unreachable!("a vessel's segment was put in just above"),
+        };
+        slot.1 = t;
+        &mut slot.2
     }
 
     /// Removes and hands over every state, by MMSI.
@@ -71,8 +104,10 @@ impl<T> Slots<T> {
         let mut vessels = std::mem::take(&mut self.by_vessel);
         vessels.sort_by_key(|v| v.mmsi);
         for v in vessels {
-            for s in v.segments {
-                out(s.2);
+            match v.segments {
+                Segments::None => {}
+                Segments::One(s) => out(s.2),
+                Segments::Many(list) => list.into_iter().for_each(|s| out(s.2)),
             }
         }
     }
