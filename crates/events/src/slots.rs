@@ -14,28 +14,88 @@ pub(crate) fn per_vessel<T>(v: &mut Vec<T>, vessel: u32, fill: impl FnMut() -> T
     &mut v[i]
 }
 
+/// A short list whose first element is kept inline: nearly every vessel has one open
+/// segment at a time, so a lookup reads the vessel's entry and nothing else. With every
+/// vessel's points interleaved, each lookup of a vessel's state is a cache miss at a large
+/// fleet; the heap block of a `Vec` was a second, dependent one, which doubled the cost of
+/// the detectors' per-vessel state (measured: `docs/benchmarks.md`, fleet-size sweep).
+/// Order and `swap_remove` behave as a `Vec`'s.
+pub(crate) enum Few<T> {
+    Empty,
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Default for Few<T> {
+    fn default() -> Self {
+        Few::Empty
+    }
+}
+
+impl<T> Few<T> {
+    pub(crate) fn as_slice(&self) -> &[T] {
+        match self {
+            Few::Empty => &[],
+            Few::One(x) => std::slice::from_ref(x),
+            Few::Many(v) => v,
+        }
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Few::Empty => &mut [],
+            Few::One(x) => std::slice::from_mut(x),
+            Few::Many(v) => v,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    pub(crate) fn push(&mut self, x: T) {
+        *self = match std::mem::take(self) {
+            Few::Empty => Few::One(x),
+            Few::One(a) => Few::Many(vec![a, x]),
+            Few::Many(mut v) => {
+                v.push(x);
+                Few::Many(v)
+            }
+        };
+    }
+
+    /// Removes element `k`, the last taking its place (as `Vec::swap_remove`); `None` when
+    /// there is no element `k`.
+    pub(crate) fn swap_remove(&mut self, k: usize) -> Option<T> {
+        match self {
+            Few::One(_) if k == 0 => match std::mem::take(self) {
+                Few::One(x) => Some(x),
+                _ => None,
+            },
+            Few::Many(v) if k < v.len() => Some(v.swap_remove(k)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        match self {
+            Few::Empty => Vec::new(),
+            Few::One(x) => vec![x],
+            Few::Many(v) => v,
+        }
+    }
+}
+
 /// State of type `T` per (vessel, segment), at most `cap` segments per vessel.
 pub(crate) struct Slots<T> {
     by_vessel: Vec<Vessel<T>>,
     cap: usize,
 }
 
-/// (segment, last used, state).
-type Slot<T> = (u64, i64, T);
-
-/// A vessel's segments. Nearly every vessel has one open segment at a time, so that one is
-/// kept inline: a lookup then reads the vessel's entry and nothing else. With several
-/// vessels' points interleaved, each lookup is a cache miss at a large fleet, and a second,
-/// dependent one (the heap block of a `Vec`) doubled the cost of every detector's state.
-enum Segments<T> {
-    None,
-    One(Slot<T>),
-    Many(Vec<Slot<T>>),
-}
-
 struct Vessel<T> {
     mmsi: u32,
-    segments: Segments<T>,
+    /// (segment, last used, state).
+    segments: Few<(u64, i64, T)>,
 }
 
 impl<T> Slots<T> {
@@ -59,42 +119,23 @@ impl<T> Slots<T> {
     ) -> &mut T {
         let v = per_vessel(&mut self.by_vessel, vessel, || Vessel {
             mmsi: 0,
-            segments: Segments::None,
+            segments: Few::Empty,
         });
         v.mmsi = mmsi;
-        let held = match &v.segments {
-            Segments::None => false,
-            Segments::One(s) => s.0 == segment,
-            Segments::Many(list) => list.iter().any(|s| s.0 == segment),
-        };
-        if !held {
-            let new = (segment, t, init());
-            match std::mem::replace(&mut v.segments, Segments::None) {
-                Segments::None => v.segments = Segments::One(new),
-                Segments::One(old) if self.cap == 1 => {
-                    evicted(old.2);
-                    v.segments = Segments::One(new);
-                }
-                Segments::One(old) => v.segments = Segments::Many(vec![old, new]),
-                Segments::Many(mut list) => {
-                    if list.len() >= self.cap {
-                        if let Some(old) = (0..list.len()).min_by_key(|&i| list[i].1) {
-                            evicted(list.swap_remove(old).2);
-                        }
+        let k = match v.segments.as_slice().iter().position(|s| s.0 == segment) {
+            Some(k) => k,
+            None => {
+                if v.segments.len() >= self.cap {
+                    let oldest = (0..v.segments.len()).min_by_key(|&i| v.segments.as_slice()[i].1);
+                    if let Some(old) = oldest.and_then(|i| v.segments.swap_remove(i)) {
+                        evicted(old.2);
                     }
-                    list.push(new);
-                    v.segments = Segments::Many(list);
                 }
+                v.segments.push((segment, t, init()));
+                v.segments.len() - 1
             }
-        }
-        let slot = match &mut v.segments {
-            Segments::One(s) => s,
-            Segments::Many(list) => {
-                let k = list.iter().position(|s| s.0 == segment).unwrap_or(0);
-                &mut list[k]
-            }
-            Segments::None => unreachable!("a vessel's segment was put in just above"),
         };
+        let slot = &mut v.segments.as_mut_slice()[k];
         slot.1 = t;
         &mut slot.2
     }
@@ -104,11 +145,55 @@ impl<T> Slots<T> {
         let mut vessels = std::mem::take(&mut self.by_vessel);
         vessels.sort_by_key(|v| v.mmsi);
         for v in vessels {
-            match v.segments {
-                Segments::None => {}
-                Segments::One(s) => out(s.2),
-                Segments::Many(list) => list.into_iter().for_each(|s| out(s.2)),
+            for s in v.segments.into_vec() {
+                out(s.2);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_behaves_as_a_vec() {
+        let mut f = Few::default();
+        let mut v = Vec::new();
+        // A fixed sequence of pushes and removals, checked against a Vec at every step.
+        for (i, op) in [0, 0, 1, 0, 2, 1, 0, 0, 3, 1, 1, 1, 0]
+            .into_iter()
+            .enumerate()
+        {
+            if op == 0 {
+                f.push(i);
+                v.push(i);
+            } else {
+                let k = op - 1;
+                let expected = (k < v.len()).then(|| v.swap_remove(k));
+                assert_eq!(f.swap_remove(k), expected);
+            }
+            assert_eq!(f.as_slice(), v.as_slice());
+            assert_eq!(f.len(), v.len());
+        }
+        f.as_mut_slice()[0] = 99;
+        v[0] = 99;
+        assert_eq!(f.into_vec(), v);
+    }
+
+    #[test]
+    fn slots_evict_the_least_recently_used_segment() {
+        let mut s = Slots::new(2);
+        let mut evicted = Vec::new();
+        *s.get(0, 7, 1, 10, || 1, &mut |x| evicted.push(x)) += 0;
+        *s.get(0, 7, 2, 20, || 2, &mut |x| evicted.push(x)) += 0;
+        *s.get(0, 7, 1, 30, || 0, &mut |x| evicted.push(x)) += 10;
+        // A third segment evicts segment 2 (used at 20, before segment 1 at 30).
+        *s.get(0, 7, 3, 40, || 3, &mut |x| evicted.push(x)) += 0;
+        assert_eq!(evicted, vec![2]);
+        let mut all = Vec::new();
+        s.drain(&mut |x| all.push(x));
+        all.sort();
+        assert_eq!(all, vec![3, 11]);
     }
 }

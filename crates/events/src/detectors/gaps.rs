@@ -161,7 +161,8 @@ struct SegmentState {
 #[derive(Default)]
 struct VesselSegments {
     last_any: Option<i64>,
-    segments: Vec<SegmentState>,
+    /// Inline while there is one (see [`crate::slots::Few`]).
+    segments: crate::slots::Few<SegmentState>,
 }
 
 /// Finds gaps in a stream of track points (each MMSI in time order, as the track builder
@@ -193,11 +194,17 @@ impl GapDetector {
         let v = crate::slots::per_vessel(&mut self.last, p.vessel, VesselSegments::default);
         let since_any = v.last_any.map_or(0, |t| r.t - t);
         v.last_any = Some(r.t);
-        for s in v.segments.iter_mut().filter(|s| s.segment != p.segment) {
+        for s in v
+            .segments
+            .as_mut_slice()
+            .iter_mut()
+            .filter(|s| s.segment != p.segment)
+        {
             s.vessel_silence = s.vessel_silence.max(since_any);
         }
         let concurrent = v
             .segments
+            .as_slice()
             .iter()
             .any(|s| s.segment != p.segment && s.last.t >= r.t - min_s);
         let fresh = SegmentState {
@@ -206,7 +213,12 @@ impl GapDetector {
             vessel_silence: 0,
             concurrent,
         };
-        let prev = match v.segments.iter_mut().find(|s| s.segment == p.segment) {
+        let prev = match v
+            .segments
+            .as_mut_slice()
+            .iter_mut()
+            .find(|s| s.segment == p.segment)
+        {
             Some(slot) => {
                 let before = *slot;
                 *slot = fresh;
@@ -216,6 +228,7 @@ impl GapDetector {
                 if v.segments.len() >= self.config.segments_per_mmsi {
                     if let Some(k) = v
                         .segments
+                        .as_slice()
                         .iter()
                         .enumerate()
                         .min_by_key(|(_, x)| x.last.t)
