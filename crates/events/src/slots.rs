@@ -20,16 +20,12 @@ pub(crate) fn per_vessel<T>(v: &mut Vec<T>, vessel: u32, fill: impl FnMut() -> T
 /// fleet; the heap block of a `Vec` was a second, dependent one, which doubled the cost of
 /// the detectors' per-vessel state (measured: `docs/benchmarks.md`, fleet-size sweep).
 /// Order and `swap_remove` behave as a `Vec`'s.
+#[derive(Default)]
 pub(crate) enum Few<T> {
+    #[default]
     Empty,
     One(T),
     Many(Vec<T>),
-}
-
-impl<T> Default for Few<T> {
-    fn default() -> Self {
-        Few::Empty
-    }
 }
 
 impl<T> Few<T> {
