@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use parquet::data_type::{DoubleType, FloatType, Int32Type, Int64Type};
@@ -68,6 +68,12 @@ pub struct PositionWriterConfig {
     pub max_buffered: usize,
     /// A day is written once a position this many seconds after its end has arrived.
     pub close_after_s: i64,
+    /// A day still open when the input ends with at least this many positions is written as
+    /// two parts split by MMSI, on two threads: nothing else runs then, and sorting, merging
+    /// and encoding a day of a large fleet on one core was the last seconds of every run (a
+    /// day closes during the run only once the stream is `close_after_s` past its end, which
+    /// a one-day file never reaches).
+    pub two_parts_min_rows: usize,
 }
 
 impl Default for PositionWriterConfig {
@@ -75,6 +81,7 @@ impl Default for PositionWriterConfig {
         PositionWriterConfig {
             max_buffered: 1_000_000,
             close_after_s: 6 * 3600,
+            two_parts_min_rows: 1 << 19,
         }
     }
 }
@@ -102,6 +109,8 @@ pub struct PositionFile {
 struct DayBuffer {
     rows: Vec<Position>,
     spills: Vec<PathBuf>,
+    /// Rows in `spills`.
+    spilled: usize,
 }
 
 /// Streams positions into day-partitioned GeoParquet files in a staging directory.
@@ -199,6 +208,7 @@ impl PositionWriter {
             }
             w.flush().map_err(io(&path))?;
             self.buffered -= buf.rows.len();
+            buf.spilled += buf.rows.len();
             buf.rows = Vec::new();
             buf.spills.push(path);
         }
@@ -206,71 +216,98 @@ impl PositionWriter {
     }
 
     fn close_day(&mut self, day: i64) -> Result<(), StoreError> {
+        self.close_day_in(day, false)
+    }
+
+    /// Writes day `day` as one part, or as two split by MMSI on two threads when `split`
+    /// and it is large enough (see [`PositionWriterConfig::two_parts_min_rows`]).
+    fn close_day_in(&mut self, day: i64, split: bool) -> Result<(), StoreError> {
         let Some(mut buf) = self.open.remove(&day) else {
             return Ok(());
         };
         self.buffered -= buf.rows.len();
-        let part = self.parts.entry(day).or_insert(0);
-        let n = *part;
-        *part += 1;
-        let name = day_name(day);
-        let file_name = format!("part-{}-{n}.parquet", self.token);
-        let staged = self.staging.join(format!("day={name}-{file_name}"));
-        let mut writer = TableWriter::create(&staged, &POSITION_COLUMNS, &[0, 1], ROW_GROUP_ROWS)?;
-        let mut stats = FileStats::default();
         sort(&mut buf.rows);
-        if buf.spills.is_empty() {
-            for p in &buf.rows {
-                write_row(&mut writer, &mut stats, p)?;
+        // The MMSI that splits the day in two: the median of those in memory (the spilled
+        // runs are earlier stretches of the same stream, so they share its mix of vessels).
+        let middle = buf.rows.get(buf.rows.len() / 2).map(|p| p.position.mmsi);
+        let bounds: Vec<(u32, Option<u32>)> = match middle {
+            Some(m)
+                if split
+                    && buf.rows.len() + buf.spilled >= self.config.two_parts_min_rows
+                    && buf.rows.first().is_some_and(|p| p.position.mmsi < m) =>
+            {
+                vec![(0, Some(m)), (m, None)]
             }
-        } else {
-            let mut runs = Vec::new();
-            for s in &buf.spills {
-                runs.push(Run::File(BufReader::new(File::open(s).map_err(io(s))?), s));
-            }
-            runs.push(Run::Memory(buf.rows.iter()));
-            let mut heap = BinaryHeap::new();
-            for (i, r) in runs.iter_mut().enumerate() {
-                if let Some(p) = r.next()? {
-                    heap.push(Head(p, i));
-                }
-            }
-            while let Some(Head(p, i)) = heap.pop() {
-                write_row(&mut writer, &mut stats, &p)?;
-                if let Some(next) = runs[i].next()? {
-                    heap.push(Head(next, i));
-                }
-            }
-            drop(runs);
-            for s in &buf.spills {
-                std::fs::remove_file(s).map_err(io(s))?;
-            }
-        }
-        let rows = writer.finish()?;
-        stats.close_vessel();
-        let bytes = std::fs::metadata(&staged).map_err(io(&staged))?.len();
-        let rel = |p: &Path| {
-            p.strip_prefix(&self.store)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .replace('\\', "/")
+            _ => vec![(0, None)],
         };
-        self.files.push(PositionFile {
-            day: name.clone(),
-            path: format!("{POSITIONS_DIR}/day={name}/{file_name}"),
-            staging: rel(&staged),
-            rows,
-            bytes,
-            time: (stats.min_t, stats.max_t),
-            vessels: stats.vessels,
+        let name = day_name(day);
+        let mut parts = Vec::new();
+        for bound in bounds {
+            let part = self.parts.entry(day).or_insert(0);
+            let file_name = format!("part-{}-{}.parquet", self.token, *part);
+            *part += 1;
+            let staged = self.staging.join(format!("day={name}-{file_name}"));
+            parts.push((file_name, staged, bound));
+        }
+        let (rows, spills) = (&buf.rows, &buf.spills);
+        // The first part on this thread, the others on threads of their own (or here, when
+        // a thread cannot be had).
+        let written: Vec<Result<(u64, FileStats), StoreError>> = std::thread::scope(|scope| {
+            let others: Vec<_> = parts
+                .iter()
+                .skip(1)
+                .map(|(_, staged, bound)| {
+                    let write = move || write_part(staged, rows, spills, *bound);
+                    std::thread::Builder::new()
+                        .name("sf-positions-part".into())
+                        .spawn_scoped(scope, write)
+                        .map_err(|_| write)
+                })
+                .collect();
+            let mut out: Vec<_> = parts
+                .first()
+                .map(|(_, staged, bound)| write_part(staged, rows, spills, *bound))
+                .into_iter()
+                .collect();
+            for other in others {
+                out.push(match other {
+                    Ok(h) => h
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(write) => write(),
+                });
+            }
+            out
         });
+        for ((file_name, staged, _), result) in parts.into_iter().zip(written) {
+            let (rows, stats) = result?;
+            let bytes = std::fs::metadata(&staged).map_err(io(&staged))?.len();
+            let rel = |p: &Path| {
+                p.strip_prefix(&self.store)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            };
+            self.files.push(PositionFile {
+                day: name.clone(),
+                path: format!("{POSITIONS_DIR}/day={name}/{file_name}"),
+                staging: rel(&staged),
+                rows,
+                bytes,
+                time: (stats.min_t, stats.max_t),
+                vessels: stats.vessels,
+            });
+        }
+        for s in &buf.spills {
+            std::fs::remove_file(s).map_err(io(s))?;
+        }
         Ok(())
     }
 
     /// Writes every open day and returns the files written, all still in staging.
     pub fn finish(mut self) -> Result<Vec<PositionFile>, StoreError> {
         while let Some((&first, _)) = self.open.first_key_value() {
-            self.close_day(first)?;
+            self.close_day_in(first, true)?;
         }
         Ok(self.files)
     }
@@ -310,6 +347,75 @@ impl FileStats {
             self.vessels.push(v);
         }
     }
+}
+
+/// Writes the positions with an MMSI in `[lo, hi)` (`hi` None: no upper bound) of a day,
+/// in memory (`rows`, sorted) and in its spilled runs, merged in (MMSI, time) order, to
+/// `staged`; returns the rows written and the file's statistics.
+fn write_part(
+    staged: &Path,
+    rows: &[Position],
+    spills: &[PathBuf],
+    (lo, hi): (u32, Option<u32>),
+) -> Result<(u64, FileStats), StoreError> {
+    let below = |m: u32| hi.is_none_or(|h| m < h);
+    let from = rows.partition_point(|p| p.position.mmsi < lo);
+    let to = rows.partition_point(|p| below(p.position.mmsi));
+    let mut writer = TableWriter::create(staged, &POSITION_COLUMNS, &[0, 1], ROW_GROUP_ROWS)?;
+    let mut stats = FileStats::default();
+    let memory = rows.get(from..to.max(from)).unwrap_or(&[]);
+    if spills.is_empty() {
+        for p in memory {
+            write_row(&mut writer, &mut stats, p)?;
+        }
+    } else {
+        let mut runs = Vec::new();
+        for s in spills {
+            runs.push(Run::File(open_run_at(s, lo)?, s));
+        }
+        runs.push(Run::Memory(memory.iter()));
+        let mut heap = BinaryHeap::new();
+        for (i, r) in runs.iter_mut().enumerate() {
+            if let Some(p) = r.next()?.filter(|p| below(p.position.mmsi)) {
+                heap.push(Head(p, i));
+            }
+        }
+        while let Some(Head(p, i)) = heap.pop() {
+            write_row(&mut writer, &mut stats, &p)?;
+            if let Some(next) = runs[i].next()?.filter(|p| below(p.position.mmsi)) {
+                heap.push(Head(next, i));
+            }
+        }
+    }
+    let written = writer.finish()?;
+    stats.close_vessel();
+    Ok((written, stats))
+}
+
+/// A spilled run (fixed-size records sorted by MMSI and time) opened at its first record
+/// with an MMSI of at least `lo` (found by bisection over the records).
+fn open_run_at(path: &Path, lo: u32) -> Result<BufReader<File>, StoreError> {
+    let mut f = File::open(path).map_err(io(path))?;
+    let records = f.metadata().map_err(io(path))?.len() / RECORD as u64;
+    let mmsi_at = |f: &mut File, i: u64| -> Result<u32, StoreError> {
+        let mut b = [0u8; 4];
+        f.seek(SeekFrom::Start(i * RECORD as u64))
+            .and_then(|_| f.read_exact(&mut b))
+            .map_err(io(path))?;
+        Ok(u32::from_le_bytes(b))
+    };
+    let (mut a, mut b) = (0u64, records);
+    while a < b {
+        let mid = a + (b - a) / 2;
+        if mmsi_at(&mut f, mid)? < lo {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
+    }
+    f.seek(SeekFrom::Start(a * RECORD as u64))
+        .map_err(io(path))?;
+    Ok(BufReader::new(f))
 }
 
 fn write_row(w: &mut TableWriter, stats: &mut FileStats, p: &Position) -> Result<(), StoreError> {
@@ -646,6 +752,7 @@ mod tests {
                 PositionWriterConfig {
                     max_buffered: bound,
                     close_after_s: 3600,
+                    two_parts_min_rows: usize::MAX,
                 },
             )
             .unwrap();
@@ -706,6 +813,73 @@ mod tests {
             assert_eq!(n, 10);
         }
         assert_eq!(all[0], all[1]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The last day, still open at the end, large enough: two parts split by MMSI (every
+    /// vessel of the first below every vessel of the second), written on two threads, with
+    /// and without spilled runs; every position comes back once, sorted within each part.
+    #[test]
+    fn a_large_last_day_is_written_as_two_parts_split_by_vessel() {
+        let dir = std::env::temp_dir().join(format!("sf-pos-split-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for bound in [37, 1_000_000] {
+            let mut w = PositionWriter::new(
+                &dir,
+                &format!("s{bound}"),
+                PositionWriterConfig {
+                    max_buffered: bound,
+                    close_after_s: 3600,
+                    two_parts_min_rows: 100,
+                },
+            )
+            .unwrap();
+            let base = 20_454 * SECONDS_PER_DAY;
+            let mut pushed = Vec::new();
+            for i in 0..10i64 {
+                for m in (1..=40u32).rev() {
+                    let q = p(273_000_000 + m, base + i * 600 + i64::from(m));
+                    w.push(q).unwrap();
+                    pushed.push(q);
+                }
+            }
+            let files = w.finish().unwrap();
+            assert_eq!(files.len(), 2, "{files:?}");
+            let mut got = Vec::new();
+            let mut mmsis = Vec::new();
+            for f in &files {
+                let mut rows = Vec::new();
+                read_file(&dir.join(&f.staging), &PositionQuery::default(), &mut |x| {
+                    rows.push(x)
+                })
+                .unwrap();
+                assert!(!rows.is_empty());
+                assert!(rows
+                    .windows(2)
+                    .all(|w| (w[0].position.mmsi, w[0].position.t)
+                        <= (w[1].position.mmsi, w[1].position.t)));
+                assert_eq!(rows.len() as u64, f.rows);
+                assert_eq!(f.vessels.iter().map(|v| v.1).sum::<u64>(), f.rows);
+                mmsis.push((rows[0].position.mmsi, rows[rows.len() - 1].position.mmsi));
+                got.extend(rows);
+            }
+            assert!(mmsis[0].1 < mmsis[1].0, "{mmsis:?}");
+            let key = |x: &Position| (x.position.mmsi, x.position.t);
+            pushed.sort_by_key(key);
+            got.sort_by_key(key);
+            assert_eq!(got, pushed);
+            // The spilled runs are gone.
+            let left: Vec<_> = std::fs::read_dir(
+                dir.join(POSITIONS_DIR)
+                    .join(STAGING_DIR)
+                    .join(format!("s{bound}")),
+            )
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("spill-"))
+            .collect();
+            assert!(left.is_empty());
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
