@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use shadowfleet_bench::{cpu_model, median};
 use shadowfleet_events::{DetectorConfig, EventKind, PipelineOutput};
 use shadowfleet_ingest::{read_source, Backoff, Source};
 use shadowfleet_run::ingest::{pipeline, IngestOptions};
@@ -30,11 +31,6 @@ const PEER_DAYS: u32 = 3;
 /// Fresh processes per file; the median is reported (the machine is shared and noisy).
 const RUNS: usize = 5;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -44,50 +40,17 @@ fn root() -> PathBuf {
 
 /// Peak resident set of this process, kB (Linux).
 fn vm_hwm_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+    shadowfleet_bench::status_kb(Path::new("/proc/self/status"), "VmHWM:")
 }
 
-/// CPU time of the calling thread so far (user + system), seconds, from
-/// `/proc/thread-self/stat` (Linux; clock ticks of 10 ms).
+/// CPU time of the calling thread so far (user + system), seconds (Linux; 0 elsewhere).
 fn thread_cpu_s() -> f64 {
-    cpu_s("/proc/thread-self/stat")
+    shadowfleet_run::cpu::thread_cpu_s().unwrap_or(0.0)
 }
 
 /// CPU time of the whole process so far, seconds (as [`thread_cpu_s`]).
 fn process_cpu_s() -> f64 {
-    cpu_s("/proc/self/stat")
-}
-
-fn cpu_s(stat_file: &str) -> f64 {
-    let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
-}
-
-/// The processor's name (`/proc/cpuinfo`): shared machines move between hosts, and the
-/// rates with them.
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown processor".into())
+    shadowfleet_run::cpu::process_cpu_s().unwrap_or(0.0)
 }
 
 /// The child: analyse one file, print one JSON line.

@@ -25,7 +25,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use shadowfleet_bench::CountingAlloc;
+use shadowfleet_bench::{cpu_model, median, CountingAlloc};
 use shadowfleet_run::ingest::{ingest, IngestInput, IngestOptions};
 use shadowfleet_simulate::{simulate, Scenario, SimOptions, World};
 
@@ -103,31 +103,9 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// Peak and current resident set of this process, kB (Linux `/proc/self/status`).
+/// A field of this process's `/proc/self/status`, kB.
 fn status_kb(field: &str) -> u64 {
-    status_kb_of(Path::new("/proc/self/status"), field)
-}
-
-fn status_kb_of(path: &Path, field: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown processor".into())
+    shadowfleet_bench::status_kb(Path::new("/proc/self/status"), field)
 }
 
 /// The child: analyse `file` into the fresh store `store`, print one JSON line.
@@ -208,7 +186,7 @@ fn run_against(bin: &Path, file: &Path, store: &Path) -> Result<(f64, u64), Stri
         if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
             break s;
         }
-        hwm = hwm.max(status_kb_of(&status_file, "VmHWM:"));
+        hwm = hwm.max(shadowfleet_bench::status_kb(&status_file, "VmHWM:"));
         std::thread::sleep(Duration::from_millis(20));
     };
     let seconds = t.elapsed().as_secs_f64();
@@ -252,11 +230,6 @@ fn generate(
         std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(path)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn main() -> ExitCode {

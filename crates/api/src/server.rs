@@ -310,6 +310,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             }),
         )
         .route("/map/land.geojson", get(land))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/report", get(report))
         .route("/api/vessels", get(vessels))
         .route("/api/vessels/{id}", get(vessel))
@@ -324,6 +326,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // gzip or brotli as the client asks (`Accept-Encoding`), for every response but the
+        // tiny ones and those already compressed (the land layer).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 
@@ -342,11 +347,24 @@ const INDEX_HTML: &str = include_str!("../web/index.html");
 const APP_JS: &str = include_str!("../web/app.js");
 const MAPLIBRE_JS: &str = include_str!("../web/vendor/maplibre-gl.js");
 const MAPLIBRE_CSS: &str = include_str!("../web/vendor/maplibre-gl.css");
+/// The page's icon (browsers ask for one; without it every page load logged a 404).
+const FAVICON_SVG: &str = include_str!("../web/favicon.svg");
 /// Natural Earth 1:50m land, gzipped: the basemap.
 const LAND_GZ: &[u8] = include_bytes!("../web/ne_50m_land.geojson.gz");
 
 async fn index() -> Html<&'static str> {
     Html(INDEX_HTML)
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        FAVICON_SVG,
+    )
+        .into_response()
 }
 
 async fn land() -> Response {

@@ -381,6 +381,17 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
         .unwrap();
     assert_eq!(land.status(), StatusCode::OK);
     assert_eq!(land.headers()["content-encoding"], "gzip");
+    // The icon the page links (browsers ask for /favicon.ico too).
+    for icon in ["/favicon.svg", "/favicon.ico"] {
+        let r = app
+            .clone()
+            .oneshot(Request::get(icon).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{icon}");
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    }
+    assert!(page.as_str().unwrap().contains("/favicon.svg"));
     // Flows carry the path the map draws.
     let (_, f) = get(&app, "/api/flows?limit=50").await;
     assert!(
@@ -497,4 +508,56 @@ async fn ingest_needs_the_key_and_appends() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(store.input_count().unwrap(), 2);
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+/// JSON and GeoJSON come compressed when the client asks (gzip or brotli), plain when it does
+/// not; the body is the same either way.
+#[tokio::test]
+async fn responses_are_compressed_as_the_client_asks() {
+    let app = router(state());
+    let fetch = |enc: Option<&'static str>, uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::get(uri);
+            if let Some(e) = enc {
+                req = req.header("accept-encoding", e);
+            }
+            let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+            let encoding = resp
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+                .await
+                .unwrap();
+            (encoding, bytes.to_vec())
+        }
+    };
+    for uri in [
+        "/api/events?limit=1000&min_confidence=low",
+        "/api/flows?limit=100",
+    ] {
+        let (plain_enc, plain) = fetch(None, uri).await;
+        assert_eq!(plain_enc, None, "{uri}");
+        let plain: Value = serde_json::from_slice(&plain).unwrap();
+        let (enc, gz) = fetch(Some("gzip"), uri).await;
+        assert_eq!(enc.as_deref(), Some("gzip"), "{uri}");
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped)
+            .unwrap();
+        assert!(
+            gz.len() < unzipped.len(),
+            "{uri}: {} vs {}",
+            gz.len(),
+            unzipped.len()
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(&unzipped).unwrap(),
+            plain,
+            "{uri}"
+        );
+        let (enc, _) = fetch(Some("br"), uri).await;
+        assert_eq!(enc.as_deref(), Some("br"), "{uri}");
+    }
 }

@@ -298,7 +298,7 @@ const PROFILE_EVERY: u64 = 16;
 
 /// Where the detection stage's time goes: per detector (in pipeline order) and in the
 /// identity stage, seconds. Calls on track points are timed on one point in
-/// [`PROFILE_EVERY`] and scaled up (an estimate); watermark and end-of-input calls are all
+/// 16 and scaled up (an estimate); watermark and end-of-input calls are all
 /// timed. Enabled with [`DetectStage::profile`]; costs about 1 % when on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StageProfile {

@@ -39,7 +39,17 @@ impl StageCpu {
 /// CPU time (user + system) the calling thread has used so far, seconds, or `None` where
 /// the platform does not say (read from `/proc/thread-self/stat`, in clock ticks of 10 ms).
 pub fn thread_cpu_s() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    stat_cpu_s("/proc/thread-self/stat")
+}
+
+/// CPU time (user + system) of the whole process so far, seconds (as [`thread_cpu_s`], from
+/// `/proc/self/stat`).
+pub fn process_cpu_s() -> Option<f64> {
+    stat_cpu_s("/proc/self/stat")
+}
+
+fn stat_cpu_s(stat_file: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(stat_file).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces: utime and
     // stime are fields 14 and 15 of the line, 12 and 13 after the name.
     let rest = stat.rsplit(')').next()?;

@@ -279,8 +279,10 @@ impl EncounterDetector {
         }
     }
 
-    /// Leaves out samples deep inside port zones over `places` (see [`PortZones`]), with
-    /// `berth_km` the exclusion radius inside STS areas.
+    /// Leaves out samples lying at least 1 km inside a port zone over `places` (where an
+    /// encounter would be dropped as port traffic: within
+    /// [`EncounterConfig::min_port_distance_km`] of a port or terminal outside STS areas,
+    /// within `berth_km` inside them). See `docs/detectors/encounters.md`.
     pub fn with_port_zones(mut self, places: Arc<Places>, berth_km: f64) -> Self {
         self.berth_km = berth_km;
         self.port_zones = Some(PortZones::new(places, &self.config, berth_km));
