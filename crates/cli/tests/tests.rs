@@ -550,11 +550,18 @@ fn a_wrong_receiver_clock_loses_nothing_and_is_reported() {
     let good_store = dir.join("good");
     succeeds(&[&"analyze", &"-q", &"--store", &good_store, &ais]);
     let bad_store = dir.join("bad");
-    let out = succeeds(&[&"analyze", &"--store", &bad_store, &bad]);
+    let out = succeeds(&[&"analyze", &"--profile", &"--store", &bad_store, &bad]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("1 position reports from a receiver clock far ahead")
             && !stderr.contains("position reports late"),
+        "{stderr}"
+    );
+    // --profile: CPU per stage, then per detector.
+    assert!(
+        stderr.contains("CPU seconds per stage (")
+            && stderr.contains("detection by detector (estimated): identities ")
+            && stderr.contains(", spoofing "),
         "{stderr}"
     );
     // Every event is still found, the same as without the wrong line.

@@ -91,12 +91,25 @@ fn short_run(dir: &Path) -> PathBuf {
         lists.push(dir.join(name).display().to_string());
     }
     let store = dir.join("store");
-    ingest(
+    // Profiled: the golden events below also show that profiling changes nothing.
+    let report = ingest(
         &store,
         &[IngestInput::file(&ais)],
-        &IngestOptions::default(),
+        &IngestOptions {
+            profile: true,
+            ..IngestOptions::default()
+        },
     )
     .unwrap();
+    let cpu = &report.cpu;
+    let names: Vec<&str> = cpu.detectors.iter().map(|d| d.0).collect();
+    assert_eq!(names, shadowfleet_events::detectors::SECTIONS);
+    assert!(cpu.detectors.iter().all(|d| d.1.is_finite() && d.1 >= 0.0));
+    assert!(report.vessels > 0 && cpu.commit_s > 0.0, "{report:?}");
+    if shadowfleet_run::cpu::thread_cpu_s().is_some() {
+        // The stages' threads said how much CPU they used (not how fast: no timing here).
+        assert!(cpu.decode_s + cpu.tracks_s + cpu.detect_s > 0.0, "{cpu:?}");
+    }
     let mut s = Store::open_existing(&store).unwrap();
     shadowfleet_run::lists::load_lists(&mut s, &lists, 0).unwrap();
     store
