@@ -1,6 +1,7 @@
 // Loads the map page in Debian's Chromium (headless, software WebGL), waits for the data,
 // searches a vessel, opens its panel, sees its track drawn and its marker follow the time
-// slider, clicks a risk indicator, opens the flow view, and saves screenshots.
+// slider, clicks a risk indicator, opens the flow view, and saves screenshots. Any page error,
+// console error or failed request fails it.
 // Usage: node browser.mjs URL QUERY SCREENSHOT.png   (exit 0 on success, 1 with a reason)
 import { chromium } from "playwright-core";
 
@@ -18,6 +19,9 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  // No console errors and no failed request (a missing icon was a 404 on every load).
+  page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.status()} for ${r.url()}`); });
   await page.goto(url);
   await page.waitForSelector("body[data-ready], body[data-error]", { timeout: 60000 });
   const err = await page.getAttribute("body", "data-error");
