@@ -262,11 +262,6 @@ impl Pipeline {
     pub fn stages(&mut self) -> (&mut TrackStage, &mut DetectStage) {
         (&mut self.track, &mut self.detect)
     }
-
-    /// The detection stage (e.g. to profile it: [`DetectStage::profile`]).
-    pub fn detect_stage(&mut self) -> &mut DetectStage {
-        &mut self.detect
-    }
 }
 
 /// The second stage: the identity stage and every registered detector, over the [`Step`]s
@@ -307,6 +302,16 @@ pub struct StageProfile {
     /// Seconds in the identity stage (static reports, watermark, end of input).
     pub identities_s: f64,
     points: u64,
+}
+
+/// Runs `f` (work of the identity stage), adding its time to `profile` when there is one.
+fn timing_identities<R>(profile: &mut Option<StageProfile>, f: impl FnOnce() -> R) -> R {
+    let t0 = profile.is_some().then(std::time::Instant::now);
+    let r = f();
+    if let (Some(t0), Some(p)) = (t0, profile.as_mut()) {
+        p.identities_s += t0.elapsed().as_secs_f64();
+    }
+    r
 }
 
 /// How much an identity change says: data-quality findings (a bad IMO check digit, an
@@ -405,12 +410,11 @@ impl DetectStage {
     pub fn step(&mut self, step: &Step, out: &mut dyn FnMut(PipelineOutput)) {
         match step {
             Step::Static(s) => {
-                let t0 = self.profile.is_some().then(std::time::Instant::now);
-                let mut changes = Vec::new();
-                self.identities.push(s, &mut |o| changes.push(o));
-                if let (Some(t0), Some(p)) = (t0, self.profile.as_mut()) {
-                    p.identities_s += t0.elapsed().as_secs_f64();
-                }
+                let changes = timing_identities(&mut self.profile, || {
+                    let mut changes = Vec::new();
+                    self.identities.push(s, &mut |o| changes.push(o));
+                    changes
+                });
                 for o in changes {
                     self.identity_output(o, out);
                 }
@@ -427,12 +431,11 @@ impl DetectStage {
                 self.each(Call::Point(p), out);
             }
             Step::Advance(wm) => {
-                let t0 = self.profile.is_some().then(std::time::Instant::now);
-                let mut changes = Vec::new();
-                self.identities.advance(*wm, &mut |o| changes.push(o));
-                if let (Some(t0), Some(p)) = (t0, self.profile.as_mut()) {
-                    p.identities_s += t0.elapsed().as_secs_f64();
-                }
+                let changes = timing_identities(&mut self.profile, || {
+                    let mut changes = Vec::new();
+                    self.identities.advance(*wm, &mut |o| changes.push(o));
+                    changes
+                });
                 for o in changes {
                     self.identity_output(o, out);
                 }

@@ -1,7 +1,7 @@
 //! CPU time per stage of a run: each of the pipeline's threads reads its own CPU clock when
 //! it ends, so a run can say where its time went (decoding, the track stage, detection, the
-//! position writer, the store's commit) without a profiler. Linux only (`/proc`); elsewhere
-//! the figures are absent, not zero.
+//! position writer, the store's commit) without a profiler. Linux only (`/proc`): elsewhere
+//! [`thread_cpu_s`] says `None` and the stages' figures read 0.
 
 /// CPU seconds a run spent, per stage (each on its own thread, so they add up to more than
 /// the wall-clock time on a machine with several cores).

@@ -304,7 +304,7 @@ pub fn ingest(
 
     let mut pipeline = pipeline(options)?;
     if options.profile {
-        pipeline.detect_stage().profile();
+        pipeline.stages().1.profile();
     }
     // Unique per run: the next run id (after recovery, no staging of an uncommitted run is
     // left) and the first input's hash.
@@ -405,7 +405,7 @@ pub fn ingest(
         stale_relays: stats.tracks.stale_relays,
         ..DropCounts::default()
     });
-    if let Some(p) = pipeline.detect_stage().profiled() {
+    if let Some(p) = pipeline.stages().1.profiled() {
         report.cpu.detectors = p.detectors.clone();
         report.cpu.identities_s = p.identities_s;
     }

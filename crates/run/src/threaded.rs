@@ -10,9 +10,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use shadowfleet_decode::{Decoded, Rejection, Sink};
 
 use shadowfleet_events::{Input, Pipeline, PipelineOutput, Step};
+use shadowfleet_records::StationId;
 
 use crate::cpu::{thread_cpu_s, thread_cpu_since, StageCpu};
-use shadowfleet_records::StationId;
 
 /// Items per batch handed from one thread to the next.
 pub const BATCH: usize = 4096;

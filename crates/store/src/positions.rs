@@ -279,15 +279,15 @@ impl PositionWriter {
             }
             out
         });
+        let rel = |p: &Path| {
+            p.strip_prefix(&self.store)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
         for ((file_name, staged, _), result) in parts.into_iter().zip(written) {
             let (rows, stats) = result?;
             let bytes = std::fs::metadata(&staged).map_err(io(&staged))?.len();
-            let rel = |p: &Path| {
-                p.strip_prefix(&self.store)
-                    .unwrap_or(p)
-                    .to_string_lossy()
-                    .replace('\\', "/")
-            };
             self.files.push(PositionFile {
                 day: name.clone(),
                 path: format!("{POSITIONS_DIR}/day={name}/{file_name}"),
