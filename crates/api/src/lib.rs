@@ -6,7 +6,9 @@
 //! `POST /api/ingest`, which runs the run layer's ingest), documented in `docs/api.md`, with
 //! its OpenAPI description generated from the handlers and the response types.
 
+pub mod activity;
 pub mod report;
+pub mod seaways;
 pub mod server;
 pub mod tracks;
 pub mod views;

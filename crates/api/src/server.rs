@@ -46,7 +46,13 @@ pub struct Snapshot {
     pub analysis: Analysis,
     /// The HTML exposure report, served at `/report`.
     pub report_html: String,
+    /// Map layers drawn from this analysis (sea-routed flows and gaps, activity cells), by
+    /// request; at most [`MAX_DRAWINGS`], emptied when full.
+    drawings: Mutex<std::collections::HashMap<String, Arc<serde_json::Value>>>,
 }
+
+/// Most map layers a snapshot keeps drawn.
+pub const MAX_DRAWINGS: usize = 64;
 
 impl Snapshot {
     /// Analyses the store's content.
@@ -57,7 +63,21 @@ impl Snapshot {
         Ok(Snapshot {
             analysis,
             report_html,
+            drawings: Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    fn drawn(&self, key: &str) -> Option<Arc<serde_json::Value>> {
+        let g = self.drawings.lock().unwrap_or_else(|p| p.into_inner());
+        g.get(key).cloned()
+    }
+
+    fn keep_drawn(&self, key: String, v: Arc<serde_json::Value>) {
+        let mut g = self.drawings.lock().unwrap_or_else(|p| p.into_inner());
+        if g.len() >= MAX_DRAWINGS {
+            g.clear();
+        }
+        g.insert(key, v);
     }
 }
 
@@ -274,7 +294,19 @@ type Raw = Query<Vec<(String, String)>>;
         title = "shadowfleet API",
         description = "Tankers of Russia's oil shadow fleet, their events, cargo flows and the countries that bought the oil, from AIS. Read-only but for POST /api/ingest, which needs the API key the server was started with."
     ),
-    paths(vessels, vessel, track, events, flows, exposure, ingest, openapi)
+    paths(
+        vessels,
+        vessel,
+        track,
+        events,
+        flows,
+        exposure,
+        map_flows,
+        map_gaps,
+        map_activity,
+        ingest,
+        openapi
+    )
 )]
 struct ApiDoc;
 
@@ -319,6 +351,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/events", get(events))
         .route("/api/flows", get(flows))
         .route("/api/exposure", get(exposure))
+        .route("/api/map/flows", get(map_flows))
+        .route("/api/map/gaps", get(map_gaps))
+        .route("/api/map/activity", get(map_activity))
         .route("/api/openapi.json", get(openapi))
         .route(
             "/api/ingest",
@@ -816,6 +851,171 @@ async fn flows(
         limit,
         flows,
     }))
+}
+
+/// `/api/map/flows`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct MapFlowsQuery {
+    /// Origin country of the oil, ISO alpha-2; every origin when absent.
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    origin: Option<String>,
+    /// Map zoom the tracks are simplified for (about a pixel); 6 when absent.
+    #[param(minimum = 0, maximum = 12)]
+    zoom: Option<u8>,
+}
+
+/// `/api/map/activity`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct ActivityQuery {
+    /// The UTC day, `YYYY-MM-DD`.
+    #[param(format = Date)]
+    day: String,
+    /// H3 resolution, 3–7; 5 (cells about 9 km across) when absent.
+    #[param(minimum = 3, maximum = 7)]
+    res: Option<u8>,
+    /// Whose positions: `tankers` (ship type 80–89, the default), `shadow` (risk at or above
+    /// the shadow threshold) or `all`.
+    #[param(pattern = "^(tankers|shadow|all)$")]
+    fleet: Option<String>,
+}
+
+/// Runs `draw` off the async threads, or answers the copy this snapshot already drew.
+async fn drawn_layer(
+    snap: Arc<Snapshot>,
+    key: String,
+    draw: impl FnOnce(&Snapshot) -> anyhow::Result<serde_json::Value> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let v = match snap.drawn(&key) {
+        Some(v) => v,
+        None => {
+            let s = Arc::clone(&snap);
+            let v = tokio::task::spawn_blocking(move || draw(&s))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+            let v = Arc::new(v);
+            snap.keep_drawn(key, Arc::clone(&v));
+            v
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        Json(v.as_ref().clone()),
+    )
+        .into_response())
+}
+
+/// Cargo flows as the map draws them: each leg along the carrying ship's own positions, and
+/// where it was not heard, along the sea lanes; never across land.
+#[utoipa::path(get, path = "/api/map/flows",
+    params(MapFlowsQuery),
+    responses((status = 200, description = "GeoJSON FeatureCollection `{origin, flows, undrawn: {reason: count}, features}`: per leg, `LineString`s with `{role: \"leg\", flow, cargo, leg, mmsi, hop, volume_bbl, sts_hops, country, positions, drawn: track|sea_lanes|dark|canal}`; per stop a `Point` with `{role: load|possible_load|first_seen_laden|sts|dark_sts|discharge, flow, event, mmsi, time, volume_bbl}`", content_type = "application/geo+json", body = Object), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn map_flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Response, ApiError> {
+    let p = Params::new(raw, &["origin", "zoom"])?;
+    let origin = p.get("origin").map(str::to_ascii_uppercase);
+    if let Some(c) = &origin {
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(ApiError::bad(format!(
+                "origin: {c:?} is not an ISO alpha-2 country code"
+            )));
+        }
+    }
+    let zoom = p
+        .get("zoom")
+        .map(|z| {
+            z.parse::<u8>()
+                .ok()
+                .filter(|z| *z <= 12)
+                .ok_or_else(|| ApiError::bad(format!("zoom: {z:?} is not an integer 0..=12")))
+        })
+        .transpose()?
+        .unwrap_or(6);
+    let snap = s.snapshot();
+    let query = crate::seaways::flows_query(&snap.analysis, origin.as_deref());
+    let files = if query.mmsis.is_empty() {
+        Vec::new()
+    } else {
+        s.with_store(|st| st.position_files(&query))
+            .map_err(ApiError::internal)?
+    };
+    let key = format!("flows|{origin:?}|{zoom}");
+    drawn_layer(snap, key, move |snap| {
+        crate::seaways::flows_geojson(
+            &snap.analysis,
+            origin.as_deref(),
+            &files,
+            crate::tracks::tolerance_deg(zoom),
+        )
+    })
+    .await
+}
+
+/// Every gap as the map draws it: the sea route from where the ship went silent to where it
+/// came back, never across land, with its hours and a label point halfway along.
+#[utoipa::path(get, path = "/api/map/gaps",
+    responses((status = 200, description = "GeoJSON FeatureCollection `{gaps, undrawn: {reason: count}, features}`: `LineString`s with `{role: \"gap\", id, mmsi, hours, likely_dark, confidence, start, end, label: [lon, lat], drawn: dark|canal}`", content_type = "application/geo+json", body = Object), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn map_gaps(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Response, ApiError> {
+    Params::new(raw, &[])?;
+    drawn_layer(s.snapshot(), "gaps".into(), |snap| {
+        crate::seaways::gaps_geojson(&snap.analysis).map_err(anyhow::Error::msg)
+    })
+    .await
+}
+
+/// Where a fleet was on one day: H3 cells with the distinct vessels, vessel-hours and
+/// positions heard there, and the encounters that began there.
+#[utoipa::path(get, path = "/api/map/activity",
+    params(ActivityQuery),
+    responses((status = 200, description = "GeoJSON FeatureCollection `{day, fleet, resolution, cells, vessel_hours, skipped, features}`: cell `Polygon`s with `{cell, vessels, vessel_hours, positions, encounters}`", content_type = "application/geo+json", body = Object), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn map_activity(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Response, ApiError> {
+    let p = Params::new(raw, &["day", "res", "fleet"])?;
+    let day_s = p
+        .get("day")
+        .ok_or_else(|| ApiError::bad("day: required, YYYY-MM-DD"))?;
+    let day = day_start(day_s)
+        .ok_or_else(|| ApiError::bad(format!("day: {day_s:?} is not a date YYYY-MM-DD")))?;
+    let res = p
+        .get("res")
+        .map(|r| {
+            r.parse::<u8>()
+                .ok()
+                .filter(|r| crate::activity::RESOLUTIONS.contains(r))
+                .ok_or_else(|| ApiError::bad(format!("res: {r:?} is not an integer 3..=7")))
+        })
+        .transpose()?
+        .unwrap_or(crate::activity::DEFAULT_RESOLUTION);
+    let fleet = match p.get("fleet") {
+        None => crate::activity::Fleet::Tankers,
+        Some(f) => crate::activity::Fleet::parse(f)
+            .ok_or_else(|| ApiError::bad(format!("fleet: {f:?} is not tankers, shadow or all")))?,
+    };
+    let snap = s.snapshot();
+    let query = crate::activity::query(&snap.analysis, fleet, day);
+    let files = s
+        .with_store(|st| st.position_files(&query))
+        .map_err(ApiError::internal)?;
+    let key = format!("activity|{day}|{res}|{}", fleet.name());
+    drawn_layer(snap, key, move |snap| {
+        crate::activity::activity_geojson(&snap.analysis, &files, fleet, day, res)
+    })
+    .await
+}
+
+/// The first second of the UTC day `YYYY-MM-DD`.
+fn day_start(s: &str) -> Option<i64> {
+    if s.len() != 10 || s.as_bytes()[4] != b'-' || s.as_bytes()[7] != b'-' {
+        return None;
+    }
+    Timestamp::parse_rfc3339(&format!("{s}T00:00:00Z"))
+        .ok()
+        .map(|t| t.unix_millis().div_euclid(1000))
 }
 
 /// Oil of the configured origin (default RU) received per country and month.

@@ -561,3 +561,165 @@ async fn responses_are_compressed_as_the_client_asks() {
         assert_eq!(enc.as_deref(), Some("br"), "{uri}");
     }
 }
+
+/// Every segment of every line of a map layer, but for canal transits, clear of land (the
+/// land mask the detectors and the router use); the count of segments checked.
+fn assert_at_sea(layer: &Value, land: &shadowfleet_geo::Land) -> usize {
+    let mut checked = 0;
+    for f in layer["features"].as_array().unwrap() {
+        if f["geometry"]["type"] != "LineString" || f["properties"]["drawn"] == "canal" {
+            continue;
+        }
+        let c = f["geometry"]["coordinates"].as_array().unwrap();
+        let at = |i: usize| shadowfleet_geo::LatLon {
+            lon: c[i][0].as_f64().unwrap(),
+            lat: c[i][1].as_f64().unwrap(),
+        };
+        for i in 1..c.len() {
+            assert!(
+                !land.segment_touches(at(i - 1), at(i)),
+                "{:?} → {:?} crosses land: {}",
+                at(i - 1),
+                at(i),
+                f["properties"]
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[tokio::test]
+async fn map_layers_follow_the_sea_and_never_cross_land() {
+    let app = router(state());
+    let land = shadowfleet_geo::Land::natural_earth_10m().unwrap();
+    // Flows: legs along the ships' own tracks, stops as points.
+    let (s, flows) = get(&app, "/api/map/flows?origin=RU").await;
+    assert_eq!(s, StatusCode::OK, "{flows}");
+    let features = flows["features"].as_array().unwrap();
+    let drawn = |how: &str| {
+        features
+            .iter()
+            .filter(|f| f["properties"]["drawn"] == how)
+            .count()
+    };
+    assert!(drawn("track") > 0, "{}", flows["undrawn"]);
+    assert!(features
+        .iter()
+        .any(|f| f["geometry"]["type"] == "Point" && f["properties"]["role"] == "discharge"));
+    let n = assert_at_sea(&flows, &land);
+    assert!(n > 20, "{n} segments");
+    // Every leg belongs to a flow the flows endpoint lists.
+    let (_, listed) = get(&app, "/api/flows?origin=RU&limit=1000").await;
+    let ids: std::collections::HashSet<i64> = listed["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(flows["flows"].as_u64().unwrap() as usize, ids.len());
+    for f in features {
+        assert!(ids.contains(&f["properties"]["flow"].as_i64().unwrap()));
+    }
+    // The same answer again (kept by the snapshot).
+    assert_eq!(get(&app, "/api/map/flows?origin=RU").await.1, flows);
+    // Gaps: each the routed path between its ends, with its hours and a label point.
+    let (s, gaps) = get(&app, "/api/map/gaps").await;
+    assert_eq!(s, StatusCode::OK, "{gaps}");
+    let (_, listed) = get(&app, "/api/events?kind=gap&min_confidence=low&limit=1000").await;
+    assert_eq!(gaps["gaps"], listed["total"]);
+    let undrawn: u64 = gaps["undrawn"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let drawn_ids: std::collections::HashSet<i64> = gaps["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        drawn_ids.len() as u64 + undrawn,
+        gaps["gaps"].as_u64().unwrap()
+    );
+    for f in gaps["features"].as_array().unwrap() {
+        assert!(f["properties"]["hours"].as_f64().unwrap() >= 6.0);
+        assert_eq!(f["properties"]["label"].as_array().unwrap().len(), 2);
+    }
+    assert_at_sea(&gaps, &land);
+    // Activity: tanker cells on a day of the data; none before it.
+    let day = listed["events"][0]["start"].as_str().unwrap()[..10].to_owned();
+    let (s, act) = get(&app, &format!("/api/map/activity?day={day}")).await;
+    assert_eq!(s, StatusCode::OK, "{act}");
+    let cells = act["features"].as_array().unwrap();
+    assert!(!cells.is_empty(), "{act}");
+    assert_eq!(act["resolution"], 5);
+    for c in cells {
+        let p = &c["properties"];
+        assert!(p["vessels"].as_u64().unwrap() >= 1);
+        assert!(p["vessel_hours"].as_u64().unwrap() >= p["vessels"].as_u64().unwrap());
+        let ring = c["geometry"]["coordinates"][0].as_array().unwrap();
+        assert_eq!(ring.first(), ring.last());
+    }
+    let total: u64 = cells
+        .iter()
+        .map(|c| c["properties"]["vessel_hours"].as_u64().unwrap())
+        .sum();
+    assert_eq!(act["vessel_hours"].as_u64().unwrap(), total);
+    let (_, coarse) = get(
+        &app,
+        &format!("/api/map/activity?day={day}&res=3&fleet=all"),
+    )
+    .await;
+    assert!(coarse["features"].as_array().unwrap().len() < cells.len() * 2);
+    let (_, empty) = get(&app, "/api/map/activity?day=2001-01-01").await;
+    assert_eq!(empty["cells"], 0);
+    // Bad input: a 400 naming the parameter.
+    for (uri, names) in [
+        ("/api/map/activity", "day"),
+        ("/api/map/activity?day=2026-02-30", "day"),
+        ("/api/map/activity?day=2026-01-05&res=9", "res"),
+        ("/api/map/activity?day=2026-01-05&fleet=cargo", "fleet"),
+        ("/api/map/flows?origin=RUS", "origin"),
+        ("/api/map/flows?zoom=13", "zoom"),
+        ("/api/map/gaps?x=1", "unknown parameter"),
+    ] {
+        let (s, body) = get(&app, uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(
+            body["reason"].as_str().unwrap().contains(names),
+            "{uri}: {body}"
+        );
+    }
+}
+
+/// The same on `global` (long legs through the straits, the Suez canal and round the Cape).
+#[tokio::test]
+async fn global_flows_and_gaps_never_cross_land() {
+    let opts = SimOptions {
+        seed: 7,
+        days: Some(30),
+        fleet_scale: 0.5,
+    };
+    let (ais, _, _) = simulate_in_memory("global", &opts).unwrap();
+    let dir = store("global-map", &ais, &[]);
+    let state = AppState::open(
+        &dir,
+        AnalysisConfig::default(),
+        DetectorConfig::default(),
+        None,
+        clock,
+    )
+    .unwrap();
+    let app = router(Arc::new(state));
+    let land = shadowfleet_geo::Land::natural_earth_10m().unwrap();
+    let (s, flows) = get(&app, "/api/map/flows").await;
+    assert_eq!(s, StatusCode::OK, "{flows}");
+    let n = assert_at_sea(&flows, &land);
+    assert!(n > 100, "{n} segments: {}", flows["undrawn"]);
+    let (_, gaps) = get(&app, "/api/map/gaps").await;
+    assert!(gaps["gaps"].as_u64().unwrap() > 5, "{}", gaps["gaps"]);
+    assert_at_sea(&gaps, &land);
+}

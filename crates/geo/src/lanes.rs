@@ -367,6 +367,13 @@ impl<'a> Router<'a> {
         Err(RouteError::NoRoute(from, to))
     }
 
+    /// A land-free line from `a` to `b` found near them, without the lane network: straight
+    /// when clear, else a local grid search (remembered). For short stretches round a headland;
+    /// `None` when the search finds no way (use [`Router::route`]).
+    pub fn around(&mut self, a: LatLon, b: LatLon) -> Option<Vec<LatLon>> {
+        self.connector(a, b)
+    }
+
     /// A land-free line from `a` to `b`: straight when clear, else a local search.
     fn connector(&mut self, a: LatLon, b: LatLon) -> Option<Vec<LatLon>> {
         if a == b {
