@@ -49,6 +49,8 @@ pub struct Snapshot {
     /// Map layers drawn from this analysis (sea-routed flows and gaps, activity cells), by
     /// request; at most [`MAX_DRAWINGS`], emptied when full.
     drawings: Mutex<std::collections::HashMap<String, Arc<serde_json::Value>>>,
+    /// The data's span, lists and sources (`/api/about`).
+    pub about: crate::views::About,
 }
 
 /// Most map layers a snapshot keeps drawn.
@@ -60,9 +62,21 @@ impl Snapshot {
         let analysis = Analysis::run(store, config)?;
         let rows = analysis.exposure(None, None);
         let report_html = crate::report::html(&analysis, &rows, None, None);
+        let lists = store
+            .lists()?
+            .into_iter()
+            .map(|l| crate::views::AboutList {
+                name: l.name,
+                kind: l.list.kind,
+                entries: l.list.entries.len(),
+                loaded_at: l.loaded_at,
+            })
+            .collect();
+        let about = crate::views::About::of(&analysis, lists);
         Ok(Snapshot {
             analysis,
             report_html,
+            about,
             drawings: Mutex::new(std::collections::HashMap::new()),
         })
     }
@@ -351,6 +365,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/events", get(events))
         .route("/api/flows", get(flows))
         .route("/api/exposure", get(exposure))
+        .route("/api/about", get(about))
         .route("/api/map/flows", get(map_flows))
         .route("/api/map/gaps", get(map_gaps))
         .route("/api/map/activity", get(map_activity))
@@ -851,6 +866,18 @@ async fn flows(
         limit,
         flows,
     }))
+}
+
+/// The data's span, the lists in the store, the sources and licences, and what the findings
+/// are: what a published map or figure must say (the map's image export writes it).
+#[utoipa::path(get, path = "/api/about",
+    responses((status = 200, description = "version, data span, lists, sources", body = crate::views::About), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn about(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Json<crate::views::About>, ApiError> {
+    Params::new(raw, &[])?;
+    Ok(Json(s.snapshot().about.clone()))
 }
 
 /// `/api/map/flows`.

@@ -500,6 +500,59 @@ pub struct VesselSummary {
     pub shadow: bool,
 }
 
+/// What a published map or figure must say about its data: the span of the data, the lists
+/// screened against, the sources and their licences (`/api/about`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct About {
+    /// The shadowfleet version that made the answer.
+    pub version: String,
+    /// First and last reception of any vessel in the store (RFC 3339), when there is data.
+    pub data_start: Option<String>,
+    /// See `data_start`.
+    pub data_end: Option<String>,
+    /// The reference lists in the store.
+    pub lists: Vec<AboutList>,
+    /// Sources and licences of what the map draws.
+    pub sources: Vec<String>,
+    /// What the findings are and are not.
+    pub statement: String,
+}
+
+/// One reference list in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AboutList {
+    /// Its name.
+    pub name: String,
+    /// What it says about the vessels on it.
+    pub kind: shadowfleet_refdata::ListKind,
+    /// Entries.
+    pub entries: usize,
+    /// When it was loaded into the store.
+    pub loaded_at: String,
+}
+
+impl About {
+    /// The about answer for `a` and the store's `lists`.
+    pub fn of(a: &Analysis, lists: Vec<AboutList>) -> About {
+        let start = a.identities.iter().map(|i| i.first_seen).min();
+        let end = a.identities.iter().map(|i| i.last_seen).max();
+        About {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            data_start: start.map(time),
+            data_end: end.map(time),
+            lists,
+            sources: vec![
+                "AIS: the inputs ingested into this store".into(),
+                "Land and basemap: Natural Earth (public domain)".into(),
+                "Sea lanes: searoute / Eurostat SeaRoute (Apache-2.0)".into(),
+                "Hexagonal cells: H3 (Uber, Apache-2.0) via h3o".into(),
+                "Map rendering: MapLibre GL JS (BSD-3-Clause)".into(),
+            ],
+            statement: "Analytical findings from AIS, not legal determinations.".into(),
+        }
+    }
+}
+
 /// A page of vessels.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct VesselPage {

@@ -1,24 +1,34 @@
-// The shadowfleet map: events and cargo flows over a Natural Earth basemap served by the
-// same binary, a vessel search, a vessel panel (identity timeline, list matches, risk with
-// the evidence behind each indicator) with the vessel's track, a time slider over events and
-// the track, a risk leaderboard, the exposure by country and month, and the origin → STS → destination
-// flow view. Plain JavaScript over the JSON API (docs/api.md); no build step.
+// The shadowfleet map: events, cargo flows and dark gaps drawn along the sea, the tanker
+// activity of the day in hexagonal cells, a vessel search, a vessel panel (timeline of its
+// events, identity timeline, list matches, risk with the evidence behind each indicator) with
+// its track coloured by time, a time slider, a risk leaderboard, the exposure by country and
+// month, the origin → STS → destination flow view, a URL that holds the view, and an image
+// export with legend, scale, sources and the data's dates. Plain JavaScript over the JSON API
+// (docs/api.md); no build step.
 "use strict";
 
-// Colours of the kinds the map knows; a kind added later gets one from the palette.
+// Okabe & Ito's colour-blind-safe palette for the event kinds; a kind added later gets one of
+// the remaining colours.
 const COLORS = {
-  gap: "#d62728",
-  encounter: "#9467bd",
-  loitering: "#ff7f0e",
-  port_call: "#2ca02c",
-  spoofing: "#e377c2",
-  identity_change: "#7f7f7f",
-  zone: "#17becf",
+  gap: "#D55E00",
+  encounter: "#CC79A7",
+  loitering: "#E69F00",
+  port_call: "#009E73",
+  spoofing: "#56B4E9",
+  identity_change: "#999999",
+  zone: "#F0E442",
+  interference: "#000000",
 };
-const PALETTE = ["#bcbd22", "#8c564b", "#1f77b4", "#aec7e8", "#98df8a"];
+const PALETTE = ["#0072B2", "#882255", "#44AA99", "#332288"];
+// Flows: direct in blue, through STS in wine (Tol's muted palette, also colour-blind safe).
+const FLOW_DIRECT = "#0072B2";
+const FLOW_STS = "#882255";
+// Time along a track and activity intensity: viridis (perceptually uniform, colour-blind safe).
+const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
 // Event kind → colour, for every kind the server's OpenAPI description lists
 // (`components.schemas.EventKind.enum`, generated from the Rust enum).
 const KINDS = {};
+const DAY = 86400;
 
 async function loadKinds() {
   const spec = await api("/api/openapi.json");
@@ -27,10 +37,19 @@ async function loadKinds() {
   for (const k of kinds) KINDS[k] = COLORS[k] || PALETTE[extra++ % PALETTE.length];
 }
 
-const state = { events: [], flows: [], t0: 0, t1: 0, highlight: null, track: null };
+const state = {
+  events: [], flows: [], t0: 0, t1: 0, highlight: null, track: null, vessel: null,
+  hidden: new Set(), gaps: null, flowGeo: null, activityDay: null, about: null, selected: null,
+  restoring: false,
+};
 
 function sliderTime() {
   return state.t0 + (state.t1 - state.t0) * (document.getElementById("time").value / 1000);
+}
+
+function setSliderTime(t) {
+  const span = Math.max(state.t1 - state.t0, 1);
+  document.getElementById("time").value = String(Math.round(Math.min(Math.max((t - state.t0) / span, 0), 1) * 1000));
 }
 
 function el(tag, attrs, ...children) {
@@ -40,6 +59,25 @@ function el(tag, attrs, ...children) {
     else e.setAttribute(k, v);
   }
   for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+// A row a keyboard can reach: Tab focuses it, Enter or Space activates it, the arrow keys
+// move to the row above or below.
+function keyRow(e, activate) {
+  e.setAttribute("tabindex", "0");
+  e.setAttribute("role", "option");
+  e.addEventListener("click", activate);
+  e.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      activate();
+    } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      const next = ev.key === "ArrowDown" ? e.nextElementSibling : e.previousElementSibling;
+      if (next && next.getAttribute("tabindex") === "0") next.focus();
+    }
+  });
   return e;
 }
 
@@ -66,83 +104,130 @@ const map = new maplibregl.Map({
     version: 8,
     sources: { land: { type: "geojson", data: "/map/land.geojson" } },
     layers: [
-      { id: "sea", type: "background", paint: { "background-color": "#cfe3f0" } },
+      { id: "sea", type: "background", paint: { "background-color": "#d6e6f0" } },
       { id: "land", type: "fill", source: "land", paint: { "fill-color": "#f2efe9", "fill-outline-color": "#b8b2a7" } },
     ],
   },
   center: [15, 50],
   zoom: 3,
+  // The image export reads the canvas back.
+  canvasContextAttributes: { preserveDrawingBuffer: true },
 });
 map.addControl(new maplibregl.NavigationControl(), "top-right");
+map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
 
+const EMPTY = { type: "FeatureCollection", features: [] };
 // Confidence levels in order: an event is shown when its level is at least the control's.
 const LEVELS = { low: 0, medium: 1, high: 2 };
 
+function minLevel() {
+  return LEVELS[document.getElementById("confidence").value] || 0;
+}
+
+function shown(kind, level, start) {
+  return !state.hidden.has(kind) && (LEVELS[level] || 0) >= minLevel() && Date.parse(start) / 1000 <= sliderTime();
+}
+
 function eventFeatures() {
-  const until = sliderTime();
-  const min = LEVELS[document.getElementById("confidence").value] || 0;
   const points = [];
-  const lines = [];
   for (const e of state.events) {
     if (e.lat === null || e.lon === null) continue;
-    if ((LEVELS[e.confidence.level] || 0) < min) continue;
-    if (Date.parse(e.start) / 1000 > until) continue;
+    if (!shown(e.kind, e.confidence.level, e.start)) continue;
     const hl = state.highlight ? state.highlight.has(e.id) : false;
     const props = { id: e.id, kind: e.kind, mmsi: e.mmsi, other: e.other_mmsi || "", start: e.start, end: e.end, confidence: e.confidence.level, why: e.confidence.reasons.join("; "), hl };
     points.push({ type: "Feature", geometry: { type: "Point", coordinates: [e.lon, e.lat] }, properties: props });
-    // A gap: a dashed line from where the ship went dark to where it came back.
-    if (e.kind === "gap" && e.details && e.details.on_lat != null) {
-      lines.push({ type: "Feature", geometry: { type: "LineString", coordinates: [[e.lon, e.lat], [e.details.on_lon, e.details.on_lat]] }, properties: props });
-    }
   }
-  return { points: { type: "FeatureCollection", features: points }, lines: { type: "FeatureCollection", features: lines } };
+  return { type: "FeatureCollection", features: points };
+}
+
+// Gap paths (routed at sea by the server) that pass the filters, and a label with the hours
+// of each: HTML markers (the basemap has no font server), at most 150 of them.
+let gapMarkers = [];
+function refreshGaps() {
+  if (!state.gaps || !map.getSource("gaps")) return;
+  const on = document.getElementById("layer-gaps").checked;
+  const feats = on ? state.gaps.features.filter((f) => shown("gap", f.properties.confidence, f.properties.start)) : [];
+  const hl = state.highlight;
+  for (const f of feats) f.properties.hl = hl ? hl.has(f.properties.id) : false;
+  map.getSource("gaps").setData({ type: "FeatureCollection", features: feats });
+  for (const m of gapMarkers) m.remove();
+  gapMarkers = [];
+  const labelled = new Set();
+  for (const f of feats) {
+    const p = f.properties;
+    if (labelled.has(p.id) || !p.label || labelled.size >= 150) continue;
+    if (hl && hl.size && !hl.has(p.id)) continue;
+    labelled.add(p.id);
+    const div = el("div", { class: "gaplabel" }, `${Math.round(p.hours)} h dark`);
+    gapMarkers.push(new maplibregl.Marker({ element: div }).setLngLat(p.label).addTo(map));
+  }
+  document.body.setAttribute("data-gap-labels", String(gapMarkers.length));
 }
 
 function refreshEvents() {
-  const f = eventFeatures();
-  map.getSource("events").setData(f.points);
-  map.getSource("gaps").setData(f.lines);
+  if (!map.getSource("events")) return;
+  map.getSource("events").setData(eventFeatures());
+  refreshGaps();
   const until = new Date(sliderTime() * 1000);
   document.getElementById("timelabel").textContent = until.toISOString().slice(0, 16).replace("T", " ") + " UTC";
   refreshTrack();
+  refreshActivity();
+  saveView();
 }
 
-// The selected vessel's track: solid up to the slider's time, faint after it, and a marker
-// where the vessel was at that time.
+// The selected vessel's track up to the slider's time, each segment coloured by its time
+// (viridis, oldest dark), faint after it, the silences between positions of 6 h or more
+// dashed, and a marker where the vessel was at that time.
 function refreshTrack() {
   const src = (id) => map.getSource(id);
   if (!src("track-past")) return;
-  const past = [], future = [], head = [];
+  const past = [], future = [], dark = [], head = [];
   const until = sliderTime();
   let latest = null;
-  for (const f of state.track ? state.track.features : []) {
+  const feats = state.track ? state.track.features : [];
+  const start = state.track && state.track.start ? Date.parse(state.track.start) / 1000 : 0;
+  const end = state.track && state.track.end ? Date.parse(state.track.end) / 1000 : 1;
+  const frac = (t) => (t - start) / Math.max(end - start, 1);
+  let prevEnd = null;
+  for (const f of feats) {
     const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : [f.geometry.coordinates];
     const times = f.properties.times;
+    for (let i = 1; i < coords.length; i++) {
+      const seg = { type: "Feature", geometry: { type: "LineString", coordinates: [coords[i - 1], coords[i]] }, properties: { f: frac((times[i - 1] + times[i]) / 2) } };
+      if (times[i] - times[i - 1] >= 6 * 3600) dark.push(seg);
+      else if (times[i] <= until) past.push(seg);
+      else future.push(seg);
+    }
+    // A new track segment after a silence: the silence dashed.
+    if (prevEnd && times[0] - prevEnd.t >= 6 * 3600 && times[0] <= until) {
+      dark.push({ type: "Feature", geometry: { type: "LineString", coordinates: [prevEnd.at, coords[0]] }, properties: { f: frac(times[0]) } });
+    }
+    prevEnd = { t: times[times.length - 1], at: coords[coords.length - 1] };
     let lo = 0, hi = times.length - 1, k = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if (times[mid] <= until) { k = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    if (k >= 1) past.push({ type: "Feature", geometry: { type: "LineString", coordinates: coords.slice(0, k + 1) }, properties: {} });
-    if (k < coords.length - 1 && coords.length - Math.max(k, 0) >= 2) future.push({ type: "Feature", geometry: { type: "LineString", coordinates: coords.slice(Math.max(k, 0)) }, properties: {} });
     if (k >= 0 && (!latest || times[k] > latest.t)) latest = { t: times[k], at: coords[k], mmsi: f.properties.mmsi };
   }
   if (latest) head.push({ type: "Feature", geometry: { type: "Point", coordinates: latest.at }, properties: { mmsi: latest.mmsi, time: new Date(latest.t * 1000).toISOString() } });
   src("track-past").setData({ type: "FeatureCollection", features: past });
   src("track-future").setData({ type: "FeatureCollection", features: future });
+  src("track-dark").setData({ type: "FeatureCollection", features: dark });
   src("track-head").setData({ type: "FeatureCollection", features: head });
   document.body.setAttribute("data-track-head", head.length ? head[0].properties.time : "");
 }
 
 function addTrackLayers() {
-  const empty = { type: "FeatureCollection", features: [] };
-  for (const id of ["track-future", "track-past", "track-head"]) map.addSource(id, { type: "geojson", data: empty });
-  map.addLayer({ id: "track-future", type: "line", source: "track-future", paint: { "line-color": "#333", "line-width": 1, "line-opacity": 0.35 } }, "gaps");
-  map.addLayer({ id: "track-past", type: "line", source: "track-past", paint: { "line-color": "#111", "line-width": 2 } }, "gaps");
+  for (const id of ["track-future", "track-past", "track-dark", "track-head"]) map.addSource(id, { type: "geojson", data: EMPTY });
+  const ramp = ["interpolate", ["linear"], ["get", "f"], 0, VIRIDIS[0], 0.25, VIRIDIS[1], 0.5, VIRIDIS[2], 0.75, VIRIDIS[3], 1, VIRIDIS[4]];
+  map.addLayer({ id: "track-future", type: "line", source: "track-future", paint: { "line-color": "#333", "line-width": 1, "line-opacity": 0.3 } }, "events");
+  map.addLayer({ id: "track-past", type: "line", source: "track-past", paint: { "line-color": ramp, "line-width": 3 } }, "events");
+  map.addLayer({ id: "track-dark", type: "line", source: "track-dark", paint: { "line-color": "#333", "line-width": 2, "line-dasharray": [1.5, 1.5] } }, "events");
   map.addLayer({ id: "track-head", type: "circle", source: "track-head", paint: { "circle-radius": 7, "circle-color": "#ffd700", "circle-stroke-color": "#000", "circle-stroke-width": 2 } });
 }
 
-async function loadTrack(id) {
+async function loadTrack(id, fit) {
   const t = await api(`/api/vessels/${encodeURIComponent(id)}/track?zoom=10`);
   state.track = t;
   refreshTrack();
@@ -151,30 +236,72 @@ async function loadTrack(id) {
     const coords = f.geometry.type === "LineString" ? f.geometry.coordinates : [f.geometry.coordinates];
     for (const c of coords) b.extend(c);
   }
-  if (!b.isEmpty()) map.fitBounds(b, { padding: 60, maxZoom: 9, duration: 0 });
+  if (fit && !b.isEmpty()) map.fitBounds(b, { padding: 60, maxZoom: 9, duration: 0 });
   document.getElementById("trackinfo").textContent = t.vertices
-    ? `Track: ${t.positions.toLocaleString()} positions (${t.vertices.toLocaleString()} drawn), ${t.start.slice(0, 16)} → ${t.end.slice(0, 16)} UTC`
+    ? `Track: ${t.positions.toLocaleString()} positions (${t.vertices.toLocaleString()} drawn), ${t.start.slice(0, 16)} → ${t.end.slice(0, 16)} UTC; colour: time, oldest dark; dashed: 6 h or more unheard`
     : "Track: no stored positions";
   document.body.setAttribute("data-track", String(t.vertices));
 }
 
+// An arrow icon for the direction of the flows, drawn here (no sprite server).
+function addArrowIcon() {
+  const n = 16;
+  const c = document.createElement("canvas");
+  c.width = n;
+  c.height = n;
+  const g = c.getContext("2d");
+  g.fillStyle = "#fff";
+  g.strokeStyle = "#333";
+  g.lineWidth = 1.5;
+  g.beginPath();
+  g.moveTo(3, 3);
+  g.lineTo(13, 8);
+  g.lineTo(3, 13);
+  g.lineTo(6, 8);
+  g.closePath();
+  g.fill();
+  g.stroke();
+  map.addImage("arrow", g.getImageData(0, 0, n, n));
+}
+
 async function loadEvents() {
-  // Every event, whatever its confidence: the control filters them here.
+  // Every event, whatever its confidence: the controls filter them here.
   state.events = await allPages("/api/events?min_confidence=low", "events");
   state.t0 = Math.min(...state.events.map((e) => Date.parse(e.start) / 1000));
   state.t1 = Math.max(...state.events.map((e) => Date.parse(e.end) / 1000));
+  if (!Number.isFinite(state.t0)) { state.t0 = 0; state.t1 = 1; }
   const color = ["match", ["get", "kind"]];
   for (const [k, c] of Object.entries(KINDS)) color.push(k, c);
   color.push("#000");
-  map.addSource("gaps", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
-  map.addLayer({ id: "gaps", type: "line", source: "gaps", paint: { "line-color": KINDS.gap, "line-width": 1.5, "line-dasharray": [2, 2] } });
-  map.addSource("events", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+  map.addSource("activity", { type: "geojson", data: EMPTY });
+  map.addLayer({
+    id: "activity", type: "fill", source: "activity",
+    paint: {
+      "fill-color": ["interpolate", ["linear"], ["ln", ["+", 1, ["get", "vessel_hours"]]], 0, VIRIDIS[0], 1, VIRIDIS[1], 2, VIRIDIS[2], 3, VIRIDIS[3], 4.5, VIRIDIS[4]],
+      "fill-opacity": 0.45,
+      "fill-outline-color": ["case", [">", ["get", "encounters"], 0], "#CC79A7", "rgba(0,0,0,0)"],
+    },
+  });
+  map.addSource("flows", { type: "geojson", data: EMPTY });
+  map.addSource("gaps", { type: "geojson", data: EMPTY });
+  const width = ["interpolate", ["linear"], ["get", "volume_bbl"], 0, 1, 300000, 2.5, 1000000, 5, 2000000, 8];
+  const flowColour = ["case", [">", ["get", "sts_hops"], 0], FLOW_STS, FLOW_DIRECT];
+  const legs = ["==", ["get", "role"], "leg"];
+  map.addLayer({ id: "flows", type: "line", source: "flows", filter: ["all", legs, ["!=", ["get", "drawn"], "dark"]], layout: { "line-cap": "round", "line-join": "round" }, paint: { "line-color": flowColour, "line-width": width, "line-opacity": 0.7 } });
+  map.addLayer({ id: "flows-dark", type: "line", source: "flows", filter: ["all", legs, ["==", ["get", "drawn"], "dark"]], paint: { "line-color": flowColour, "line-width": width, "line-opacity": 0.7, "line-dasharray": [2, 1.5] } });
+  addArrowIcon();
+  map.addLayer({ id: "flows-arrows", type: "symbol", source: "flows", filter: legs, layout: { "symbol-placement": "line", "symbol-spacing": 120, "icon-image": "arrow", "icon-size": 0.8, "icon-allow-overlap": true, "icon-rotation-alignment": "map" } });
+  // STS hand-offs as nodes; loads and discharges as small end marks.
+  map.addLayer({ id: "flows-handoffs", type: "circle", source: "flows", filter: ["in", ["get", "role"], ["literal", ["sts", "dark_sts"]]], paint: { "circle-radius": 7, "circle-color": FLOW_STS, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+  map.addLayer({ id: "flows-ends", type: "circle", source: "flows", filter: ["in", ["get", "role"], ["literal", ["load", "possible_load", "first_seen_laden", "discharge"]]], paint: { "circle-radius": 3.5, "circle-color": "#fff", "circle-stroke-color": FLOW_DIRECT, "circle-stroke-width": 1.5 } });
+  map.addLayer({ id: "gaps", type: "line", source: "gaps", paint: { "line-color": KINDS.gap, "line-width": ["case", ["get", "hl"], 3, 1.5], "line-dasharray": [2, 2] } });
+  map.addSource("events", { type: "geojson", data: EMPTY });
   map.addLayer({
     id: "events", type: "circle", source: "events",
     paint: {
       "circle-color": color,
       "circle-radius": ["case", ["get", "hl"], 8, ["==", ["get", "kind"], "encounter"], 6, 4],
-      "circle-stroke-color": ["case", ["get", "hl"], "#000", ["==", ["get", "kind"], "encounter"], "#fff", "#fff"],
+      "circle-stroke-color": ["case", ["get", "hl"], "#000", "#fff"],
       "circle-stroke-width": ["case", ["get", "hl"], 2.5, ["==", ["get", "kind"], "encounter"], 2, 0.5],
     },
   });
@@ -190,25 +317,81 @@ async function loadEvents() {
     const box = el("div", {}, el("b", {}, p.kind), ` #${p.id}`, el("br"), who, el("br"), p.start, el("br"), `→ ${p.end}`, el("br"), `confidence ${p.confidence}: ${p.why}`);
     new maplibregl.Popup().setLngLat(ev.lngLat).setDOMContent(box).addTo(map);
   });
+  map.on("click", "gaps", (ev) => {
+    const p = ev.features[0].properties;
+    const box = el("div", {}, el("b", {}, `gap #${p.id}`), el("br"), `MMSI ${p.mmsi}: ${p.hours} h unheard${p.likely_dark ? " (likely switched off)" : ""}`, el("br"), `${p.start} → ${p.end}`, el("br"), "drawn along the sea lanes between where it went silent and where it came back");
+    new maplibregl.Popup().setLngLat(ev.lngLat).setDOMContent(box).addTo(map);
+  });
+  // The legend: one checkbox per kind (unticked kinds are hidden), the line styles, the ramp.
   const legend = document.getElementById("legend");
-  for (const [k, c] of Object.entries(KINDS)) legend.append(el("span", {}, el("span", { class: "dot", style: `background:${c}` }), k));
-  refreshEvents();
+  for (const [k, c] of Object.entries(KINDS)) {
+    const box = el("input", { type: "checkbox", "data-kind": k });
+    box.checked = !state.hidden.has(k);
+    box.addEventListener("change", () => {
+      if (box.checked) state.hidden.delete(k); else state.hidden.add(k);
+      refreshEvents();
+    });
+    legend.append(el("label", {}, box, el("span", { class: "dot", style: `background:${c}` }), k));
+  }
+  document.getElementById("linelegend").append(
+    el("span", {}, el("span", { class: "swatch", style: `background:${FLOW_DIRECT}` }), "flow, direct"),
+    el("span", {}, el("span", { class: "swatch", style: `background:${FLOW_STS}` }), "flow via STS (● hand-off)"),
+    el("span", {}, el("span", { class: "swatch", style: `background:repeating-linear-gradient(90deg,${KINDS.gap} 0 4px,transparent 4px 8px)` }), "dark gap, along the sea lanes"),
+    el("span", {}, el("span", { class: "ramp" }), " tanker-hours per cell (the day beside the layer's box)"),
+  );
 }
 
-async function loadFlows() {
-  const flows = await allPages("/api/flows?origin=RU", "flows");
-  state.flows = flows;
-  const features = flows
-    .filter((f) => f.path && f.path.length >= 2)
-    .map((f) => ({ type: "Feature", geometry: { type: "LineString", coordinates: f.path }, properties: { id: f.id, sts: f.sts_hops, to: f.discharge ? f.discharge.country : "" } }));
-  map.addSource("flows", { type: "geojson", data: { type: "FeatureCollection", features } });
-  map.addLayer({ id: "flows", type: "line", source: "flows", paint: { "line-color": ["case", [">", ["get", "sts"], 0], "#8c564b", "#1f77b4"], "line-width": 1.2, "line-opacity": 0.6 } }, "gaps");
-  document.getElementById("flows").addEventListener("change", (e) => map.setLayoutProperty("flows", "visibility", e.target.checked ? "visible" : "none"));
+async function loadLayers() {
+  const [flows, gaps] = await Promise.all([api("/api/map/flows?origin=RU"), api("/api/map/gaps")]);
+  state.flowGeo = flows;
+  state.gaps = gaps;
+  map.getSource("flows").setData(flows);
+  refreshGaps();
+  const legs = flows.features.filter((f) => f.properties.role === "leg").length;
+  document.body.setAttribute("data-flow-legs", String(legs));
+}
+
+// The activity of the slider's day: fetched when the day changes.
+let activityTimer = null;
+function refreshActivity() {
+  const on = document.getElementById("layer-activity").checked;
+  map.setLayoutProperty("activity", "visibility", on ? "visible" : "none");
+  if (!on) return;
+  // The UTC day of the slider's time less 12 h: at the end of the data (the slider's default),
+  // the last full day rather than the few minutes after midnight.
+  const day = new Date(Math.floor((sliderTime() - DAY / 2) / DAY) * DAY * 1000).toISOString().slice(0, 10);
+  document.getElementById("activityday").textContent = day;
+  if (day === state.activityDay) return;
+  state.activityDay = day;
+  clearTimeout(activityTimer);
+  activityTimer = setTimeout(async () => {
+    try {
+      const a = await api(`/api/map/activity?day=${day}`);
+      if (state.activityDay !== day) return;
+      map.getSource("activity").setData(a);
+      document.body.setAttribute("data-activity", `${day} ${a.cells}`);
+    } catch (err) {
+      console.error(err);
+    }
+  }, 150);
+}
+
+function setLayer(id, on) {
+  const ids = id === "flows" ? ["flows", "flows-dark", "flows-arrows", "flows-handoffs", "flows-ends"] : [id];
+  for (const l of ids) map.setLayoutProperty(l, "visibility", on ? "visible" : "none");
+}
+
+function setFlowFilter(ids) {
+  const only = ids ? ["in", ["get", "flow"], ["literal", ids]] : true;
+  const legs = ["==", ["get", "role"], "leg"];
+  map.setFilter("flows", ["all", legs, ["!=", ["get", "drawn"], "dark"], only]);
+  map.setFilter("flows-dark", ["all", legs, ["==", ["get", "drawn"], "dark"], only]);
+  map.setFilter("flows-arrows", ["all", legs, only]);
 }
 
 function vesselRow(v) {
-  return el("div", { class: "row", "data-id": v.id, onclick: () => openVessel(v.id) },
-    el("span", { class: "score" }, Math.round(v.score)), `${v.names.join(" / ") || v.id} `, el("small", {}, v.id));
+  return keyRow(el("div", { class: "row", "data-id": v.id },
+    el("span", { class: "score" }, Math.round(v.score)), `${v.names.join(" / ") || v.id} `, el("small", {}, v.id)), () => openVessel(v.id, true));
 }
 
 async function search(q) {
@@ -220,41 +403,80 @@ async function search(q) {
   for (const v of r.vessels) box.append(vesselRow(v));
 }
 
-function highlight(ids) {
+function highlight(ids, fit) {
   state.highlight = new Set(ids);
   refreshEvents();
   const pts = state.events.filter((e) => state.highlight.has(e.id) && e.lat !== null);
-  if (pts.length) {
+  if (fit && pts.length) {
     const b = new maplibregl.LngLatBounds();
     for (const e of pts) b.extend([e.lon, e.lat]);
     map.fitBounds(b, { padding: 80, maxZoom: 8, duration: 0 });
   }
 }
 
-async function openVessel(id) {
+function place(e) {
+  const d = e.details || {};
+  const named = d.place || d.sts_area || d.near;
+  if (named && named.name) return `${named.name}${named.country ? " (" + named.country + ")" : ""}`;
+  return e.lat === null ? "" : `${e.lat.toFixed(2)}, ${e.lon.toFixed(2)}`;
+}
+
+// One event of the timeline selected: the map zooms to it, the slider moves to its end.
+function selectEvent(e) {
+  state.selected = e.id;
+  for (const r of document.querySelectorAll("#timeline .tl")) r.classList.toggle("sel", r.getAttribute("data-event") === String(e.id));
+  setSliderTime(Date.parse(e.end) / 1000);
+  state.highlight = new Set([e.id]);
+  refreshEvents();
+  if (e.lat !== null) {
+    const b = new maplibregl.LngLatBounds([e.lon, e.lat], [e.lon, e.lat]);
+    if (e.details && e.details.on_lat != null) b.extend([e.details.on_lon, e.details.on_lat]);
+    map.fitBounds(b, { padding: 120, maxZoom: 8, duration: 0 });
+  }
+  document.body.setAttribute("data-selected-event", String(e.id));
+}
+
+async function openVessel(id, fit) {
   const p = await api(`/api/vessels/${encodeURIComponent(id)}`);
+  state.vessel = id;
   const panel = document.getElementById("panel");
   const risk = p.risk || {};
   const inds = (risk.indicators || []).map((i) =>
-    el("div", { class: "ind", onclick: () => highlight(i.events.map((e) => e.id)) },
-      el("b", {}, `${i.name} +${i.points}`), ` ${i.detail}` + (i.events.length ? ` (${i.events.length} events)` : "")));
+    keyRow(el("div", { class: "ind" },
+      el("b", {}, `${i.name} +${i.points}`), ` ${i.detail}` + (i.events.length ? ` (${i.events.length} events)` : "")), () => highlight(i.events.map((e) => e.id), true)));
   const ids = el("table", {}, el("tr", {}, el("th", {}, "from"), el("th", {}, "to"), el("th", {}, "MMSI"), el("th", {}, "IMO"), el("th", {}, "name"), el("th", {}, "flag")),
     ...p.identities.map((i) => el("tr", {}, el("td", {}, i.from.slice(0, 10)), el("td", {}, i.to.slice(0, 10)), el("td", {}, i.mmsi), el("td", {}, i.imo ?? ""), el("td", {}, i.name), el("td", {}, i.flag ?? "??"))));
   const matches = p.matches.map((m) => el("div", {}, `${m.score.toFixed(2)} ${m.list} ${m.entry} (${m.entry_name}): ${m.explanation}`));
-  const voyages = p.voyages.map((f) => el("div", { class: "ind", onclick: () => highlight(f.evidence) },
-    `${f.origin ? f.origin.country : "?"} → ${f.discharge ? f.discharge.country + " " + f.discharge.name : f.status}, ${Math.round(f.volume_bbl).toLocaleString()} bbl, ${f.chain.map((h) => h.kind).join(" > ")}`));
+  const listed = [...new Set(p.matches.map((m) => m.list))];
+  const status = listed.length ? `on ${listed.join(", ")} (lists as loaded now)` : "on no list loaded";
+  const voyages = p.voyages.map((f) => keyRow(el("div", { class: "ind" },
+    `${f.origin ? f.origin.country : "?"} → ${f.discharge ? f.discharge.country + " " + f.discharge.name : f.status}, ${Math.round(f.volume_bbl).toLocaleString()} bbl, ${f.chain.map((h) => h.kind).join(" > ")}`), () => {
+    setFlowFilter([f.id]);
+    highlight(f.evidence, true);
+  }));
+  // The vessel's events in time order, each a row that zooms the map and moves the slider.
+  const mine = state.events
+    .filter((e) => p.mmsis.includes(e.mmsi) || p.mmsis.includes(e.other_mmsi))
+    .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  const hours = (e) => ((Date.parse(e.end) - Date.parse(e.start)) / 3.6e6).toFixed(1);
+  const timeline = el("div", { id: "timeline", role: "listbox", "aria-label": "Events of the vessel in time order" },
+    ...mine.map((e) => keyRow(el("div", { class: "tl", "data-event": e.id },
+      el("span", { class: "dot", style: `background:${KINDS[e.kind] || "#000"}` }),
+      el("b", {}, e.kind.replace("_", " ")), ` ${place(e)}, ${hours(e)} h, ${e.confidence.level} confidence`,
+      el("br"), el("span", { class: "when" }, `${e.start.slice(0, 16).replace("T", " ")} → ${e.end.slice(0, 16).replace("T", " ")} UTC · ${status}`)), () => selectEvent(e))));
   panel.replaceChildren(
     el("h2", { id: "vessel-title" }, `${(p.names || []).join(" / ")} — ${id}`),
     el("div", {}, `Risk score ${risk.score ?? "-"}${risk.shadow ? " (shadow)" : ""}; MMSIs ${p.mmsis.join(", ")}`),
     el("div", { id: "trackinfo" }, "Track: loading…"),
+    el("h2", {}, `Timeline: ${mine.length} events (click or Enter: show it)`), timeline,
     el("h2", {}, "Risk indicators (click: events on the map)"), ...inds,
     el("h2", {}, "Identity timeline"), ids,
     el("h2", {}, "List matches"), ...(matches.length ? matches : [el("div", {}, "none")]),
-    el("h2", {}, "Voyages"), ...(voyages.length ? voyages : [el("div", {}, "none")]),
+    el("h2", {}, "Voyages (click: the flow on the map)"), ...(voyages.length ? voyages : [el("div", {}, "none")]),
   );
-  const mine = state.events.filter((e) => p.mmsis.includes(e.mmsi) || p.mmsis.includes(e.other_mmsi)).map((e) => e.id);
-  highlight(mine);
-  await loadTrack(id);
+  highlight(mine.map((e) => e.id), fit);
+  await loadTrack(id, fit);
+  saveView();
 }
 
 // The flow view: Russian oil from each loading terminal, direct or through STS hand-offs, to
@@ -320,13 +542,14 @@ function flowView() {
     a.outY += w;
     b.inY += w;
     const x1 = a.x + nodeW, x2 = b.x, mx = (x1 + x2) / 2;
-    const path = svgEl("path", { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, fill: "none", stroke: l.b.includes("STS") || l.a.includes("STS") ? "#8c564b" : "#1f77b4", "stroke-opacity": 0.45, "stroke-width": w, class: "flowlink" });
+    const path = svgEl("path", { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, fill: "none", stroke: l.b.includes("STS") || l.a.includes("STS") ? FLOW_STS : FLOW_DIRECT, "stroke-opacity": 0.45, "stroke-width": w, class: "flowlink" });
     const title = svgEl("title", {});
     title.textContent = `${l.a.slice(2)} → ${l.b.slice(2)}: ${(l.v / 1e6).toFixed(2)} million bbl, ${l.ids.length} flows (click: show on the map)`;
     path.append(title);
     path.addEventListener("click", () => {
-      map.setFilter("flows", ["in", ["get", "id"], ["literal", l.ids]]);
-      map.setLayoutProperty("flows", "visibility", "visible");
+      setFlowFilter(l.ids);
+      document.getElementById("layer-flows").checked = true;
+      setLayer("flows", true);
       document.getElementById("flowview").hidden = true;
     });
     svg.append(path);
@@ -340,13 +563,16 @@ async function loadSide() {
   const top = await api("/api/vessels?limit=20");
   const box = document.getElementById("leaders");
   for (const v of top.vessels) box.append(vesselRow(v));
-  exposureChart((await api("/api/exposure")).rows);
+  const [exposure, flows, about] = await Promise.all([api("/api/exposure"), allPages("/api/flows?origin=RU", "flows"), api("/api/about")]);
+  state.flows = flows;
+  state.about = about;
+  exposureChart(exposure.rows);
 }
 
 // Russian oil received by country and month: a column per month, stacked by country (the
 // eight largest; the rest as "other"), with the totals per country in the legend.
 function exposureChart(rows) {
-  const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#999"];
+  const COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#882255", "#999999"];
   const total = {};
   for (const r of rows) total[r.country] = (total[r.country] || 0) + r.volume_bbl;
   const ranked = Object.entries(total).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
@@ -391,6 +617,139 @@ function exposureChart(rows) {
   document.getElementById("exposure").replaceChildren(svg, legend);
 }
 
+// The view in the URL's fragment: vessel, slider time, confidence, layers, hidden kinds and
+// the camera; a link opens the same view.
+const LAYERS = ["flows", "gaps", "activity"];
+function viewHash() {
+  const q = new URLSearchParams();
+  if (state.vessel) q.set("vessel", state.vessel);
+  q.set("t", new Date(sliderTime() * 1000).toISOString().slice(0, 19) + "Z");
+  q.set("confidence", document.getElementById("confidence").value);
+  q.set("layers", LAYERS.filter((l) => document.getElementById(`layer-${l}`).checked).join(","));
+  if (state.hidden.size) q.set("hide", [...state.hidden].sort().join(","));
+  const c = map.getCenter();
+  q.set("map", `${c.lng.toFixed(4)},${c.lat.toFixed(4)},${map.getZoom().toFixed(2)}`);
+  return "#" + q.toString();
+}
+
+function saveView() {
+  if (state.restoring || !document.body.hasAttribute("data-ready")) return;
+  history.replaceState(null, "", viewHash());
+}
+
+async function restoreView() {
+  const q = new URLSearchParams(location.hash.slice(1));
+  if (![...q.keys()].length) return;
+  state.restoring = true;
+  try {
+    const conf = q.get("confidence");
+    if (conf && conf in LEVELS) document.getElementById("confidence").value = conf;
+    if (q.has("layers")) {
+      const on = new Set(q.get("layers").split(",").filter(Boolean));
+      for (const l of LAYERS) {
+        document.getElementById(`layer-${l}`).checked = on.has(l);
+        setLayer(l, on.has(l));
+      }
+    }
+    state.hidden = new Set((q.get("hide") || "").split(",").filter((k) => k in KINDS));
+    for (const box of document.querySelectorAll("#legend input[data-kind]")) box.checked = !state.hidden.has(box.getAttribute("data-kind"));
+    const t = Date.parse(q.get("t") || "");
+    if (Number.isFinite(t)) setSliderTime(t / 1000);
+    if (q.get("vessel")) await openVessel(q.get("vessel"), false);
+    const cam = (q.get("map") || "").split(",").map(Number);
+    if (cam.length === 3 && cam.every(Number.isFinite)) map.jumpTo({ center: [cam[0], cam[1]], zoom: cam[2] });
+  } finally {
+    state.restoring = false;
+  }
+  refreshEvents();
+}
+
+// The image export: the map as drawn, with a legend, a scale bar, the data's dates, the lists
+// screened against, the sources and their licences, and the statement that these are
+// analytical findings — everything a published figure needs.
+async function exportImage() {
+  await new Promise((r) => { map.once("render", r); map.triggerRepaint(); });
+  const mc = map.getCanvas();
+  const dpr = mc.width / mc.clientWidth || 1;
+  const W = mc.width, H = mc.height, foot = Math.round(118 * dpr);
+  const c = document.createElement("canvas");
+  c.width = W;
+  c.height = H + foot;
+  const g = c.getContext("2d");
+  g.fillStyle = "#fff";
+  g.fillRect(0, 0, W, H + foot);
+  g.drawImage(mc, 0, 0);
+  g.scale(dpr, dpr);
+  const w = W / dpr, h = H / dpr;
+  // Scale bar at the bottom left of the map: a round number of nautical miles.
+  const mpp = (40075016.686 * Math.cos((map.getCenter().lat * Math.PI) / 180)) / (512 * 2 ** map.getZoom());
+  const nmPerPx = mpp / 1852;
+  let nm = 1;
+  for (const s of [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]) if (s / nmPerPx <= 160) nm = s;
+  const px = nm / nmPerPx;
+  g.fillStyle = "rgba(255,255,255,.85)";
+  g.fillRect(8, h - 30, px + 16, 24);
+  g.strokeStyle = "#000";
+  g.lineWidth = 2;
+  g.beginPath();
+  g.moveTo(16, h - 16); g.lineTo(16, h - 11); g.lineTo(16 + px, h - 11); g.lineTo(16 + px, h - 16);
+  g.stroke();
+  g.fillStyle = "#000";
+  g.font = "11px system-ui, sans-serif";
+  g.fillText(`${nm} nm`, 18, h - 18);
+  // The legend.
+  let x = 10, y = h + 18;
+  g.font = "bold 13px system-ui, sans-serif";
+  g.fillText("shadowfleet", x, y);
+  g.font = "12px system-ui, sans-serif";
+  x = 100;
+  for (const [k, col] of Object.entries(KINDS)) {
+    if (state.hidden.has(k)) continue;
+    g.fillStyle = col;
+    g.beginPath(); g.arc(x + 5, y - 4, 5, 0, 2 * Math.PI); g.fill();
+    g.fillStyle = "#222";
+    g.fillText(k, x + 13, y);
+    x += g.measureText(k).width + 28;
+  }
+  y += 20; x = 10;
+  const line = (col, dash, label) => {
+    g.strokeStyle = col; g.lineWidth = 3; g.setLineDash(dash);
+    g.beginPath(); g.moveTo(x, y - 4); g.lineTo(x + 22, y - 4); g.stroke(); g.setLineDash([]);
+    g.fillStyle = "#222"; g.fillText(label, x + 27, y);
+    x += g.measureText(label).width + 45;
+  };
+  line(FLOW_DIRECT, [], "cargo flow, direct");
+  line(FLOW_STS, [], "cargo flow via STS");
+  line(KINDS.gap || "#D55E00", [4, 4], "dark gap (sea-lane path)");
+  line("#21918c", [], "vessel track (colour: time)");
+  for (let i = 0; i < 5; i++) { g.fillStyle = VIRIDIS[i]; g.fillRect(x + i * 12, y - 10, 12, 10); }
+  g.fillStyle = "#222";
+  g.fillText("tanker-hours per cell", x + 66, y);
+  const a = state.about || {};
+  const lists = (a.lists || []).map((l) => `${l.name} (${l.kind}, loaded ${String(l.loaded_at).slice(0, 10)})`).join("; ") || "none";
+  const span = a.data_start ? `${a.data_start.slice(0, 10)} – ${a.data_end.slice(0, 10)}` : "no data";
+  const until = new Date(sliderTime() * 1000).toISOString().slice(0, 16).replace("T", " ");
+  g.font = "11px system-ui, sans-serif";
+  const text = [
+    `Data: AIS ${span} (UTC); events shown until ${until} UTC, confidence ≥ ${document.getElementById("confidence").value}${state.vessel ? "; vessel " + state.vessel : ""}.`,
+    `Lists: ${lists}.`,
+    `Sources: ${(a.sources || []).join("; ")}. shadowfleet ${a.version || ""}.`,
+    a.statement || "Analytical findings from AIS, not legal determinations.",
+  ];
+  y += 20;
+  for (const t of text) {
+    g.fillText(t.length > 220 ? t.slice(0, 219) + "…" : t, 10, y, w - 20);
+    y += 16;
+  }
+  const url = c.toDataURL("image/png");
+  const name = `shadowfleet-${until.slice(0, 10)}${state.vessel ? "-" + state.vessel : ""}.png`;
+  const link = el("a", { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  document.body.setAttribute("data-exported", `${c.width}x${c.height}`);
+}
+
 let timer = null;
 document.getElementById("search").addEventListener("input", (e) => {
   clearTimeout(timer);
@@ -398,20 +757,46 @@ document.getElementById("search").addEventListener("input", (e) => {
 });
 document.getElementById("time").addEventListener("input", refreshEvents);
 document.getElementById("confidence").addEventListener("change", refreshEvents);
+for (const l of LAYERS) {
+  document.getElementById(`layer-${l}`).addEventListener("change", (e) => {
+    setLayer(l, e.target.checked);
+    refreshEvents();
+  });
+}
 document.getElementById("openflows").addEventListener("click", flowView);
+document.getElementById("export").addEventListener("click", () => exportImage().catch(console.error));
 document.getElementById("closeflows").addEventListener("click", () => {
   document.getElementById("flowview").hidden = true;
 });
-document.getElementById("allflows").addEventListener("click", () => map.setFilter("flows", null));
+document.getElementById("allflows").addEventListener("click", (e) => {
+  e.preventDefault();
+  setFlowFilter(null);
+});
+map.on("moveend", saveView);
 map.on("load", async () => {
   try {
     await loadKinds();
     await loadEvents();
-    await loadFlows();
+    await loadLayers();
     await loadSide();
+    await restoreView();
+    refreshEvents();
     document.body.setAttribute("data-ready", "1");
+    saveView();
   } catch (err) {
     console.error(err);
     document.body.setAttribute("data-error", String(err));
   }
 });
+
+// For tests: the line geometry the map draws now (flows and gaps), to check it against land.
+window.shadowfleetDrawn = () => {
+  const lines = [];
+  for (const id of ["flows", "gaps"]) {
+    const data = id === "flows" ? state.flowGeo : state.gaps;
+    for (const f of (data || EMPTY).features) {
+      if (f.geometry.type === "LineString") lines.push({ layer: id, drawn: f.properties.drawn, coordinates: f.geometry.coordinates });
+    }
+  }
+  return lines;
+};

@@ -1300,8 +1300,10 @@ fn position_rows(db: &rusqlite::Connection) -> i64 {
 }
 
 /// The web map in Debian's Chromium, driven by playwright-core (`crates/api/web/tests`):
-/// load the page, search the top vessel of `vessels` (an HTTP answer of /api/vessels), open
-/// its panel, click an indicator, save a screenshot. Skipped loudly when Chromium or the
+/// load the page, check its layers, search the top vessel of `vessels` (an HTTP answer of
+/// /api/vessels), open its panel and timeline, the keyboard, the URL round trip, the image
+/// export (see `browser.mjs`); then check every flow and gap line the page drew against the
+/// land mask: none may cross land. Skipped loudly when Chromium or the
 /// node modules are missing, unless SHADOWFLEET_REQUIRE_BROWSER is set (CI sets it).
 fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(), String> {
     let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/web/tests");
@@ -1325,10 +1327,12 @@ fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(
         .unwrap_or("A")
         .to_owned();
     let shot = dir.join("map.png");
+    let drawn = dir.join("drawn.json");
     let out = Command::new("node")
         .current_dir(&web)
         .args(["browser.mjs", &format!("http://{addr}/"), &query])
         .arg(&shot)
+        .arg(&drawn)
         .output()
         .map_err(|e| format!("node: {e}"))?;
     let text = format!(
@@ -1344,5 +1348,38 @@ fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(
     if png.len() < 10_000 {
         return Err(format!("screenshot of {} bytes", png.len()));
     }
+    // Every line the map drew for flows and gaps, but canal transits, clear of land.
+    let lines: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&drawn).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let land = shadowfleet_geo::Land::natural_earth_10m().map_err(|e| e.to_string())?;
+    let mut segments = 0;
+    for l in &lines {
+        if l["drawn"] == "canal" {
+            continue;
+        }
+        let c: Vec<shadowfleet_geo::LatLon> = l["coordinates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| shadowfleet_geo::LatLon {
+                lon: p[0].as_f64().unwrap_or(f64::NAN),
+                lat: p[1].as_f64().unwrap_or(f64::NAN),
+            })
+            .collect();
+        for w in c.windows(2) {
+            if land.segment_touches(w[0], w[1]) {
+                return Err(format!(
+                    "a drawn {} segment crosses land: {w:?}",
+                    l["layer"]
+                ));
+            }
+            segments += 1;
+        }
+    }
+    if segments < 10 {
+        return Err(format!("only {segments} drawn flow and gap segments"));
+    }
+    eprintln!("browser test: {segments} drawn flow and gap segments, none across land");
     Ok(())
 }
