@@ -361,13 +361,17 @@ function refreshActivity() {
   // the last full day rather than the few minutes after midnight.
   const day = new Date(Math.floor((sliderTime() - DAY / 2) / DAY) * DAY * 1000).toISOString().slice(0, 10);
   document.getElementById("activityday").textContent = day;
-  if (day === state.activityDay) return;
-  state.activityDay = day;
+  // Cells to suit the zoom: coarse over a continent, finer over a sea.
+  const z = map.getZoom();
+  const res = z < 4 ? 3 : z < 5.5 ? 4 : 5;
+  const key = `${day}&res=${res}`;
+  if (key === state.activityDay) return;
+  state.activityDay = key;
   clearTimeout(activityTimer);
   activityTimer = setTimeout(async () => {
     try {
-      const a = await api(`/api/map/activity?day=${day}`);
-      if (state.activityDay !== day) return;
+      const a = await api(`/api/map/activity?day=${key}`);
+      if (state.activityDay !== key) return;
       map.getSource("activity").setData(a);
       document.body.setAttribute("data-activity", `${day} ${a.cells}`);
     } catch (err) {
@@ -773,6 +777,7 @@ document.getElementById("allflows").addEventListener("click", (e) => {
   setFlowFilter(null);
 });
 map.on("moveend", saveView);
+map.on("zoomend", () => { if (map.getSource("activity")) refreshActivity(); });
 map.on("load", async () => {
   try {
     await loadKinds();
