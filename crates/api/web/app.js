@@ -166,7 +166,9 @@ function refreshGaps() {
 
 function refreshEvents() {
   if (!map.getSource("events")) return;
-  map.getSource("events").setData(eventFeatures());
+  const events = eventFeatures();
+  map.getSource("events").setData(events);
+  document.body.setAttribute("data-events-shown", String(events.features.length));
   refreshGaps();
   const until = new Date(sliderTime() * 1000);
   document.getElementById("timelabel").textContent = until.toISOString().slice(0, 16).replace("T", " ") + " UTC";

@@ -102,7 +102,14 @@ try {
   await page.waitForTimeout(1500);
   await page.screenshot({ path: shot });
 
-  // The URL holds the view: a second page on it shows the same vessel, time, layers, filter.
+  // The kind filter: unticking port calls hides them.
+  await page.locator("#time").fill("1000");
+  const before = Number(await page.getAttribute("body", "data-events-shown"));
+  await page.uncheck('#legend input[data-kind="port_call"]');
+  const after = Number(await page.getAttribute("body", "data-events-shown"));
+  if (!(after < before)) await fail(`hiding port calls left ${after} of ${before} events`);
+
+  // The URL holds the view: a second page on it shows the same vessel, time, layers, filters.
   await page.selectOption("#confidence", "high");
   await page.uncheck("#layer-activity");
   await page.locator("#time").fill("700");
@@ -115,6 +122,8 @@ try {
     time: [await page.inputValue("#time"), await again.inputValue("#time")],
     confidence: ["high", await again.inputValue("#confidence")],
     activity: [false, await again.isChecked("#layer-activity")],
+    port_calls: [false, await again.isChecked('#legend input[data-kind="port_call"]')],
+    events: [await page.getAttribute("body", "data-events-shown"), await again.getAttribute("body", "data-events-shown")],
   };
   for (const [k, [a, b]] of Object.entries(same)) if (a !== b) await fail(`URL round trip: ${k} ${a} → ${b} (${link})`);
   await again.close();
