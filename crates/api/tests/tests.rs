@@ -55,7 +55,11 @@ fn simulation(days: u32) -> (Vec<u8>, Vec<shadowfleet_refdata::RefList>) {
 /// A store in a fresh directory named by `tag`, holding `ais` ingested as one run (through
 /// the same code as `shadowfleet analyze`) and `lists`.
 fn store(tag: &str, ais: &[u8], lists: &[shadowfleet_refdata::RefList]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("shadowfleet-api-{tag}-{}", std::process::id()));
+    // Tests run in parallel in one process: each store its own directory.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("shadowfleet-api-{tag}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("input.nmea");

@@ -2,6 +2,7 @@
 //! maps errors to exit codes. The work happens in the library crates.
 
 mod analyze;
+mod backtest;
 mod decode;
 mod demo;
 mod evaluate;
@@ -48,6 +49,10 @@ enum Command {
     /// Load sanctions lists, watch lists and vessel particulars into a store, and screen
     /// every vessel seen against them (by IMO, MMSI and name), saying why each one matched.
     Screen(screen::ScreenArgs),
+    /// Backtest the risk score: for each month with designations, rank the vessels by the
+    /// score from data before it and see whether the later-designated ones were on top
+    /// (Precision@k, recall, lead time).
+    Backtest(backtest::BacktestArgs),
     /// One vessel's profile: identity timeline, list matches, risk score with the evidence
     /// behind each indicator, and voyages.
     Vessel(vessel::VesselArgs),
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
         Command::Events(args) => events::run(args),
         Command::Eval(args) => evaluate::run(args),
         Command::Screen(args) => screen::run(args),
+        Command::Backtest(args) => backtest::run(args),
         Command::Vessel(args) => vessel::run(args),
         Command::Flows(args) => flows::run_flows(args),
         Command::Exposure(args) => flows::run_exposure(args),

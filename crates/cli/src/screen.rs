@@ -38,9 +38,22 @@ pub struct ScreenArgs {
     /// Analysis configuration (TOML; see docs/formats.md).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Screen as of this past day (`YYYY-MM-DD`): only identities the data had seen by its end,
+    /// and each match's listing state on that day (`listed`, `not_yet_listed`,
+    /// `date_unknown`). The stored screening results are left as they are. Without it, the
+    /// state is given as of the day the identity was last seen.
+    #[arg(long, value_parser = as_of_day)]
+    as_of: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+}
+
+fn as_of_day(s: &str) -> Result<String, String> {
+    match shadowfleet_refdata::listing_day(s) {
+        Some(d) if d == s => Ok(d),
+        _ => Err(format!("{s:?} is not a day YYYY-MM-DD")),
+    }
 }
 
 /// Runs the command.
@@ -56,7 +69,45 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
             args.store.display()
         );
     }
+    // As of a day: the identities seen by its end, as far as the data then showed them.
+    let identities: Vec<_> = match &args.as_of {
+        None => identities,
+        Some(day) => {
+            let end = day_end(day)?;
+            identities
+                .into_iter()
+                .filter(|i| i.first_seen <= end)
+                .map(|mut i| {
+                    i.last_seen = i.last_seen.min(end);
+                    i
+                })
+                .collect()
+        }
+    };
     let matches = shadowfleet_risk::screen(&identities, &lists, &config.screening);
+    let last_seen: std::collections::HashMap<u32, i64> =
+        identities.iter().fold(Default::default(), |mut m, i| {
+            let e = m.entry(i.mmsi).or_insert(i.last_seen);
+            *e = (*e).max(i.last_seen);
+            m
+        });
+    // The day each match's listing state is told for.
+    let state_day = |m: &shadowfleet_risk::ScreenMatch| -> String {
+        args.as_of.clone().unwrap_or_else(|| {
+            let t = last_seen.get(&m.mmsi).copied().unwrap_or(0);
+            let s = shadowfleet_model::Timestamp::from_unix_seconds(t).to_string();
+            s.get(..10).unwrap_or("").to_owned()
+        })
+    };
+    let state = |m: &shadowfleet_risk::ScreenMatch| {
+        let day = state_day(m);
+        let st = shadowfleet_risk::ListingState::as_of(m.listed_on.as_deref(), &day);
+        (day, st)
+    };
+    if args.as_of.is_some() {
+        // An answer about a past day: printed, not stored over the current results.
+        return print(&args, &matches, &state, identities.len(), lists.len());
+    }
     let rows: Vec<shadowfleet_store::StoredMatch> = matches
         .iter()
         .map(|m| {
@@ -71,33 +122,60 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         })
         .collect::<Result<_, serde_json::Error>>()?;
     store.replace_matches(&rows)?;
-    let vessels: std::collections::HashSet<u32> = identities.iter().map(|i| i.mmsi).collect();
+    print(&args, &matches, &state, identities.len(), lists.len())
+}
+
+/// The last second of the UTC day `YYYY-MM-DD`.
+fn day_end(day: &str) -> anyhow::Result<i64> {
+    let t = shadowfleet_model::Timestamp::parse_rfc3339(&format!("{day}T23:59:59Z"))
+        .map_err(|e| anyhow::anyhow!("--as-of {day}: {e}"))?;
+    Ok(t.unix_millis().div_euclid(1000))
+}
+
+/// Prints the matches at or above `--min-score` with their listing state.
+fn print(
+    args: &ScreenArgs,
+    matches: &[shadowfleet_risk::ScreenMatch],
+    state: &dyn Fn(&shadowfleet_risk::ScreenMatch) -> (String, shadowfleet_risk::ListingState),
+    identities: usize,
+    lists: usize,
+) -> anyhow::Result<ExitCode> {
+    let vessels: std::collections::HashSet<u32> = matches.iter().map(|m| m.mmsi).collect();
     eprintln!(
-        "screened {} identities of {} MMSIs against {} lists: {} matches",
-        identities.len(),
+        "screened {identities} identities{} against {lists} lists: {} matches of {} MMSIs",
+        args.as_of
+            .as_ref()
+            .map(|d| format!(" seen by {d}"))
+            .unwrap_or_default(),
+        matches.len(),
         vessels.len(),
-        lists.len(),
-        matches.len()
     );
     let mut out = BufWriter::new(io::stdout().lock());
     let shown = matches.iter().filter(|m| m.score >= args.min_score);
     match args.format {
         Format::Ndjson => {
             for m in shown {
-                serde_json::to_writer(&mut out, m)?;
+                let (day, st) = state(m);
+                let mut v = serde_json::to_value(m)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("as_of".into(), day.into());
+                    o.insert("listing_state".into(), st.as_str().into());
+                }
+                serde_json::to_writer(&mut out, &v)?;
                 out.write_all(b"\n")?;
             }
         }
         Format::Csv => {
             writeln!(
                 out,
-                "score,mmsi,imo,name,list,list_kind,entry,entry_name,entry_imo,matched,explanation"
+                "score,mmsi,imo,name,list,list_kind,entry,entry_name,entry_imo,matched,explanation,listed_on,as_of,listing_state"
             )?;
             for m in shown {
                 let kind = serde_json::to_value(m.list_kind)?;
+                let (day, st) = state(m);
                 writeln!(
                     out,
-                    "{},{},{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{day},{}",
                     m.score,
                     m.mmsi,
                     m.imo.map(|i| i.to_string()).unwrap_or_default(),
@@ -108,26 +186,39 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
                     csv_field(&m.entry_name),
                     m.entry_imo.map(|i| i.to_string()).unwrap_or_default(),
                     m.matched.join("+"),
-                    csv_field(&m.explanation)
+                    csv_field(&m.explanation),
+                    m.listed_on.as_deref().unwrap_or(""),
+                    st.as_str(),
                 )?;
             }
         }
         Format::Text => {
             writeln!(
                 out,
-                "{:<5}  {:<9}  {:<7}  {:<20}  {:<28}  {:<24}  why",
-                "score", "mmsi", "imo", "name", "list", "entry"
+                "{:<5}  {:<9}  {:<7}  {:<20}  {:<28}  {:<24}  {:<26}  why",
+                "score", "mmsi", "imo", "name", "list", "entry", "listed (as of)"
             )?;
             for m in shown {
+                let (day, st) = state(m);
+                let listed = format!(
+                    "{} ({} {day})",
+                    m.listed_on.as_deref().unwrap_or("no date"),
+                    match st {
+                        shadowfleet_risk::ListingState::Listed => "yes",
+                        shadowfleet_risk::ListingState::NotYetListed => "not yet",
+                        shadowfleet_risk::ListingState::DateUnknown => "?",
+                    }
+                );
                 writeln!(
                     out,
-                    "{:<5.2}  {:<9}  {:<7}  {:<20}  {:<28}  {:<24}  {}",
+                    "{:<5.2}  {:<9}  {:<7}  {:<20}  {:<28}  {:<24}  {:<26}  {}",
                     m.score,
                     m.mmsi,
                     m.imo.map(|i| i.to_string()).unwrap_or_default(),
                     truncate(&m.name, 20),
                     truncate(&m.list, 28),
                     truncate(&format!("{} {}", m.entry, m.entry_name), 24),
+                    listed,
                     m.explanation
                 )?;
             }

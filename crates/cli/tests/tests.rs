@@ -1383,3 +1383,91 @@ fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(
     eprintln!("browser test: {segments} drawn flow and gap segments, none across land");
     Ok(())
 }
+
+/// `screen --as-of DAY` on a simulated run whose designations are spread over time: each
+/// sanctions match carries the listing state the truth gives for that day.
+#[test]
+fn screen_as_of_a_day_gives_the_listing_state_the_truth_says() {
+    let dir = scratch("asof");
+    let sim = dir.join("sim");
+    succeeds(&[
+        &"simulate",
+        &"--scenario",
+        &"baltic",
+        &"--days",
+        &"20",
+        &"--seed",
+        &"8",
+        &"--fleet-scale",
+        &"0.5",
+        &"--out",
+        &sim,
+        &"-q",
+    ]);
+    let store = dir.join("store");
+    succeeds(&[&"analyze", &"--store", &store, &sim.join("ais.nmea")]);
+    succeeds(&[
+        &"screen",
+        &"--store",
+        &store,
+        &"--lists",
+        &sim.join("sanctions_eu.csv"),
+        &sim.join("watchlist.csv"),
+        &sim.join("particulars.csv"),
+    ]);
+    let truth = std::fs::read_to_string(sim.join("truth.ndjson")).unwrap();
+    let mut designated: std::collections::HashMap<u32, String> = Default::default();
+    for r in shadowfleet_simulate::truth::read_truth(&truth).unwrap() {
+        if let shadowfleet_simulate::truth::TruthRecord::Vessel(v) = r {
+            if let (Some(d), Some(id)) = (v.designated_on, v.identities.first()) {
+                designated.insert(id.imo, d);
+            }
+        }
+    }
+    let mut states = std::collections::BTreeMap::new();
+    for day in ["2026-01-09", "2026-01-24"] {
+        let csv = stdout(&succeeds(&[
+            &"screen",
+            &"--store",
+            &store,
+            &"--as-of",
+            &day,
+            &"--format",
+            &"csv",
+        ]));
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(
+            &header[header.len() - 3..],
+            ["listed_on", "as_of", "listing_state"]
+        );
+        for line in lines {
+            // The explanation is quoted and may hold commas: the last three fields are plain.
+            let f: Vec<&str> = line.rsplitn(4, ',').collect();
+            let (state, as_of, listed_on) = (f[0], f[1], f[2]);
+            assert_eq!(as_of, day, "{line}");
+            let first: Vec<&str> = line.splitn(10, ',').collect();
+            if first[4] != "sanctions_eu" {
+                assert_eq!(state, "date_unknown", "{line}");
+                continue;
+            }
+            let imo: u32 = first[8].parse().unwrap();
+            let truth_day = &designated[&imo];
+            assert_eq!(listed_on, truth_day.as_str(), "{line}");
+            let want = if truth_day.as_str() <= day {
+                "listed"
+            } else {
+                "not_yet_listed"
+            };
+            assert_eq!(state, want, "{line}");
+            *states.entry(state.to_owned()).or_insert(0) += 1;
+        }
+    }
+    assert!(
+        states.contains_key("listed") && states.contains_key("not_yet_listed"),
+        "{states:?}"
+    );
+    assert!(
+        fails(&[&"screen", &"--store", &store, &"--as-of", &"2026-02-30"]).contains("not a day")
+    );
+}

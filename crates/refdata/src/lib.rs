@@ -169,7 +169,8 @@ pub struct ListEntry {
     pub call_sign: Option<String>,
     /// Sanctions programmes or list sections.
     pub programs: Vec<String>,
-    /// Date of listing as given.
+    /// Day of listing, `YYYY-MM-DD` (EU: the date of application; OFAC: the designation date
+    /// where given), `None` when the list gives none.
     pub listed_on: Option<String>,
     /// Year built.
     pub build_year: Option<u32>,
@@ -319,6 +320,8 @@ pub fn parse(
         ListFormat::ImoCsv => watch::imo_csv(path, bytes)?,
         ListFormat::Particulars => watch::particulars(path, bytes)?,
     };
+    let mut entries = entries;
+    dated(&mut entries, &mut notes);
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -331,6 +334,129 @@ pub fn parse(
         entries,
         notes,
     })
+}
+
+/// Fewest dated entries for which one date shared by all of them is taken as the list's own
+/// date (an export's date stamped on every row), not as listing dates.
+const UNIFORM_DATE_MIN: usize = 50;
+
+/// Listing dates as days (`YYYY-MM-DD`): each entry's date as given, normalised; one date
+/// shared by every entry of a long list is the export's date, not when each was listed, and is
+/// dropped with a note (the OFAC vessel JSON stamps the day of the dump on every vessel).
+fn dated(entries: &mut [ListEntry], notes: &mut Vec<String>) {
+    let mut unreadable = 0usize;
+    for e in entries.iter_mut() {
+        if let Some(raw) = e.listed_on.take() {
+            e.listed_on = listing_day(&raw);
+            if e.listed_on.is_none() {
+                unreadable += 1;
+            }
+        }
+    }
+    if unreadable > 0 {
+        notes.push(format!(
+            "{unreadable} listing dates not read (not YYYY-MM-DD, DD.MM.YYYY or MM/DD/YYYY): those entries have no listing date"
+        ));
+    }
+    let days: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .filter_map(|e| e.listed_on.as_deref())
+        .collect();
+    let n = entries.iter().filter(|e| e.listed_on.is_some()).count();
+    if days.len() == 1 && n >= UNIFORM_DATE_MIN {
+        let day = days
+            .iter()
+            .next()
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        notes.push(format!(
+            "all {n} entries carry the date {day}: taken as the list's date, not as listing dates (the entries have none)"
+        ));
+        for e in entries.iter_mut() {
+            e.listed_on = None;
+        }
+    }
+}
+
+/// A listing date as a day `YYYY-MM-DD`, from `YYYY-MM-DD` (a time after it ignored),
+/// `DD.MM.YYYY` (EU) or `MM/DD/YYYY` (OFAC); `None` when it is none of these or not a real day.
+pub fn listing_day(s: &str) -> Option<String> {
+    let s = s.trim();
+    let num = |x: &str| -> Option<u32> {
+        (!x.is_empty() && x.len() <= 4 && x.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| x.parse().ok())
+            .flatten()
+    };
+    let (y, m, d) = if s.len() >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
+        (num(&s[..4])?, num(&s[5..7])?, num(&s[8..10])?)
+    } else if let [d, m, y] = s.split('.').collect::<Vec<_>>()[..] {
+        (num(y)?, num(m)?, num(d)?)
+    } else if let [m, d, y] = s.split('/').collect::<Vec<_>>()[..] {
+        (num(y)?, num(m)?, num(d)?)
+    } else {
+        return None;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    ((1900..=2999).contains(&y) && (1..=days).contains(&d)).then(|| format!("{y:04}-{m:02}-{d:02}"))
+}
+
+#[cfg(test)]
+mod dating_tests {
+    use super::*;
+
+    #[test]
+    fn listing_days_in_the_formats_lists_use() {
+        assert_eq!(listing_day("25.06.2024").as_deref(), Some("2024-06-25"));
+        assert_eq!(listing_day("03/20/2026").as_deref(), Some("2026-03-20"));
+        assert_eq!(listing_day("2025-05-21").as_deref(), Some("2025-05-21"));
+        assert_eq!(
+            listing_day("2025-05-21T10:00:00Z").as_deref(),
+            Some("2025-05-21")
+        );
+        for bad in [
+            "",
+            "2025-02-30",
+            "31.04.2025",
+            "13/01/2025",
+            "May 2025",
+            "1.1.25",
+        ] {
+            assert_eq!(listing_day(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_date_on_every_entry_of_a_long_list_is_the_lists_own() {
+        let entry = |d: &str| ListEntry {
+            listed_on: Some(d.into()),
+            ..ListEntry::named("x".into(), "X".into())
+        };
+        let mut same: Vec<ListEntry> = (0..60).map(|_| entry("03/20/2026")).collect();
+        let mut notes = Vec::new();
+        dated(&mut same, &mut notes);
+        assert!(same.iter().all(|e| e.listed_on.is_none()));
+        assert!(notes[0].contains("list's date"), "{notes:?}");
+        let mut varied: Vec<ListEntry> = (0..60)
+            .map(|i| {
+                entry(if i % 2 == 0 {
+                    "25.06.2024"
+                } else {
+                    "17.12.2024"
+                })
+            })
+            .collect();
+        let mut notes = Vec::new();
+        dated(&mut varied, &mut notes);
+        assert_eq!(varied[0].listed_on.as_deref(), Some("2024-06-25"));
+        assert!(notes.is_empty());
+    }
 }
 
 /// Parses an IMO number as lists write it (`9179842`, `IMO 9179842`, `IMO9179842`); `None`

@@ -10,4 +10,4 @@ pub use exposure::{
     exposure, is_month, month_of, ExposureConfig, ExposureRow, InferredCount, VesselView,
 };
 pub use score::{roc_auc, score, Indicator, RiskConfig, RiskInputs, VesselRisk, INDICATORS};
-pub use screening::{normalise_name, screen, ScreenConfig, ScreenMatch};
+pub use screening::{normalise_name, screen, ListingState, ScreenConfig, ScreenMatch};

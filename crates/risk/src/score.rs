@@ -393,10 +393,26 @@ fn count_strength(n: usize) -> f64 {
 
 fn listing(f: &Facts<'_>, kind: ListKind) -> Option<Found> {
     let m = f.listed.get(&(f.key, kind))?;
+    // When it was listed against when the data saw it: listed before its first sighting, or
+    // only later (a finding about behaviour before the listing is not "a listed ship did it").
+    let first_seen = f.ids.iter().map(|i| i.first_seen).min();
+    let when = match (&m.listed_on, first_seen) {
+        (None, _) => "; listing date not given by the list".to_owned(),
+        (Some(l), Some(t)) => {
+            let seen = shadowfleet_model::Timestamp::from_unix_seconds(t).to_string();
+            let day = seen.get(..10).unwrap_or("");
+            if l.as_str() <= day {
+                format!("; listed {l}, before the data first saw it ({day})")
+            } else {
+                format!("; listed {l}, only after the data first saw it ({day})")
+            }
+        }
+        (Some(l), None) => format!("; listed {l}"),
+    };
     Some(Found {
         strength: m.score,
         detail: format!(
-            "{} entry {} ({}): {}",
+            "{} entry {} ({}): {}{when}",
             m.list, m.entry, m.entry_name, m.explanation
         ),
         events: Vec::new(),

@@ -67,6 +67,40 @@ pub struct ScreenMatch {
     pub matched: Vec<&'static str>,
     /// Why, in words.
     pub explanation: String,
+    /// Day the entry was listed (`YYYY-MM-DD`), when the list gives it.
+    pub listed_on: Option<String>,
+}
+
+/// Whether a list entry was in force on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingState {
+    /// Listed on or before the day.
+    Listed,
+    /// Listed only after the day.
+    NotYetListed,
+    /// The list gives no listing date.
+    DateUnknown,
+}
+
+impl ListingState {
+    /// The state of an entry listed on `listed_on` (`YYYY-MM-DD`) as of `day` (`YYYY-MM-DD`).
+    pub fn as_of(listed_on: Option<&str>, day: &str) -> ListingState {
+        match listed_on {
+            None => ListingState::DateUnknown,
+            Some(l) if l <= day => ListingState::Listed,
+            Some(_) => ListingState::NotYetListed,
+        }
+    }
+
+    /// The name in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingState::Listed => "listed",
+            ListingState::NotYetListed => "not_yet_listed",
+            ListingState::DateUnknown => "date_unknown",
+        }
+    }
 }
 
 /// Uppercase, ASCII letters and digits, single spaces; vessel prefixes (`MT`, `M/T`, `MV`)
@@ -311,6 +345,7 @@ pub fn screen(
                 score: (score * 1000.0).round() / 1000.0,
                 matched,
                 explanation: why.join("; "),
+                listed_on: e.listed_on.clone(),
             };
             match seen.get(&key) {
                 Some(&i) => {

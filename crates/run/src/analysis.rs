@@ -53,7 +53,56 @@ impl Analysis {
         let events = store.events(&EventFilter::default())?;
         let identities = store.identities()?;
         let lists: Vec<RefList> = store.lists()?.into_iter().map(|l| l.list).collect();
-        let matches = shadowfleet_risk::screen(&identities, &lists, &config.screening);
+        Analysis::of(store, events, identities, &lists, config)
+    }
+
+    /// The analysis as it could have been made at `cutoff` (unix seconds): only events that had
+    /// ended before it, identities as first seen before it (last seen no later), and of the
+    /// sanctions and watch lists only the entries listed before it (entries without a listing
+    /// date are left out: they may have been listed later). Particulars (tonnage, year built)
+    /// are kept whole: they are facts about the hull, not findings.
+    pub fn before(store: &Store, config: AnalysisConfig, cutoff: i64) -> anyhow::Result<Analysis> {
+        let events: Vec<StoredEvent> = store
+            .events(&EventFilter::default())?
+            .into_iter()
+            .filter(|e| e.event.end < cutoff)
+            .collect();
+        let identities: Vec<IdentityPeriod> = store
+            .identities()?
+            .into_iter()
+            .filter(|i| i.first_seen < cutoff)
+            .map(|mut i| {
+                i.last_seen = i.last_seen.min(cutoff - 1);
+                i
+            })
+            .collect();
+        let day = shadowfleet_model::Timestamp::from_unix_seconds(cutoff).to_string();
+        let day = day.get(..10).unwrap_or("");
+        let lists: Vec<RefList> = store
+            .lists()?
+            .into_iter()
+            .map(|l| {
+                let mut list = l.list;
+                if list.kind != ListKind::Particulars {
+                    list.entries
+                        .retain(|e| e.listed_on.as_deref().is_some_and(|d| d < day));
+                }
+                list
+            })
+            .collect();
+        Analysis::of(store, events, identities, &lists, config)
+    }
+
+    /// The analysis of these events, identities and lists (the store gives the positions where
+    /// ships were first seen laden, each before the event that needs it).
+    pub fn of(
+        store: &Store,
+        events: Vec<StoredEvent>,
+        identities: Vec<IdentityPeriod>,
+        lists: &[RefList],
+        config: AnalysisConfig,
+    ) -> anyhow::Result<Analysis> {
+        let matches = shadowfleet_risk::screen(&identities, lists, &config.screening);
         // Particulars: deadweight and year built by IMO, from particulars lists first.
         let mut dwt: HashMap<u32, f64> = HashMap::new();
         let mut built: HashMap<u32, u32> = HashMap::new();

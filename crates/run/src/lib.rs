@@ -7,11 +7,14 @@
 //! * [`analysis`]: a store's events, identities and reference lists → screening, the cargo
 //!   tracer, risk scores, inferred origins and the exposure (`screen`, `vessel`, `flows`,
 //!   `exposure`, `demo`, `serve`, `eval`);
+//! * [`backtest`]: the risk score ranked month by month from data before each designation
+//!   month, against the designations that followed (`backtest`);
 //! * [`threaded`]: the pipeline on several threads with bounded, recycled batches between
 //!   them;
 //! * [`cpu`]: the CPU time each stage (thread) of a run used.
 
 pub mod analysis;
+pub mod backtest;
 pub mod config;
 pub mod cpu;
 pub mod ingest;

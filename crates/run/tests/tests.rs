@@ -49,24 +49,27 @@ fn check_golden(name: &str, text: &str) {
     }
 }
 
-/// `baltic`, seed 21, 3 days, half the fleet: simulated into `dir`, analysed into a store,
-/// with the lists the simulator publishes loaded.
-fn short_run(dir: &Path) -> PathBuf {
+/// `scenario` simulated into a fresh `dir` (`ais.nmea`), the lists the simulator publishes
+/// written beside it (their paths), and the truth's vessels.
+fn simulated(
+    dir: &Path,
+    scenario: &str,
+    opts: &SimOptions,
+) -> (
+    PathBuf,
+    Vec<String>,
+    Vec<shadowfleet_simulate::truth::Vessel>,
+) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
-    let sc = Scenario::load("baltic").unwrap();
+    let sc = Scenario::load(scenario).unwrap();
     let world = World::load(sc.ais.station_spacing_deg).unwrap();
-    let opts = SimOptions {
-        seed: 21,
-        days: Some(3),
-        fleet_scale: 0.5,
-    };
     let ais = dir.join("ais.nmea");
     let mut truth = Vec::new();
     simulate(
         &sc,
         &world,
-        &opts,
+        opts,
         std::io::BufWriter::new(std::fs::File::create(&ais).unwrap()),
         &mut truth,
     )
@@ -90,6 +93,18 @@ fn short_run(dir: &Path) -> PathBuf {
         std::fs::write(dir.join(name), text).unwrap();
         lists.push(dir.join(name).display().to_string());
     }
+    (ais, lists, vessels)
+}
+
+/// `baltic`, seed 21, 3 days, half the fleet: simulated into `dir`, analysed into a store,
+/// with the lists the simulator publishes loaded.
+fn short_run(dir: &Path) -> PathBuf {
+    let opts = SimOptions {
+        seed: 21,
+        days: Some(3),
+        fleet_scale: 0.5,
+    };
+    let (ais, lists, _) = simulated(dir, "baltic", &opts);
     let store = dir.join("store");
     // Profiled: the golden events below also show that profiling changes nothing.
     let report = ingest(
@@ -284,4 +299,143 @@ fn real_corpora_behave_as_stated() {
             assert!(want.lines().any(|w| w == line), "not as stated: {line}");
         }
     }
+}
+
+/// A store of 30 days of `baltic` (seed 33) with the published lists: designations spread
+/// before, during and after the data.
+fn backtest_store(
+    tag: &str,
+) -> (
+    PathBuf,
+    Vec<String>,
+    Vec<shadowfleet_simulate::truth::Vessel>,
+) {
+    let dir =
+        std::env::temp_dir().join(format!("shadowfleet-backtest-{tag}-{}", std::process::id()));
+    let opts = SimOptions {
+        seed: 33,
+        days: Some(30),
+        fleet_scale: 0.6,
+    };
+    let (ais, lists, vessels) = simulated(&dir, "baltic", &opts);
+    let store = dir.join("store");
+    ingest(
+        &store,
+        &[IngestInput::file(&ais)],
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let mut s = Store::open_existing(&store).unwrap();
+    shadowfleet_run::lists::load_lists(&mut s, &lists, 0).unwrap();
+    (store, lists, vessels)
+}
+
+#[test]
+fn backtest_ranks_later_designated_tankers_from_the_past_only() {
+    let (store, lists, vessels) = backtest_store("rank");
+    let s = Store::open_existing(&store).unwrap();
+    let config = shadowfleet_run::AnalysisConfig::default();
+    let b = shadowfleet_run::backtest::backtest(&s, &config, 20).unwrap();
+    // The truth's designations that fall in the data or after it are what is ranked.
+    let later: usize = vessels
+        .iter()
+        .filter(|v| {
+            v.designated_on
+                .as_deref()
+                .is_some_and(|d| d >= b.data.0.as_str())
+        })
+        .count();
+    assert!(later > 5, "{later} designations during or after the data");
+    assert!(!b.months.is_empty(), "{b:?}");
+    for m in &b.months {
+        assert!(
+            m.hits <= m.later_designated && m.later_designated <= m.ranked,
+            "{m:?}"
+        );
+        assert!(m.top.len() <= 20);
+        // No vessel designated before the month is ranked in it.
+        for r in &m.top {
+            if let Some(d) = &r.designated_on {
+                assert!(d.as_str() >= format!("{}-01", m.month).as_str(), "{r:?}");
+            }
+        }
+    }
+    // Better than a random ranking over all months together.
+    let hits: usize = b.months.iter().map(|m| m.hits).sum();
+    let flagged: usize = b.months.iter().map(|m| m.top.len()).sum();
+    let base: f64 = b
+        .months
+        .iter()
+        .map(|m| m.base_rate * m.top.len() as f64)
+        .sum();
+    assert!(
+        hits as f64 > base,
+        "{hits} hits of {flagged} flagged; a random ranking expects {base:.1}"
+    );
+    assert_eq!(b.lead_weeks.len(), b.designated_in_top_k);
+    assert!(b.lead_weeks.iter().all(|w| *w >= 0.0), "{:?}", b.lead_weeks);
+    drop(lists);
+}
+
+/// A score that reads the future is caught: with every designation date moved past the end
+/// of the data, the ranking at a month inside the data must be the ranking with no sanctions
+/// list at all (a leaky ranking would still see the listings); with the true dates, the
+/// listings made before the month do change it.
+#[test]
+fn backtest_ranking_does_not_read_designations_from_the_future() {
+    let (store, lists, _) = backtest_store("leak");
+    let config = shadowfleet_run::AnalysisConfig::default();
+    let s = Store::open_existing(&store).unwrap();
+    let ids = s.identities().unwrap();
+    let start = ids.iter().map(|i| i.first_seen).min().unwrap();
+    let cutoff = start + 20 * 86_400;
+    let ranking = |s: &Store| {
+        shadowfleet_run::backtest::ranking_before(s, &config, cutoff)
+            .unwrap()
+            .into_iter()
+            .map(|(k, score, _)| (k, (score * 1e6).round()))
+            .collect::<Vec<_>>()
+    };
+    let true_dates = ranking(&s);
+    drop(s);
+    // The sanctions list with every date of application in 2030.
+    let eu = lists
+        .iter()
+        .find(|l| l.ends_with("sanctions_eu.csv"))
+        .unwrap();
+    let text = std::fs::read_to_string(eu).unwrap();
+    let shifted: String = text
+        .lines()
+        .map(|l| match l.rsplit_once(';') {
+            Some((head, d)) if d.len() == 10 && d.as_bytes()[2] == b'.' => {
+                format!("{head};{}2030\r\n", &d[..6])
+            }
+            _ => format!("{l}\r\n"),
+        })
+        .collect();
+    std::fs::write(eu, shifted).unwrap();
+    let mut s = Store::open_existing(&store).unwrap();
+    shadowfleet_run::lists::load_lists(&mut s, &[eu.clone()], 0).unwrap();
+    let future_dates = ranking(&s);
+    // And with no listing of any vessel of the data (one entry for a ship it never saw; watch
+    // list entries carry no dates: left out in both).
+    let dir = store.parent().unwrap().join("nolist");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let none = dir.join("sanctions_eu.csv");
+    std::fs::write(
+        &none,
+        "Vessel name;IMO number ;Date of application\r\nNOBODY;1234567;01.01.2020\r\n",
+    )
+    .unwrap();
+    shadowfleet_run::lists::load_lists(&mut s, &[none.display().to_string()], 0).unwrap();
+    let no_list = ranking(&s);
+    assert_eq!(
+        future_dates, no_list,
+        "the ranking read designations made after the cutoff"
+    );
+    assert_ne!(
+        true_dates, no_list,
+        "designations before the cutoff should count"
+    );
 }

@@ -288,7 +288,7 @@ pub fn simulate_reporting<A: Write, T: Write>(
             interfered_positions: stats.interfered,
         }));
     for (i, s) in ships.iter().enumerate() {
-        planner.records.push(vessel_record(i, s, start));
+        planner.records.push(vessel_record(i, s, start, end));
     }
     for ((country, month, origin), v) in std::mem::take(&mut planner.volumes) {
         planner.records.push(TruthRecord::Volume(truth::Volume {
@@ -400,7 +400,43 @@ fn drain_records<T: Write>(
     Ok(())
 }
 
-fn vessel_record(i: usize, s: &Ship, start: i64) -> TruthRecord {
+/// Share of the sanctioned vessels designated before the data start; the others are designated
+/// during the simulated period or within [`LATE_DESIGNATION_DAYS`] after it.
+const DESIGNATED_BEFORE: f64 = 0.65;
+/// How long after the simulated period the last designations fall, days.
+const LATE_DESIGNATION_DAYS: i64 = 60;
+/// How far before the start the earliest designations fall, days (EU package 14 was 2024-06-25).
+const EARLY_DESIGNATION_DAYS: i64 = 700;
+
+/// The day vessel `i` (sanctioned) was designated: a hash of what the seeded world gave it (its
+/// index, first IMO and build year), so that no random draw of the simulation moves.
+fn designation_day(i: usize, s: &Ship, start: i64, end: i64) -> Option<String> {
+    if !s.sanctioned {
+        return None;
+    }
+    let imo = s.identities.first().map_or(0, |(_, id)| u64::from(id.imo));
+    let mut h = (i as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(imo << 20)
+        .wrapping_add(u64::from(s.build_year));
+    // splitmix64's finaliser.
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^= h >> 31;
+    let u = (h >> 11) as f64 / (1u64 << 53) as f64;
+    let t = if u < DESIGNATED_BEFORE {
+        start - DAY * (1 + (u / DESIGNATED_BEFORE * EARLY_DESIGNATION_DAYS as f64) as i64)
+    } else {
+        let span = (end - start) / DAY + LATE_DESIGNATION_DAYS;
+        let f = (u - DESIGNATED_BEFORE) / (1.0 - DESIGNATED_BEFORE);
+        start + DAY * (f * span as f64) as i64
+    };
+    Some(rfc3339(t)[..10].to_owned())
+}
+
+fn vessel_record(i: usize, s: &Ship, start: i64, end: i64) -> TruthRecord {
     TruthRecord::Vessel(truth::Vessel {
         vessel: i as u32,
         role: s.role.name().into(),
@@ -427,6 +463,7 @@ fn vessel_record(i: usize, s: &Ship, start: i64) -> TruthRecord {
             })
             .collect(),
         scrapped: s.scrap_at.map(rfc3339),
+        designated_on: designation_day(i, s, start, end),
     })
 }
 

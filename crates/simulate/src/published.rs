@@ -3,7 +3,9 @@
 //!
 //! - `sanctions_eu.csv`: the sanctioned vessels, in the EU Annex XLII export layout
 //!   (`Vessel name;IMO number ;Date of application`, CRLF), under the name they had when listed
-//!   (the first of the run: renamed ships must be found by IMO or former name);
+//!   (the first of the run: renamed ships must be found by IMO or former name), with the
+//!   date of application the truth gives (`designated_on`: most before the data, some during
+//!   or after it, so that "listed then, or only later?" has both answers);
 //! - `watchlist.csv`: a GUR-style watch list (current and legacy MMSIs, former names) of the
 //!   sanctioned vessels and about a quarter of the other shadow tankers, as an intelligence
 //!   service would know them at the end of the run;
@@ -59,7 +61,14 @@ pub fn published(vessels: &[Vessel], seed: u64) -> Published {
         // The draw happens for every shadow vessel, so membership does not depend on others.
         let watched = v.shadow && rng.chance(WATCHLIST_SHARE);
         if v.sanctioned && first.imo != 0 {
-            let _ = write!(sanctions_eu, "{};{};25.06.2024\r\n", first.name, first.imo);
+            // The date of application as the EU writes it (DD.MM.YYYY).
+            let day = v.designated_on.as_deref().unwrap_or("2024-06-25");
+            let (y, m, d) = (
+                day.get(..4).unwrap_or("2024"),
+                day.get(5..7).unwrap_or("06"),
+                day.get(8..10).unwrap_or("25"),
+            );
+            let _ = write!(sanctions_eu, "{};{};{d}.{m}.{y}\r\n", first.name, first.imo);
         }
         if v.sanctioned || watched {
             let mut legacy: Vec<String> = Vec::new();

@@ -168,6 +168,11 @@ pub struct Vessel {
     /// When it was broken up (it transmits nothing after).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scrapped: Option<String>,
+    /// Day a sanctioned vessel was designated (`YYYY-MM-DD`): most before the data start,
+    /// some during it or after it (the published sanctions list carries it as the date of
+    /// application). Absent for the others, and in truth files of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designated_on: Option<String>,
 }
 
 /// An identity period.
