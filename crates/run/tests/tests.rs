@@ -415,7 +415,7 @@ fn backtest_ranking_does_not_read_designations_from_the_future() {
         .collect();
     std::fs::write(eu, shifted).unwrap();
     let mut s = Store::open_existing(&store).unwrap();
-    shadowfleet_run::lists::load_lists(&mut s, &[eu.clone()], 0).unwrap();
+    shadowfleet_run::lists::load_lists(&mut s, std::slice::from_ref(eu), 0).unwrap();
     let future_dates = ranking(&s);
     // And with no listing of any vessel of the data (one entry for a ship it never saw; watch
     // list entries carry no dates: left out in both).
