@@ -405,6 +405,9 @@ pub struct Profile {
     pub risk: RiskView,
     /// Cargo flows it carried.
     pub voyages: Vec<FlowView>,
+    /// The hull: every identity of the physical ship, each with the basis that links it (IMO,
+    /// track continuity, list alias) and its validity interval (unix seconds).
+    pub hull: Option<shadowfleet_voyages::Hull>,
 }
 
 /// A vessel's profile.
@@ -480,6 +483,7 @@ pub fn profile(a: &Analysis, key: VesselKey, mmsis: &[u32]) -> Profile {
             indicators,
         },
         voyages,
+        hull: mmsis.iter().find_map(|&m| a.hull_of(m)).cloned(),
     }
 }
 

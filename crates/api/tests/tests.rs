@@ -152,6 +152,16 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
         .unwrap()
         .iter()
         .all(|i| i.get("events").is_some()));
+    // Its hull: every MMSI of the profile, each identity period a link with its basis.
+    let hull = &p["hull"];
+    assert!(hull["id"].as_str().unwrap().starts_with("H-"), "{hull}");
+    for m in p["mmsis"].as_array().unwrap() {
+        assert!(hull["mmsis"].as_array().unwrap().contains(m), "{hull}");
+    }
+    for l in hull["links"].as_array().unwrap() {
+        assert!(l["basis"]["basis"].is_string(), "{l}");
+        assert!(l["from"].as_i64().unwrap() <= l["to"].as_i64().unwrap());
+    }
     // Unknown and malformed ids.
     assert_eq!(
         get(&app, "/api/vessels/imo:1000000").await.0,

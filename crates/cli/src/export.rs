@@ -243,7 +243,7 @@ const EVENT_COLUMNS: [ColumnSpec; 15] = [
     ColumnSpec::required("truncated_end", ColumnType::Boolean),
 ];
 
-const VESSEL_COLUMNS: [ColumnSpec; 8] = [
+const VESSEL_COLUMNS: [ColumnSpec; 9] = [
     ColumnSpec::required("vessel", ColumnType::Utf8),
     ColumnSpec::optional("imo", ColumnType::UInt32),
     ColumnSpec::required("mmsis", ColumnType::Utf8),
@@ -252,6 +252,7 @@ const VESSEL_COLUMNS: [ColumnSpec; 8] = [
     ColumnSpec::required("shadow", ColumnType::Boolean),
     ColumnSpec::required("indicators", ColumnType::Utf8),
     ColumnSpec::optional("geometry", ColumnType::Geometry),
+    ColumnSpec::optional("hull", ColumnType::Utf8),
 ];
 
 const FLOW_COLUMNS: [ColumnSpec; 13] = [
@@ -345,7 +346,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let mut out = text_out(args.out.as_deref())?;
     match (args.what, args.format) {
         (What::Vessels, Format::Csv) => {
-            writeln!(out, "vessel,mmsis,names,score,shadow,indicators")?;
+            writeln!(out, "vessel,mmsis,names,score,shadow,indicators,hull")?;
             for r in &a.risks {
                 let ind: Vec<String> = r
                     .indicators
@@ -354,7 +355,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     .collect();
                 writeln!(
                     out,
-                    "{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{}",
                     r.vessel,
                     r.mmsis
                         .iter()
@@ -364,7 +365,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     csv_field(&r.names.join(" / ")),
                     r.score,
                     a.is_shadow(r.vessel),
-                    ind.join(" ")
+                    ind.join(" "),
+                    hull_id(&a, &r.mmsis)
                 )?;
             }
         }
@@ -381,6 +383,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     json!({"type": "Feature", "geometry": geometry, "properties": {
                         "vessel": vessel_json(r.vessel), "mmsis": r.mmsis, "names": r.names, "score": r.score,
                         "shadow": a.is_shadow(r.vessel), "indicators": ind, "position_from_event": latest.map(|e| e.id),
+                        "hull": hull_id(&a, &r.mmsis),
                     }})
                 })
                 .collect();
@@ -474,6 +477,7 @@ fn parquet_tables(
                     Some(e) => w.put_point(7, e.event.lon, e.event.lat),
                     None => w.put_point(7, f64::NAN, f64::NAN),
                 }
+                w.put_text(8, Some(&hull_id(a, &r.mmsis)));
                 w.end_row()?;
             }
             Ok(())
@@ -510,4 +514,13 @@ fn parquet_tables(
         Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The hull id of a vessel with these MMSIs (`docs/formats.md`).
+fn hull_id(a: &Analysis, mmsis: &[u32]) -> String {
+    mmsis
+        .iter()
+        .find_map(|&m| a.hull_of(m))
+        .map(|h| h.id.clone())
+        .unwrap_or_default()
 }

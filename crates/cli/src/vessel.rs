@@ -135,6 +135,47 @@ fn text(out: &mut impl Write, p: &Value) -> io::Result<()> {
             s(&i["callsign"])
         )?;
     }
+    if let Some(h) = p["hull"].as_object() {
+        writeln!(
+            out,
+            "hull {}{}: MMSIs {}, IMOs {}",
+            s(&h["id"]),
+            if h["zombie"].as_bool() == Some(true) {
+                " (a zombie: it broadcast a scrapped ship's IMO)"
+            } else {
+                ""
+            },
+            h["mmsis"],
+            h["imos"]
+        )?;
+        for l in h["links"].as_array().into_iter().flatten() {
+            let t = |v: &serde_json::Value| {
+                v.as_i64().map_or(String::new(), |t| {
+                    shadowfleet_model::Timestamp::from_unix_seconds(t).to_string()
+                })
+            };
+            let b = &l["basis"];
+            let why = match b["basis"].as_str() {
+                Some("imo") => format!("IMO {}", b["imo"]),
+                Some("track_continuity") => format!(
+                    "track continued from MMSI {} (event {})",
+                    b["from_mmsi"], b["event"]
+                ),
+                Some("list_alias") => {
+                    format!("{} entry {} names it", s(&b["list"]), s(&b["entry"]))
+                }
+                _ => "the hull's MMSI (no IMO linked)".to_owned(),
+            };
+            writeln!(
+                out,
+                "  {} .. {}  MMSI {}  {:<20} — {why}",
+                t(&l["from"]),
+                t(&l["to"]),
+                l["mmsi"],
+                s(&l["name"]),
+            )?;
+        }
+    }
     writeln!(out, "list matches:")?;
     for m in p["matches"].as_array().into_iter().flatten() {
         writeln!(

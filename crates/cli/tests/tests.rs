@@ -687,6 +687,7 @@ fn screen_vessel_flows_and_exposure_end_to_end() {
         .iter()
         .any(|i| i["name"] == "sanctioned"));
     assert!(!v["identities"].as_array().unwrap().is_empty());
+    assert!(v["hull"]["id"].as_str().unwrap().starts_with("H-"));
     // By name too, in text.
     let name = sanctioned["name"].as_str().unwrap().to_owned();
     assert!(stdout(&succeeds(&[&"vessel", &"--store", &store, &name])).contains("risk score"));

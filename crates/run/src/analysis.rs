@@ -43,6 +43,8 @@ pub struct Analysis {
     pub traced: Traced,
     /// Risk, highest first.
     pub risks: Vec<VesselRisk>,
+    /// Hulls: each ship's identities joined across MMSI, IMO, name and flag changes.
+    pub hulls: Vec<shadowfleet_voyages::Hull>,
     /// The configuration used.
     pub config: AnalysisConfig,
 }
@@ -234,6 +236,21 @@ impl Analysis {
             &mut |c| sightings.get(&c).copied(),
             routes.as_mut(),
         );
+        // Hulls: joined by IMO, by the identity stage's MMSI changes, and by list entries that
+        // name several MMSIs.
+        let aliases: Vec<(String, String, Vec<u32>)> = lists
+            .iter()
+            .flat_map(|l| {
+                l.entries.iter().filter(|e| e.mmsis.len() >= 2).map(|e| {
+                    (
+                        l.name.clone(),
+                        e.entry.clone(),
+                        e.mmsis.iter().map(|m| m.mmsi).collect(),
+                    )
+                })
+            })
+            .collect();
+        let hulls = shadowfleet_voyages::hulls(&identities, &with_ids, &aliases);
         drop(with_ids);
         Ok(Analysis {
             events,
@@ -241,8 +258,14 @@ impl Analysis {
             matches,
             traced,
             risks,
+            hulls,
             config,
         })
+    }
+
+    /// The hull an MMSI belongs to.
+    pub fn hull_of(&self, mmsi: u32) -> Option<&shadowfleet_voyages::Hull> {
+        self.hulls.iter().find(|h| h.mmsis.contains(&mmsi))
     }
 
     /// Whether the risk model calls the vessel shadow.

@@ -6,12 +6,15 @@
 //! dark nearby at the time), and ends where a ship's draught falls in a port of a country.
 //! A cargo split between several ships becomes several [`Flow`]s, each with its share. Every
 //! flow keeps the event ids it rests on and a confidence. Definitions, thresholds and the
-//! volume model: `docs/voyages.md`.
+//! volume model: `docs/voyages.md`. [`hulls`] joins a ship's identities (MMSI, IMO, name,
+//! flag) into one hull with each link's basis.
 
+pub mod hulls;
 mod origins;
 mod trace;
 pub mod volume;
 
+pub use hulls::{hulls, Hull, HullLink, LinkBasis};
 pub use origins::{infer_origins, RouteEvidence, Sighting};
 pub use trace::{
     trace, vessel_keys, zombie_mmsis, Cargo, Discharge, Flow, Hop, HopKind, Origin, OriginShare,
