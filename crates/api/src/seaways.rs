@@ -340,36 +340,15 @@ impl<'a> Pen<'a> {
         if run.len() < 2 {
             return;
         }
+        let xy: Vec<(f64, f64)> = run.iter().map(|(_, p)| (p.lon, p.lat)).collect();
+        let land = self.land;
+        let kept = crate::tracks::simplify_splitting(&xy, tolerance, &mut |a, b| {
+            land.segment_touches(run[a].1, run[b].1)
+        });
         let n = run.len();
         let mut keep = vec![false; n];
-        keep[0] = true;
-        keep[n - 1] = true;
-        let mut stack = vec![(0usize, n - 1)];
-        while let Some((a, b)) = stack.pop() {
-            if b <= a + 1 {
-                continue;
-            }
-            let (pa, pb) = (run[a].1, run[b].1);
-            let (dx, dy) = (pb.lon - pa.lon, pb.lat - pa.lat);
-            let len2 = dx * dx + dy * dy;
-            let mut worst = (0.0f64, (a + b) / 2);
-            for (i, &(_, p)) in run.iter().enumerate().take(b).skip(a + 1) {
-                let (px, py) = (p.lon - pa.lon, p.lat - pa.lat);
-                let d = if len2 == 0.0 {
-                    (px * px + py * py).sqrt()
-                } else {
-                    let t = ((px * dx + py * dy) / len2).clamp(0.0, 1.0);
-                    ((px - t * dx).powi(2) + (py - t * dy).powi(2)).sqrt()
-                };
-                if d > worst.0 {
-                    worst = (d, i);
-                }
-            }
-            if worst.0 > tolerance || self.land.segment_touches(pa, pb) {
-                keep[worst.1] = true;
-                stack.push((a, worst.1));
-                stack.push((worst.1, b));
-            }
+        for i in kept {
+            keep[i] = true;
         }
         let mut prev = run[0].1;
         for (i, &(_, p)) in run.iter().enumerate().skip(1) {

@@ -274,6 +274,28 @@ impl Params {
             .transpose()
     }
 
+    /// An integer within `range`, when given.
+    fn small_int(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<u8>,
+    ) -> Result<Option<u8>, ApiError> {
+        self.get(name)
+            .map(|z| {
+                z.parse::<u8>()
+                    .ok()
+                    .filter(|z| range.contains(z))
+                    .ok_or_else(|| {
+                        ApiError::bad(format!(
+                            "{name}: {z:?} is not an integer {}..={}",
+                            range.start(),
+                            range.end()
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
     /// `(limit, offset)` with the caps.
     fn page(&self) -> Result<(usize, usize), ApiError> {
         let num = |name: &str, default: usize| -> Result<usize, ApiError> {
@@ -585,7 +607,7 @@ async fn vessels(
         .take(limit)
         .map(|r| VesselSummary {
             vessel: r.vessel.into(),
-            id: key_id(r.vessel),
+            id: r.vessel.id(),
             mmsis: r.mmsis.clone(),
             names: r.names.clone(),
             score: r.score,
@@ -601,13 +623,6 @@ async fn vessels(
 }
 
 /// `imo:9229879` or `mmsi:613203686`: the id the vessel endpoints take.
-fn key_id(k: VesselKey) -> String {
-    match k {
-        VesselKey::Imo(i) => format!("imo:{i}"),
-        VesselKey::Mmsi(m) => format!("mmsi:{m}"),
-    }
-}
-
 /// The vessel `id` names: `imo:N`, `mmsi:N`, or a bare IMO (7 digits) or MMSI (9 digits).
 fn find(a: &Analysis, id: &str) -> Result<(VesselKey, Vec<u32>), ApiError> {
     let q = id
@@ -658,15 +673,7 @@ async fn track(
     let p = Params::new(raw, &["from", "to", "zoom"])?;
     let (from, to) = (p.time("from")?, p.time("to")?);
     // From after to is an empty interval: no positions (not an error).
-    let zoom = p
-        .get("zoom")
-        .map(|z| {
-            z.parse::<u8>()
-                .ok()
-                .filter(|z| *z <= 22)
-                .ok_or_else(|| ApiError::bad(format!("zoom: {z:?} is not an integer 0..=22")))
-        })
-        .transpose()?;
+    let zoom = p.small_int("zoom", 0..=22)?;
     let snap = s.snapshot();
     let (k, mmsis) = find(&snap.analysis, &id)?;
     let owned = crate::tracks::ownership(k, &mmsis, &snap.analysis.identities);
@@ -951,16 +958,7 @@ async fn map_flows(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Re
             )));
         }
     }
-    let zoom = p
-        .get("zoom")
-        .map(|z| {
-            z.parse::<u8>()
-                .ok()
-                .filter(|z| *z <= 12)
-                .ok_or_else(|| ApiError::bad(format!("zoom: {z:?} is not an integer 0..=12")))
-        })
-        .transpose()?
-        .unwrap_or(6);
+    let zoom = p.small_int("zoom", 0..=12)?.unwrap_or(6);
     let snap = s.snapshot();
     let query = crate::seaways::flows_query(&snap.analysis, origin.as_deref());
     let files = if query.mmsis.is_empty() {
@@ -1009,14 +1007,7 @@ async fn map_activity(
     let day = day_start(day_s)
         .ok_or_else(|| ApiError::bad(format!("day: {day_s:?} is not a date YYYY-MM-DD")))?;
     let res = p
-        .get("res")
-        .map(|r| {
-            r.parse::<u8>()
-                .ok()
-                .filter(|r| crate::activity::RESOLUTIONS.contains(r))
-                .ok_or_else(|| ApiError::bad(format!("res: {r:?} is not an integer 3..=7")))
-        })
-        .transpose()?
+        .small_int("res", crate::activity::RESOLUTIONS)?
         .unwrap_or(crate::activity::DEFAULT_RESOLUTION);
     let fleet = match p.get("fleet") {
         None => crate::activity::Fleet::Tankers,

@@ -74,6 +74,17 @@ pub fn tolerance_deg(zoom: u8) -> f64 {
 
 /// Indices of the vertices Douglas–Peucker keeps at `tolerance` (planar, degrees).
 pub fn simplify(points: &[(f64, f64)], tolerance: f64) -> Vec<usize> {
+    simplify_splitting(points, tolerance, &mut |_, _| false)
+}
+
+/// [`simplify`], with one more rule: a kept segment from vertex `a` to vertex `b` for which
+/// `split(a, b)` holds is split further (at its farthest vertex, else its middle one), down to
+/// consecutive vertices if need be (the map's flows: no kept segment may touch land).
+pub fn simplify_splitting(
+    points: &[(f64, f64)],
+    tolerance: f64,
+    split: &mut dyn FnMut(usize, usize) -> bool,
+) -> Vec<usize> {
     let n = points.len();
     if n <= 2 || tolerance <= 0.0 {
         return (0..n).collect();
@@ -90,7 +101,7 @@ pub fn simplify(points: &[(f64, f64)], tolerance: f64) -> Vec<usize> {
         let (bx, by) = points[b];
         let (dx, dy) = (bx - ax, by - ay);
         let len2 = dx * dx + dy * dy;
-        let mut worst = (0.0, a);
+        let mut worst = (0.0, (a + b) / 2);
         for (i, &(px, py)) in points.iter().enumerate().take(b).skip(a + 1) {
             let d = if len2 == 0.0 {
                 ((px - ax).powi(2) + (py - ay).powi(2)).sqrt()
@@ -102,7 +113,7 @@ pub fn simplify(points: &[(f64, f64)], tolerance: f64) -> Vec<usize> {
                 worst = (d, i);
             }
         }
-        if worst.0 > tolerance {
+        if worst.0 > tolerance || split(a, b) {
             keep[worst.1] = true;
             stack.push((a, worst.1));
             stack.push((worst.1, b));

@@ -106,13 +106,6 @@ fn day_start(day: &str) -> Option<i64> {
         .map(|t| t.unix_millis().div_euclid(1000))
 }
 
-fn key_id(k: VesselKey) -> String {
-    match k {
-        VesselKey::Imo(i) => format!("imo:{i}"),
-        VesselKey::Mmsi(m) => format!("mmsi:{m}"),
-    }
-}
-
 /// The ranking at `cutoff`: vessels by the risk score from data before it, highest first
 /// (ties by id), with the MMSIs behind each.
 pub fn ranking_before(
@@ -126,7 +119,7 @@ pub fn ranking_before(
         .iter()
         .map(|r| (r.vessel, r.score, r.mmsis.clone()))
         .collect();
-    out.sort_by(|x, y| y.1.total_cmp(&x.1).then(key_id(x.0).cmp(&key_id(y.0))));
+    out.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.id().cmp(&y.0.id())));
     Ok(out)
 }
 
@@ -211,7 +204,7 @@ pub fn backtest(store: &Store, config: &AnalysisConfig, k: usize) -> anyhow::Res
         let later: Vec<&(VesselKey, f64, Option<String>)> =
             ranking.iter().filter(|r| r.2.is_some()).collect();
         for r in &later {
-            ranked_before.insert(key_id(r.0));
+            ranked_before.insert(r.0.id());
         }
         let in_month = later
             .iter()
@@ -224,7 +217,7 @@ pub fn backtest(store: &Store, config: &AnalysisConfig, k: usize) -> anyhow::Res
         let hits = top.iter().filter(|r| r.2.is_some()).count();
         for r in top.iter().filter(|r| r.2.is_some()) {
             first_top
-                .entry(key_id(r.0))
+                .entry(r.0.id())
                 .or_insert_with(|| (cutoff, r.2.clone().unwrap_or_default()));
         }
         let n = ranking.len();
@@ -252,7 +245,7 @@ pub fn backtest(store: &Store, config: &AnalysisConfig, k: usize) -> anyhow::Res
             top: top
                 .iter()
                 .map(|r| Ranked {
-                    vessel: key_id(r.0),
+                    vessel: r.0.id(),
                     score: (r.1 * 10.0).round() / 10.0,
                     designated_on: r.2.clone(),
                 })

@@ -92,6 +92,16 @@ pub enum VesselKey {
     Mmsi(u32),
 }
 
+impl VesselKey {
+    /// The id the API and the backtest use: `imo:N` or `mmsi:N`.
+    pub fn id(self) -> String {
+        match self {
+            VesselKey::Imo(i) => format!("imo:{i}"),
+            VesselKey::Mmsi(m) => format!("mmsi:{m}"),
+        }
+    }
+}
+
 impl std::fmt::Display for VesselKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
