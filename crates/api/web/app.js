@@ -388,11 +388,12 @@ function setLayer(id, on) {
 }
 
 function setFlowFilter(ids) {
-  const only = ids ? ["in", ["get", "flow"], ["literal", ids]] : true;
+  const only = ids ? [["in", ["get", "flow"], ["literal", ids]]] : [];
   const legs = ["==", ["get", "role"], "leg"];
-  map.setFilter("flows", ["all", legs, ["!=", ["get", "drawn"], "dark"], only]);
-  map.setFilter("flows-dark", ["all", legs, ["==", ["get", "drawn"], "dark"], only]);
-  map.setFilter("flows-arrows", ["all", legs, only]);
+  map.setFilter("flows", ["all", legs, ["!=", ["get", "drawn"], "dark"], ...only]);
+  map.setFilter("flows-dark", ["all", legs, ["==", ["get", "drawn"], "dark"], ...only]);
+  map.setFilter("flows-arrows", ["all", legs, ...only]);
+  document.body.setAttribute("data-flow-filter", ids ? String(ids.length) : "all");
 }
 
 function vesselRow(v) {

@@ -150,6 +150,9 @@ try {
   await page.screenshot({ path: shotAs("flows") });
   await page.locator("#flowsvg path.flowlink").first().dispatchEvent("click");
   if (!(await page.locator("#flowview").isHidden())) await fail("flow view did not close on a click");
+  if ((await page.getAttribute("body", "data-flow-filter")) === "all") await fail("a band did not filter the flows");
+  await page.click("#allflows");
+  if ((await page.getAttribute("body", "data-flow-filter")) !== "all") await fail("'all' did not show every flow again");
   if (errors.length) await fail(`page errors: ${errors.join("; ")}`);
   console.log(`ok: ${title}; ${leaders} leaders, ${bars} exposure bars, ${legs} flow legs, activity ${activity}, ${indicators} indicators, ${identities - 1} identity periods, ${n} timeline events, track of ${vertices} vertices, export ${w}x${h}, ${drawn.length} drawn lines, ${bands} flow bands`);
 } catch (e) {
