@@ -45,7 +45,7 @@ pub enum Seg {
     Track,
     /// Along the sea lanes where the ship was heard too seldom to join its positions straight.
     SeaLanes,
-    /// Along the sea lanes across a silence of [`DARK_S`] or more.
+    /// Along the sea lanes across a silence of 6 h or more (`DARK_S`).
     Dark,
     /// A canal transit of a routed stretch (Suez, Panama): dug through land, so the land mask
     /// covers it.

@@ -6,7 +6,7 @@
 //! dark nearby at the time), and ends where a ship's draught falls in a port of a country.
 //! A cargo split between several ships becomes several [`Flow`]s, each with its share. Every
 //! flow keeps the event ids it rests on and a confidence. Definitions, thresholds and the
-//! volume model: `docs/voyages.md`. [`hulls`] joins a ship's identities (MMSI, IMO, name,
+//! volume model: `docs/voyages.md`. [`mod@hulls`] joins a ship's identities (MMSI, IMO, name,
 //! flag) into one hull with each link's basis.
 
 pub mod hulls;
