@@ -105,6 +105,7 @@ pub fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
         since: args.since,
         mmsi: args.mmsi,
         min_confidence: Some(args.min_confidence.level()),
+        id: None,
     })?;
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {

@@ -7,6 +7,7 @@ mod decode;
 mod demo;
 mod evaluate;
 mod events;
+mod evidence;
 mod export;
 mod flows;
 mod progress;
@@ -53,6 +54,13 @@ enum Command {
     /// score from data before it and see whether the later-designated ones were on top
     /// (Precision@k, recall, lead time).
     Backtest(backtest::BacktestArgs),
+    /// Write an evidence pack (a zip) for an event or a vessel: the raw input lines behind it
+    /// with their hashes and offsets, decoded values, track and map, the detector
+    /// configuration, list matches as of the day, identities, imagery links, a summary.
+    Evidence(evidence::EvidenceArgs),
+    /// Check an evidence pack: hashes, raw lines (against the original inputs when given),
+    /// and that re-running the detectors on its lines gives the same events.
+    Verify(evidence::VerifyArgs),
     /// One vessel's profile: identity timeline, list matches, risk score with the evidence
     /// behind each indicator, and voyages.
     Vessel(vessel::VesselArgs),
@@ -92,6 +100,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => evaluate::run(args),
         Command::Screen(args) => screen::run(args),
         Command::Backtest(args) => backtest::run(args),
+        Command::Evidence(args) => evidence::run(args),
+        Command::Verify(args) => evidence::run_verify(args),
         Command::Vessel(args) => vessel::run(args),
         Command::Flows(args) => flows::run_flows(args),
         Command::Exposure(args) => flows::run_exposure(args),

@@ -46,3 +46,7 @@ pub enum GeoDataError {
         reason: String,
     },
 }
+
+/// Origin and licence of the data embedded in this crate (its `data/SOURCES.md`), for
+/// outputs that must carry their sources (evidence packs).
+pub const DATA_SOURCES: &str = include_str!("../data/SOURCES.md");

@@ -351,3 +351,7 @@ impl Mids {
             .filter_map(|(m, f)| Some((m as u32, f.as_deref()?)))
     }
 }
+
+/// Origin and licence of the data embedded in this crate (its `data/SOURCES.md`), for
+/// outputs that must carry their sources (evidence packs).
+pub const DATA_SOURCES: &str = include_str!("../data/SOURCES.md");

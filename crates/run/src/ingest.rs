@@ -411,6 +411,8 @@ pub fn ingest(
     }
     report.vessels = stats.tracks.vessels;
     let commit = Instant::now();
+    let detector_config = toml::to_string(&options.detectors)
+        .context("writing the detector configuration for the run record")?;
     report.run = Some(store.write_run(&NewRun {
         started_at: &started,
         inputs: &report.inputs,
@@ -419,6 +421,8 @@ pub fn ingest(
         positions: &files,
         dropped: &report.dropped,
         stations: &stations,
+        detector_config: &detector_config,
+        program_version: env!("CARGO_PKG_VERSION"),
     })?);
     report.cpu.commit_s = commit.elapsed().as_secs_f64();
     report.events = EventKind::ALL

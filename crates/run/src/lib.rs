@@ -17,6 +17,7 @@ pub mod analysis;
 pub mod backtest;
 pub mod config;
 pub mod cpu;
+pub mod evidence;
 pub mod ingest;
 pub mod lists;
 pub mod threaded;

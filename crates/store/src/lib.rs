@@ -79,7 +79,7 @@ pub enum StoreError {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inputs (
@@ -88,7 +88,8 @@ CREATE TABLE IF NOT EXISTS inputs (
     content_hash TEXT NOT NULL UNIQUE,
     bytes INTEGER NOT NULL,
     messages INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    run INTEGER
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -96,7 +97,9 @@ CREATE TABLE IF NOT EXISTS runs (
     inputs TEXT NOT NULL,
     messages INTEGER NOT NULL,
     events INTEGER NOT NULL,
-    dropped TEXT NOT NULL DEFAULT '{}'
+    dropped TEXT NOT NULL DEFAULT '{}',
+    detector_config TEXT NOT NULL DEFAULT '',
+    program_version TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
@@ -200,6 +203,16 @@ ALTER TABLE events ADD COLUMN truncated_start INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN truncated_end INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Schema 5 for stores of schema 1 to 4: each run's detector configuration and program
+/// version (empty for runs recorded before), and the run that read each input (filled from
+/// the start time both record).
+const MIGRATE_TO_5: &str = "
+ALTER TABLE runs ADD COLUMN detector_config TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN program_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE inputs ADD COLUMN run INTEGER;
+UPDATE inputs SET run = (SELECT min(id) FROM runs WHERE runs.started_at = inputs.ingested_at);
+";
+
 /// An exclusive lock on a store for writing (`write.lock` in the directory), held until
 /// dropped. The operating system releases it when the process dies, `kill -9` included.
 pub struct WriteLock {
@@ -257,6 +270,25 @@ pub struct NewRun<'a> {
     pub dropped: &'a DropCounts,
     /// The receiving stations its positions name.
     pub stations: &'a [(StationId, String)],
+    /// The detector configuration it ran with (TOML), for evidence packs to re-run.
+    pub detector_config: &'a str,
+    /// The program's version.
+    pub program_version: &'a str,
+}
+
+/// A recorded run, as evidence packs need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// Run id.
+    pub id: i64,
+    /// Wall-clock start, RFC 3339.
+    pub started_at: String,
+    /// Its inputs, in the order read.
+    pub inputs: Vec<InputRecord>,
+    /// The detector configuration (TOML); empty for runs recorded before store schema 5.
+    pub detector_config: String,
+    /// The program's version; empty before store schema 5.
+    pub program_version: String,
 }
 
 /// One screening result as stored.
@@ -322,6 +354,8 @@ pub struct EventFilter {
     pub mmsi: Option<u32>,
     /// Only events of at least this confidence.
     pub min_confidence: Option<ConfidenceLevel>,
+    /// Only the event with this id.
+    pub id: Option<i64>,
 }
 
 /// An open store.
@@ -371,6 +405,9 @@ impl Store {
         }
         if (1..4).contains(&version) {
             tx.execute_batch(MIGRATE_TO_4).map_err(err)?;
+        }
+        if (1..5).contains(&version) {
+            tx.execute_batch(MIGRATE_TO_5).map_err(err)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(err)?;
@@ -429,6 +466,8 @@ impl Store {
             positions,
             dropped,
             stations,
+            detector_config,
+            program_version,
         } = *new;
         let path = self.path.clone();
         let err = |error| StoreError::Sqlite {
@@ -439,13 +478,15 @@ impl Store {
         let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
         let messages: u64 = inputs.iter().map(|i| i.messages).sum();
         tx.execute(
-            "INSERT INTO runs (started_at, inputs, messages, events, dropped) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO runs (started_at, inputs, messages, events, dropped, detector_config, program_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 started_at,
                 serde_json::to_string(&names).unwrap_or_default(),
                 messages as i64,
                 events.len() as i64,
-                serde_json::to_string(dropped).unwrap_or_default()
+                serde_json::to_string(dropped).unwrap_or_default(),
+                detector_config,
+                program_version
             ],
         )
         .map_err(err)?;
@@ -453,7 +494,7 @@ impl Store {
         {
             let mut ins = tx
                 .prepare(
-                    "INSERT INTO inputs (name, content_hash, bytes, messages, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO inputs (name, content_hash, bytes, messages, ingested_at, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
             for i in inputs {
@@ -462,7 +503,8 @@ impl Store {
                     i.content_hash,
                     i.bytes as i64,
                     i.messages as i64,
-                    started_at
+                    started_at,
+                    run
                 ])
                 .map_err(err)?;
             }
@@ -779,7 +821,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details, confidence, confidence_reasons, truncated_start, truncated_end FROM events
-                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR end >= ?2) AND (?3 IS NULL OR mmsi = ?3 OR other_mmsi = ?3)
+                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR end >= ?2) AND (?3 IS NULL OR mmsi = ?3 OR other_mmsi = ?3) AND (?4 IS NULL OR id = ?4)
                  ORDER BY start, id",
             )
             .map_err(|e| self.err(e))?;
@@ -794,7 +836,12 @@ impl Store {
         }
         let rows = stmt
             .query_map(
-                params![filter.kind.map(|k| k.as_str()), filter.since, filter.mmsi],
+                params![
+                    filter.kind.map(|k| k.as_str()),
+                    filter.since,
+                    filter.mmsi,
+                    filter.id
+                ],
                 |r| {
                     Ok(Row {
                         id: r.get(0)?,
@@ -1006,6 +1053,86 @@ impl Store {
             total.add(&d);
         }
         Ok(total)
+    }
+
+    /// The event with this id and the run that found it, if there is one.
+    pub fn event(&self, id: i64) -> Result<Option<(StoredEvent, i64)>, StoreError> {
+        let Some(event) = self
+            .events(&EventFilter {
+                id: Some(id),
+                ..EventFilter::default()
+            })?
+            .pop()
+        else {
+            return Ok(None);
+        };
+        let run = self
+            .conn
+            .query_row("SELECT run FROM events WHERE id = ?1", [id], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(Some((event, run)))
+    }
+
+    /// A recorded run: its inputs (in the order read), detector configuration and version.
+    pub fn run_record(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT started_at, inputs, detector_config, program_version FROM runs WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((started_at, names, detector_config, program_version)) = row else {
+            return Ok(None);
+        };
+        let names: Vec<String> =
+            serde_json::from_str(&names).map_err(|e| StoreError::CorruptRun {
+                path: self.path.clone(),
+                id,
+                reason: format!("its list of inputs: {e}"),
+            })?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, content_hash, bytes, messages FROM inputs WHERE run = ?1")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(InputRecord {
+                    name: r.get(0)?,
+                    content_hash: r.get(1)?,
+                    bytes: r.get::<_, i64>(2)? as u64,
+                    messages: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut found = rows
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        // In the order the run read them.
+        found.sort_by_key(|i| {
+            names
+                .iter()
+                .position(|n| *n == i.name)
+                .unwrap_or(usize::MAX)
+        });
+        Ok(Some(RunRecord {
+            id,
+            started_at,
+            inputs: found,
+            detector_config,
+            program_version,
+        }))
     }
 
     /// Number of inputs in the manifest.
