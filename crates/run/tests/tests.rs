@@ -439,3 +439,241 @@ fn backtest_ranking_does_not_read_designations_from_the_future() {
         "designations before the cutoff should count"
     );
 }
+
+/// `baltic`, seed 7, 15 days, 0.3 of the fleet (two gaps and three encounters), analysed
+/// into a store with the published lists; the AIS file's path.
+fn evidence_store() -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("shadowfleet-evidence-{}", std::process::id()));
+    let opts = SimOptions {
+        seed: 7,
+        days: Some(15),
+        fleet_scale: 0.3,
+    };
+    let (ais, lists, _) = simulated(&dir, "baltic", &opts);
+    let store = dir.join("store");
+    ingest(
+        &store,
+        &[IngestInput::file(&ais)],
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let mut s = Store::open_existing(&store).unwrap();
+    shadowfleet_run::lists::load_lists(&mut s, &lists, 0).unwrap();
+    (store, ais)
+}
+
+fn member_json(pack: &shadowfleet_run::evidence::Pack, name: &str) -> serde_json::Value {
+    serde_json::from_slice(pack.member(name).unwrap()).unwrap()
+}
+
+#[test]
+fn evidence_packs_verify_and_catch_an_altered_line_threshold_or_event() {
+    use shadowfleet_records::EventKind;
+    use shadowfleet_run::evidence::{Pack, PackOptions, Target};
+    let (store_dir, ais) = evidence_store();
+    let store = Store::open_existing(&store_dir).unwrap();
+    let analysis = Analysis::run(&store, AnalysisConfig::default()).unwrap();
+    let events = store.events(&EventFilter::default()).unwrap();
+    let first = |k: EventKind| events.iter().find(|e| e.event.kind() == k).unwrap().clone();
+    let (gap, sts) = (first(EventKind::Gap), first(EventKind::Encounter));
+
+    for e in [&gap, &sts] {
+        let pack = Pack::build(
+            &store,
+            &analysis,
+            &Target::Event(e.id),
+            &PackOptions::default(),
+        )
+        .unwrap();
+        let manifest = pack.manifest().unwrap();
+        let status = manifest["reproduction"][0]["status"].as_str().unwrap();
+        assert!(
+            status == "exact" || status == "core",
+            "{} {}: {manifest:#}",
+            e.event.kind(),
+            e.id
+        );
+        // Through the zip and back, checked against the original input.
+        let pack = Pack::read_zip(std::io::Cursor::new(pack.to_zip_bytes().unwrap())).unwrap();
+        let v = pack.verify(std::slice::from_ref(&ais)).unwrap();
+        assert!(v.ok(), "{} {}: {:?}", e.event.kind(), e.id, v.problems);
+        assert!(
+            v.passed
+                .iter()
+                .any(|p| p.contains("bytes at their offsets")),
+            "{:?}",
+            v.passed
+        );
+        // What a reader needs is there.
+        for name in [
+            "README.txt",
+            "raw/1.nmea",
+            "raw/1.index.csv",
+            "decoded.ndjson",
+            "events.json",
+            "config.toml",
+            "vessels.json",
+            "track.geojson",
+            "map.svg",
+            "imagery.json",
+            "LICENSES.txt",
+        ] {
+            assert!(
+                pack.member(name).is_some_and(|b| !b.is_empty()),
+                "{name} missing"
+            );
+        }
+        let readme = String::from_utf8(pack.member("README.txt").unwrap().to_vec()).unwrap();
+        assert!(readme.contains("not a legal determination"), "{readme}");
+        let imagery = member_json(&pack, "imagery.json");
+        assert!(
+            imagery[0]["sentinel_1"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://browser.dataspace.copernicus.eu/"),
+            "{imagery}"
+        );
+    }
+
+    let pack = Pack::build(
+        &store,
+        &analysis,
+        &Target::Event(gap.id),
+        &PackOptions::default(),
+    )
+    .unwrap();
+
+    // One raw line altered: the report that ended the gap (its checksum no longer holds, so
+    // the decoder rejects it). Caught by the hashes, and, resealed as a forger would, by
+    // re-running the detector.
+    let decoded = String::from_utf8(pack.member("decoded.ndjson").unwrap().to_vec()).unwrap();
+    let end = shadowfleet_model::Timestamp::from_unix_seconds(gap.event.end).to_string();
+    let line_no = decoded
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|d| d["mmsi"] == gap.event.mmsi && d["received"] == end.as_str())
+        .map(|d| d["pack_line"].as_u64().unwrap() as usize)
+        .unwrap();
+    let raw = pack.member("raw/1.nmea").unwrap();
+    let mut lines: Vec<Vec<u8>> = raw
+        .split_inclusive(|&c| c == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    let line = &mut lines[line_no - 1];
+    let comma = line.iter().rposition(|&c| c == b',').unwrap();
+    let payload = line[..comma].iter().rposition(|&c| c == b',').unwrap() - 2;
+    line[payload] = if line[payload] == b'0' { b'1' } else { b'0' };
+    let mut altered = pack.clone();
+    altered.set_member("raw/1.nmea", lines.concat());
+    let v = altered.verify(&[]).unwrap();
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.starts_with("raw/1.nmea: changed")),
+        "{:?}",
+        v.problems
+    );
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&format!("raw/1.nmea line {line_no} "))),
+        "{:?}",
+        v.problems
+    );
+    altered.reseal().unwrap();
+    let v = altered.verify(std::slice::from_ref(&ais)).unwrap();
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&format!("event {}", gap.id))),
+        "{:?}",
+        v.problems
+    );
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&format!("line {line_no} is not the bytes"))),
+        "{:?}",
+        v.problems
+    );
+
+    // One threshold altered: gaps shorter than this one are all that is reported.
+    let hours = (gap.event.end - gap.event.start) as f64 / 3600.0;
+    let config = String::from_utf8(pack.member("config.toml").unwrap().to_vec()).unwrap();
+    let mut table: toml::Table = toml::from_str(&config).unwrap();
+    table["gaps"]["min_hours"] = toml::Value::Float(hours + 1.0);
+    let mut altered = pack.clone();
+    altered.set_member("config.toml", toml::to_string(&table).unwrap().into_bytes());
+    altered.reseal().unwrap();
+    let v = altered.verify(&[]).unwrap();
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains("threshold gaps.min_hours")),
+        "{:?}",
+        v.problems
+    );
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&format!("event {}", gap.id)) && p.contains("does not come out")),
+        "{:?}",
+        v.problems
+    );
+
+    // The event's end time altered.
+    let mut events_json = member_json(&pack, "events.json");
+    events_json[0]["event"]["end"] = serde_json::json!(gap.event.end + 600);
+    let mut altered = pack.clone();
+    altered.set_member("events.json", serde_json::to_vec(&events_json).unwrap());
+    altered.reseal().unwrap();
+    let v = altered.verify(&[]).unwrap();
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains(&format!("event {}", gap.id)) && p.contains("end:")),
+        "{:?}",
+        v.problems
+    );
+
+    // A pack for the vessel: every event of its hull in the run.
+    let mmsis =
+        shadowfleet_run::evidence::vessel_mmsis(&analysis, &sts.event.mmsi.to_string()).unwrap();
+    let pack = Pack::build(
+        &store,
+        &analysis,
+        &Target::Vessel(mmsis),
+        &PackOptions::default(),
+    )
+    .unwrap();
+    let ids = pack.manifest().unwrap()["events"].as_array().unwrap().len();
+    let of_vessel = events
+        .iter()
+        .filter(|e| e.event.mmsi == sts.event.mmsi || e.event.other_mmsi == Some(sts.event.mmsi))
+        .count();
+    assert!(
+        ids >= of_vessel,
+        "{ids} events in the pack, {of_vessel} of the vessel"
+    );
+
+    // An input that changed after the run cannot back a finding.
+    let copy = store_dir.parent().unwrap().join("moved");
+    std::fs::create_dir_all(&copy).unwrap();
+    let mut bytes = std::fs::read(&ais).unwrap();
+    bytes.extend_from_slice(b"# appended\n");
+    std::fs::write(copy.join("ais.nmea"), bytes).unwrap();
+    std::fs::rename(&ais, copy.join("original.nmea")).unwrap();
+    let err = Pack::build(
+        &store,
+        &analysis,
+        &Target::Event(gap.id),
+        &PackOptions {
+            input_dirs: vec![copy.clone()],
+            ..PackOptions::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("the files found differ"), "{err}");
+    let _ = std::fs::remove_dir_all(store_dir.parent().unwrap());
+}
