@@ -3,6 +3,7 @@
 //! are paginated with capped page sizes. The OpenAPI description at `/api/openapi.json` is
 //! generated from the handlers' annotations. See `docs/api.md`.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -104,7 +105,15 @@ pub struct AppState {
     detectors: DetectorConfig,
     ingest_lock: tokio::sync::Mutex<()>,
     clock: fn() -> i64,
+    evidence_inputs: Vec<PathBuf>,
+    /// The last packs built (event id, zip), newest last; emptied when a run adds data.
+    packs: Mutex<VecDeque<(i64, Arc<Vec<u8>>)>>,
+    /// One pack is built at a time (each reads the run's inputs whole).
+    pack_lock: tokio::sync::Mutex<()>,
 }
+
+/// Evidence packs kept in memory by the server.
+const CACHED_PACKS: usize = 16;
 
 impl AppState {
     /// Opens the store in `dir` and analyses it. Writes (`POST /api/ingest`) are enabled
@@ -134,7 +143,17 @@ impl AppState {
             detectors,
             ingest_lock: tokio::sync::Mutex::new(()),
             clock,
+            evidence_inputs: Vec::new(),
+            packs: Mutex::new(VecDeque::new()),
+            pack_lock: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Directories where evidence packs look for the runs' inputs by file name, when they
+    /// are no longer where the runs read them (`serve --inputs`).
+    pub fn with_evidence_inputs(mut self, dirs: Vec<PathBuf>) -> AppState {
+        self.evidence_inputs = dirs;
+        self
     }
 
     /// The current analysis.
@@ -149,6 +168,23 @@ impl AppState {
         match self.store.lock() {
             Ok(g) => f(&g),
             Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    fn cached_pack(&self, id: i64) -> Option<Arc<Vec<u8>>> {
+        let packs = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+        packs
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, b)| Arc::clone(b))
+    }
+
+    fn keep_pack(&self, id: i64, bytes: Arc<Vec<u8>>) {
+        let mut packs = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+        packs.retain(|(i, _)| *i != id);
+        packs.push_back((id, bytes));
+        while packs.len() > CACHED_PACKS {
+            packs.pop_front();
         }
     }
 
@@ -211,6 +247,7 @@ impl IntoResponse for ApiError {
             StatusCode::FORBIDDEN => "forbidden",
             StatusCode::CONFLICT => "conflict",
             StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
             _ => "error",
         };
         (
@@ -335,6 +372,7 @@ type Raw = Query<Vec<(String, String)>>;
         vessel,
         track,
         events,
+        event_evidence,
         flows,
         exposure,
         map_flows,
@@ -385,6 +423,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/vessels/{id}", get(vessel))
         .route("/api/vessels/{id}/track", get(track))
         .route("/api/events", get(events))
+        .route("/api/events/{id}/evidence", get(event_evidence))
         .route("/api/flows", get(flows))
         .route("/api/exposure", get(exposure))
         .route("/api/about", get(about))
@@ -692,6 +731,95 @@ async fn track(
         Err(e @ crate::tracks::TrackError::TooLarge { .. }) => Err(ApiError::bad(e.to_string())),
         Err(e) => Err(ApiError::internal(e)),
     }
+}
+
+/// `/api/events/{id}/evidence`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code, reason = "describes the path for OpenAPI")]
+struct EventPath {
+    /// The event's id.
+    #[param(minimum = 1)]
+    id: i64,
+}
+
+/// The evidence pack of one event, a zip as `shadowfleet evidence --event ID` writes it (see
+/// docs/formats.md, "Evidence packs"): the raw input lines behind it with their hashes and
+/// offsets, decoded values, track and map, the detector configuration, list matches as of
+/// the day, identities, imagery links and a summary. Check it with `shadowfleet verify`.
+#[utoipa::path(get, path = "/api/events/{id}/evidence",
+    params(EventPath),
+    responses(
+        (status = 200, description = "the pack", content_type = "application/zip", body = ZipBytes),
+        (status = 400, description = "malformed id", body = ErrorBody),
+        (status = 404, description = "unknown event", body = ErrorBody),
+        (status = 422, description = "the pack cannot be made: the run's input is gone or changed, or the run predates store schema 5", body = ErrorBody)))]
+async fn event_evidence(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(raw): Raw,
+) -> Result<Response, ApiError> {
+    Params::new(raw, &[])?;
+    let id: i64 = id.parse().ok().filter(|i| *i > 0).ok_or_else(|| {
+        ApiError::bad(format!(
+            "id: {id:?} is not an event id (a positive integer)"
+        ))
+    })?;
+    let exists = s
+        .with_store(|st| st.event(id))
+        .map_err(ApiError::internal)?
+        .is_some();
+    if !exists {
+        return Err(ApiError::not_found(format!("no event {id}")));
+    }
+    let _one_at_a_time = s.pack_lock.lock().await;
+    if let Some(bytes) = s.cached_pack(id) {
+        return Ok(zip_response(id, bytes.as_ref().clone()));
+    }
+    let snap = s.snapshot();
+    let (dir, inputs, created_at) = (s.dir.clone(), s.evidence_inputs.clone(), (s.clock)());
+    let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
+        // A connection of its own: building reads inputs for seconds.
+        let store = Store::open_existing(&dir)?;
+        let options = shadowfleet_run::evidence::PackOptions {
+            input_dirs: inputs,
+            created_at,
+            ..Default::default()
+        };
+        shadowfleet_run::evidence::Pack::build(
+            &store,
+            &snap.analysis,
+            &shadowfleet_run::evidence::Target::Event(id),
+            &options,
+        )?
+        .to_zip_bytes()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match built {
+        Ok(bytes) => {
+            s.keep_pack(id, Arc::new(bytes.clone()));
+            Ok(zip_response(id, bytes))
+        }
+        Err(e) => Err(ApiError::with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{e:#}"),
+        )),
+    }
+}
+
+fn zip_response(id: i64, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"shadowfleet-event-{id}.zip\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Events, filtered by kind, bounding box and time, oldest first.
@@ -1133,6 +1261,23 @@ impl utoipa::PartialSchema for NmeaText {
 
 impl ToSchema for NmeaText {}
 
+/// A zip archive.
+struct ZipBytes;
+
+impl utoipa::PartialSchema for ZipBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                utoipa::openapi::schema::KnownFormat::Binary,
+            )))
+            .description(Some("a zip archive (docs/formats.md, \"Evidence packs\")"))
+            .into()
+    }
+}
+
+impl ToSchema for ZipBytes {}
+
 /// One input of an ingest run, as the manifest records it.
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct InputView {
@@ -1207,6 +1352,7 @@ fn ingest_body(s: &AppState, body: &[u8]) -> Result<IngestAnswer, ApiError> {
             Ok(mut g) => *g = Arc::new(fresh),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
         }
+        s.packs.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
     Ok(IngestAnswer {
         run: report.run,

@@ -316,7 +316,7 @@ async function loadEvents() {
   map.on("click", "events", (ev) => {
     const p = ev.features[0].properties;
     const who = p.other ? `MMSI ${p.mmsi} ↔ ${p.other}` : `MMSI ${p.mmsi}`;
-    const box = el("div", {}, el("b", {}, p.kind), ` #${p.id}`, el("br"), who, el("br"), p.start, el("br"), `→ ${p.end}`, el("br"), `confidence ${p.confidence}: ${p.why}`);
+    const box = el("div", {}, el("b", {}, p.kind), ` #${p.id}`, el("br"), who, el("br"), p.start, el("br"), `→ ${p.end}`, el("br"), `confidence ${p.confidence}: ${p.why}`, el("br"), packLink(p.id));
     new maplibregl.Popup().setLngLat(ev.lngLat).setDOMContent(box).addTo(map);
   });
   map.on("click", "gaps", (ev) => {
@@ -428,6 +428,14 @@ function place(e) {
   return e.lat === null ? "" : `${e.lat.toFixed(2)}, ${e.lon.toFixed(2)}`;
 }
 
+// The evidence pack of an event (a zip: raw lines, decoded values, track, map, configuration,
+// list matches as of the day; `shadowfleet verify` checks it), without selecting the row.
+function packLink(id) {
+  return el("a", { class: "pack", href: `/api/events/${id}/evidence`, download: `shadowfleet-event-${id}.zip`,
+    title: "Download the evidence pack: the raw AIS lines behind this event, decoded, with track, map, thresholds and list matches; check it with shadowfleet verify",
+    onclick: (ev) => ev.stopPropagation() }, "evidence pack");
+}
+
 // One event of the timeline selected: the map zooms to it, the slider moves to its end.
 function selectEvent(e) {
   state.selected = e.id;
@@ -470,7 +478,8 @@ async function openVessel(id, fit) {
     ...mine.map((e) => keyRow(el("div", { class: "tl", "data-event": e.id },
       el("span", { class: "dot", style: `background:${KINDS[e.kind] || "#000"}` }),
       el("b", {}, e.kind.replace("_", " ")), ` ${place(e)}, ${hours(e)} h, ${e.confidence.level} confidence`,
-      el("br"), el("span", { class: "when" }, `${e.start.slice(0, 16).replace("T", " ")} → ${e.end.slice(0, 16).replace("T", " ")} UTC · ${status}`)), () => selectEvent(e))));
+      el("br"), el("span", { class: "when" }, `${e.start.slice(0, 16).replace("T", " ")} → ${e.end.slice(0, 16).replace("T", " ")} UTC · ${status}`),
+      " · ", packLink(e.id)), () => selectEvent(e))));
   panel.replaceChildren(
     el("h2", { id: "vessel-title" }, `${(p.names || []).join(" / ")} — ${id}`),
     el("div", {}, `Risk score ${risk.score ?? "-"}${risk.shadow ? " (shadow)" : ""}; MMSIs ${p.mmsis.join(", ")}`),

@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// Detector thresholds for what `POST /api/ingest` analyses (TOML, as `analyze --config`).
     #[arg(long)]
     pub(crate) detector_config: Option<PathBuf>,
+    /// Directories holding the runs' inputs, for `GET /api/events/{id}/evidence` when they
+    /// are no longer where the runs read them (found by file name and SHA-256).
+    #[arg(long, num_args = 1..)]
+    pub(crate) inputs: Vec<PathBuf>,
 }
 
 /// The API key: from the file given, else from SHADOWFLEET_API_KEY, else none (read-only).
@@ -95,6 +99,7 @@ pub(crate) fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<ExitC
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let detectors = shadowfleet_run::config::load_detector_config(args.detector_config.as_deref())?;
     let key = api_key(args.api_key_file.as_ref())?;
-    let state = state(&args.store, args.config.as_ref(), key, detectors)?;
+    let state =
+        state(&args.store, args.config.as_ref(), key, detectors)?.with_evidence_inputs(args.inputs);
     serve(state, args.listen)
 }

@@ -229,7 +229,10 @@ impl Pack {
         let config: DetectorConfig = toml::from_str(&record.detector_config)
             .with_context(|| format!("the detector configuration of run {run}"))?;
         let decoder = config.decoder_config();
-        let paths = locate_inputs(&record, &options.input_dirs)?;
+        let mut dirs = options.input_dirs.clone();
+        // Bodies posted to `POST /api/ingest` are kept in the store.
+        dirs.push(store.dir().join("incoming"));
+        let paths = locate_inputs(&record, &dirs)?;
 
         // Widen the window once when the events do not come out of the lines of the first.
         let mut margin = options.margin_s;
@@ -595,7 +598,11 @@ fn select(store: &Store, target: &Target) -> anyhow::Result<(Vec<StoredEvent>, i
 fn locate_inputs(record: &RunRecord, dirs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for input in &record.inputs {
-        let recorded = PathBuf::from(&input.name);
+        // A posted body (`api:<sha256>`) is kept as `<sha256>.ais`.
+        let recorded = match input.name.strip_prefix("api:") {
+            Some(hash) => PathBuf::from(format!("{hash}.ais")),
+            None => PathBuf::from(&input.name),
+        };
         let mut candidates = vec![recorded.clone()];
         if let Some(name) = recorded.file_name() {
             candidates.extend(dirs.iter().map(|d| d.join(name)));

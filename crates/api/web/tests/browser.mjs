@@ -93,6 +93,14 @@ try {
   if ((await page.getAttribute("body", "data-selected-event")) !== eventId) await fail("timeline click did not select its event");
   if ((await page.inputValue("#time")) === "1000" && n > 1) await fail("timeline click did not move the slider");
   if (!(await pick.evaluate((e) => e.classList.contains("sel")))) await fail("selected timeline row not marked");
+  // Its evidence pack downloads as a zip from the row's link.
+  const packHref = await pick.locator("a.pack").getAttribute("href");
+  const pack = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    const b = new Uint8Array(await r.arrayBuffer());
+    return { status: r.status, type: r.headers.get("content-type"), magic: String.fromCharCode(b[0], b[1]), size: b.length, text: r.status === 200 ? "" : new TextDecoder().decode(b) };
+  }, packHref);
+  if (pack.status !== 200 || pack.type !== "application/zip" || pack.magic !== "PK") await fail(`evidence pack ${packHref}: ${pack.status} ${pack.type} ${pack.text}`);
   await page.waitForTimeout(800);
   await page.screenshot({ path: shotAs("timeline") });
 
@@ -154,7 +162,7 @@ try {
   await page.click("#allflows");
   if ((await page.getAttribute("body", "data-flow-filter")) !== "all") await fail("'all' did not show every flow again");
   if (errors.length) await fail(`page errors: ${errors.join("; ")}`);
-  console.log(`ok: ${title}; ${leaders} leaders, ${bars} exposure bars, ${legs} flow legs, activity ${activity}, ${indicators} indicators, ${identities - 1} identity periods, ${n} timeline events, track of ${vertices} vertices, export ${w}x${h}, ${drawn.length} drawn lines, ${bands} flow bands`);
+  console.log(`ok: ${title}; ${leaders} leaders, ${bars} exposure bars, ${legs} flow legs, activity ${activity}, ${indicators} indicators, ${identities - 1} identity periods, ${n} timeline events, evidence pack of ${pack.size} bytes, track of ${vertices} vertices, export ${w}x${h}, ${drawn.length} drawn lines, ${bands} flow bands`);
 } catch (e) {
   await fail(String(e));
 }
