@@ -171,7 +171,7 @@ impl Pack {
                 .with_context(|| format!("writing {name} into the pack"))?;
             zip.write_all(bytes)?;
         }
-        Ok(zip.finish().context("finishing the pack")?)
+        zip.finish().context("finishing the pack")
     }
 
     /// The pack as zip bytes.
@@ -682,15 +682,11 @@ fn windows(events: &[StoredEvent], margin: i64) -> HashMap<u32, Vec<(i64, i64)>>
 }
 
 /// `!..VDM,count,number,sequence,channel,...`: the fragment fields of a sentence line.
-fn fragment_key(line: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> {
+fn fragment_key(line: &[u8]) -> Option<[&[u8]; 4]> {
     let start = line.iter().rposition(|&c| c == b'!')?;
     let mut f = line[start..].split(|&c| c == b',');
     let _ = f.next()?;
-    let count = f.next()?.to_vec();
-    let number = f.next()?.to_vec();
-    let seq = f.next()?.to_vec();
-    let channel = f.next()?.to_vec();
-    Some((count, number, seq, channel))
+    Some([f.next()?, f.next()?, f.next()?, f.next()?])
 }
 
 fn is_pghp(line: &[u8]) -> bool {
@@ -704,13 +700,13 @@ fn message_lines(ring: &VecDeque<RawLine>, current: &RawLine, fragments: u8) -> 
     let mut out = vec![current.clone()];
     let mut first = ring.len();
     if fragments > 1 {
-        if let Some((count, _, seq, channel)) = fragment_key(&current.bytes) {
+        if let Some([count, _, seq, channel]) = fragment_key(&current.bytes) {
             let mut want = usize::from(fragments) - 1;
             for i in (0..ring.len()).rev() {
                 if want == 0 {
                     break;
                 }
-                if let Some((c, n, s, ch)) = fragment_key(&ring[i].bytes) {
+                if let Some([c, n, s, ch]) = fragment_key(&ring[i].bytes) {
                     if c == count && s == seq && ch == channel && n != count {
                         out.push(ring[i].clone());
                         first = i;
@@ -1512,9 +1508,9 @@ fn summary(
         }
         s.push('\n');
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "Run {} (started {}) read {} input(s):\n",
+        "Run {} (started {}) read {} input(s):",
         record.id,
         record.started_at,
         record.inputs.len()
