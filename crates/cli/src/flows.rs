@@ -185,11 +185,11 @@ pub fn run_exposure(args: ExposureArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
         ExposureFormat::Csv => {
-            writeln!(out, "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl,inferred_bbl,unconfirmed_bbl,unknown_bbl,interval_drivers")?;
+            writeln!(out, "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl,inferred_bbl,unconfirmed_bbl,unknown_bbl,interval_drivers,sanctioned_then_share,sanctioned_later_share,sanctioned_undated_share")?;
             for r in &rows {
                 writeln!(
                     out,
-                    "{},{},{},{:.0},{:.0},{:.3},{:.3},{:.0},{:.0},{:.0},{},{:.0},{:.0},{:.0},{}",
+                    "{},{},{},{:.0},{:.0},{:.3},{:.3},{:.0},{:.0},{:.0},{},{:.0},{:.0},{:.0},{},{:.3},{:.3},{:.3}",
                     csv_field(&r.country),
                     r.month,
                     r.cargoes,
@@ -204,7 +204,10 @@ pub fn run_exposure(args: ExposureArgs) -> anyhow::Result<ExitCode> {
                     r.inferred_bbl,
                     r.unconfirmed_bbl,
                     r.unknown_bbl,
-                    csv_field(&r.interval_drivers)
+                    csv_field(&r.interval_drivers),
+                    r.sanctioned_then_share,
+                    r.sanctioned_later_share,
+                    r.sanctioned_undated_share
                 )?;
             }
         }

@@ -735,7 +735,7 @@ fn screen_vessel_flows_and_exposure_end_to_end() {
     let csv = stdout(&succeeds(&[&"exposure", &"--store", &store]));
     let mut lines = csv.lines();
     // The first eleven columns keep their places; what drives the interval follows.
-    assert_eq!(lines.next().unwrap(), "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl,inferred_bbl,unconfirmed_bbl,unknown_bbl,interval_drivers");
+    assert_eq!(lines.next().unwrap(), "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl,inferred_bbl,unconfirmed_bbl,unknown_bbl,interval_drivers,sanctioned_then_share,sanctioned_later_share,sanctioned_undated_share");
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(
         rows.iter().any(|r| r[2] != "0"),

@@ -14,6 +14,9 @@
 //! - `via_sts_share`: share of `volume_bbl` that passed at least one ship-to-ship transfer.
 //! - `shadow_share`: share of `volume_bbl` carried (at discharge) by a vessel the risk model
 //!   calls shadow.
+//! - `sanctioned_then_share`, `sanctioned_later_share`, `sanctioned_undated_share`: share of
+//!   `volume_bbl` discharged by a vessel on a sanctions list loaded: listed on or before the
+//!   day of discharge, listed only after it, or on a list that gives no listing date.
 
 use std::collections::BTreeMap;
 
@@ -77,6 +80,14 @@ pub struct ExposureRow {
     pub via_sts_share: f64,
     /// Share of the barrels delivered by a vessel the risk model calls shadow.
     pub shadow_share: f64,
+    /// Share of the barrels delivered by a vessel already on a sanctions list on the day of
+    /// discharge.
+    pub sanctioned_then_share: f64,
+    /// Share of the barrels delivered by a vessel listed only after the day of discharge.
+    pub sanctioned_later_share: f64,
+    /// Share of the barrels delivered by a vessel on a sanctions list that gives no listing
+    /// date.
+    pub sanctioned_undated_share: f64,
     /// Low end of the interval, barrels.
     pub low_bbl: f64,
     /// High end of the interval, barrels.
@@ -132,6 +143,11 @@ pub struct VesselView {
     /// A cargo of unknown origin aboard it may be of the asked origin (it counts in
     /// `high_bbl`); false for vessels whose risk is too low to carry such a trade.
     pub may_carry: bool,
+    /// On a sanctions list loaded.
+    pub sanctioned: bool,
+    /// The earliest listing day of its sanctions entries (unix seconds of 00:00 UTC), when
+    /// the lists give one.
+    pub sanctioned_on: Option<i64>,
 }
 
 /// The exposure table, by country then month, for months within `[from, to]` (inclusive,
@@ -150,6 +166,8 @@ pub fn exposure(
         t: f64,
         sts: f64,
         shadow: f64,
+        // Sanctioned at discharge, only later, undated.
+        sanctioned: [f64; 3],
         low: f64,
         high: f64,
         inferred: f64,
@@ -223,8 +241,19 @@ pub fn exposure(
         if f.sts_hops() > 0 {
             a.sts += v.barrels * w;
         }
-        if f.chain.last().is_some_and(|h| vessel(h.vessel).shadow) {
-            a.shadow += v.barrels * w;
+        if let Some(last) = f.chain.last() {
+            let view = vessel(last.vessel);
+            if view.shadow {
+                a.shadow += v.barrels * w;
+            }
+            if view.sanctioned {
+                let i = match view.sanctioned_on {
+                    Some(day) if day <= d.t => 0,
+                    Some(_) => 1,
+                    None => 2,
+                };
+                a.sanctioned[i] += v.barrels * w;
+            }
         }
     }
     acc.into_iter()
@@ -258,6 +287,9 @@ pub fn exposure(
             ExposureRow {
                 via_sts_share: share(a.sts),
                 shadow_share: share(a.shadow),
+                sanctioned_then_share: share(a.sanctioned[0]),
+                sanctioned_later_share: share(a.sanctioned[1]),
+                sanctioned_undated_share: share(a.sanctioned[2]),
                 value_usd: a.bbl * price,
                 price_usd_per_bbl: price,
                 country,

@@ -284,11 +284,41 @@ impl Analysis {
         let score: HashMap<VesselKey, f64> =
             self.risks.iter().map(|r| (r.vessel, r.score)).collect();
         let risk = &self.config.risk;
+        // Per MMSI on a sanctions list: its earliest listing day, `None` when undated.
+        let mut listed: HashMap<u32, Option<i64>> = HashMap::new();
+        for m in &self.matches {
+            if m.list_kind != ListKind::Sanctions {
+                continue;
+            }
+            let day = m.listed_on.as_deref().and_then(|d| {
+                shadowfleet_model::Timestamp::parse_rfc3339(&format!("{d}T00:00:00Z"))
+                    .ok()
+                    .map(|t| t.unix_millis().div_euclid(1000))
+            });
+            let e = listed.entry(m.mmsi).or_insert(day);
+            *e = match (*e, day) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let mmsis: HashMap<VesselKey, &[u32]> = self
+            .risks
+            .iter()
+            .map(|r| (r.vessel, r.mmsis.as_slice()))
+            .collect();
         shadowfleet_risk::exposure(&self.traced, &self.config.exposure, from, to, &|v| {
             let s = score.get(&v).copied().unwrap_or(0.0);
+            let own = match v {
+                VesselKey::Mmsi(m) => vec![m],
+                _ => mmsis.get(&v).map(|m| m.to_vec()).unwrap_or_default(),
+            };
+            let days: Vec<Option<i64>> =
+                own.iter().filter_map(|m| listed.get(m).copied()).collect();
             shadowfleet_risk::VesselView {
                 shadow: s >= risk.shadow_threshold,
                 may_carry: s >= risk.possible_origin_threshold,
+                sanctioned: !days.is_empty(),
+                sanctioned_on: days.iter().flatten().min().copied(),
             }
         })
     }

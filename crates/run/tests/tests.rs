@@ -397,6 +397,28 @@ fn backtest_ranking_does_not_read_designations_from_the_future() {
             .collect::<Vec<_>>()
     };
     let true_dates = ranking(&s);
+    // The exposure says whether the oil was delivered by a vessel sanctioned then or only
+    // later: (then, later, undated) barrels over every row.
+    let sanctioned = |s: &Store| {
+        let rows = Analysis::run(s, config.clone())
+            .unwrap()
+            .exposure(None, None);
+        rows.iter().fold([0.0f64; 3], |acc, r| {
+            let shares = [
+                r.sanctioned_then_share,
+                r.sanctioned_later_share,
+                r.sanctioned_undated_share,
+            ];
+            assert!(shares.iter().sum::<f64>() <= 1.0 + 1e-9, "{r:?}");
+            std::array::from_fn(|i| acc[i] + shares[i] * r.volume_bbl)
+        })
+    };
+    let with_true_dates = sanctioned(&s);
+    assert!(with_true_dates[0] > 0.0, "{with_true_dates:?}");
+    assert_eq!(
+        with_true_dates[2], 0.0,
+        "the simulator's list dates every entry"
+    );
     drop(s);
     // The sanctions list with every date of application in 2030.
     let eu = lists
@@ -417,6 +439,13 @@ fn backtest_ranking_does_not_read_designations_from_the_future() {
     let mut s = Store::open_existing(&store).unwrap();
     shadowfleet_run::lists::load_lists(&mut s, std::slice::from_ref(eu), 0).unwrap();
     let future_dates = ranking(&s);
+    // Listed in 2030: every sanctioned delivery was made before the listing.
+    let with_future_dates = sanctioned(&s);
+    assert_eq!(with_future_dates[0], 0.0, "{with_future_dates:?}");
+    assert!(
+        (with_future_dates[1] - with_true_dates[0] - with_true_dates[1]).abs() < 1.0,
+        "{with_true_dates:?} then {with_future_dates:?}"
+    );
     // And with no listing of any vessel of the data (one entry for a ship it never saw; watch
     // list entries carry no dates: left out in both).
     let dir = store.parent().unwrap().join("nolist");
