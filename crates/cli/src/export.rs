@@ -134,14 +134,17 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         })?,
         Format::Csv => {
             let mut w = text_out(out)?;
-            writeln!(w, "mmsi,time,lat,lon,sog,cog,nav_status,segment")?;
+            writeln!(
+                w,
+                "mmsi,time,lat,lon,sog,cog,nav_status,segment,input,offset,length"
+            )?;
             let mut error = None;
             let opt = |x: Option<f32>| x.map_or(String::new(), |v| v.to_string());
             store.read_positions(&query, &mut |p| {
                 if error.is_none() {
                     if let Err(e) = writeln!(
                         w,
-                        "{},{},{},{},{},{},{},{}",
+                        "{},{},{},{},{},{},{},{}{}",
                         p.position.mmsi,
                         Timestamp::from_unix_seconds(p.position.t),
                         p.position.pos.lat,
@@ -151,7 +154,13 @@ fn tracks(args: &ExportArgs) -> anyhow::Result<ExitCode> {
                         p.position
                             .nav_status
                             .map_or(String::new(), |n| n.to_string()),
-                        p.segment
+                        p.segment,
+                        if p.position.source.is_known() {
+                            let s = p.position.source;
+                            format!(",{},{},{}", s.input, s.offset, s.length)
+                        } else {
+                            ",,,".to_owned()
+                        }
                     ) {
                         error = Some(e);
                     }

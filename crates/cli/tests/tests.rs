@@ -734,7 +734,8 @@ fn screen_vessel_flows_and_exposure_end_to_end() {
     // Exposure CSV: the contract's columns, every row's interval holding its estimate.
     let csv = stdout(&succeeds(&[&"exposure", &"--store", &store]));
     let mut lines = csv.lines();
-    // The first eleven columns keep their places; what drives the interval follows.
+    // The first eleven columns keep their places; what drives the interval follows, then
+    // the shares delivered by vessels sanctioned then, later or undated.
     assert_eq!(lines.next().unwrap(), "country,month,cargoes,volume_bbl,volume_t,via_sts_share,shadow_share,low_bbl,high_bbl,value_usd,price_usd_per_bbl,inferred_bbl,unconfirmed_bbl,unknown_bbl,interval_drivers,sanctioned_then_share,sanctioned_later_share,sanctioned_undated_share");
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(
@@ -749,7 +750,9 @@ fn screen_vessel_flows_and_exposure_end_to_end() {
             r[8].parse().unwrap(),
         );
         assert!(lo <= v + 1.0 && v <= hi + 1.0, "{r:?}");
-        assert_eq!(r.len(), 15, "{r:?}");
+        assert_eq!(r.len(), 18, "{r:?}");
+        let sanctioned: f64 = r[15..18].iter().map(|x| x.parse::<f64>().unwrap()).sum();
+        assert!(sanctioned <= 1.0 + 1e-3, "{r:?}");
         let (inferred, unconfirmed): (f64, f64) = (r[11].parse().unwrap(), r[12].parse().unwrap());
         assert!(inferred + unconfirmed <= v + 1.0, "{r:?}");
         assert!(

@@ -44,6 +44,9 @@ pub struct DecoderConfig {
     /// [`Flags::ARRIVAL_TIME`]: for live feeds (TCP, UDP, a receiver piped to stdin), never
     /// for files, whose reading time says nothing.
     pub stamp_arrival: bool,
+    /// The input's place among those a run reads, stamped on every message
+    /// ([`Meta::input`]): where a stored position came from.
+    pub input: u16,
 }
 
 impl Default for DecoderConfig {
@@ -55,6 +58,7 @@ impl Default for DecoderConfig {
             max_fragment_age: 1000,
             drop_repeats_within_ms: None,
             stamp_arrival: false,
+            input: 0,
         }
     }
 }
@@ -131,6 +135,13 @@ pub struct Meta {
     pub fragments: u8,
     /// Payload length in bits.
     pub bits: u16,
+    /// Byte offset, in the bytes pushed, of the line of the message's first sentence.
+    pub offset: u64,
+    /// Bytes from there to the end of its last sentence's line (terminator excluded); 0 for
+    /// messages not read from lines (CSV rows).
+    pub length: u32,
+    /// [`DecoderConfig::input`].
+    pub input: u16,
 }
 
 /// A decoded message with its reception metadata.
@@ -322,6 +333,12 @@ pub struct Decoder {
     line: Vec<u8>,
     overlong: bool,
     line_no: u64,
+    /// Byte offset of the next line to begin.
+    pos: u64,
+    /// Bytes of the line being buffered (kept or not).
+    partial: u64,
+    /// Offset and length of the line being decoded.
+    current: (u64, u32),
     sentence_no: u64,
     keys: Vec<SlotKey>,
     /// The slots in use. Searches visit only them, in index order.
@@ -367,6 +384,9 @@ impl Decoder {
             config,
             overlong: false,
             line_no: 0,
+            pos: 0,
+            partial: 0,
+            current: (0, 0),
             sentence_no: 0,
             keys,
             in_use,
@@ -415,6 +435,7 @@ impl Decoder {
                     bytes = &tail[1..];
                     if self.line.is_empty() && !self.overlong {
                         self.line_no += 1;
+                        self.begin_line(head.len() as u64, true);
                         if head.len() > self.config.max_line_bytes {
                             self.reject(RejectReason::LineTooLong, sink);
                         } else {
@@ -422,7 +443,7 @@ impl Decoder {
                         }
                     } else {
                         self.append_partial(head);
-                        self.end_buffered_line(sink);
+                        self.end_buffered_line(true, sink);
                     }
                 }
                 None => {
@@ -433,7 +454,15 @@ impl Decoder {
         }
     }
 
+    /// The line now decoded: `len` bytes from the current position, then its terminator.
+    fn begin_line(&mut self, len: u64, terminated: bool) {
+        self.current = (self.pos, u32::try_from(len).unwrap_or(u32::MAX));
+        self.pos += len + u64::from(terminated);
+        self.partial = 0;
+    }
+
     fn append_partial(&mut self, bytes: &[u8]) {
+        self.partial += bytes.len() as u64;
         if self.overlong {
             return;
         }
@@ -445,8 +474,9 @@ impl Decoder {
         }
     }
 
-    fn end_buffered_line(&mut self, sink: &mut dyn Sink) {
+    fn end_buffered_line(&mut self, terminated: bool, sink: &mut dyn Sink) {
         self.line_no += 1;
+        self.begin_line(self.partial, terminated);
         if self.overlong {
             self.overlong = false;
             self.reject(RejectReason::LineTooLong, sink);
@@ -462,7 +492,7 @@ impl Decoder {
     /// fragments still in flight as orphans.
     pub fn finish(&mut self, sink: &mut dyn Sink) {
         if !self.line.is_empty() || self.overlong {
-            self.end_buffered_line(sink);
+            self.end_buffered_line(false, sink);
         }
         while let Some(i) = self.in_use.first_from(0) {
             self.in_use.remove(i);
@@ -474,6 +504,7 @@ impl Decoder {
     /// Decodes one line (without its line terminator). Counts it as a line.
     pub fn push_line(&mut self, line: &[u8], sink: &mut dyn Sink) {
         self.line_no += 1;
+        self.begin_line(line.len() as u64, true);
         if line.len() > self.config.max_line_bytes {
             self.reject(RejectReason::LineTooLong, sink);
         } else {
@@ -666,6 +697,9 @@ impl Decoder {
             line: self.line_no,
             fragments: sentence.fragment_count,
             bits: 0,
+            offset: self.current.0,
+            length: self.current.1,
+            input: self.config.input,
         };
         if sentence.fragment_count == 1 {
             self.decode_single(&sentence, meta, sink);
@@ -756,6 +790,9 @@ impl Decoder {
         self.keys[i].next += 1;
         slot.meta.flags.insert(meta.flags);
         slot.meta.line = meta.line;
+        slot.meta.length =
+            u32::try_from((meta.offset + u64::from(meta.length)).saturating_sub(slot.meta.offset))
+                .unwrap_or(u32::MAX);
         if slot.meta.received.is_none() {
             slot.meta.received = meta.received;
         }

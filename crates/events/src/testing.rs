@@ -19,6 +19,7 @@ pub fn point(vessel: u32, t: i64, pos: LatLon, sog: f32) -> TrackPoint {
             nav_status: None,
             second: None,
             station: None,
+            source: Default::default(),
         },
         vessel,
         segment: 1,

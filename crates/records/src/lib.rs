@@ -27,7 +27,7 @@ pub use details::*;
 pub use event::{round2, round6, Confidence, ConfidenceLevel, Event, ReportRef};
 pub use identity::{ChangeKind, IdentityPeriod};
 pub use place::{PlaceKind, PlaceRef};
-pub use position::{Position, StationId, TrackPosition};
+pub use position::{Position, Provenance, StationId, TrackPosition};
 pub use run::DropCounts;
 pub use shadowfleet_model::LatLon;
 

@@ -63,6 +63,30 @@ pub struct Position {
     pub second: Option<u8>,
     /// The station that received it, when the input says.
     pub station: Option<StationId>,
+    /// Where in which input it was read.
+    pub source: Provenance,
+}
+
+/// Where a report was read: the input (by its place among the inputs its run read) and the
+/// byte offset and length of its sentence line(s) there (in the decompressed stream of a gzip
+/// or zstd input; from the first sentence's line to the end of the last one's for a
+/// multi-sentence message). A length of 0 says the reader could not tell (CSV and Parquet
+/// exports, whose rows are read in time order, not file order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Provenance {
+    /// Byte offset of the line's first byte.
+    pub offset: u64,
+    /// Bytes of the line(s), without the last line's terminator; 0 when unknown.
+    pub length: u32,
+    /// Index (from 0) of the input among those its run read, in order.
+    pub input: u16,
+}
+
+impl Provenance {
+    /// Whether the reader said where the report was.
+    pub fn is_known(&self) -> bool {
+        self.length > 0
+    }
 }
 
 impl Position {

@@ -232,17 +232,29 @@ impl Pack {
         let mut dirs = options.input_dirs.clone();
         // Bodies posted to `POST /api/ingest` are kept in the store.
         dirs.push(store.dir().join("incoming"));
-        let paths = locate_inputs(&record, &dirs)?;
+        // Each input is hashed while its lines are read (the first window's).
+        let first_windows = windows(&events, options.margin_s);
+        let located = locate_inputs(&record, &dirs, &|path: &Path, name: &str| {
+            extract(path, name, &first_windows, &decoder)
+        })?;
+        let paths: Vec<PathBuf> = located.iter().map(|(p, _)| p.clone()).collect();
+        let mut first: Option<Vec<Vec<RawLine>>> =
+            Some(located.into_iter().map(|(_, lines)| lines).collect());
 
         // Widen the window once when the events do not come out of the lines of the first.
         let mut margin = options.margin_s;
         let (raw, outcome) = loop {
-            let windows = windows(&events, margin);
-            let mut raw = Vec::new();
-            for (input, path) in record.inputs.iter().zip(&paths) {
-                let lines = extract(path, &input.name, &windows, &decoder)?;
-                raw.push(lines);
-            }
+            let raw = match first.take() {
+                Some(raw) => raw,
+                None => {
+                    let windows = windows(&events, margin);
+                    let mut raw = Vec::new();
+                    for (input, path) in record.inputs.iter().zip(&paths) {
+                        raw.push(extract(path, &input.name, &windows, &decoder)?);
+                    }
+                    raw
+                }
+            };
             let replayed = replay(&raw_files(&raw), &config)?;
             let outcome: Vec<Reproduction> = events
                 .iter()
@@ -595,7 +607,11 @@ fn select(store: &Store, target: &Target) -> anyhow::Result<(Vec<StoredEvent>, i
 
 /// The path of each of the run's inputs: as recorded, or by file name in one of `dirs`,
 /// whichever has the recorded SHA-256.
-fn locate_inputs(record: &RunRecord, dirs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+fn locate_inputs<T: Send>(
+    record: &RunRecord,
+    dirs: &[PathBuf],
+    read: &(dyn Fn(&Path, &str) -> anyhow::Result<T> + Sync),
+) -> anyhow::Result<Vec<(PathBuf, T)>> {
     let mut out = Vec::new();
     for input in &record.inputs {
         // A posted body (`api:<sha256>`) is kept as `<sha256>.ais`.
@@ -610,9 +626,18 @@ fn locate_inputs(record: &RunRecord, dirs: &[PathBuf]) -> anyhow::Result<Vec<Pat
         let mut seen = Vec::new();
         let mut found = None;
         for c in candidates.into_iter().filter(|c| c.is_file()) {
-            let (h, _) = content_hash(&c)?;
+            // Hashed on a second thread while `read` reads it; used only if the hash holds.
+            let (hash, got) = std::thread::scope(|scope| {
+                let hashing = scope.spawn(|| content_hash(&c));
+                let got = read(&c, &input.name);
+                let hash = hashing
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (hash, got)
+            });
+            let (h, _) = hash?;
             if h == input.content_hash {
-                found = Some(c);
+                found = Some((c, got?));
                 break;
             }
             seen.push(format!("{} (SHA-256 {h})", c.display()));

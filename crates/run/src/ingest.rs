@@ -342,8 +342,13 @@ pub fn ingest(
                 to_writer.push(position_of(&p));
             }
         };
-        for (input, hash, bytes) in &new_inputs {
+        for (k, (input, hash, bytes)) in new_inputs.iter().enumerate() {
             let before = pipeline.stats();
+            // Each position keeps the input's place among the run's (`input` column).
+            let decoder = shadowfleet_decode::DecoderConfig {
+                input: u16::try_from(k).unwrap_or(u16::MAX),
+                ..decoder.clone()
+            };
             let read = run_file(
                 &mut pipeline,
                 &input.path,

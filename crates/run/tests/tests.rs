@@ -506,6 +506,45 @@ fn evidence_packs_verify_and_catch_an_altered_line_threshold_or_event() {
     let first = |k: EventKind| events.iter().find(|e| e.event.kind() == k).unwrap().clone();
     let (gap, sts) = (first(EventKind::Gap), first(EventKind::Encounter));
 
+    // Provenance: each stored position says where its bytes are in the input; those bytes
+    // decode to the same report.
+    let input = std::fs::read(&ais).unwrap();
+    let mut checked = 0;
+    store
+        .read_positions(
+            &shadowfleet_store::PositionQuery {
+                mmsis: vec![gap.event.mmsi, sts.event.mmsi],
+                from: None,
+                to: None,
+            },
+            &mut |p| {
+                let src = p.position.source;
+                assert!(src.is_known() && src.input == 0, "{p:?}");
+                let at = src.offset as usize;
+                let bytes = &input[at..at + src.length as usize];
+                assert!(
+                    at == 0 || input[at - 1] == b'\n',
+                    "{p:?} does not start a line"
+                );
+                let mut got: Vec<shadowfleet_decode::Decoded> = Vec::new();
+                let mut d = shadowfleet_decode::Decoder::default();
+                d.push(bytes, &mut got);
+                d.finish(&mut got);
+                let same = got.iter().any(|m| {
+                    m.message.header.mmsi == p.position.mmsi
+                        && m.meta.received.map(|t| t.unix_millis() / 1000) == Some(p.position.t)
+                        && m.message.position().is_some_and(|q| {
+                            (q.lat - p.position.pos.lat).abs() < 1e-6
+                                && (q.lon - p.position.pos.lon).abs() < 1e-6
+                        })
+                });
+                assert!(same, "{p:?}: {:?}", String::from_utf8_lossy(bytes));
+                checked += 1;
+            },
+        )
+        .unwrap();
+    assert!(checked > 100, "{checked} positions checked");
+
     for e in [&gap, &sts] {
         let pack = Pack::build(
             &store,

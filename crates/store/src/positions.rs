@@ -34,10 +34,10 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// One stored position report (a point of a track, after de-duplication and reordering),
 /// with its track segment.
 pub use shadowfleet_records::TrackPosition as Position;
-use shadowfleet_records::{LatLon, Position as Record, StationId};
+use shadowfleet_records::{LatLon, Position as Record, Provenance, StationId};
 
 /// The columns of a position file, in order.
-pub const POSITION_COLUMNS: [ColumnSpec; 11] = [
+pub const POSITION_COLUMNS: [ColumnSpec; 14] = [
     ColumnSpec::required("mmsi", ColumnType::UInt32),
     ColumnSpec::required("time", ColumnType::Timestamp),
     ColumnSpec::required("lon", ColumnType::Float64),
@@ -49,11 +49,18 @@ pub const POSITION_COLUMNS: [ColumnSpec; 11] = [
     ColumnSpec::required("geometry", ColumnType::Geometry),
     ColumnSpec::optional("station", ColumnType::UInt32),
     ColumnSpec::optional("second", ColumnType::UInt8),
+    ColumnSpec::optional("input", ColumnType::UInt32),
+    ColumnSpec::optional("offset", ColumnType::Int64),
+    ColumnSpec::optional("length", ColumnType::UInt32),
 ];
 
 /// The columns of the files written before the receiving station and the report's UTC
 /// second were kept (read as they are: their positions have neither).
 const POSITION_COLUMNS_V1: usize = 9;
+
+/// The columns of the files written before each position kept where it was read (`input`,
+/// `offset`, `length`: read as unknown).
+const POSITION_COLUMNS_V2: usize = 11;
 
 /// Rows per row group: small enough that a vessel's track reads few groups (row-group
 /// statistics on `mmsi` and `time` let readers skip the others).
@@ -63,7 +70,7 @@ pub const ROW_GROUP_ROWS: usize = 4_096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PositionWriterConfig {
     /// Positions held in memory over all open days before the largest day spills a sorted run
-    /// to disk (about 72 bytes each: the default bounds the writer near 72 MB whatever the
+    /// to disk (about 88 bytes each: the default bounds the writer near 88 MB whatever the
     /// fleet, at the price of one spilled run per million positions of a day).
     pub max_buffered: usize,
     /// A day is written once a position this many seconds after its end has arrived.
@@ -436,6 +443,11 @@ pub fn put_position(w: &mut TableWriter, p: &Position) -> Result<(), StoreError>
     w.put_point(8, p.position.pos.lon, p.position.pos.lat);
     w.put_int(9, p.position.station.map(|s| i64::from(s.get())));
     w.put_int(10, p.position.second.map(i64::from));
+    let source = p.position.source;
+    let known = source.is_known();
+    w.put_int(11, known.then_some(i64::from(source.input)));
+    w.put_int(12, known.then_some(source.offset as i64));
+    w.put_int(13, known.then_some(i64::from(source.length)));
     w.end_row()
 }
 
@@ -443,7 +455,7 @@ fn sort(rows: &mut [Position]) {
     rows.sort_by_key(|p| (p.position.mmsi, p.position.t));
 }
 
-const RECORD: usize = 56;
+const RECORD: usize = 72;
 
 fn encode(p: &Position) -> [u8; RECORD] {
     let mut b = [0u8; RECORD];
@@ -458,6 +470,9 @@ fn encode(p: &Position) -> [u8; RECORD] {
     b[40..48].copy_from_slice(&p.segment.to_le_bytes());
     b[6] = p.position.second.unwrap_or(u8::MAX);
     b[48..52].copy_from_slice(&p.position.station.map_or(0, |s| s.get()).to_le_bytes());
+    b[52..56].copy_from_slice(&p.position.source.length.to_le_bytes());
+    b[56..64].copy_from_slice(&p.position.source.offset.to_le_bytes());
+    b[64..66].copy_from_slice(&p.position.source.input.to_le_bytes());
     b
 }
 
@@ -480,6 +495,11 @@ fn decode(b: &[u8; RECORD]) -> Position {
             pos: LatLon {
                 lat: f64::from_bits(u64_at(16)),
                 lon: f64::from_bits(u64_at(24)),
+            },
+            source: Provenance {
+                length: u32_at(52),
+                offset: u64_at(56),
+                input: u16::from_le_bytes([b[64], b[65]]),
             },
         },
         segment: u64_at(40),
@@ -581,7 +601,8 @@ pub fn read_file(
         .map(|c| c.name())
         .collect();
     let expected: Vec<&str> = POSITION_COLUMNS.iter().map(|c| c.name).collect();
-    let has_station = names == expected;
+    let has_source = names == expected;
+    let has_station = has_source || names[..] == expected[..POSITION_COLUMNS_V2];
     if !has_station && names[..] != expected[..POSITION_COLUMNS_V1] {
         return Err(StoreError::Parquet {
             path: path.to_owned(),
@@ -625,6 +646,15 @@ pub fn read_file(
         } else {
             (vec![None; n], vec![None; n])
         };
+        let (input, offset, length) = if has_source {
+            (
+                read_i32(group.as_ref(), 11, n).map_err(perr)?,
+                read_i64(group.as_ref(), 12, n).map_err(perr)?,
+                read_i32(group.as_ref(), 13, n).map_err(perr)?,
+            )
+        } else {
+            (vec![None; n], vec![None; n], vec![None; n])
+        };
         for i in 0..n {
             let p = Position {
                 position: Record {
@@ -639,6 +669,14 @@ pub fn read_file(
                     nav_status: nav[i].map(|x| x as u8),
                     second: second[i].map(|x| x as u8),
                     station: station[i].and_then(|s| StationId::from_stored(s as u32)),
+                    source: match (input[i], offset[i], length[i]) {
+                        (Some(input), Some(offset), Some(length)) => Provenance {
+                            input: input as u16,
+                            offset: offset as u64,
+                            length: length as u32,
+                        },
+                        _ => Provenance::default(),
+                    },
                 },
                 segment: seg[i].unwrap_or(0) as u64,
             };
@@ -709,6 +747,11 @@ mod tests {
                 nav_status: Some(0),
                 second: Some((t % 60) as u8),
                 station: StationId::of("2190047"),
+                source: Provenance {
+                    offset: t as u64 * 90,
+                    length: 88,
+                    input: 1,
+                },
             },
             segment: 7,
         }
@@ -731,6 +774,7 @@ mod tests {
                 nav_status: None,
                 second: None,
                 station: None,
+                source: Provenance::default(),
                 ..a.position
             },
             ..a

@@ -543,6 +543,11 @@ pub fn position_from(
         nav_status: p.nav_status,
         second: p.second,
         station: shadowfleet_records::StationId::of_bytes(d.meta.station.as_bytes()),
+        source: shadowfleet_records::Provenance {
+            offset: d.meta.offset,
+            length: d.meta.length,
+            input: d.meta.input,
+        },
     })
 }
 
@@ -563,6 +568,7 @@ mod tests {
             nav_status: None,
             second: None,
             station: None,
+            source: Default::default(),
         }
     }
 

@@ -968,6 +968,7 @@ mod tests {
                     nav_status: Some(0),
                     second: None,
                     station: None,
+                    source: Default::default(),
                 },
                 vessel: 0,
                 segment: 1,

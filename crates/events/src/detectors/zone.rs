@@ -719,6 +719,7 @@ mod tests {
             nav_status: None,
             second: None,
             station: None,
+            source: Default::default(),
         }
     }
 
