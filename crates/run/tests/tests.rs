@@ -301,23 +301,20 @@ fn real_corpora_behave_as_stated() {
     }
 }
 
-/// A store of 30 days of `baltic` (seed 33) with the published lists: designations spread
-/// before, during and after the data.
-fn backtest_store(
+/// `baltic` simulated with `opts` into a fresh directory named by `tag`, analysed into a
+/// store with the lists the simulator publishes loaded: the store, the AIS file, the lists
+/// and the truth's vessels.
+fn listed_store(
     tag: &str,
+    opts: &SimOptions,
 ) -> (
+    PathBuf,
     PathBuf,
     Vec<String>,
     Vec<shadowfleet_simulate::truth::Vessel>,
 ) {
-    let dir =
-        std::env::temp_dir().join(format!("shadowfleet-backtest-{tag}-{}", std::process::id()));
-    let opts = SimOptions {
-        seed: 33,
-        days: Some(30),
-        fleet_scale: 0.6,
-    };
-    let (ais, lists, vessels) = simulated(&dir, "baltic", &opts);
+    let dir = std::env::temp_dir().join(format!("shadowfleet-{tag}-{}", std::process::id()));
+    let (ais, lists, vessels) = simulated(&dir, "baltic", opts);
     let store = dir.join("store");
     ingest(
         &store,
@@ -327,6 +324,24 @@ fn backtest_store(
     .unwrap();
     let mut s = Store::open_existing(&store).unwrap();
     shadowfleet_run::lists::load_lists(&mut s, &lists, 0).unwrap();
+    (store, ais, lists, vessels)
+}
+
+/// A store of 30 days of `baltic` (seed 33) with the published lists: designations spread
+/// before, during and after the data.
+fn backtest_store(
+    tag: &str,
+) -> (
+    PathBuf,
+    Vec<String>,
+    Vec<shadowfleet_simulate::truth::Vessel>,
+) {
+    let opts = SimOptions {
+        seed: 33,
+        days: Some(30),
+        fleet_scale: 0.6,
+    };
+    let (store, _, lists, vessels) = listed_store(&format!("backtest-{tag}"), &opts);
     (store, lists, vessels)
 }
 
@@ -472,22 +487,12 @@ fn backtest_ranking_does_not_read_designations_from_the_future() {
 /// `baltic`, seed 7, 15 days, 0.3 of the fleet (two gaps and three encounters), analysed
 /// into a store with the published lists; the AIS file's path.
 fn evidence_store() -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("shadowfleet-evidence-{}", std::process::id()));
     let opts = SimOptions {
         seed: 7,
         days: Some(15),
         fleet_scale: 0.3,
     };
-    let (ais, lists, _) = simulated(&dir, "baltic", &opts);
-    let store = dir.join("store");
-    ingest(
-        &store,
-        &[IngestInput::file(&ais)],
-        &IngestOptions::default(),
-    )
-    .unwrap();
-    let mut s = Store::open_existing(&store).unwrap();
-    shadowfleet_run::lists::load_lists(&mut s, &lists, 0).unwrap();
+    let (store, ais, _, _) = listed_store("evidence", &opts);
     (store, ais)
 }
 
