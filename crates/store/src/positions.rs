@@ -70,7 +70,7 @@ pub const ROW_GROUP_ROWS: usize = 4_096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PositionWriterConfig {
     /// Positions held in memory over all open days before the largest day spills a sorted run
-    /// to disk (about 88 bytes each: the default bounds the writer near 88 MB whatever the
+    /// to disk (about 80 bytes each: the default bounds the writer near 80 MB whatever the
     /// fleet, at the price of one spilled run per million positions of a day).
     pub max_buffered: usize,
     /// A day is written once a position this many seconds after its end has arrived.
