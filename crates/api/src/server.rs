@@ -1156,12 +1156,7 @@ async fn map_activity(
 
 /// The first second of the UTC day `YYYY-MM-DD`.
 fn day_start(s: &str) -> Option<i64> {
-    if s.len() != 10 || s.as_bytes()[4] != b'-' || s.as_bytes()[7] != b'-' {
-        return None;
-    }
-    Timestamp::parse_rfc3339(&format!("{s}T00:00:00Z"))
-        .ok()
-        .map(|t| t.unix_millis().div_euclid(1000))
+    Timestamp::parse_day(s).map(|t| t.unix_millis().div_euclid(1000))
 }
 
 /// Oil of the configured origin (default RU) received per country and month.

@@ -50,6 +50,21 @@ impl Timestamp {
         Timestamp(s.saturating_mul(1000))
     }
 
+    /// The start (00:00 UTC) of the day `YYYY-MM-DD`; `None` for anything else.
+    pub fn parse_day(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let s = text.get(r)?;
+            s.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| s.parse().ok())?
+        };
+        Timestamp::from_utc(i64::from(num(0..4)?), num(5..7)?, num(8..10)?, 0, 0, 0, 0)
+    }
+
     /// Milliseconds since the Unix epoch.
     pub fn unix_millis(self) -> i64 {
         self.0
@@ -210,6 +225,13 @@ mod tests {
         let b = Timestamp::parse_rfc3339("2024-03-01 10:00:00.000Z").unwrap();
         assert_eq!(a, b);
         assert!(Timestamp::parse_rfc3339("2024-02-30T00:00:00Z").is_err());
+        assert_eq!(
+            Timestamp::parse_day("2000-02-29"),
+            Timestamp::parse_rfc3339("2000-02-29T00:00:00Z").ok()
+        );
+        for bad in ["2024-02-30", "2024-2-01", "2024-02-01T", "20x4-02-01", ""] {
+            assert_eq!(Timestamp::parse_day(bad), None, "{bad}");
+        }
         assert!(Timestamp::parse_rfc3339("yesterday at noon").is_err());
     }
 }

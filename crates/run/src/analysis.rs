@@ -290,11 +290,11 @@ impl Analysis {
             if m.list_kind != ListKind::Sanctions {
                 continue;
             }
-            let day = m.listed_on.as_deref().and_then(|d| {
-                shadowfleet_model::Timestamp::parse_rfc3339(&format!("{d}T00:00:00Z"))
-                    .ok()
-                    .map(|t| t.unix_millis().div_euclid(1000))
-            });
+            let day = m
+                .listed_on
+                .as_deref()
+                .and_then(shadowfleet_model::Timestamp::parse_day)
+                .map(|t| t.unix_millis().div_euclid(1000));
             let e = listed.entry(m.mmsi).or_insert(day);
             *e = match (*e, day) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -308,17 +308,20 @@ impl Analysis {
             .collect();
         shadowfleet_risk::exposure(&self.traced, &self.config.exposure, from, to, &|v| {
             let s = score.get(&v).copied().unwrap_or(0.0);
-            let own = match v {
-                VesselKey::Mmsi(m) => vec![m],
-                _ => mmsis.get(&v).map(|m| m.to_vec()).unwrap_or_default(),
+            let one;
+            let own: &[u32] = match v {
+                VesselKey::Mmsi(m) => {
+                    one = [m];
+                    &one
+                }
+                _ => mmsis.get(&v).copied().unwrap_or_default(),
             };
-            let days: Vec<Option<i64>> =
-                own.iter().filter_map(|m| listed.get(m).copied()).collect();
+            let days = || own.iter().filter_map(|m| listed.get(m).copied());
             shadowfleet_risk::VesselView {
                 shadow: s >= risk.shadow_threshold,
                 may_carry: s >= risk.possible_origin_threshold,
-                sanctioned: !days.is_empty(),
-                sanctioned_on: days.iter().flatten().min().copied(),
+                sanctioned: days().next().is_some(),
+                sanctioned_on: days().flatten().min(),
             }
         })
     }

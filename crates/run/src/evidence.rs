@@ -570,7 +570,7 @@ fn select(store: &Store, target: &Target) -> anyhow::Result<(Vec<StoredEvent>, i
                     ..Default::default()
                 };
                 for e in store.events(&filter)? {
-                    if let Some((_, run)) = store.event(e.id)? {
+                    if let Some(run) = store.run_of_event(e.id)? {
                         let list = by_run.entry(run).or_default();
                         if !list.iter().any(|x| x.id == e.id) {
                             list.push(e);
@@ -693,9 +693,9 @@ fn vessels_of(e: &Event) -> Vec<u32> {
     v
 }
 
-/// Per MMSI, the time windows whose lines the pack needs.
-fn windows(events: &[StoredEvent], margin: i64) -> HashMap<u32, Vec<(i64, i64)>> {
-    let mut w: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
+/// Per MMSI, the time windows whose lines (and stored track) the pack needs.
+fn windows(events: &[StoredEvent], margin: i64) -> BTreeMap<u32, Vec<(i64, i64)>> {
+    let mut w: BTreeMap<u32, Vec<(i64, i64)>> = BTreeMap::new();
     for e in events {
         for m in vessels_of(&e.event) {
             w.entry(m)
@@ -766,7 +766,7 @@ fn static_key(d: &Decoded) -> (u32, u8, bool) {
 fn extract(
     path: &Path,
     name: &str,
-    windows: &HashMap<u32, Vec<(i64, i64)>>,
+    windows: &BTreeMap<u32, Vec<(i64, i64)>>,
     config: &DecoderConfig,
 ) -> anyhow::Result<Vec<RawLine>> {
     let mut reader = open_reader(&Source::File(path.to_owned()))
@@ -1090,16 +1090,7 @@ fn vessels_json(analysis: &Analysis, mmsis: &BTreeSet<u32>, events: &[StoredEven
 /// The stored track of each vessel around the events, and the events as points.
 fn track_geojson(store: &Store, events: &[StoredEvent], margin: i64) -> anyhow::Result<Value> {
     let mut features = Vec::new();
-    let mut by_vessel: BTreeMap<u32, Vec<(i64, i64)>> = BTreeMap::new();
-    for e in events {
-        for m in vessels_of(&e.event) {
-            by_vessel
-                .entry(m)
-                .or_default()
-                .push((e.event.start - margin, e.event.end + margin));
-        }
-    }
-    for (m, w) in by_vessel {
+    for (m, w) in windows(events, margin) {
         let from = w.iter().map(|x| x.0).min().unwrap_or(0);
         let to = w.iter().map(|x| x.1).max().unwrap_or(0);
         let mut points: Vec<(i64, f64, f64)> = Vec::new();
@@ -1360,19 +1351,9 @@ fn imagery_links(e: &StoredEvent) -> Option<Value> {
     {
         return None;
     }
-    let mut bbox = [ev.lon - 0.1, ev.lat - 0.1, ev.lon + 0.1, ev.lat + 0.1];
-    if let shadowfleet_records::EventDetails::Gap(g) = &ev.details {
-        // Where the signal came back too.
-        let v = serde_json::to_value(g).unwrap_or_default();
-        if let (Some(lat), Some(lon)) = (v["on_lat"].as_f64(), v["on_lon"].as_f64()) {
-            bbox = [
-                bbox[0].min(lon - 0.1),
-                bbox[1].min(lat - 0.1),
-                bbox[2].max(lon + 0.1),
-                bbox[3].max(lat + 0.1),
-            ];
-        }
-    }
+    // The place, and for a gap also where the signal came back, with a margin.
+    let b = ev.extent()?;
+    let bbox = [b[0] - 0.1, b[2] - 0.1, b[1] + 0.1, b[3] + 0.1];
     let from = rfc3339(ev.start - 86_400)[..10].to_owned();
     let to = rfc3339(ev.end + 86_400)[..10].to_owned();
     let (lat, lon) = ((bbox[1] + bbox[3]) / 2.0, (bbox[0] + bbox[2]) / 2.0);

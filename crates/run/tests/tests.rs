@@ -496,6 +496,23 @@ fn evidence_store() -> (PathBuf, PathBuf) {
     (store, ais)
 }
 
+/// `pack` with one member replaced and the manifest's hashes rewritten, as a forger would.
+fn forged(
+    pack: &shadowfleet_run::evidence::Pack,
+    name: &str,
+    bytes: Vec<u8>,
+) -> shadowfleet_run::evidence::Pack {
+    let mut p = pack.clone();
+    p.set_member(name, bytes);
+    p.reseal().unwrap();
+    p
+}
+
+/// Fails unless `verify` named a difference that `says`.
+fn assert_differs(v: &shadowfleet_run::evidence::Verification, says: impl Fn(&str) -> bool) {
+    assert!(v.problems.iter().any(|p| says(p)), "{:?}", v.problems);
+}
+
 fn member_json(pack: &shadowfleet_run::evidence::Pack, name: &str) -> serde_json::Value {
     serde_json::from_slice(pack.member(name).unwrap()).unwrap()
 }
@@ -636,78 +653,50 @@ fn evidence_packs_verify_and_catch_an_altered_line_threshold_or_event() {
     let comma = line.iter().rposition(|&c| c == b',').unwrap();
     let payload = line[..comma].iter().rposition(|&c| c == b',').unwrap() - 2;
     line[payload] = if line[payload] == b'0' { b'1' } else { b'0' };
+    let raw_altered = lines.concat();
     let mut altered = pack.clone();
-    altered.set_member("raw/1.nmea", lines.concat());
+    altered.set_member("raw/1.nmea", raw_altered.clone());
     let v = altered.verify(&[]).unwrap();
-    assert!(
-        v.problems
-            .iter()
-            .any(|p| p.starts_with("raw/1.nmea: changed")),
-        "{:?}",
-        v.problems
-    );
-    assert!(
-        v.problems
-            .iter()
-            .any(|p| p.contains(&format!("raw/1.nmea line {line_no} "))),
-        "{:?}",
-        v.problems
-    );
-    altered.reseal().unwrap();
-    let v = altered.verify(std::slice::from_ref(&ais)).unwrap();
-    assert!(
-        v.problems
-            .iter()
-            .any(|p| p.contains(&format!("event {}", gap.id))),
-        "{:?}",
-        v.problems
-    );
-    assert!(
-        v.problems
-            .iter()
-            .any(|p| p.contains(&format!("line {line_no} is not the bytes"))),
-        "{:?}",
-        v.problems
-    );
+    assert_differs(&v, |p| p.starts_with("raw/1.nmea: changed"));
+    assert_differs(&v, |p| p.contains(&format!("raw/1.nmea line {line_no} ")));
+    let v = forged(&pack, "raw/1.nmea", raw_altered)
+        .verify(std::slice::from_ref(&ais))
+        .unwrap();
+    assert_differs(&v, |p| p.contains(&format!("event {}", gap.id)));
+    assert_differs(&v, |p| {
+        p.contains(&format!("line {line_no} is not the bytes"))
+    });
 
     // One threshold altered: gaps shorter than this one are all that is reported.
     let hours = (gap.event.end - gap.event.start) as f64 / 3600.0;
     let config = String::from_utf8(pack.member("config.toml").unwrap().to_vec()).unwrap();
     let mut table: toml::Table = toml::from_str(&config).unwrap();
     table["gaps"]["min_hours"] = toml::Value::Float(hours + 1.0);
-    let mut altered = pack.clone();
-    altered.set_member("config.toml", toml::to_string(&table).unwrap().into_bytes());
-    altered.reseal().unwrap();
-    let v = altered.verify(&[]).unwrap();
-    assert!(
-        v.problems
-            .iter()
-            .any(|p| p.contains("threshold gaps.min_hours")),
-        "{:?}",
-        v.problems
-    );
-    assert!(
-        v.problems
-            .iter()
-            .any(|p| p.contains(&format!("event {}", gap.id)) && p.contains("does not come out")),
-        "{:?}",
-        v.problems
-    );
+    let v = forged(
+        &pack,
+        "config.toml",
+        toml::to_string(&table).unwrap().into_bytes(),
+    )
+    .verify(&[])
+    .unwrap();
+    assert_differs(&v, |p| p.contains("threshold gaps.min_hours"));
+    assert_differs(&v, |p| {
+        p.contains(&format!("event {}", gap.id)) && p.contains("does not come out")
+    });
 
     // The event's end time altered.
     let mut events_json = member_json(&pack, "events.json");
     events_json[0]["event"]["end"] = serde_json::json!(gap.event.end + 600);
-    let mut altered = pack.clone();
-    altered.set_member("events.json", serde_json::to_vec(&events_json).unwrap());
-    altered.reseal().unwrap();
-    let v = altered.verify(&[]).unwrap();
-    assert!(
-        v.problems
-            .iter()
-            .any(|p| p.contains(&format!("event {}", gap.id)) && p.contains("end:")),
-        "{:?}",
-        v.problems
-    );
+    let v = forged(
+        &pack,
+        "events.json",
+        serde_json::to_vec(&events_json).unwrap(),
+    )
+    .verify(&[])
+    .unwrap();
+    assert_differs(&v, |p| {
+        p.contains(&format!("event {}", gap.id)) && p.contains("end:")
+    });
 
     // A pack for the vessel: every event of its hull in the run.
     let mmsis =

@@ -1066,13 +1066,22 @@ impl Store {
         else {
             return Ok(None);
         };
-        let run = self
-            .conn
+        let run = self.run_of_event(id)?.ok_or_else(|| StoreError::Corrupt {
+            path: self.path.clone(),
+            id,
+            reason: "the event vanished while read".into(),
+        })?;
+        Ok(Some((event, run)))
+    }
+
+    /// The run that found the event with this id, if there is one.
+    pub fn run_of_event(&self, id: i64) -> Result<Option<i64>, StoreError> {
+        self.conn
             .query_row("SELECT run FROM events WHERE id = ?1", [id], |r| {
                 r.get::<_, i64>(0)
             })
-            .map_err(|e| self.err(e))?;
-        Ok(Some((event, run)))
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// A recorded run: its inputs (in the order read), detector configuration and version.
