@@ -37,6 +37,11 @@ pub struct AnalyzeArgs {
     /// the position writer, the store's commit) on stderr.
     #[arg(long)]
     pub(crate) profile: bool,
+    /// Start the detectors afresh instead of continuing from the state the store's last run
+    /// left (its open gaps, visits, encounters, tracks and identities); this run's state then
+    /// becomes the store's.
+    #[arg(long)]
+    pub(crate) fresh: bool,
     /// No summary on stderr.
     #[arg(short, long)]
     pub(crate) quiet: bool,
@@ -57,6 +62,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         allow_untimed: args.allow_untimed,
         columns: shadowfleet_run::config::parse_columns(&args.columns)?,
         profile: args.profile,
+        fresh: args.fresh,
     };
     if !args.quiet && !args.ports.is_empty() {
         eprintln!(
@@ -83,6 +89,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("nothing new to analyse");
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(run) = report.continued_from {
+        eprintln!("continued from the state of run {run} (its open tracks, gaps, visits, encounters and identities)");
+    }
+    if let Some(note) = &report.state_note {
+        eprintln!("pipeline state: {note}");
+    }
     let counts: Vec<String> = report
         .events
         .iter()
@@ -102,6 +114,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         report.identities,
         args.store.display()
     );
+    if report.open_events > 0 {
+        eprintln!(
+            "{} of the events are still open at the end of the data: stored as provisional, the next run continues them",
+            report.open_events
+        );
+    }
     if args.profile {
         let c = &report.cpu;
         eprintln!(

@@ -87,6 +87,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 allow_untimed: false,
                 columns: Vec::new(),
                 profile: false,
+                fresh: false,
                 quiet: true,
                 progress: Some(read.clone()),
             })

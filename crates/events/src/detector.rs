@@ -25,6 +25,7 @@ use serde::Serialize;
 use shadowfleet_geo::{Land, LatLon, METRES_PER_NM};
 use shadowfleet_identities::IdentityTracker;
 use shadowfleet_places::{Mids, Place, PlaceKind, PlaceRef, Places};
+use shadowfleet_records::state::StateError;
 use shadowfleet_records::{Event, EventKind};
 use shadowfleet_tracks::TrackPoint;
 
@@ -63,6 +64,14 @@ pub trait Detector: Send {
     fn cut_by_data(&self) -> bool {
         true
     }
+    /// Appends its working state to `out`: all it keeps between points (open segments,
+    /// visits, meetings, findings waiting for evidence), not its configuration. Written with
+    /// [`shadowfleet_records::persist_fields!`], naming the fields; the next run on the same
+    /// store continues from it ([`crate::Pipeline::save_state`]).
+    fn save_state(&self, out: &mut Vec<u8>) -> Result<(), StateError>;
+    /// Replaces its working state with one written by [`Detector::save_state`] of a detector
+    /// built from the same configuration.
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), StateError>;
 }
 
 /// How a detector is made: the type of its configuration section and its constructor. The
@@ -138,6 +147,7 @@ impl Reference {
 }
 
 /// Findings that wait for the watermark, in the order they fall due.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct DueQueue<T> {
     items: BTreeMap<(i64, u64), T>,
     seq: u64,
@@ -180,7 +190,7 @@ impl<T> DueQueue<T> {
 const RECENT_ENCOUNTERS: usize = 8;
 
 /// The encounters emitted lately, per MMSI (a bounded ring each).
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RecentEncounters {
     by_mmsi: FxHashMap<u32, VecDeque<(i64, i64)>>,
 }
@@ -209,7 +219,7 @@ impl RecentEncounters {
 /// Areas where an area-wide interference has displaced several vessels lately, as the
 /// interference detector reports them (a bounded list), so that the spoofing detector does
 /// not call a jammed ship's false positions its own deceit.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct InterferenceAreas {
     /// (key, centre of the false positions, radius m, first and last time, vessels).
     areas: VecDeque<(u64, LatLon, f64, i64, i64, u32)>,

@@ -19,6 +19,7 @@ use shadowfleet_geo::LatLon;
 use shadowfleet_identities::{
     IdentityChange, IdentityOutput, IdentityPeriod, IdentityTracker, StaticReport,
 };
+use shadowfleet_records::state::{self, Frames, StateError};
 use shadowfleet_records::{
     ChangeKind, Confidence, Event, EventDetails, EventKind, IdentityChangeDetails, IdentityRef,
     StationId,
@@ -230,6 +231,11 @@ impl Pipeline {
         s
     }
 
+    /// The event-time watermark: reports received before it are final.
+    pub fn watermark(&self) -> i64 {
+        self.track.tracks.watermark()
+    }
+
     /// Takes the next decoded message.
     pub fn push(&mut self, d: &Decoded, out: &mut dyn FnMut(PipelineOutput)) {
         let detect = &mut self.detect;
@@ -256,6 +262,74 @@ impl Pipeline {
     /// The receiving stations named so far.
     pub fn stations(&self) -> &std::collections::BTreeMap<StationId, String> {
         &self.stations
+    }
+
+    /// The working state of every stage, as bytes ([`shadowfleet_records::state`]): the
+    /// track builder's buffers and open segments, the identity timelines, each detector's
+    /// open segments, visits, meetings and findings waiting for evidence. Taken between
+    /// inputs (not after [`Pipeline::finish`]), it lets [`Pipeline::load_state`] continue the
+    /// same stream in another process: a later run over the next day's file then finds the
+    /// same events as one run over both. Counters are not state (each run counts its own).
+    pub fn save_state(&self) -> Result<Vec<u8>, StateError> {
+        let mut frames = Frames::new();
+        let mut frame = |name: &str, f: &mut dyn FnMut(&mut Vec<u8>) -> Result<(), StateError>| {
+            let mut b = Vec::new();
+            f(&mut b)?;
+            frames.frames.push((name.to_owned(), b));
+            Ok::<(), StateError>(())
+        };
+        frame("tracks", &mut |b| self.track.tracks.save_state(b))?;
+        frame("track_stage", &mut |b| {
+            state::save("track_stage", &self.track.last_advance, b)
+        })?;
+        frame("identities", &mut |b| self.detect.identities.save_state(b))?;
+        let d = &self.detect;
+        frame("detect", &mut |b| {
+            state::save(
+                "detect",
+                &(
+                    &d.recent,
+                    &d.interference,
+                    &d.last_position,
+                    &d.first_seen,
+                    &d.vessel_of,
+                ),
+                b,
+            )
+        })?;
+        let held: Vec<HeldKey> = self.track.tracks.held().map(held_key).collect();
+        frame("held", &mut |b| state::save("held", &held, b))?;
+        for (section, detector) in crate::detectors::SECTIONS.iter().zip(&d.detectors) {
+            frame(section, &mut |b| detector.save_state(b))?;
+        }
+        frames.to_bytes()
+    }
+
+    /// Continues from a state written by [`Pipeline::save_state`] of a pipeline built from
+    /// the same configuration. The reports that state held were released and stored at the
+    /// end of its run: the detectors see them again here, the position output does not.
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), StateError> {
+        let frames = Frames::from_bytes(bytes)?;
+        self.track.tracks.load_state(frames.get("tracks")?)?;
+        self.track.last_advance = state::load("track_stage", frames.get("track_stage")?)?;
+        self.detect
+            .identities
+            .load_state(frames.get("identities")?)?;
+        let d = &mut self.detect;
+        (
+            d.recent,
+            d.interference,
+            d.last_position,
+            d.first_seen,
+            d.vessel_of,
+        ) = state::load("detect", frames.get("detect")?)?;
+        let held: Vec<HeldKey> = state::load("held", frames.get("held")?)?;
+        d.already_stored_until = held.iter().map(|k| k.1).max().unwrap_or(i64::MIN);
+        d.already_stored = held.into_iter().collect();
+        for (section, detector) in crate::detectors::SECTIONS.iter().zip(&mut d.detectors) {
+            detector.load_state(frames.get(section)?)?;
+        }
+        Ok(())
     }
 
     /// The two stages apart, to run them on two threads.
@@ -285,6 +359,19 @@ pub struct DetectStage {
     events: [u64; EventKind::COUNT],
     /// Time spent per detector and in the identity stage, when asked for.
     profile: Option<StageProfile>,
+    /// Reports the previous run's end already stored (held by the track builder when its
+    /// state was saved, released at that run's end): the detectors see them again, the
+    /// position store does not.
+    already_stored: rustc_hash::FxHashSet<HeldKey>,
+    /// The latest time in `already_stored`.
+    already_stored_until: i64,
+}
+
+/// A held report by MMSI, time and position bits.
+type HeldKey = (u32, i64, u64, u64);
+
+fn held_key(p: &Position) -> HeldKey {
+    (p.mmsi, p.t, p.pos.lat.to_bits(), p.pos.lon.to_bits())
 }
 
 /// Every how many track points the per-detector time is sampled (a power of two): timing
@@ -382,6 +469,8 @@ impl DetectStage {
             vessel_of: FxHashMap::default(),
             events: [0; EventKind::COUNT],
             profile: None,
+            already_stored: Default::default(),
+            already_stored_until: i64::MIN,
         })
     }
 
@@ -420,7 +509,11 @@ impl DetectStage {
                 }
             }
             Step::Point(p) => {
-                out(PipelineOutput::Position(*p));
+                if self.already_stored.is_empty()
+                    || !self.already_stored.remove(&held_key(&p.position))
+                {
+                    out(PipelineOutput::Position(*p));
+                }
                 let r = p.position;
                 let last = crate::slots::per_vessel(&mut self.last_position, p.vessel, || None);
                 if last.is_none() {
@@ -431,6 +524,12 @@ impl DetectStage {
                 self.each(Call::Point(p), out);
             }
             Step::Advance(wm) => {
+                if *wm > self.already_stored_until.saturating_add(ADVANCE_EVERY_S) {
+                    // What is left was dropped on its way out this time (a duplicate of a
+                    // report that arrived since): it stays stored, as the one run would not
+                    // have it, but it cannot be released any more.
+                    self.already_stored.clear();
+                }
                 let changes = timing_identities(&mut self.profile, || {
                     let mut changes = Vec::new();
                     self.identities.advance(*wm, &mut |o| changes.push(o));

@@ -20,7 +20,7 @@ pub(crate) fn per_vessel<T>(v: &mut Vec<T>, vessel: u32, fill: impl FnMut() -> T
 /// fleet; the heap block of a `Vec` was a second, dependent one, which doubled the cost of
 /// the detectors' per-vessel state (measured: `docs/benchmarks.md`, fleet-size sweep).
 /// Order and `swap_remove` behave as a `Vec`'s.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Few<T> {
     #[default]
     Empty,
@@ -83,11 +83,13 @@ impl<T> Few<T> {
 }
 
 /// State of type `T` per (vessel, segment), at most `cap` segments per vessel.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Slots<T> {
     by_vessel: Vec<Vessel<T>>,
     cap: usize,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Vessel<T> {
     mmsi: u32,
     /// (segment, last used, state).

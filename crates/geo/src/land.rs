@@ -20,7 +20,7 @@ const SUB: usize = 8;
 const NOT_SPLIT: u32 = u32::MAX;
 
 /// A longitude/latitude box that is all land or all sea.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UniformBox {
     /// West and east edges, degrees (west included, east not).
     pub lon: (f64, f64),

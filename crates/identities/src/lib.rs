@@ -136,6 +136,7 @@ pub enum IdentityOutput {
     Change(IdentityChange),
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Pending {
     t: i64,
     from: IdentityPeriod,
@@ -143,7 +144,7 @@ struct Pending {
     other_mmsi: Option<u32>,
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct MmsiState {
     ids: Vec<IdentityPeriod>,
     current: usize,
@@ -167,6 +168,8 @@ pub struct IdentityTracker {
 }
 
 impl IdentityTracker {
+    shadowfleet_records::persist_fields!(pub "identities"; mmsis, imos, pending);
+
     /// A tracker that reads flags from `mids`.
     pub fn new(config: IdentityConfig, mids: Arc<Mids>) -> Self {
         IdentityTracker {

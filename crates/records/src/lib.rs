@@ -12,6 +12,7 @@
 //! Units are in field names (`sog_knots`, `draught_m`, `distance_nm`, `hours`); times are unix
 //! seconds UTC, positions WGS84 degrees. The JSON of each record is its public format (the
 //! store's `details` column, the CLI's NDJSON and the API), described in `docs/formats.md`.
+//! [`state`] is how a stage writes its working state, so that a later run continues it.
 //! No algorithms, no I/O.
 
 #[macro_use]
@@ -22,6 +23,7 @@ mod identity;
 mod place;
 mod position;
 mod run;
+pub mod state;
 
 pub use details::*;
 pub use event::{round2, round6, Confidence, ConfidenceLevel, Event, ReportRef};

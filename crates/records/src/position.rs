@@ -7,7 +7,9 @@ use shadowfleet_model::LatLon;
 /// A receiving station (tag block `s:`, the USCG `r` field, the `$PGHP` base station) by a
 /// stable 32-bit hash of its name, so that positions stay small and the same station has the
 /// same id in every run; the store keeps the names (`stations` table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[repr(transparent)]
 pub struct StationId(NonZeroU32);
 
@@ -44,7 +46,7 @@ impl StationId {
 /// One position report, normalised: the MMSI as broadcast, the receive time, the position and
 /// what the ship said of its motion. What the track builder takes, the detectors read and the
 /// store keeps (with its segment, [`TrackPosition`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     /// Source MMSI as broadcast.
     pub mmsi: u32,
@@ -72,7 +74,7 @@ pub struct Position {
 /// or zstd input; from the first sentence's line to the end of the last one's for a
 /// multi-sentence message). A length of 0 says the reader could not tell (CSV and Parquet
 /// exports, whose rows are read in time order, not file order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Provenance {
     /// Byte offset of the line's first byte.
     pub offset: u64,

@@ -23,7 +23,8 @@ use shadowfleet_ingest::{open_reader, read_source_with, Backoff, Source};
 use shadowfleet_places::Place;
 use shadowfleet_records::{DropCounts, Event, EventKind, IdentityPeriod};
 use shadowfleet_store::{
-    InputRecord, NewRun, Position, PositionWriter, PositionWriterConfig, Recovery, Store, WriteLock,
+    InputRecord, NewRun, Position, PositionWriter, PositionWriterConfig, Recovery, StateUpdate,
+    Store, WriteLock,
 };
 
 /// One input file and the name the manifest records for it.
@@ -69,6 +70,9 @@ pub struct IngestOptions {
     /// Measure where the detection stage's time goes, per detector
     /// ([`StageCpu::detectors`]; costs about 1 %).
     pub profile: bool,
+    /// Start the detectors afresh instead of continuing from the state the store's last run
+    /// left (`analyze --fresh`); this run's state then becomes the store's.
+    pub fresh: bool,
 }
 
 /// What a run did.
@@ -114,6 +118,16 @@ pub struct IngestReport {
     pub cpu: StageCpu,
     /// Vessels (track builder slots) the run saw.
     pub vessels: u64,
+    /// The run whose pipeline state this one continued (its open gaps, visits, meetings,
+    /// tracks and identities), when it did.
+    pub continued_from: Option<i64>,
+    /// Why a stored state was not continued, when there was one and it was not.
+    pub state_note: Option<String>,
+    /// Events still open at the end of the data, stored as provisional (replaced by the
+    /// next run that continues this one's state).
+    pub open_events: usize,
+    /// Bytes of the pipeline state saved with the run (0: none saved).
+    pub state_bytes: usize,
 }
 
 impl IngestReport {
@@ -272,7 +286,40 @@ pub fn run_file(
     .with_context(|| format!("reading {}", path.display()))
 }
 
-/// Analyses `inputs` into the store in `dir` (created when missing) as one run.
+/// The median receive time of the first position reports of an NMEA input (up to 1 000 of
+/// them in its first 4 MB; the median, so that a late relay at the start does not count), to
+/// tell a continuation of the stream from older data; `None` when none is found there (a CSV
+/// export, an untimed log: the run then continues the stream).
+pub fn first_receive_time(path: &Path, detectors: &DetectorConfig) -> Option<i64> {
+    use std::io::BufRead;
+    let mut reader = open_reader(&Source::File(path.to_owned())).ok()?;
+    let mut decoder = shadowfleet_decode::Decoder::new(detectors.decoder_config());
+    let mut times: Vec<i64> = Vec::new();
+    let mut line = Vec::new();
+    let mut read = 0usize;
+    while read < 4 << 20 && times.len() < 1000 {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        decoder.push_line(
+            text,
+            &mut shadowfleet_decode::FnSink(|d: &shadowfleet_decode::Decoded| {
+                if let (Some(t), Some(_)) = (d.meta.received, d.message.position()) {
+                    times.push(t.unix_millis().div_euclid(1000));
+                }
+            }),
+        );
+    }
+    times.sort_unstable();
+    times.get(times.len() / 2).copied()
+}
+
+/// Analyses `inputs` into the store in `dir` (created when missing) as one run, continuing
+/// the pipeline state the store's last run left (see [`IngestOptions::fresh`]).
 pub fn ingest(
     dir: &Path,
     inputs: &[IngestInput],
@@ -306,6 +353,47 @@ pub fn ingest(
     if options.profile {
         pipeline.stages().1.profile();
     }
+    let detector_config = toml::to_string(&options.detectors)
+        .context("writing the detector configuration for the run record")?;
+    // Continue the stream the store's state left, unless told not to or this run is not its
+    // continuation (another configuration; data that begins before the state's watermark
+    // less the reorder window: a backfill, analysed on its own so that none of it is late).
+    let mut save_state = true;
+    if let Some(saved) = store.saved_state()?.filter(|_| !options.fresh) {
+        let window = options.detectors.tracks.reorder_window_s;
+        let first = first_receive_time(&new_inputs[0].0.path, &options.detectors);
+        if saved.detector_config != detector_config {
+            report.state_note = Some(format!(
+                "the detector configuration differs from run {}'s: its state not continued, the detectors start afresh (its open events are kept as they were)",
+                saved.run
+            ));
+        } else if let Some(t) = first.filter(|&t| t < saved.watermark.saturating_sub(window)) {
+            save_state = false;
+            report.state_note = Some(format!(
+                "{} begins at {}, before the end of the data already analysed ({}, run {}): analysed on its own as older data; the store's state stays with run {}",
+                new_inputs[0].0.name,
+                shadowfleet_model::Timestamp::from_unix_seconds(t),
+                shadowfleet_model::Timestamp::from_unix_seconds(saved.watermark),
+                saved.run,
+                saved.run
+            ));
+        } else {
+            match pipeline.load_state(&saved.state) {
+                Ok(()) => report.continued_from = Some(saved.run),
+                Err(e) => {
+                    // A half-loaded pipeline is not trusted: build it again.
+                    pipeline = self::pipeline(options)?;
+                    if options.profile {
+                        pipeline.stages().1.profile();
+                    }
+                    report.state_note = Some(format!(
+                        "the state of run {} (written by shadowfleet {}) could not be read ({e}): the detectors start afresh",
+                        saved.run, saved.program_version
+                    ));
+                }
+            }
+        }
+    }
     // Unique per run: the next run id (after recovery, no staging of an uncommitted run is
     // left) and the first input's hash.
     let token = format!("run-{}-{}", store.run_count()? + 1, &new_inputs[0].1[..12]);
@@ -313,6 +401,9 @@ pub fn ingest(
     let mut stored = 0u64;
     let mut events: Vec<Event> = Vec::new();
     let mut identities: Vec<IdentityPeriod> = Vec::new();
+    let (mut open_events, mut open_identities) = (Vec::new(), Vec::new());
+    let mut state: Vec<u8> = Vec::new();
+    let mut watermark = i64::MIN;
     let clock = Instant::now();
     let decoder = options.detectors.decoder_config();
     // Positions are written on a thread of their own (handed over in batches) while the
@@ -334,8 +425,13 @@ pub fn ingest(
                 (files, thread_cpu_since(cpu))
             })
             .context("starting the position writer")?;
+        // What finishing emits is still open at the end of the data: provisional when the
+        // state is kept, for the next run to continue.
+        let finishing = std::cell::Cell::new(false);
         let mut out = |o: PipelineOutput| match o {
+            PipelineOutput::Event(e) if finishing.get() => open_events.push(*e),
             PipelineOutput::Event(e) => events.push(*e),
+            PipelineOutput::Identity(i) if finishing.get() => open_identities.push(i),
             PipelineOutput::Identity(i) => identities.push(i),
             PipelineOutput::Position(p) => {
                 stored += 1;
@@ -376,6 +472,11 @@ pub fn ingest(
             });
         }
         let finish_cpu = thread_cpu_s();
+        if save_state {
+            state = pipeline.save_state().context("saving the pipeline state")?;
+            watermark = pipeline.watermark();
+            finishing.set(true);
+        }
         pipeline.finish(&mut out);
         report.cpu.detect_s += thread_cpu_since(finish_cpu);
         to_writer.send();
@@ -387,6 +488,7 @@ pub fn ingest(
         files.context("writing positions")
     })?;
     events.sort_by_key(|e| (e.start, e.mmsi, e.kind()));
+    open_events.sort_by_key(|e| (e.start, e.mmsi, e.kind()));
     let stats = pipeline.stats();
     report.elapsed_s = clock.elapsed().as_secs_f64();
     let stations: Vec<(shadowfleet_records::StationId, String)> = pipeline
@@ -416,8 +518,6 @@ pub fn ingest(
     }
     report.vessels = stats.tracks.vessels;
     let commit = Instant::now();
-    let detector_config = toml::to_string(&options.detectors)
-        .context("writing the detector configuration for the run record")?;
     report.run = Some(store.write_run(&NewRun {
         started_at: &started,
         inputs: &report.inputs,
@@ -428,13 +528,30 @@ pub fn ingest(
         stations: &stations,
         detector_config: &detector_config,
         program_version: env!("CARGO_PKG_VERSION"),
+        open_events: &open_events,
+        open_identities: &open_identities,
+        state: if save_state {
+            StateUpdate::Replace {
+                continued: report.continued_from.is_some(),
+                state: &state,
+                format: shadowfleet_records::state::FORMAT,
+                watermark,
+            }
+        } else {
+            StateUpdate::Keep
+        },
     })?);
+    report.open_events = open_events.len();
+    report.state_bytes = state.len();
     report.cpu.commit_s = commit.elapsed().as_secs_f64();
     report.events = EventKind::ALL
         .iter()
-        .map(|k| (*k, events.iter().filter(|e| e.kind() == *k).count()))
+        .map(|k| {
+            let n = events.iter().chain(&open_events);
+            (*k, n.filter(|e| e.kind() == *k).count())
+        })
         .collect();
-    report.identities = identities.len();
+    report.identities = identities.len() + open_identities.len();
     report.position_files = files.len();
     Ok(report)
 }

@@ -739,3 +739,206 @@ fn evidence_packs_verify_and_catch_an_altered_line_threshold_or_event() {
     assert!(err.contains("the files found differ"), "{err}");
     let _ = std::fs::remove_dir_all(store_dir.parent().unwrap());
 }
+
+/// Whether `line` begins an AIS message: a single sentence or the first of several (a file
+/// is never cut between the sentences of one message).
+fn begins_message(line: &str) -> bool {
+    let Some(at) = line.find("VDM,").or_else(|| line.find("VDO,")) else {
+        return true;
+    };
+    let mut fields = line[at + 4..].split(',');
+    let _count = fields.next();
+    fields.next() == Some("1")
+}
+
+/// The receive time a line's tag block gives (`c:`).
+fn tag_time(line: &str) -> Option<i64> {
+    let at = line.find("c:")?;
+    let digits: String = line[at + 2..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+/// `ais` cut into files in `dir` before the lines at `cuts` (indices of lines that begin a
+/// message), in order.
+fn cut_into(ais: &Path, dir: &Path, cuts: &[usize]) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(ais).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::create_dir_all(dir).unwrap();
+    let mut bounds = vec![0];
+    bounds.extend_from_slice(cuts);
+    bounds.push(lines.len());
+    bounds
+        .windows(2)
+        .enumerate()
+        .map(|(k, w)| {
+            let path = dir.join(format!("{k:02}.nmea"));
+            let mut body = lines[w[0]..w[1]].join("\n");
+            body.push('\n');
+            std::fs::write(&path, body).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// Everything a store says was found, in a canonical order: the events (without their
+/// ids), the identity periods, and how many positions it holds.
+fn findings(store: &Path) -> (Vec<String>, Vec<String>, u64) {
+    let s = Store::open_existing(store).unwrap();
+    let mut events: Vec<String> = s
+        .events(&EventFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| serde_json::to_string(&e.event).unwrap())
+        .collect();
+    events.sort();
+    let mut ids: Vec<String> = s
+        .identities()
+        .unwrap()
+        .iter()
+        .map(|i| serde_json::to_string(i).unwrap())
+        .collect();
+    ids.sort();
+    (events, ids, s.position_count().unwrap())
+}
+
+fn ingest_each(store: &Path, files: &[PathBuf]) -> Vec<shadowfleet_run::IngestReport> {
+    files
+        .iter()
+        .map(|f| ingest(store, &[IngestInput::file(f)], &IngestOptions::default()).unwrap())
+        .collect()
+}
+
+#[test]
+fn runs_continue_day_after_day_as_one_run_over_all() {
+    let dir = std::env::temp_dir().join(format!("sf-continue-{}", std::process::id()));
+    let opts = SimOptions {
+        seed: 33,
+        days: Some(4),
+        fleet_scale: 0.5,
+    };
+    let (ais, _, _) = simulated(&dir, "baltic", &opts);
+    let whole = findings(&{
+        let store = dir.join("whole");
+        ingest(
+            &store,
+            &[IngestInput::file(&ais)],
+            &IngestOptions::default(),
+        )
+        .unwrap();
+        store
+    });
+    assert!(whole.0.len() > 100, "{} events", whole.0.len());
+    let text = std::fs::read_to_string(&ais).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+
+    // Daily files, cut where the receive times first reach each midnight.
+    let mut midnights = Vec::new();
+    let mut day = None;
+    for (k, line) in lines.iter().enumerate() {
+        let Some(t) = tag_time(line) else { continue };
+        let d = t.div_euclid(86_400);
+        match day {
+            None => day = Some(d),
+            Some(cur) if d == cur + 1 && begins_message(line) => {
+                midnights.push(k);
+                day = Some(d);
+            }
+            _ => {}
+        }
+    }
+    // Four days: three midnights, and a fourth when the last lines arrive after it.
+    assert!((3..=4).contains(&midnights.len()), "{midnights:?}");
+    // And the same at random points.
+    let mut rng = shadowfleet_testkit::Xorshift::new(0x5eed_1234);
+    let mut random: Vec<usize> = (0..6)
+        .map(|_| {
+            let mut k = 1 + rng.below(lines.len() - 2);
+            while !begins_message(lines[k]) {
+                k += 1;
+            }
+            k
+        })
+        .collect();
+    random.sort_unstable();
+    random.dedup();
+    for (name, cuts) in [("daily", midnights), ("random", random)] {
+        let files = cut_into(&ais, &dir.join(name), &cuts);
+        let store = dir.join(format!("{name}-store"));
+        let reports = ingest_each(&store, &files);
+        for (k, r) in reports.iter().enumerate().skip(1) {
+            assert_eq!(
+                r.continued_from,
+                Some(k as i64),
+                "{name} run {}: {r:?}",
+                k + 1
+            );
+            assert!(r.state_note.is_none(), "{:?}", r.state_note);
+        }
+        let split = findings(&store);
+        let only_whole: Vec<&String> = whole.0.iter().filter(|e| !split.0.contains(e)).collect();
+        let only_split: Vec<&String> = split.0.iter().filter(|e| !whole.0.contains(e)).collect();
+        assert!(
+            only_whole.is_empty() && only_split.is_empty(),
+            "{name}: {} events only in the one run, {} only in the split runs:\n{}\n---\n{}",
+            only_whole.len(),
+            only_split.len(),
+            only_whole
+                .iter()
+                .take(5)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            only_split
+                .iter()
+                .take(5)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert_eq!(split.1, whole.1, "{name}: identity periods");
+        assert_eq!(split.2, whole.2, "{name}: positions stored");
+
+        // A file already ingested changes nothing.
+        let again = ingest(
+            &store,
+            &[IngestInput::file(&files[1])],
+            &IngestOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(again.run, None);
+        assert_eq!(again.skipped.len(), 1);
+        assert_eq!(
+            findings(&store),
+            split,
+            "{name}: re-ingesting changed the store"
+        );
+    }
+
+    // Older data after newer is analysed on its own, none of it counted late, and the
+    // state stays with the newer run.
+    let files = cut_into(&ais, &dir.join("backfill"), &[lines.len() / 2]);
+    let store = dir.join("backfill-store");
+    ingest_each(&store, &[files[1].clone()]);
+    let older = ingest(
+        &store,
+        &[IngestInput::file(&files[0])],
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(older.continued_from, None);
+    assert!(
+        older
+            .state_note
+            .as_deref()
+            .is_some_and(|n| n.contains("older data")),
+        "{:?}",
+        older.state_note
+    );
+    assert!(older.late < 100, "{} late", older.late);
+    let s = Store::open_existing(&store).unwrap();
+    assert_eq!(s.saved_state().unwrap().unwrap().run, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

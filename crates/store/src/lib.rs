@@ -79,7 +79,7 @@ pub enum StoreError {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inputs (
@@ -116,7 +116,8 @@ CREATE TABLE IF NOT EXISTS events (
     confidence TEXT NOT NULL DEFAULT 'medium',
     confidence_reasons TEXT NOT NULL DEFAULT '[]',
     truncated_start INTEGER NOT NULL DEFAULT 0,
-    truncated_end INTEGER NOT NULL DEFAULT 0
+    truncated_end INTEGER NOT NULL DEFAULT 0,
+    provisional INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS events_kind_start ON events(kind, start);
 CREATE INDEX IF NOT EXISTS events_mmsi ON events(mmsi, start);
@@ -133,7 +134,8 @@ CREATE TABLE IF NOT EXISTS identities (
     length_m INTEGER,
     beam_m INTEGER,
     first_seen INTEGER NOT NULL,
-    last_seen INTEGER NOT NULL
+    last_seen INTEGER NOT NULL,
+    provisional INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS identities_mmsi ON identities(mmsi, first_seen);
 CREATE INDEX IF NOT EXISTS identities_imo ON identities(imo, first_seen);
@@ -182,6 +184,15 @@ CREATE TABLE IF NOT EXISTS stations (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pipeline_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    run INTEGER NOT NULL REFERENCES runs(id),
+    format INTEGER NOT NULL,
+    watermark INTEGER NOT NULL,
+    detector_config TEXT NOT NULL,
+    program_version TEXT NOT NULL,
+    state BLOB NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS events_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(name, content='identities', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
 ";
@@ -211,6 +222,13 @@ ALTER TABLE runs ADD COLUMN detector_config TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN program_version TEXT NOT NULL DEFAULT '';
 ALTER TABLE inputs ADD COLUMN run INTEGER;
 UPDATE inputs SET run = (SELECT min(id) FROM runs WHERE runs.started_at = inputs.ingested_at);
+";
+
+/// Schema 6 for stores of schema 1 to 5: events and identity periods still open at the end
+/// of the data its run saw (`provisional`), replaced when the next run continues its state.
+const MIGRATE_TO_6: &str = "
+ALTER TABLE events ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE identities ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// An exclusive lock on a store for writing (`write.lock` in the directory), held until
@@ -274,6 +292,52 @@ pub struct NewRun<'a> {
     pub detector_config: &'a str,
     /// The program's version.
     pub program_version: &'a str,
+    /// Events still open at the end of the data (emitted when the pipeline was finished
+    /// after its state was saved): stored as provisional.
+    pub open_events: &'a [Event],
+    /// Identity periods still open at the end of the data: stored as provisional.
+    pub open_identities: &'a [IdentityPeriod],
+    /// What becomes of the stored pipeline state.
+    pub state: StateUpdate<'a>,
+}
+
+/// What a run does with the store's pipeline state (the working state of the detectors at
+/// the end of the data of the run that continued the stream last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateUpdate<'a> {
+    /// Leaves it, and the provisional rows of its run, as they are (a run over older data,
+    /// analysed on its own: its events are final).
+    Keep,
+    /// Replaces it with this run's.
+    Replace {
+        /// Whether this run continued from the stored state: the provisional events and
+        /// identity periods of that state's run are then replaced by this run's; otherwise
+        /// they become final (the stream was restarted).
+        continued: bool,
+        /// The state ([`shadowfleet_records::state`] frames).
+        state: &'a [u8],
+        /// Its format version.
+        format: u32,
+        /// The event-time watermark it reached, unix seconds.
+        watermark: i64,
+    },
+}
+
+/// The pipeline state a store holds, to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedState {
+    /// The run that saved it.
+    pub run: i64,
+    /// Its format version.
+    pub format: u32,
+    /// The event-time watermark it reached, unix seconds.
+    pub watermark: i64,
+    /// The detector configuration of that run (TOML).
+    pub detector_config: String,
+    /// The program version that wrote it.
+    pub program_version: String,
+    /// The state.
+    pub state: Vec<u8>,
 }
 
 /// A recorded run, as evidence packs need it.
@@ -409,6 +473,9 @@ impl Store {
         if (1..5).contains(&version) {
             tx.execute_batch(MIGRATE_TO_5).map_err(err)?;
         }
+        if (1..6).contains(&version) {
+            tx.execute_batch(MIGRATE_TO_6).map_err(err)?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(err)?;
         tx.commit().map_err(err)?;
@@ -434,6 +501,27 @@ impl Store {
             path: self.path.clone(),
             error,
         }
+    }
+
+    /// The pipeline state the last run that continued the stream left, if any.
+    pub fn saved_state(&self) -> Result<Option<SavedState>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT run, format, watermark, detector_config, program_version, state FROM pipeline_state WHERE id = 1",
+                [],
+                |r| {
+                    Ok(SavedState {
+                        run: r.get(0)?,
+                        format: r.get(1)?,
+                        watermark: r.get(2)?,
+                        detector_config: r.get(3)?,
+                        program_version: r.get(4)?,
+                        state: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Whether an input with this content hash was ingested.
@@ -468,6 +556,9 @@ impl Store {
             stations,
             detector_config,
             program_version,
+            open_events,
+            open_identities,
+            state,
         } = *new;
         let path = self.path.clone();
         let err = |error| StoreError::Sqlite {
@@ -491,6 +582,23 @@ impl Store {
         )
         .map_err(err)?;
         let run = tx.last_insert_rowid();
+        if let StateUpdate::Replace { continued, .. } = state {
+            if continued {
+                tx.execute_batch(
+                    "DELETE FROM events_rtree WHERE id IN (SELECT id FROM events WHERE provisional = 1);
+                     DELETE FROM events WHERE provisional = 1;
+                     INSERT INTO names_fts(names_fts, rowid, name) SELECT 'delete', id, name FROM identities WHERE provisional = 1;
+                     DELETE FROM identities WHERE provisional = 1;",
+                )
+                .map_err(err)?;
+            } else {
+                tx.execute_batch(
+                    "UPDATE events SET provisional = 0 WHERE provisional = 1;
+                     UPDATE identities SET provisional = 0 WHERE provisional = 1;",
+                )
+                .map_err(err)?;
+            }
+        }
         {
             let mut ins = tx
                 .prepare(
@@ -510,13 +618,17 @@ impl Store {
             }
             let mut ev = tx
                 .prepare(
-                    "INSERT INTO events (run, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details, confidence, confidence_reasons, truncated_start, truncated_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    "INSERT INTO events (run, kind, mmsi, imo, other_mmsi, start, end, lat, lon, details, confidence, confidence_reasons, truncated_start, truncated_end, provisional) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )
                 .map_err(err)?;
             let mut rtree = tx
                 .prepare("INSERT INTO events_rtree (id, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
-            for e in events {
+            let open = events
+                .iter()
+                .map(|e| (e, false))
+                .chain(open_events.iter().map(|e| (e, true)));
+            for (e, provisional) in open {
                 let coord = |x: f64| x.is_finite().then_some(x);
                 ev.execute(params![
                     run,
@@ -536,7 +648,8 @@ impl Store {
                     e.confidence.level.as_str(),
                     serde_json::to_string(&e.confidence.reasons).unwrap_or_default(),
                     e.truncated_start,
-                    e.truncated_end
+                    e.truncated_end,
+                    provisional
                 ])
                 .map_err(err)?;
                 if let Some(b) = e.extent() {
@@ -547,10 +660,14 @@ impl Store {
             }
             let mut id = tx
                 .prepare(
-                    "INSERT INTO identities (run, mmsi, imo, name, callsign, flag, ship_type, length_m, beam_m, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "INSERT INTO identities (run, mmsi, imo, name, callsign, flag, ship_type, length_m, beam_m, first_seen, last_seen, provisional) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )
                 .map_err(err)?;
-            for i in identities {
+            let all = identities
+                .iter()
+                .map(|i| (i, false))
+                .chain(open_identities.iter().map(|i| (i, true)));
+            for (i, provisional) in all {
                 id.execute(params![
                     run,
                     i.mmsi,
@@ -562,7 +679,8 @@ impl Store {
                     i.length_m,
                     i.beam_m,
                     i.first_seen,
-                    i.last_seen
+                    i.last_seen,
+                    provisional
                 ])
                 .map_err(err)?;
             }
@@ -602,6 +720,19 @@ impl Store {
                         .map_err(err)?;
                 }
             }
+        }
+        if let StateUpdate::Replace {
+            state,
+            format,
+            watermark,
+            ..
+        } = state
+        {
+            tx.execute(
+                "INSERT OR REPLACE INTO pipeline_state (id, run, format, watermark, detector_config, program_version, state) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run, format, watermark, detector_config, program_version, state],
+            )
+            .map_err(err)?;
         }
         tx.commit().map_err(err)?;
         self.recover_positions()?;

@@ -94,7 +94,7 @@ pub struct TrackPoint {
 }
 
 /// Counters.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrackStats {
     /// Reports accepted into a track.
     pub points: u64,
@@ -117,11 +117,13 @@ pub struct TrackStats {
     pub vessels: u64,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Segment {
     id: u64,
     last: Position,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Vessel {
     /// Reports awaiting the watermark, sorted by receive time (then arrival): reports come
     /// nearly in order, so insertion is at or near the back.
@@ -175,6 +177,16 @@ pub struct TrackBuilder {
 }
 
 impl TrackBuilder {
+    shadowfleet_records::persist_fields!(pub "tracks"; index, vessels, pending, max_seen, ahead, next_segment);
+
+    /// The reports held awaiting the watermark (not yet released as points).
+    pub fn held(&self) -> impl Iterator<Item = &Position> + '_ {
+        self.vessels
+            .iter()
+            .flat_map(|v| v.buffer.iter())
+            .chain(self.ahead.iter())
+    }
+
     /// A builder with `config`.
     pub fn new(config: TrackConfig) -> Self {
         TrackBuilder {

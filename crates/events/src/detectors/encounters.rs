@@ -66,7 +66,7 @@ impl Default for EncounterConfig {
 }
 
 /// A sample of a track at a resampled instant.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Sample {
     mmsi: u32,
     pos: LatLon,
@@ -74,7 +74,7 @@ struct Sample {
 }
 
 /// An encounter between two MMSIs (`a < b`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Encounter {
     /// Lower MMSI.
     pub a: u32,
@@ -99,6 +99,7 @@ pub struct Encounter {
 /// Speed histogram bins (0.1 kn up to 25.5 kn), so that medians need bounded memory.
 const BINS: usize = 256;
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Meeting {
     start: i64,
     last: i64,
@@ -107,7 +108,9 @@ struct Meeting {
     origin: LatLon,
     n: u32,
     min_d: f64,
+    #[serde(with = "shadowfleet_records::state::boxed_array")]
     speed_hist: Box<[u32; BINS]>,
+    #[serde(with = "shadowfleet_records::state::boxed_array")]
     dist_hist: Box<[u32; BINS]>,
 }
 
@@ -539,6 +542,8 @@ impl EncounterDetector {
 }
 
 impl Detector for EncounterDetector {
+    shadowfleet_records::persist_fields!("encounters"; last, ticks, meetings, step, pending, in_port);
+
     fn kind(&self) -> EventKind {
         EventKind::Encounter
     }

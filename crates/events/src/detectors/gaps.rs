@@ -86,8 +86,10 @@ pub const HOURS: usize = 96;
 type HourRing = [(i64, u32); HOURS];
 
 /// Which hours each cell heard any vessel: a ring of [`HOURS`] hourly counters per cell.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Reception {
     cell_deg: f64,
+    #[serde(with = "shadowfleet_records::state::boxed_array_map")]
     cells: FxHashMap<(i32, i32), Box<HourRing>>,
 }
 
@@ -145,7 +147,7 @@ impl Reception {
 }
 
 /// What the gap detector keeps of one open segment.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct SegmentState {
     segment: u64,
     /// The segment's last report.
@@ -158,7 +160,7 @@ struct SegmentState {
 }
 
 /// The open segments of one vessel and its last report on any.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct VesselSegments {
     last_any: Option<i64>,
     /// Inline while there is one (see [`crate::slots::Few`]).
@@ -287,6 +289,8 @@ impl Register for GapDetector {
 }
 
 impl Detector for GapDetector {
+    shadowfleet_records::persist_fields!("gaps"; last, reception);
+
     fn kind(&self) -> EventKind {
         EventKind::Gap
     }

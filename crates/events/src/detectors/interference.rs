@@ -65,7 +65,7 @@ impl Default for InterferenceConfig {
 const LISTED: usize = 64;
 
 /// What the detector keeps per vessel.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct VesselState {
     last: Position,
     segment: u64,
@@ -76,6 +76,7 @@ struct VesselState {
 }
 
 /// A group of jumps to one place.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Cluster {
     key: u64,
     /// Sum of the first false positions, for the centre.
@@ -299,6 +300,8 @@ impl Register for InterferenceDetector {
 }
 
 impl Detector for InterferenceDetector {
+    shadowfleet_records::persist_fields!("interference"; vessels, clusters, next_key);
+
     fn kind(&self) -> EventKind {
         EventKind::Interference
     }

@@ -45,7 +45,7 @@ impl Default for LoiteringConfig {
 }
 
 /// A loitering episode.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Loitering {
     /// MMSI.
     pub mmsi: u32,
@@ -61,6 +61,7 @@ pub struct Loitering {
     pub points: u32,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Run {
     first: Position,
     last: Position,
@@ -231,6 +232,8 @@ impl LoiteringDetector {
 }
 
 impl Detector for LoiteringDetector {
+    shadowfleet_records::persist_fields!("loitering"; runs, pending);
+
     fn kind(&self) -> EventKind {
         EventKind::Loitering
     }

@@ -56,7 +56,7 @@ impl Default for PortCallConfig {
 }
 
 /// A port call.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PortCall {
     /// MMSI.
     pub mmsi: u32,
@@ -80,6 +80,7 @@ pub struct PortCall {
     pub reports: u32,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Visit {
     place: usize,
     /// Cosine of the place's latitude (for [`within_m`]).
@@ -92,7 +93,7 @@ struct Visit {
     reports: u32,
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct State {
     visit: Option<Visit>,
     seen_outside: bool,
@@ -236,6 +237,8 @@ impl PortCallDetector {
 }
 
 impl Detector for PortCallDetector {
+    shadowfleet_records::persist_fields!("port_calls"; states, pending);
+
     fn kind(&self) -> EventKind {
         EventKind::PortCall
     }

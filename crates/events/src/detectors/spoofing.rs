@@ -123,7 +123,7 @@ impl Default for SpoofingConfig {
 }
 
 /// A spoofing episode.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spoofing {
     /// MMSI.
     pub mmsi: u32,
@@ -155,6 +155,7 @@ pub enum SpoofOutput {
     },
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Sequence {
     seg: u64,
     first: Position,
@@ -186,6 +187,7 @@ const NEAR_COAST_REUSE_M: f64 = 50.0;
 /// ones' aggregates are folded once, when a bucket opens or leaves the window: a report then
 /// reads this struct alone, not the whole window (which, with every vessel's reports
 /// interleaved, was a dozen cache misses per report at a large fleet).
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Circle {
     /// The buckets before the newest, oldest first.
     older: VecDeque<Bucket>,
@@ -200,7 +202,7 @@ struct Circle {
 }
 
 /// Aggregates of the reports in one time bucket.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Bucket {
     index: i64,
     first: Position,
@@ -284,7 +286,7 @@ fn close_circle(c: ActiveCircle, out: &mut dyn FnMut(SpoofOutput)) {
 /// The window's aggregates folded bucket by bucket, oldest first: the circle test's sums,
 /// extents and counts. Folding the older buckets once and the newest last gives the same
 /// numbers, to the last bit, as folding all of them each time.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Fold {
     /// Buckets folded.
     n: usize,
@@ -812,6 +814,8 @@ impl SpoofingDetector {
 }
 
 impl Detector for SpoofingDetector {
+    shadowfleet_records::persist_fields!("spoofing"; seqs, pending, circles, episodes);
+
     fn kind(&self) -> EventKind {
         EventKind::Spoofing
     }

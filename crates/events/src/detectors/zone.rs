@@ -326,7 +326,7 @@ fn circle(id: &str, name: &str, centre: LatLon, radius_m: f64) -> Zone {
 }
 
 /// A visit to an area.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Visit {
     /// Index of the area in [`ZoneDetector::zones`].
     pub zone: u32,
@@ -340,7 +340,7 @@ pub struct Visit {
     pub entered: bool,
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct State {
     last: Option<Position>,
     visits: Vec<Visit>,
@@ -561,6 +561,8 @@ impl Register for ZoneDetector {
 }
 
 impl Detector for ZoneDetector {
+    shadowfleet_records::persist_fields!("zone"; states);
+
     fn kind(&self) -> EventKind {
         EventKind::Zone
     }
