@@ -188,6 +188,19 @@ impl AppState {
         }
     }
 
+    /// Analyses the store again (`watch --serve` calls it after each checkpoint); requests
+    /// go on being answered from the previous analysis meanwhile.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        let config = self.snapshot().analysis.config.clone();
+        let fresh = self.with_store(|st| Snapshot::of(st, config))?;
+        match self.snapshot.write() {
+            Ok(mut g) => *g = Arc::new(fresh),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
+        }
+        self.packs.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(())
+    }
+
     /// Whether writes are enabled.
     pub fn writable(&self) -> bool {
         self.api_key.is_some()
@@ -378,6 +391,9 @@ type Raw = Query<Vec<(String, String)>>;
         map_flows,
         map_gaps,
         map_activity,
+        alerts,
+        alerts_stream,
+        feeds,
         ingest,
         openapi
     )
@@ -427,6 +443,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/flows", get(flows))
         .route("/api/exposure", get(exposure))
         .route("/api/about", get(about))
+        .route("/api/alerts", get(alerts))
+        .route("/api/alerts/stream", get(alerts_stream))
+        .route("/api/feeds", get(feeds))
         .route("/api/map/flows", get(map_flows))
         .route("/api/map/gaps", get(map_gaps))
         .route("/api/map/activity", get(map_activity))
@@ -1013,6 +1032,146 @@ async fn about(
 ) -> Result<Json<crate::views::About>, ApiError> {
     Params::new(raw, &[])?;
     Ok(Json(s.snapshot().about.clone()))
+}
+
+/// `/api/alerts`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
+struct AlertsQuery {
+    /// Only alerts raised after this sequence number (each alert's `seq`).
+    after: Option<i64>,
+    /// At most this many (default 100, at most 1 000).
+    limit: Option<usize>,
+}
+
+/// An alert as the API answers it.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct AlertView {
+    /// Order of raising, from 1: pass the last one seen as `after`.
+    pub seq: i64,
+    /// The alert (`shadowfleet watch --alerts` writes the same object; docs/alerts.md).
+    #[schema(value_type = Object)]
+    pub alert: serde_json::Value,
+    /// Sinks it was delivered to (`ndjson`, webhook URLs).
+    pub delivered: Vec<String>,
+}
+
+fn alert_views(s: &AppState, after: i64, limit: usize) -> Result<Vec<AlertView>, ApiError> {
+    let rows = s
+        .with_store(|st| st.alerts(after, limit))
+        .map_err(ApiError::internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|a| AlertView {
+            seq: a.seq,
+            alert: serde_json::from_str(&a.body).unwrap_or(serde_json::Value::Null),
+            delivered: a.delivered,
+        })
+        .collect())
+}
+
+fn after_and_limit(p: &Params) -> Result<(i64, usize), ApiError> {
+    let after = p
+        .get("after")
+        .map(|a| {
+            a.parse::<i64>()
+                .map_err(|_| ApiError::bad(format!("after: {a:?} is not a sequence number")))
+        })
+        .transpose()?
+        .unwrap_or(0);
+    let limit = p
+        .get("limit")
+        .map(|l| {
+            l.parse::<usize>()
+                .ok()
+                .filter(|&n| (1..=1000).contains(&n))
+                .ok_or_else(|| {
+                    ApiError::bad(format!("limit: {l:?} is not a number from 1 to 1000"))
+                })
+        })
+        .transpose()?
+        .unwrap_or(100);
+    Ok((after, limit))
+}
+
+/// Alerts raised by `shadowfleet watch --rules` (the store's alert history), oldest first.
+#[utoipa::path(get, path = "/api/alerts",
+    params(AlertsQuery),
+    responses((status = 200, description = "alerts after `after`", body = [AlertView]), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn alerts(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Json<Vec<AlertView>>, ApiError> {
+    let p = Params::new(raw, &["after", "limit"])?;
+    let (after, limit) = after_and_limit(&p)?;
+    Ok(Json(alert_views(&s, after, limit)?))
+}
+
+/// The alerts as they are raised, as server-sent events (`event: alert`, `id:` its `seq`,
+/// `data:` the [`AlertView`]); from `after` (or the `Last-Event-ID` header), then live.
+#[utoipa::path(get, path = "/api/alerts/stream",
+    params(AlertsQuery),
+    responses((status = 200, description = "text/event-stream of alerts", content_type = "text/event-stream"), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn alerts_stream(
+    State(s): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    Query(raw): Raw,
+) -> Result<Response, ApiError> {
+    use axum::response::sse::{KeepAlive, Sse};
+    let p = Params::new(raw, &["after", "limit"])?;
+    let (after, _) = after_and_limit(&p)?;
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(after);
+    Ok(Sse::new(alert_events(s, after))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// The alerts after `after`, polled from the store every half second.
+fn alert_events(
+    s: Arc<AppState>,
+    after: i64,
+) -> impl tokio_stream::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut after = after;
+        while let Ok(batch) = alert_views(&s, after, 100) {
+            for a in batch {
+                after = a.seq;
+                let ev = axum::response::sse::Event::default()
+                    .event("alert")
+                    .id(a.seq.to_string())
+                    .data(serde_json::to_string(&a).unwrap_or_default());
+                if tx.send(Ok(ev)).await.is_err() {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if tx.is_closed() {
+                return;
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// The live feeds `shadowfleet watch` reads: messages per second, last message, read
+/// offset, outages (as last committed).
+#[utoipa::path(get, path = "/api/feeds",
+    responses((status = 200, description = "one entry per feed", body = [shadowfleet_store::FeedRecord]), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn feeds(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Json<Vec<shadowfleet_store::FeedRecord>>, ApiError> {
+    Params::new(raw, &[])?;
+    s.with_store(|st| st.feeds())
+        .map(Json)
+        .map_err(ApiError::internal)
 }
 
 /// `/api/map/flows`.

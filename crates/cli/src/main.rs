@@ -15,6 +15,7 @@ mod screen;
 mod serve;
 mod simulate;
 mod vessel;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -75,6 +76,10 @@ enum Command {
     /// Serve a store's analysis over HTTP: the JSON API (read-only unless given an API key
     /// for `POST /api/ingest`), the web map and the report.
     Serve(serve::ServeArgs),
+    /// Watch live feeds (TCP, UDP, files as they grow, stdin) into a store until stopped:
+    /// the same detectors as `analyze`, committed in checkpoints that a restart continues,
+    /// with alert rules delivered to an NDJSON file and webhooks (docs/alerts.md).
+    Watch(watch::WatchArgs),
 }
 
 /// Wall-clock time for the manifest's "ingested at" and the lists' "loaded at" (never used by
@@ -107,6 +112,7 @@ fn main() -> ExitCode {
         Command::Exposure(args) => flows::run_exposure(args),
         Command::Serve(args) => serve::run(args),
         Command::Export(args) => export::run(args),
+        Command::Watch(args) => watch::run(args),
     };
     match result {
         Ok(code) => code,

@@ -95,6 +95,34 @@ pub(crate) fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// Serves `state` on `listen` until `stop` is set (`watch --serve`).
+pub(crate) fn serve_until(
+    state: Arc<AppState>,
+    listen: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the server runtime")?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        eprintln!("serving on http://{addr}/ while watching");
+        axum::serve(listener, shadowfleet_api::server::router(state))
+            .with_graceful_shutdown(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            })
+            .await
+            .context("serving")
+    })
+}
+
 /// Runs the command.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let detectors = shadowfleet_run::config::load_detector_config(args.detector_config.as_deref())?;

@@ -264,6 +264,28 @@ pub struct DecodeStats {
 }
 
 impl DecodeStats {
+    /// These counters less `before` (an earlier reading of the same decoder's).
+    pub fn minus(&self, before: &DecodeStats) -> DecodeStats {
+        let mut rejected = self.rejected;
+        for (r, b) in rejected.iter_mut().zip(before.rejected) {
+            *r = r.saturating_sub(b);
+        }
+        DecodeStats {
+            lines: self.lines.saturating_sub(before.lines),
+            sentences: self.sentences.saturating_sub(before.sentences),
+            messages: self.messages.saturating_sub(before.messages),
+            comments: self.comments.saturating_sub(before.comments),
+            rejected,
+            bad_checksum_accepted: self
+                .bad_checksum_accepted
+                .saturating_sub(before.bad_checksum_accepted),
+            missing_checksum: self
+                .missing_checksum
+                .saturating_sub(before.missing_checksum),
+            repeats: self.repeats.saturating_sub(before.repeats),
+        }
+    }
+
     /// Count for one reason.
     pub fn rejected(&self, r: RejectReason) -> u64 {
         self.rejected[r.index()]
@@ -423,6 +445,12 @@ impl Decoder {
     /// The arrival time of the bytes pushed next, for [`DecoderConfig::stamp_arrival`].
     pub fn set_arrival_time(&mut self, t: Timestamp) {
         self.arrival = Some(t);
+    }
+
+    /// Bytes taken so far (complete lines and their terminators, and the part of a line
+    /// still waiting for its end).
+    pub fn position(&self) -> u64 {
+        self.pos + self.partial
     }
 
     /// Pushes bytes; complete lines are decoded at once, a trailing partial line

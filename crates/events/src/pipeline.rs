@@ -236,6 +236,26 @@ impl Pipeline {
         self.track.tracks.watermark()
     }
 
+    /// The latest receive time accepted (`i64::MIN` before any).
+    pub fn clock(&self) -> i64 {
+        self.track.tracks.clock()
+    }
+
+    /// Moves event time on to `t` without a report (a quiet live feed): releases what the
+    /// watermark passes and lets the detectors close what is due.
+    pub fn advance_clock(&mut self, t: i64, out: &mut dyn FnMut(PipelineOutput)) {
+        let detect = &mut self.detect;
+        let track = &mut self.track;
+        track
+            .tracks
+            .advance_clock(t, &mut |p| detect.step(&Step::Point(p), out));
+        let wm = track.tracks.watermark();
+        if wm > track.last_advance {
+            track.last_advance = wm;
+            detect.step(&Step::Advance(wm), out);
+        }
+    }
+
     /// Takes the next decoded message.
     pub fn push(&mut self, d: &Decoded, out: &mut dyn FnMut(PipelineOutput)) {
         let detect = &mut self.detect;
@@ -270,7 +290,12 @@ impl Pipeline {
     /// inputs (not after [`Pipeline::finish`]), it lets [`Pipeline::load_state`] continue the
     /// same stream in another process: a later run over the next day's file then finds the
     /// same events as one run over both. Counters are not state (each run counts its own).
-    pub fn save_state(&self) -> Result<Vec<u8>, StateError> {
+    ///
+    /// `then_finish`: the caller finishes the pipeline next (the end of a run), which releases
+    /// and stores the reports the track builder holds; the state then lists them so that the
+    /// next run does not store them again. A checkpoint of a live run that goes on passes
+    /// `false`.
+    pub fn save_state(&self, then_finish: bool) -> Result<Vec<u8>, StateError> {
         let mut frames = Frames::new();
         let mut frame = |name: &str, f: &mut dyn FnMut(&mut Vec<u8>) -> Result<(), StateError>| {
             let mut b = Vec::new();
@@ -297,7 +322,11 @@ impl Pipeline {
                 b,
             )
         })?;
-        let held: Vec<HeldKey> = self.track.tracks.held().map(held_key).collect();
+        let held: Vec<HeldKey> = if then_finish {
+            self.track.tracks.held().map(held_key).collect()
+        } else {
+            Vec::new()
+        };
         frame("held", &mut |b| state::save("held", &held, b))?;
         for (section, detector) in crate::detectors::SECTIONS.iter().zip(&d.detectors) {
             frame(section, &mut |b| detector.save_state(b))?;

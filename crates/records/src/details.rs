@@ -67,6 +67,11 @@ pub struct GapDetails {
     pub on_lon: f64,
     /// The last report before and the first after.
     pub evidence: Vec<ReportRef>,
+    /// When the gap overlaps an outage of the live feed that last heard the vessel
+    /// (`shadowfleet watch`): which feed and when. The silence may be ours, not the ship's:
+    /// not likely dark, low confidence, and no alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed_outage: Option<String>,
 }
 
 /// One vessel's draught around an encounter.

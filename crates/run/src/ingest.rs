@@ -473,7 +473,9 @@ pub fn ingest(
         }
         let finish_cpu = thread_cpu_s();
         if save_state {
-            state = pipeline.save_state().context("saving the pipeline state")?;
+            state = pipeline
+                .save_state(true)
+                .context("saving the pipeline state")?;
             watermark = pipeline.watermark();
             finishing.set(true);
         }
@@ -540,6 +542,7 @@ pub fn ingest(
         } else {
             StateUpdate::Keep
         },
+        feeds: &[],
     })?);
     report.open_events = open_events.len();
     report.state_bytes = state.len();

@@ -11,7 +11,9 @@
 //!   month, against the designations that followed (`backtest`);
 //! * [`threaded`]: the pipeline on several threads with bounded, recycled batches between
 //!   them;
-//! * [`cpu`]: the CPU time each stage (thread) of a run used.
+//! * [`cpu`]: the CPU time each stage (thread) of a run used;
+//! * [`watch`]: live feeds into the store in checkpoints, with alert rules (`shadowfleet
+//!   watch`).
 
 pub mod analysis;
 pub mod backtest;
@@ -21,6 +23,7 @@ pub mod evidence;
 pub mod ingest;
 pub mod lists;
 pub mod threaded;
+pub mod watch;
 
 pub use analysis::{Analysis, AnalysisConfig};
 pub use ingest::{ingest, IngestInput, IngestOptions, IngestReport};

@@ -193,6 +193,33 @@ CREATE TABLE IF NOT EXISTS pipeline_state (
     program_version TEXT NOT NULL,
     state BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feeds (
+    name TEXT PRIMARY KEY,
+    messages INTEGER NOT NULL,
+    last_message TEXT,
+    last_time INTEGER,
+    offset INTEGER NOT NULL DEFAULT 0,
+    connected INTEGER NOT NULL DEFAULT 0,
+    rate REAL NOT NULL DEFAULT 0,
+    outages TEXT NOT NULL DEFAULT '[]',
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL UNIQUE,
+    rule TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    event_id INTEGER,
+    mmsi INTEGER NOT NULL,
+    time TEXT NOT NULL,
+    body TEXT NOT NULL,
+    raised_at TEXT NOT NULL,
+    delivered TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS events_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(name, content='identities', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
 ";
@@ -299,6 +326,65 @@ pub struct NewRun<'a> {
     pub open_identities: &'a [IdentityPeriod],
     /// What becomes of the stored pipeline state.
     pub state: StateUpdate<'a>,
+    /// The live feeds' health and where each was read up to (`shadowfleet watch`), written
+    /// with the state so that a restart resumes a file feed where the state stops.
+    pub feeds: &'a [FeedRecord],
+}
+
+/// A live feed as `shadowfleet watch` last committed it.
+#[derive(
+    Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct FeedRecord {
+    /// The feed as given (`tcp://host:port`, `udp://addr:port`, a path, `-`).
+    pub name: String,
+    /// Messages decoded from it in all.
+    pub messages: u64,
+    /// Wall-clock time of its last message, RFC 3339.
+    pub last_message: Option<String>,
+    /// Receive time of its last message, unix seconds.
+    pub last_time: Option<i64>,
+    /// Bytes of a followed file analysed (where a restart resumes it).
+    pub offset: u64,
+    /// Connected (or the file open) at the last checkpoint.
+    pub connected: bool,
+    /// Messages per second over the last checkpoint interval.
+    pub rate: f64,
+    /// Its outages: (from, to) receive times, unix seconds, of the silences while it was
+    /// disconnected (the last 100).
+    pub outages: Vec<(i64, i64)>,
+}
+
+/// An alert to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    /// Unique per rule and event.
+    pub alert_id: String,
+    /// The rule's name.
+    pub rule: String,
+    /// What raised it.
+    pub kind: String,
+    /// The event, when an event raised it.
+    pub event_id: Option<i64>,
+    /// The vessel.
+    pub mmsi: u32,
+    /// When it happened, RFC 3339.
+    pub time: String,
+    /// The alert as JSON.
+    pub body: String,
+}
+
+/// An alert as stored: its JSON body is `shadowfleet_alerts::Alert`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAlert {
+    /// Order of raising, from 1.
+    pub seq: i64,
+    /// Unique per rule and event.
+    pub alert_id: String,
+    /// The alert as JSON.
+    pub body: String,
+    /// Sinks it was delivered to (`ndjson`, webhook URLs).
+    pub delivered: Vec<String>,
 }
 
 /// What a run does with the store's pipeline state (the working state of the detectors at
@@ -503,6 +589,141 @@ impl Store {
         }
     }
 
+    /// The live feeds as last committed.
+    pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, messages, last_message, last_time, offset, connected, rate, outages FROM feeds ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FeedRecord {
+                    name: r.get(0)?,
+                    messages: r.get::<_, i64>(1)? as u64,
+                    last_message: r.get(2)?,
+                    last_time: r.get(3)?,
+                    offset: r.get::<_, i64>(4)? as u64,
+                    connected: r.get(5)?,
+                    rate: r.get(6)?,
+                    outages: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// A value of the store's own bookkeeping (`meta` table).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records alerts (those already recorded, by id, are left as they are) and sets the
+    /// `meta` value `key` to `value` in the same transaction; returns how many were new.
+    pub fn put_alerts(
+        &mut self,
+        alerts: &[NewAlert],
+        raised_at: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let err = |error| StoreError::Sqlite {
+            path: path.clone(),
+            error,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut new = 0;
+        {
+            let mut ins = tx
+                .prepare("INSERT OR IGNORE INTO alerts (alert_id, rule, kind, event_id, mmsi, time, body, raised_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .map_err(err)?;
+            for a in alerts {
+                new += ins
+                    .execute(params![
+                        a.alert_id, a.rule, a.kind, a.event_id, a.mmsi, a.time, a.body, raised_at
+                    ])
+                    .map_err(err)?;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(new)
+    }
+
+    /// Alerts after `after_seq`, oldest first, at most `limit`.
+    pub fn alerts(&self, after_seq: i64, limit: usize) -> Result<Vec<StoredAlert>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, alert_id, body, delivered FROM alerts WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![after_seq, limit as i64], |r| {
+                Ok(StoredAlert {
+                    seq: r.get(0)?,
+                    alert_id: r.get(1)?,
+                    body: r.get(2)?,
+                    delivered: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Records that the alert `seq` was delivered to `sink`.
+    pub fn alert_delivered(&self, seq: i64, sink: &str) -> Result<(), StoreError> {
+        let delivered: String = self
+            .conn
+            .query_row("SELECT delivered FROM alerts WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let mut list: Vec<String> = serde_json::from_str(&delivered).unwrap_or_default();
+        if !list.iter().any(|s| s == sink) {
+            list.push(sink.to_owned());
+        }
+        self.conn
+            .execute(
+                "UPDATE alerts SET delivered = ?1 WHERE seq = ?2",
+                params![serde_json::to_string(&list).unwrap_or_default(), seq],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Events with an id above `after`, not provisional, oldest first, at most `limit`.
+    pub fn final_events_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let ids: Vec<i64> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT id FROM events WHERE id > ?1 AND provisional = 0 ORDER BY id LIMIT ?2",
+                )
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![after, limit as i64], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some((e, _)) = self.event(id)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
     /// The pipeline state the last run that continued the stream left, if any.
     pub fn saved_state(&self) -> Result<Option<SavedState>, StoreError> {
         self.conn
@@ -559,6 +780,7 @@ impl Store {
             open_events,
             open_identities,
             state,
+            feeds,
         } = *new;
         let path = self.path.clone();
         let err = |error| StoreError::Sqlite {
@@ -731,6 +953,23 @@ impl Store {
             tx.execute(
                 "INSERT OR REPLACE INTO pipeline_state (id, run, format, watermark, detector_config, program_version, state) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
                 params![run, format, watermark, detector_config, program_version, state],
+            )
+            .map_err(err)?;
+        }
+        for f in feeds {
+            tx.execute(
+                "INSERT OR REPLACE INTO feeds (name, messages, last_message, last_time, offset, connected, rate, outages, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    f.name,
+                    f.messages as i64,
+                    f.last_message,
+                    f.last_time,
+                    f.offset as i64,
+                    f.connected,
+                    f.rate,
+                    serde_json::to_string(&f.outages).unwrap_or_default(),
+                    started_at
+                ],
             )
             .map_err(err)?;
         }

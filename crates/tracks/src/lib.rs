@@ -375,6 +375,21 @@ impl TrackBuilder {
         self.release_until(wm, out);
     }
 
+    /// Moves the clock (the latest receive time) on to `t` without a report: a live feed
+    /// that has been quiet for a while still releases what the watermark has passed.
+    pub fn advance_clock(&mut self, t: i64, out: &mut dyn FnMut(TrackPoint)) {
+        if t > self.max_seen && self.max_seen != i64::MIN {
+            self.max_seen = t;
+            let wm = self.watermark();
+            self.release_until(wm, out);
+        }
+    }
+
+    /// The latest receive time accepted (`i64::MIN` before any).
+    pub fn clock(&self) -> i64 {
+        self.max_seen
+    }
+
     /// Releases everything still buffered (end of input).
     pub fn finish(&mut self, out: &mut dyn FnMut(TrackPoint)) {
         // At the end nothing comes after the reports held ahead of the clock for them to

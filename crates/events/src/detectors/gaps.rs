@@ -387,6 +387,7 @@ fn gap_event(g: &Gap, cx: &Context<'_>) -> Event {
                 ReportRef::new(g.mmsi, g.off.t, g.off.pos),
                 ReportRef::new(g.mmsi, g.on.t, g.on.pos),
             ],
+            feed_outage: None,
         }
         .into(),
     }
