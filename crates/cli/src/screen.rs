@@ -47,6 +47,14 @@ pub struct ScreenArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Alert rules (docs/alerts.md): matches that appeared or disappeared since the last
+    /// screening raise the `list_match` rules' alerts, recorded in the store (a running
+    /// `watch` delivers them).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Also append the alerts raised to this NDJSON file (each once).
+    #[arg(long, requires = "rules")]
+    alerts: Option<PathBuf>,
 }
 
 fn as_of_day(s: &str) -> Result<String, String> {
@@ -121,7 +129,32 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .collect::<Result<_, serde_json::Error>>()?;
+    let (before, screened) = store.match_keys()?;
     store.replace_matches(&rows)?;
+    if let Some(path) = &args.rules {
+        let rules = shadowfleet_alerts::Rules::load(path)?;
+        let after: Vec<(u32, Option<u32>, String, String)> = matches
+            .iter()
+            .map(|m| (m.mmsi, m.imo, m.list.clone(), m.entry.clone()))
+            .collect();
+        let raised = shadowfleet_run::watch::raise_list_alerts(
+            &mut store,
+            &rules,
+            &before,
+            &after,
+            screened,
+            &identities,
+            crate::wall_clock_seconds(),
+            args.alerts.as_deref(),
+        )?;
+        if screened {
+            eprintln!("{raised} list_match alerts raised (matches that appeared or disappeared since the last screening)");
+        } else {
+            eprintln!(
+                "first screening of this store: its matches are the baseline, no list_match alerts"
+            );
+        }
+    }
     print(&args, &matches, &state, identities.len(), lists.len())
 }
 

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 mod real_data;
+mod watch;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_shadowfleet"))

@@ -236,6 +236,11 @@ impl Pipeline {
         self.track.tracks.watermark()
     }
 
+    /// The identity each MMSI broadcast last (periods still open included).
+    pub fn current_identities(&self) -> impl Iterator<Item = &IdentityPeriod> + '_ {
+        self.detect.identities.current_all()
+    }
+
     /// The latest receive time accepted (`i64::MIN` before any).
     pub fn clock(&self) -> i64 {
         self.track.tracks.clock()

@@ -181,6 +181,11 @@ impl IdentityTracker {
         }
     }
 
+    /// The identity each MMSI broadcast last.
+    pub fn current_all(&self) -> impl Iterator<Item = &IdentityPeriod> + '_ {
+        self.mmsis.values().filter_map(|s| s.ids.get(s.current))
+    }
+
     /// The identity an MMSI broadcast last.
     pub fn current(&self, mmsi: u32) -> Option<&IdentityPeriod> {
         let s = self.mmsis.get(&mmsi)?;

@@ -163,12 +163,37 @@ struct FeedSink<'a> {
     feed: u16,
     base: u64,
     batch: Vec<FeedMsg>,
+    /// The latest receive time the feed's own lines carried (not stamped on arrival).
+    own_time: Option<Timestamp>,
 }
+
+/// A feed whose own receive times lie further than this from the wall clock is a replay of
+/// older data: its untimed lines are not stamped with their arrival (that would put them
+/// months ahead of the rest and make everything after late); they stay untimed, counted.
+const REPLAY_SKEW_MS: i64 = 3_600_000;
 
 impl Sink for FeedSink<'_> {
     fn message(&mut self, msg: &Decoded) {
         let end = self.base + msg.meta.offset + u64::from(msg.meta.length) + 1;
-        self.batch.push(FeedMsg::Msg(*msg, end));
+        let mut msg = *msg;
+        if msg
+            .meta
+            .flags
+            .contains(shadowfleet_decode::Flags::ARRIVAL_TIME)
+        {
+            let replay = match (self.own_time, msg.meta.received) {
+                (Some(own), Some(arrived)) => {
+                    (arrived.unix_millis() - own.unix_millis()).abs() > REPLAY_SKEW_MS
+                }
+                _ => false,
+            };
+            if replay {
+                msg.meta.received = None;
+            }
+        } else if msg.meta.received.is_some() {
+            self.own_time = msg.meta.received;
+        }
+        self.batch.push(FeedMsg::Msg(msg, end));
         if self.batch.len() >= 512 {
             self.flush();
         }
@@ -205,6 +230,7 @@ fn read_feed(
         feed: k,
         base: 0,
         batch: Vec::new(),
+        own_time: None,
     };
     let mut buf = vec![0u8; 1 << 16];
     let stats_every = Duration::from_millis(500);
@@ -541,6 +567,9 @@ pub fn watch(dir: &Path, feeds: &[Feed], options: &WatchOptions) -> anyhow::Resu
 struct Webhooks {
     senders: Vec<(String, SyncSender<(i64, Alert)>)>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// (alert seq, webhook) handed to a delivery thread by this process: not handed again
+    /// while it is being delivered (its retries take longer than a checkpoint).
+    handed: std::cell::RefCell<std::collections::HashSet<(i64, usize)>>,
 }
 
 impl Drop for Webhooks {
@@ -556,6 +585,7 @@ fn start_webhooks(dir: &Path, hooks: &[Webhook]) -> anyhow::Result<Webhooks> {
     let mut w = Webhooks {
         senders: Vec::new(),
         threads: Vec::new(),
+        handed: Default::default(),
     };
     for hook in hooks {
         let (tx, rx) = sync_channel::<(i64, Alert)>(10_000);
@@ -614,7 +644,7 @@ impl Loop<'_> {
         webhooks: &Webhooks,
     ) -> anyhow::Result<()> {
         // Alerts raised before a crash but not delivered go out first.
-        self.raise_and_deliver(store, report, ndjson, webhooks)?;
+        self.raise_and_deliver(pipeline, store, report, ndjson, webhooks)?;
         let mut last_checkpoint = Instant::now();
         let mut last_message = Instant::now();
         let mut idle_from: Option<i64> = None;
@@ -705,13 +735,13 @@ impl Loop<'_> {
                 let secs = since_rate.elapsed().as_secs_f64().max(1e-3);
                 since_rate = Instant::now();
                 self.checkpoint(pipeline, store, health, secs, false, report)?;
-                self.raise_and_deliver(store, report, ndjson, webhooks)?;
+                self.raise_and_deliver(pipeline, store, report, ndjson, webhooks)?;
                 last_checkpoint = Instant::now();
             }
         }
         let secs = since_rate.elapsed().as_secs_f64().max(1e-3);
         self.checkpoint(pipeline, store, health, secs, true, report)?;
-        self.raise_and_deliver(store, report, ndjson, webhooks)?;
+        self.raise_and_deliver(pipeline, store, report, ndjson, webhooks)?;
         Ok(())
     }
 
@@ -909,6 +939,7 @@ impl Loop<'_> {
     /// delivers every alert not yet delivered.
     fn raise_and_deliver(
         &mut self,
+        pipeline: &shadowfleet_events::Pipeline,
         store: &mut Store,
         report: &mut WatchReport,
         ndjson: &mut Option<NdjsonSink>,
@@ -917,7 +948,8 @@ impl Loop<'_> {
         let Some(rules) = &self.options.rules else {
             return Ok(());
         };
-        report.alerts += raise_event_alerts(store, rules)? as u64;
+        let current: Vec<IdentityPeriod> = pipeline.current_identities().cloned().collect();
+        report.alerts += raise_event_alerts(store, rules, &current)? as u64;
         deliver_pending(store, ndjson, webhooks)
     }
 }
@@ -954,8 +986,13 @@ fn output(
 const ALERTED_UNTIL: &str = "alerts.event_id";
 
 /// Raises the alerts of the final events stored since the last call (by event id) and
-/// records them with the new mark in one transaction; returns how many were new.
-pub fn raise_event_alerts(store: &mut Store, rules: &Rules) -> anyhow::Result<usize> {
+/// records them with the new mark in one transaction; returns how many were new. `current`:
+/// the identities the pipeline holds open (not yet in the store), for names and lists.
+pub fn raise_event_alerts(
+    store: &mut Store,
+    rules: &Rules,
+    current: &[IdentityPeriod],
+) -> anyhow::Result<usize> {
     let mut after: i64 = store
         .meta(ALERTED_UNTIL)?
         .and_then(|v| v.parse().ok())
@@ -969,7 +1006,7 @@ pub fn raise_event_alerts(store: &mut Store, rules: &Rules) -> anyhow::Result<us
         };
         let table = match &facts {
             Some(t) => t,
-            None => facts.insert(FactsTable::of(store, rules.need_risk())?),
+            None => facts.insert(FactsTable::of(store, rules.need_risk(), current)?),
         };
         let alerts: Vec<Alert> = events
             .iter()
@@ -986,6 +1023,80 @@ pub fn raise_event_alerts(store: &mut Store, rules: &Rules) -> anyhow::Result<us
         after = last;
     }
     Ok(new)
+}
+
+/// Raises the `list_match` alerts of a new screening: the matches (MMSI, IMO, list, entry)
+/// in `after` not in `before` appeared, those in `before` not in `after` disappeared (none
+/// when `screened_before` is false: a first screening is the baseline). Records them in the
+/// store and, when given, appends them to the NDJSON file `alerts_file`; returns how many
+/// were new.
+#[allow(clippy::too_many_arguments)]
+pub fn raise_list_alerts(
+    store: &mut Store,
+    rules: &Rules,
+    before: &[(u32, Option<u32>, String, String)],
+    after: &[(u32, Option<u32>, String, String)],
+    screened_before: bool,
+    identities: &[IdentityPeriod],
+    t: i64,
+    alerts_file: Option<&Path>,
+) -> anyhow::Result<usize> {
+    if !screened_before {
+        return Ok(0);
+    }
+    let key = |m: &(u32, Option<u32>, String, String)| (m.0, m.2.clone(), m.3.clone());
+    let old: std::collections::HashSet<_> = before.iter().map(key).collect();
+    let new: std::collections::HashSet<_> = after.iter().map(key).collect();
+    let mut names: FxHashMap<u32, &IdentityPeriod> = FxHashMap::default();
+    for i in identities {
+        names.insert(i.mmsi, i);
+    }
+    let mut alerts = Vec::new();
+    let changes = after
+        .iter()
+        .filter(|m| !old.contains(&key(m)))
+        .map(|m| (m, true))
+        .chain(
+            before
+                .iter()
+                .filter(|m| !new.contains(&key(m)))
+                .map(|m| (m, false)),
+        );
+    for ((mmsi, imo, list, entry), appeared) in changes {
+        let id = names.get(mmsi);
+        let facts = Facts {
+            imo: imo.or(id.and_then(|i| i.imo)),
+            name: id.map(|i| i.name.clone()).filter(|n| !n.is_empty()),
+            lists: vec![list.clone()],
+            risk: None,
+        };
+        let change = shadowfleet_alerts::rules::ListChange {
+            mmsi: *mmsi,
+            imo: *imo,
+            list: list.clone(),
+            entry: entry.clone(),
+            appeared,
+            t,
+        };
+        alerts.extend(rules.alerts_for_list_change(&change, &facts));
+    }
+    let mark = store.meta(ALERTED_UNTIL)?.unwrap_or_else(|| "0".into());
+    let n = store.put_alerts(
+        &alerts.iter().map(alert_row).collect::<Vec<_>>(),
+        &now().to_string(),
+        ALERTED_UNTIL,
+        &mark,
+    )?;
+    if let Some(path) = alerts_file {
+        let sink = NdjsonSink::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let webhooks = Webhooks {
+            senders: Vec::new(),
+            threads: Vec::new(),
+            handed: Default::default(),
+        };
+        deliver_pending(store, &mut Some(sink), &webhooks)?;
+    }
+    Ok(n)
 }
 
 /// An alert as the store's row.
@@ -1018,14 +1129,17 @@ fn deliver_pending(
                 continue;
             };
             if let Some(sink) = ndjson.as_mut() {
-                if !a.delivered.iter().any(|d| d == "ndjson") {
+                let name = format!("ndjson:{}", sink.path().display());
+                if !a.delivered.iter().any(|d| *d == name) {
                     sink.deliver(&alert)
                         .with_context(|| format!("writing {}", sink.path().display()))?;
-                    store.alert_delivered(a.seq, "ndjson")?;
+                    store.alert_delivered(a.seq, &name)?;
                 }
             }
-            for (url, tx) in &webhooks.senders {
-                if !a.delivered.iter().any(|d| d == url) {
+            for (k, (url, tx)) in webhooks.senders.iter().enumerate() {
+                if !a.delivered.iter().any(|d| d == url)
+                    && webhooks.handed.borrow_mut().insert((a.seq, k))
+                {
                     let _ = tx.send((a.seq, alert.clone()));
                 }
             }
@@ -1041,7 +1155,11 @@ struct FactsTable {
 }
 
 impl FactsTable {
-    fn of(store: &Store, with_risk: bool) -> anyhow::Result<FactsTable> {
+    fn of(
+        store: &Store,
+        with_risk: bool,
+        current: &[IdentityPeriod],
+    ) -> anyhow::Result<FactsTable> {
         let mut by_mmsi: FxHashMap<u32, Facts> = FxHashMap::default();
         if with_risk {
             let a = crate::Analysis::run(store, crate::AnalysisConfig::default())?;
@@ -1063,8 +1181,16 @@ impl FactsTable {
                     by_mmsi.entry(*m).or_default().risk = Some(r.score);
                 }
             }
+            for i in current {
+                let f = by_mmsi.entry(i.mmsi).or_default();
+                f.imo = i.imo.or(f.imo);
+                f.name = Some(i.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .or(f.name.take());
+            }
         } else {
-            let identities = store.identities()?;
+            let mut identities = store.identities()?;
+            identities.extend_from_slice(current);
             let lists: Vec<shadowfleet_refdata::RefList> =
                 store.lists()?.into_iter().map(|l| l.list).collect();
             for i in &identities {

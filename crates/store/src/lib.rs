@@ -1364,6 +1364,25 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored screening results as (MMSI, IMO, list, entry), and whether any screening
+    /// was stored (`meta` `screened`).
+    pub fn match_keys(
+        &self,
+    ) -> Result<(Vec<(u32, Option<u32>, String, String)>, bool), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT mmsi, imo, list, entry FROM screen_matches")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(|e| self.err(e))?;
+        let keys = rows
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        let screened = self.meta("screened")?.is_some();
+        Ok((keys, screened))
+    }
+
     /// Replaces the screening results, in one transaction.
     pub fn replace_matches(&mut self, matches: &[StoredMatch]) -> Result<(), StoreError> {
         let path = self.path.clone();
@@ -1373,6 +1392,11 @@ impl Store {
         };
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute("DELETE FROM screen_matches", []).map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('screened', '1')",
+            [],
+        )
+        .map_err(err)?;
         {
             let mut ins = tx
                 .prepare("INSERT INTO screen_matches (mmsi, imo, list, entry, score, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
