@@ -133,7 +133,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     store.replace_matches(&rows)?;
     if let Some(path) = &args.rules {
         let rules = shadowfleet_alerts::Rules::load(path)?;
-        let after: Vec<(u32, Option<u32>, String, String)> = matches
+        let after: Vec<shadowfleet_store::MatchKey> = matches
             .iter()
             .map(|m| (m.mmsi, m.imo, m.list.clone(), m.entry.clone()))
             .collect();

@@ -37,7 +37,8 @@ use shadowfleet_ingest::{Backoff, SourceReport};
 use shadowfleet_model::Timestamp;
 use shadowfleet_records::{Confidence, DropCounts, Event, EventDetails, IdentityPeriod};
 use shadowfleet_store::{
-    FeedRecord, NewAlert, NewRun, PositionWriter, StateUpdate, Store, StoredEvent, WriteLock,
+    FeedRecord, MatchKey, NewAlert, NewRun, PositionWriter, StateUpdate, Store, StoredEvent,
+    WriteLock,
 };
 
 use crate::ingest::{pipeline, FileRead, IngestOptions};
@@ -1034,8 +1035,8 @@ pub fn raise_event_alerts(
 pub fn raise_list_alerts(
     store: &mut Store,
     rules: &Rules,
-    before: &[(u32, Option<u32>, String, String)],
-    after: &[(u32, Option<u32>, String, String)],
+    before: &[MatchKey],
+    after: &[MatchKey],
     screened_before: bool,
     identities: &[IdentityPeriod],
     t: i64,
@@ -1044,7 +1045,7 @@ pub fn raise_list_alerts(
     if !screened_before {
         return Ok(0);
     }
-    let key = |m: &(u32, Option<u32>, String, String)| (m.0, m.2.clone(), m.3.clone());
+    let key = |m: &MatchKey| (m.0, m.2.clone(), m.3.clone());
     let old: std::collections::HashSet<_> = before.iter().map(key).collect();
     let new: std::collections::HashSet<_> = after.iter().map(key).collect();
     let mut names: FxHashMap<u32, &IdentityPeriod> = FxHashMap::default();
@@ -1130,7 +1131,7 @@ fn deliver_pending(
             };
             if let Some(sink) = ndjson.as_mut() {
                 let name = format!("ndjson:{}", sink.path().display());
-                if !a.delivered.iter().any(|d| *d == name) {
+                if !a.delivered.contains(&name) {
                     sink.deliver(&alert)
                         .with_context(|| format!("writing {}", sink.path().display()))?;
                     store.alert_delivered(a.seq, &name)?;

@@ -355,6 +355,9 @@ pub struct FeedRecord {
     pub outages: Vec<(i64, i64)>,
 }
 
+/// A screening match by (MMSI, IMO, list, entry).
+pub type MatchKey = (u32, Option<u32>, String, String);
+
 /// An alert to record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAlert {
@@ -1366,9 +1369,7 @@ impl Store {
 
     /// The stored screening results as (MMSI, IMO, list, entry), and whether any screening
     /// was stored (`meta` `screened`).
-    pub fn match_keys(
-        &self,
-    ) -> Result<(Vec<(u32, Option<u32>, String, String)>, bool), StoreError> {
+    pub fn match_keys(&self) -> Result<(Vec<MatchKey>, bool), StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT mmsi, imo, list, entry FROM screen_matches")
