@@ -133,7 +133,14 @@ fn bench(args: &Args) -> Result<(), String> {
     let summary = String::from_utf8_lossy(&out.stderr).into_owned();
     let messages: f64 = summary
         .lines()
-        .find_map(|l| l.split(" messages").next()?.split(", ").last()?.parse().ok())
+        .find_map(|l| {
+            l.split(" messages")
+                .next()?
+                .split(", ")
+                .last()?
+                .parse()
+                .ok()
+        })
         .ok_or(format!("no message count in: {summary}"))?;
 
     // 1. Throughput: watch over the file to its end, against analyze, alternated.
@@ -170,7 +177,10 @@ fn bench(args: &Args) -> Result<(), String> {
     // 2. Alert latency over a paced TCP replay.
     let received: Arc<Mutex<Vec<(Instant, i64)>>> = Arc::default();
     let hook = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let url = format!("http://{}/hook", hook.local_addr().map_err(|e| e.to_string())?);
+    let url = format!(
+        "http://{}/hook",
+        hook.local_addr().map_err(|e| e.to_string())?
+    );
     {
         let received = Arc::clone(&received);
         std::thread::spawn(move || {
@@ -191,7 +201,9 @@ fn bench(args: &Args) -> Result<(), String> {
                 let mut body = vec![0; len];
                 let _ = r.read_exact(&mut body);
                 let at = Instant::now();
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
                 let end = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v["end"].as_str().map(str::to_owned))
@@ -248,7 +260,9 @@ fn bench(args: &Args) -> Result<(), String> {
     let send_s = start.elapsed().as_secs_f64();
     drop(s);
     std::thread::sleep(Duration::from_secs_f64(args.checkpoint * 4.0 + 2.0));
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     let got = received.lock().map_err(|e| e.to_string())?.clone();
     // The line that releases a gap: the first received at or after its end plus the
@@ -263,7 +277,11 @@ fn bench(args: &Args) -> Result<(), String> {
         })
         .collect();
     lat.sort_by(f64::total_cmp);
-    let q = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+    let q = |p: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     println!(
         "\nreplay: {} lines at {:.0} lines/s over TCP ({send_s:.1} s), checkpoint every {} s: {} gap alerts at the webhook",
         lines.len(),

@@ -417,3 +417,137 @@ fn event_alert(rule: &Rule, id: i64, e: &Event, mmsi: u32, f: &Facts) -> Alert {
         summary: format!("{who} {what}"),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+    use shadowfleet_records::{Confidence, GapDetails, PlaceKind, PortCallDetails};
+
+    fn port_call(mmsi: u32, place: &str, kind: PlaceKind, hours: i64) -> Event {
+        Event {
+            mmsi,
+            imo: None,
+            other_mmsi: None,
+            start: 1_767_571_200,
+            end: 1_767_571_200 + hours * 3600,
+            lat: 59.7,
+            lon: 28.4,
+            confidence: Confidence::high(vec![]),
+            truncated_start: false,
+            truncated_end: false,
+            details: PortCallDetails {
+                place: PlaceRef {
+                    id: place.into(),
+                    kind,
+                    name: "Ust-Luga".into(),
+                    country: "RU".into(),
+                },
+                ..PortCallDetails::default()
+            }
+            .into(),
+        }
+    }
+
+    const RULES: &str = r#"
+[[rule]]
+name = "terminal"
+when = "port_call"
+place_kind = "terminal"
+vessels.mmsi = [1]
+vessels.lists = ["sanctions_eu"]
+
+[[rule]]
+name = "long"
+when = "port_call"
+min_hours = 10
+
+[[rule]]
+name = "listed"
+when = "list_match"
+
+[[rule]]
+name = "risky"
+when = "risk_above"
+risk = 70
+"#;
+
+    #[test]
+    fn rules_follow_the_vessels_and_filters_they_name() {
+        let rules = Rules::parse(RULES, "rules.toml").unwrap();
+        let none = |_| Facts::default();
+        let listed = |_| Facts {
+            lists: vec!["sanctions_eu".into()],
+            ..Facts::default()
+        };
+        let names = |e: &Event, f: &dyn Fn(u32) -> Facts| -> Vec<String> {
+            rules
+                .alerts_for_event(7, e, f)
+                .into_iter()
+                .map(|a| a.alert_id)
+                .collect()
+        };
+        let at_terminal = port_call(1, "RU-USTLUGA-CRUDE", PlaceKind::Terminal, 2);
+        assert_eq!(names(&at_terminal, &none), ["terminal/7"]);
+        // Not followed by MMSI, but on a followed list.
+        let other = port_call(2, "RU-USTLUGA-CRUDE", PlaceKind::Terminal, 2);
+        assert!(names(&other, &none).is_empty());
+        assert_eq!(names(&other, &listed), ["terminal/7"]);
+        // A port, not a terminal; long enough for the second rule.
+        let port = port_call(1, "RU-USTLUGA", PlaceKind::Port, 12);
+        assert_eq!(names(&port, &none), ["long/7"]);
+        // A gap is no port call; a gap over a feed outage never alerts.
+        let mut gap = at_terminal.clone();
+        gap.details = GapDetails {
+            hours: 30.0,
+            feed_outage: Some("tcp://x: down".into()),
+            ..GapDetails::default()
+        }
+        .into();
+        assert!(names(&gap, &none).is_empty());
+
+        let change = ListChange {
+            mmsi: 5,
+            imo: Some(9_187_629),
+            list: "sdn".into(),
+            entry: "E1".into(),
+            appeared: true,
+            t: 0,
+        };
+        let a = rules.alerts_for_list_change(&change, &Facts::default());
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].alert_id, "listed/list:5:sdn:E1:appeared");
+        assert_eq!(
+            rules
+                .alerts_for_risk(5, 75.0, Some(60.0), 0, &Facts::default())
+                .len(),
+            1
+        );
+        assert!(rules
+            .alerts_for_risk(5, 75.0, Some(72.0), 0, &Facts::default())
+            .is_empty());
+        assert!(rules
+            .alerts_for_risk(5, 65.0, None, 0, &Facts::default())
+            .is_empty());
+    }
+
+    #[test]
+    fn a_bad_rules_file_names_the_rule_and_the_field() {
+        let bad = |text: &str| Rules::parse(text, "r.toml").unwrap_err().to_string();
+        assert!(bad("[[rule]]\nname = \"a\"\nwhen = \"gone_dark\"\n")
+            .contains("rule 1 (\"a\"): field when"));
+        assert!(bad("[[rule]]\nname = \"a\"\nwhen = \"risk_above\"\n").contains("field risk"));
+        assert!(
+            bad("[[rule]]\nname = \"a\"\nwhen = \"gap\"\nmin_confidence = \"sure\"\n")
+                .contains("min_confidence")
+        );
+        assert!(bad(
+            "[[rule]]\nname = \"a\"\nwhen = \"gap\"\n[[rule]]\nname = \"a\"\nwhen = \"gap\"\n"
+        )
+        .contains("used by an earlier rule"));
+        assert!(
+            bad("[[rule]]\nname = \"a\"\nwhen = \"gap\"\nvessel.mmsi = [1]\n")
+                .starts_with("r.toml")
+        );
+    }
+}

@@ -110,6 +110,17 @@ pub struct AppState {
     packs: Mutex<VecDeque<(i64, Arc<Vec<u8>>)>>,
     /// One pack is built at a time (each reads the run's inputs whole).
     pack_lock: tokio::sync::Mutex<()>,
+    /// The latest positions `watch --serve` hands over after each checkpoint.
+    live: RwLock<Arc<LiveView>>,
+}
+
+/// The live layer: each vessel's latest position at the last checkpoint of `watch`.
+#[derive(Debug, Clone, Default)]
+pub struct LiveView {
+    /// Bumped at each update (0: no live feed in this process).
+    pub seq: u64,
+    /// Latest positions.
+    pub positions: Vec<shadowfleet_run::watch::LivePosition>,
 }
 
 /// Evidence packs kept in memory by the server.
@@ -146,7 +157,19 @@ impl AppState {
             evidence_inputs: Vec::new(),
             packs: Mutex::new(VecDeque::new()),
             pack_lock: tokio::sync::Mutex::new(()),
+            live: RwLock::new(Arc::new(LiveView::default())),
         })
+    }
+
+    /// Replaces the live layer's positions (`watch --serve`, after each checkpoint).
+    pub fn set_live(&self, positions: Vec<shadowfleet_run::watch::LivePosition>) {
+        let mut g = self.live.write().unwrap_or_else(|p| p.into_inner());
+        let seq = g.seq + 1;
+        *g = Arc::new(LiveView { seq, positions });
+    }
+
+    fn live(&self) -> Arc<LiveView> {
+        Arc::clone(&self.live.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Directories where evidence packs look for the runs' inputs by file name, when they
@@ -394,6 +417,8 @@ type Raw = Query<Vec<(String, String)>>;
         alerts,
         alerts_stream,
         feeds,
+        live,
+        live_stream,
         ingest,
         openapi
     )
@@ -446,6 +471,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/alerts", get(alerts))
         .route("/api/alerts/stream", get(alerts_stream))
         .route("/api/feeds", get(feeds))
+        .route("/api/live", get(live))
+        .route("/api/live/stream", get(live_stream))
         .route("/api/map/flows", get(map_flows))
         .route("/api/map/gaps", get(map_gaps))
         .route("/api/map/activity", get(map_activity))
@@ -1040,8 +1067,10 @@ async fn about(
 #[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
 struct AlertsQuery {
     /// Only alerts raised after this sequence number (each alert's `seq`).
+    #[param(minimum = 0, maximum = 9007199254740991_i64)]
     after: Option<i64>,
     /// At most this many (default 100, at most 1 000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -1158,6 +1187,78 @@ fn alert_events(
         }
     });
     tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+fn live_geojson(v: &LiveView) -> serde_json::Value {
+    let features: Vec<serde_json::Value> = v
+        .positions
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                "properties": {
+                    "mmsi": p.mmsi,
+                    "time": shadowfleet_model::Timestamp::from_unix_seconds(p.t).to_string(),
+                },
+            })
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "live": v.seq > 0, "seq": v.seq, "features": features})
+}
+
+/// Each vessel's latest position at the last checkpoint of `watch --serve`, as GeoJSON
+/// `Point`s with `{mmsi, time}`; top level `live` (false when this server watches no feed)
+/// and `seq` (bumped at each checkpoint).
+#[utoipa::path(get, path = "/api/live",
+    responses((status = 200, description = "GeoJSON FeatureCollection of latest positions", content_type = "application/geo+json"), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn live(State(s): State<Arc<AppState>>, Query(raw): Raw) -> Result<Response, ApiError> {
+    Params::new(raw, &[])?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        Json(live_geojson(&s.live())),
+    )
+        .into_response())
+}
+
+/// The same as server-sent events: `event: positions`, `data:` the FeatureCollection, sent
+/// at once and after each checkpoint.
+#[utoipa::path(get, path = "/api/live/stream",
+    responses((status = 200, description = "text/event-stream of FeatureCollections", content_type = "text/event-stream"), (status = 400, description = "bad parameter", body = ErrorBody)))]
+async fn live_stream(
+    State(s): State<Arc<AppState>>,
+    Query(raw): Raw,
+) -> Result<Response, ApiError> {
+    use axum::response::sse::{KeepAlive, Sse};
+    Params::new(raw, &[])?;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut sent = u64::MAX;
+        loop {
+            let v = s.live();
+            if v.seq != sent {
+                sent = v.seq;
+                let ev = axum::response::sse::Event::default()
+                    .event("positions")
+                    .id(v.seq.to_string())
+                    .data(live_geojson(&v).to_string());
+                if tx
+                    .send(Ok::<_, std::convert::Infallible>(ev))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if tx.is_closed() {
+                return;
+            }
+        }
+    });
+    Ok(Sse::new(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// The live feeds `shadowfleet watch` reads: messages per second, last message, read

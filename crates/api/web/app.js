@@ -2,8 +2,9 @@
 // activity of the day in hexagonal cells, a vessel search, a vessel panel (timeline of its
 // events, identity timeline, list matches, risk with the evidence behind each indicator) with
 // its track coloured by time, a time slider, a risk leaderboard, the exposure by country and
-// month, the origin → STS → destination flow view, a URL that holds the view, and an image
-// export with legend, scale, sources and the data's dates. Plain JavaScript over the JSON API
+// month, the origin → STS → destination flow view, a URL that holds the view, an image
+// export with legend, scale, sources and the data's dates, and (under `watch --serve`) the
+// live positions and alerts. Plain JavaScript over the JSON API
 // (docs/api.md); no build step.
 "use strict";
 
@@ -798,6 +799,7 @@ map.on("load", async () => {
     await loadSide();
     await restoreView();
     refreshEvents();
+    await startLive();
     document.body.setAttribute("data-ready", "1");
     saveView();
   } catch (err) {
@@ -805,6 +807,48 @@ map.on("load", async () => {
     document.body.setAttribute("data-error", String(err));
   }
 });
+
+// The live layer and the alert panel, when the server watches feeds (`watch --serve`): each
+// vessel's latest position after each checkpoint, and the alerts as they are raised, both
+// over server-sent events. A store without feeds opens no stream.
+async function startLive() {
+  const feeds = await api("/api/feeds");
+  if (!feeds.length) return;
+  map.addSource("live", { type: "geojson", data: EMPTY });
+  map.addLayer({ id: "live", type: "circle", source: "live", paint: { "circle-radius": 3, "circle-color": "#0072B2", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
+  map.on("click", "live", (ev) => {
+    const p = ev.features[0].properties;
+    openVessel(`mmsi:${p.mmsi}`, false).catch(console.error);
+  });
+  document.getElementById("live-toggle").hidden = false;
+  document.getElementById("layer-live").addEventListener("change", (e) => setLayer("live", e.target.checked));
+  const positions = new EventSource("/api/live/stream");
+  positions.addEventListener("positions", (m) => {
+    const g = JSON.parse(m.data);
+    map.getSource("live").setData(g);
+    document.getElementById("livecount").textContent = String(g.features.length);
+    const latest = g.features.reduce((a, f) => (f.properties.time > a ? f.properties.time : a), "");
+    document.getElementById("liveat").textContent = latest ? latest.replace("T", " ").slice(0, 16) + " UTC" : "-";
+    document.body.setAttribute("data-live", String(g.features.length));
+  });
+  const title = document.getElementById("alerts-title");
+  const list = document.getElementById("alerts");
+  title.hidden = false;
+  list.hidden = false;
+  const alerts = new EventSource("/api/alerts/stream");
+  alerts.addEventListener("alert", (m) => {
+    const a = JSON.parse(m.data).alert;
+    const row = keyRow(el("div", { class: "tl", "data-alert": a.alert_id },
+      el("div", {}, el("b", {}, a.rule), ` ${a.summary}`),
+      el("div", { class: "when" }, `${a.time.replace("T", " ").slice(0, 16)} UTC · ${a.kind} · ${a.confidence}`)), () => {
+      if (a.lat != null && a.lon != null) map.flyTo({ center: [a.lon, a.lat], zoom: Math.max(map.getZoom(), 7) });
+      openVessel(a.imo ? `imo:${a.imo}` : `mmsi:${a.mmsi}`, false).catch(console.error);
+    });
+    list.prepend(row);
+    while (list.children.length > 200) list.lastChild.remove();
+    document.body.setAttribute("data-alerts", String(list.children.length));
+  });
+}
 
 // For tests: the line geometry the map draws now (flows and gaps), to check it against land.
 window.shadowfleetDrawn = () => {

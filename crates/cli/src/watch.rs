@@ -139,11 +139,24 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         // The store must exist for the server to open it.
         shadowfleet_store::Store::open(&args.store)?;
         let state = Arc::new(crate::serve::state(&args.store, None, None, detectors)?);
+        // The analysis is recomputed on a thread of its own, at most one pending: the
+        // pipeline never waits for it, and requests are answered from the last one.
+        let (kick, kicked) = std::sync::mpsc::sync_channel::<()>(1);
         let reload = Arc::clone(&state);
-        options.on_checkpoint = Some(Arc::new(move || {
-            if let Err(e) = reload.reload() {
-                eprintln!("serve: the analysis could not be refreshed: {e:#}");
-            }
+        std::thread::Builder::new()
+            .name("sf-reload".into())
+            .spawn(move || {
+                for () in kicked {
+                    if let Err(e) = reload.reload() {
+                        eprintln!("serve: the analysis could not be refreshed: {e:#}");
+                    }
+                }
+            })
+            .context("starting the analysis thread")?;
+        let live = Arc::clone(&state);
+        options.on_checkpoint = Some(Arc::new(move |positions| {
+            live.set_live(positions);
+            let _ = kick.try_send(());
         }));
         let listen = args.listen;
         let stop = Arc::clone(&stop);

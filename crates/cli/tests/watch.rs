@@ -131,6 +131,62 @@ fn webhook_receiver(secret: &'static str) -> (String, std::sync::mpsc::Receiver<
     (url, rx)
 }
 
+/// The first event of a server-sent event stream (its lines up to the blank line).
+fn sse_first_event(addr: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got);
+        if let Some((_, body)) = text.split_once("\r\n\r\n") {
+            if body.contains("\n\n") && body.contains("data:") {
+                return body.to_owned();
+            }
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// GET `path` from the server at `addr`, as JSON.
+fn http_json(addr: &str, path: &str) -> serde_json::Value {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        // Chunked: the size lines between the chunks go.
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            out.push_str(&tail[..n]);
+            rest = &tail[n + 2..];
+        }
+        out
+    } else {
+        body.to_owned()
+    };
+    serde_json::from_str(&body).unwrap()
+}
+
 #[test]
 fn watch_alerts_once_over_tcp_and_a_webhook_and_a_feed_outage_is_not_dark() {
     let dir = scratch("watch-tcp");
@@ -220,6 +276,10 @@ min_hours = 4
     let (url, hooks) = webhook_receiver(secret);
     let store = dir.join("live");
     let alerts = dir.join("alerts.ndjson");
+    let listen = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
     let mut child = bin()
         .args([
             "watch",
@@ -229,6 +289,7 @@ min_hours = 4
             "--idle-flush",
             "2",
         ])
+        .args(["--serve", "--listen", &listen])
         .args(["--rules"])
         .arg(&rules)
         .args(["--alerts"])
@@ -241,6 +302,34 @@ min_hours = 4
     server.join().unwrap();
     // Let it read the rest and flush idle events, then stop it cleanly.
     std::thread::sleep(Duration::from_secs(5));
+    // Served while watching: the live layer, the feed's health with its outage, the alerts.
+    let live = http_json(&listen, "/api/live");
+    assert_eq!(live["live"], true, "{live}");
+    assert!(
+        live["features"].as_array().unwrap().len() > 100,
+        "{}",
+        live["features"].as_array().unwrap().len()
+    );
+    let feeds = http_json(&listen, "/api/feeds");
+    assert_eq!(feeds[0]["name"], feed);
+    assert!(
+        !feeds[0]["outages"].as_array().unwrap().is_empty(),
+        "{feeds}"
+    );
+    let served = http_json(&listen, "/api/alerts?limit=1000");
+    assert!(!served.as_array().unwrap().is_empty(), "{served}");
+    // The alert stream starts with the alerts so far; the live stream with the positions.
+    let first = sse_first_event(&listen, "/api/alerts/stream");
+    assert!(
+        first.contains("event: alert") && first.contains("\"seq\":1"),
+        "{first}"
+    );
+    let first = sse_first_event(&listen, "/api/live/stream");
+    assert!(
+        first.contains("event: positions") && first.contains("FeatureCollection"),
+        "{}",
+        &first[..first.len().min(300)]
+    );
     terminate(&mut child);
     assert!(child.wait().unwrap().success());
 

@@ -236,6 +236,18 @@ impl Pipeline {
         self.track.tracks.watermark()
     }
 
+    /// Each MMSI's latest track point the detectors have seen: (MMSI, unix seconds, position).
+    pub fn latest_positions(&self) -> impl Iterator<Item = (u32, i64, LatLon)> + '_ {
+        let d = &self.detect;
+        d.vessel_of.iter().filter_map(|(&mmsi, &v)| {
+            d.last_position
+                .get(v as usize)
+                .copied()
+                .flatten()
+                .map(|(t, p)| (mmsi, t, p))
+        })
+    }
+
     /// The identity each MMSI broadcast last (periods still open included).
     pub fn current_identities(&self) -> impl Iterator<Item = &IdentityPeriod> + '_ {
         self.detect.identities.current_all()

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use rustc_hash::FxHashMap;
 use shadowfleet_alerts::sinks::{Delivery, NdjsonSink, Webhook};
-use shadowfleet_alerts::{Alert, Facts, Rules};
+use shadowfleet_alerts::{Alert, Facts, Rules, When};
 use shadowfleet_decode::{DecodeStats, Decoded, Decoder, Sink};
 use shadowfleet_events::{PipelineOutput, PipelineStats};
 use shadowfleet_ingest::{Backoff, SourceReport};
@@ -64,8 +64,9 @@ pub struct WatchOptions {
     pub stop: Arc<AtomicBool>,
     /// End when every feed has ended (files are then read to their end, not followed).
     pub exit_at_end: bool,
-    /// Called after each checkpoint with the store's directory (the server reloads).
-    pub on_checkpoint: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Called after each checkpoint with each vessel's latest position (`watch --serve`
+    /// shows them and reloads its analysis). Runs on the pipeline's thread: hand work on.
+    pub on_checkpoint: Option<Arc<dyn Fn(Vec<LivePosition>) + Send + Sync>>,
 }
 
 impl Default for WatchOptions {
@@ -83,6 +84,19 @@ impl Default for WatchOptions {
             on_checkpoint: None,
         }
     }
+}
+
+/// A vessel's latest position as the pipeline last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct LivePosition {
+    /// MMSI.
+    pub mmsi: u32,
+    /// Receive time, unix seconds.
+    pub t: i64,
+    /// WGS84 degrees.
+    pub lat: f64,
+    /// WGS84 degrees.
+    pub lon: f64,
 }
 
 /// What a watch did.
@@ -892,7 +906,15 @@ impl Loop<'_> {
         report.events += (events.len() + open_events.len()) as u64;
         report.messages = health.iter().map(|h| h.messages).sum();
         if let Some(f) = &self.options.on_checkpoint {
-            f();
+            f(pipeline
+                .latest_positions()
+                .map(|(mmsi, t, p)| LivePosition {
+                    mmsi,
+                    t,
+                    lat: p.lat,
+                    lon: p.lon,
+                })
+                .collect());
         }
         Ok(())
     }
@@ -1022,6 +1044,27 @@ pub fn raise_event_alerts(
             &last.to_string(),
         )?;
         after = last;
+    }
+    // Risk scores move only with new events: `risk_above` rules are checked when there were
+    // some (each vessel and level alerts once: the alert's id is its key).
+    if let (Some(table), true) = (
+        &facts,
+        rules.rules.iter().any(|r| r.when == When::RiskAbove),
+    ) {
+        let t = now().unix_millis().div_euclid(1000);
+        let alerts: Vec<Alert> = table
+            .by_mmsi
+            .iter()
+            .filter_map(|(m, f)| Some((*m, f.risk?, f)))
+            .flat_map(|(m, score, f)| rules.alerts_for_risk(m, score, None, t, f))
+            .collect();
+        let mark = store.meta(ALERTED_UNTIL)?.unwrap_or_else(|| "0".into());
+        new += store.put_alerts(
+            &alerts.iter().map(alert_row).collect::<Vec<_>>(),
+            &now().to_string(),
+            ALERTED_UNTIL,
+            &mark,
+        )?;
     }
     Ok(new)
 }
