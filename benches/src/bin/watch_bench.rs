@@ -1,7 +1,7 @@
 //! `shadowfleet watch` measured as a user runs it (the binary, in a child process):
 //!
-//! 1. sustained messages/s through `watch` with checkpoints on, over a simulated `baltic`
-//!    file followed to its end (`--exit-at-end`), against `shadowfleet analyze` on the same
+//! 1. sustained messages/s through `watch` with checkpoints on, over a simulated file
+//!    (`baltic` by default) followed to its end (`--exit-at-end`), against `shadowfleet analyze` on the same
 //!    file in the same run (alternated, median of the runs);
 //! 2. alert latency: the same AIS replayed over a loopback TCP connection at a fixed rate
 //!    (default 50 000 messages/s) into `watch --rules` with a `gap` rule and a webhook
@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! cargo build --release -p shadowfleet -p shadowfleet-bench
-//! target/release/watch_bench [--days 7] [--runs 3] [--rate 50000] [--checkpoint 0.5]
+//! target/release/watch_bench [--scenario baltic] [--days 7] [--runs 3] [--rate 50000] [--checkpoint 0.5]
 //! ```
 //! Not a test: a measurement (docs/benchmarks.md has its table).
 
@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use shadowfleet_bench::{cpu_model, median};
 
 struct Args {
+    scenario: String,
     days: u32,
     runs: usize,
     rate: f64,
@@ -43,6 +44,7 @@ fn root() -> PathBuf {
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
+        scenario: "baltic".into(),
         days: 7,
         runs: 3,
         rate: 50_000.0,
@@ -54,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
+            "--scenario" => a.scenario = value()?,
             "--days" => a.days = value()?.parse().map_err(|e| format!("--days: {e}"))?,
             "--runs" => a.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--rate" => a.rate = value()?.parse().map_err(|e| format!("--rate: {e}"))?,
@@ -95,7 +98,7 @@ fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: watch_bench [--days 7] [--runs 3] [--rate 50000] [--checkpoint 0.5] [--bin BIN] [--work DIR]");
+            eprintln!("{e}\nusage: watch_bench [--scenario baltic] [--days 7] [--runs 3] [--rate 50000] [--checkpoint 0.5] [--bin BIN] [--work DIR]");
             return ExitCode::from(2);
         }
     };
@@ -110,11 +113,19 @@ fn main() -> ExitCode {
 
 fn bench(args: &Args) -> Result<(), String> {
     println!("processor: {}", cpu_model());
-    let sim = args.work.join(format!("baltic-{}d", args.days));
+    let sim = args.work.join(format!("{}-{}d", args.scenario, args.days));
     let ais = sim.join("ais.nmea");
     if !ais.exists() {
         run(Command::new(&args.bin)
-            .args(["simulate", "--seed", "1", "-q", "--days"])
+            .args([
+                "simulate",
+                "--seed",
+                "1",
+                "-q",
+                "--scenario",
+                &args.scenario,
+                "--days",
+            ])
             .arg(args.days.to_string())
             .arg("--out")
             .arg(&sim))?;

@@ -547,14 +547,12 @@ pub fn watch(dir: &Path, feeds: &[Feed], options: &WatchOptions) -> anyhow::Resu
         }
         drop(tx);
         let mut loop_state = Loop {
-            dir,
             options,
             detector_config: &detector_config,
             events: Vec::new(),
             identities: Vec::new(),
             last_feed: FxHashMap::default(),
-            writer: None,
-            writer_seq: 0,
+            positions: PositionSink::start(dir, options.ingest.positions)?,
             stats_committed: PipelineStats::default(),
             continued,
         };
@@ -631,15 +629,14 @@ fn start_webhooks(dir: &Path, hooks: &[Webhook]) -> anyhow::Result<Webhooks> {
 
 /// The pipeline thread's state between checkpoints.
 struct Loop<'a> {
-    dir: &'a Path,
     options: &'a WatchOptions,
     detector_config: &'a str,
     events: Vec<Event>,
     identities: Vec<IdentityPeriod>,
     /// The feed that last heard each MMSI (whose outages excuse its silences).
     last_feed: FxHashMap<u32, u16>,
-    writer: Option<PositionWriter>,
-    writer_seq: u64,
+    /// Positions on their way to the writer's thread.
+    positions: PositionSink,
     stats_committed: PipelineStats,
     /// Whether the store's state is this stream's (the next checkpoint replaces its
     /// provisional rows).
@@ -691,21 +688,14 @@ impl Loop<'_> {
                                     self.last_feed.insert(d.message.header.mmsi, k);
                                 }
                                 h.offset = h.offset.max(end);
-                                self.ensure_writer(store)?;
                                 let Loop {
                                     events,
                                     identities,
-                                    writer,
+                                    positions,
                                     ..
                                 } = self;
-                                let writer = writer.as_mut().context("no position writer")?;
-                                let mut failed = None;
-                                pipeline.push(&d, &mut |o| {
-                                    output(o, events, identities, writer, &mut failed)
-                                });
-                                if let Some(e) = failed {
-                                    return Err(e).context("writing positions");
-                                }
+                                pipeline
+                                    .push(&d, &mut |o| output(o, events, identities, positions));
                             }
                             FeedMsg::Up => h.connected = true,
                             FeedMsg::Down => {
@@ -730,21 +720,13 @@ impl Loop<'_> {
             if idle >= self.options.idle_flush && pipeline.clock() != i64::MIN {
                 let from = *idle_from.get_or_insert(pipeline.clock());
                 let t = from + i64::try_from(idle.as_secs()).unwrap_or(0);
-                self.ensure_writer(store)?;
                 let Loop {
                     events,
                     identities,
-                    writer,
+                    positions,
                     ..
                 } = self;
-                let writer = writer.as_mut().context("no position writer")?;
-                let mut failed = None;
-                pipeline.advance_clock(t, &mut |o| {
-                    output(o, events, identities, writer, &mut failed)
-                });
-                if let Some(e) = failed {
-                    return Err(e).context("writing positions");
-                }
+                pipeline.advance_clock(t, &mut |o| output(o, events, identities, positions));
             }
             if last_checkpoint.elapsed() >= self.options.checkpoint_every {
                 let secs = since_rate.elapsed().as_secs_f64().max(1e-3);
@@ -757,24 +739,6 @@ impl Loop<'_> {
         let secs = since_rate.elapsed().as_secs_f64().max(1e-3);
         self.checkpoint(pipeline, store, health, secs, true, report)?;
         self.raise_and_deliver(pipeline, store, report, ndjson, webhooks)?;
-        Ok(())
-    }
-
-    fn ensure_writer(&mut self, store: &Store) -> anyhow::Result<()> {
-        if self.writer.is_none() {
-            self.writer_seq += 1;
-            let token = format!(
-                "watch-{}-{}-{}",
-                store.run_count()? + 1,
-                now().unix_millis(),
-                self.writer_seq
-            );
-            self.writer = Some(PositionWriter::new(
-                self.dir,
-                &token,
-                self.options.ingest.positions,
-            )?);
-        }
         Ok(())
     }
 
@@ -800,26 +764,10 @@ impl Loop<'_> {
         let mut open_events = Vec::new();
         let mut open_identities = Vec::new();
         if last {
-            self.ensure_writer(store)?;
-            let writer = self.writer.as_mut().context("no position writer")?;
-            let mut failed = None;
-            pipeline.finish(&mut |o| {
-                output(
-                    o,
-                    &mut open_events,
-                    &mut open_identities,
-                    writer,
-                    &mut failed,
-                )
-            });
-            if let Some(e) = failed {
-                return Err(e).context("writing positions");
-            }
+            let positions = &mut self.positions;
+            pipeline.finish(&mut |o| output(o, &mut open_events, &mut open_identities, positions));
         }
-        let files = match self.writer.take() {
-            Some(w) => w.finish()?,
-            None => Vec::new(),
-        };
+        let files = self.positions.files().context("writing positions")?;
         let mut events = std::mem::take(&mut self.events);
         let identities = std::mem::take(&mut self.identities);
         for e in events.iter_mut().chain(open_events.iter_mut()) {
@@ -986,21 +934,126 @@ fn output(
     o: PipelineOutput,
     events: &mut Vec<Event>,
     identities: &mut Vec<IdentityPeriod>,
-    writer: &mut PositionWriter,
-    failed: &mut Option<shadowfleet_store::StoreError>,
+    positions: &mut PositionSink,
 ) {
     match o {
         PipelineOutput::Event(e) => events.push(*e),
         PipelineOutput::Identity(i) => identities.push(i),
-        PipelineOutput::Position(p) => {
-            if failed.is_none() {
-                if let Err(e) = writer.push(shadowfleet_store::Position {
-                    position: p.position,
-                    segment: p.segment,
-                }) {
-                    *failed = Some(e);
+        PipelineOutput::Position(p) => positions.push(shadowfleet_store::Position {
+            position: p.position,
+            segment: p.segment,
+        }),
+    }
+}
+
+/// What the position writer's thread takes.
+enum ToWriter {
+    /// Positions, in the order the pipeline released them.
+    Positions(Vec<shadowfleet_store::Position>),
+    /// Close the files written so far and hand them back (a checkpoint).
+    Files(SyncSender<Result<Vec<shadowfleet_store::PositionFile>, shadowfleet_store::StoreError>>),
+}
+
+/// Positions handed in batches to a thread of their own that writes them (the pipeline does
+/// not wait for the Parquet encoder), and the files written collected at each checkpoint.
+struct PositionSink {
+    tx: Option<SyncSender<ToWriter>>,
+    batch: Vec<shadowfleet_store::Position>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Positions per batch handed to the writer's thread.
+const POSITION_BATCH: usize = 4096;
+
+impl PositionSink {
+    fn start(dir: &Path, config: shadowfleet_store::PositionWriterConfig) -> anyhow::Result<Self> {
+        let (tx, rx) = sync_channel::<ToWriter>(8);
+        let dir = dir.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("sf-positions".into())
+            .spawn(move || {
+                let mut writer: Option<PositionWriter> = None;
+                let mut failed: Option<shadowfleet_store::StoreError> = None;
+                let mut seq = 0u64;
+                for msg in rx {
+                    match msg {
+                        ToWriter::Positions(batch) => {
+                            if failed.is_some() {
+                                continue;
+                            }
+                            if writer.is_none() {
+                                seq += 1;
+                                let token = format!("watch-{}-{seq}", now().unix_millis());
+                                match PositionWriter::new(&dir, &token, config) {
+                                    Ok(w) => writer = Some(w),
+                                    Err(e) => failed = Some(e),
+                                }
+                            }
+                            if let Some(w) = writer.as_mut() {
+                                for p in batch {
+                                    if let Err(e) = w.push(p) {
+                                        failed = Some(e);
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        ToWriter::Files(reply) => {
+                            let result = match failed.take() {
+                                Some(e) => Err(e),
+                                None => writer.take().map_or(Ok(Vec::new()), |w| w.finish()),
+                            };
+                            let _ = reply.send(result);
+                        }
+                    }
                 }
-            }
+            })
+            .context("starting the position writer")?;
+        Ok(PositionSink {
+            tx: Some(tx),
+            batch: Vec::with_capacity(POSITION_BATCH),
+            thread: Some(thread),
+        })
+    }
+
+    fn push(&mut self, p: shadowfleet_store::Position) {
+        self.batch.push(p);
+        if self.batch.len() >= POSITION_BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(POSITION_BATCH));
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(ToWriter::Positions(batch));
+        }
+    }
+
+    /// The files written since the last call (every position pushed is in them).
+    fn files(&mut self) -> anyhow::Result<Vec<shadowfleet_store::PositionFile>> {
+        self.send();
+        let (reply, answer) = sync_channel(1);
+        let tx = self
+            .tx
+            .as_ref()
+            .context("the position writer has stopped")?;
+        tx.send(ToWriter::Files(reply))
+            .map_err(|_| anyhow::anyhow!("the position writer has stopped"))?;
+        Ok(answer
+            .recv()
+            .map_err(|_| anyhow::anyhow!("the position writer has stopped"))??)
+    }
+}
+
+impl Drop for PositionSink {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
