@@ -2,7 +2,7 @@
 //! bytes, so that the next run on the same store continues where this one stopped instead of
 //! starting afresh (`docs/formats.md`, "Pipeline state").
 //!
-//! Each stage writes the fields that hold its state with [`persist_fields!`] (its
+//! Each stage writes the fields that hold its state with [`crate::persist_fields!`] (its
 //! configuration and reference data are not state: the next run builds them again and
 //! checks that they are the same). The encoding is [postcard](https://docs.rs/postcard): compact and
 //! not self-describing, so the state's format carries a version ([`FORMAT`]) and a state of
