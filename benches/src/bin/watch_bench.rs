@@ -73,16 +73,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-fn tag_time(line: &str) -> Option<i64> {
-    let at = line.find("c:")?;
-    line[at + 2..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .ok()
-}
-
 fn run(cmd: &mut Command) -> Result<f64, String> {
     let t = Instant::now();
     let out = cmd
@@ -261,7 +251,7 @@ fn bench(args: &Args) -> Result<(), String> {
         let now = Instant::now();
         let mut buf = String::new();
         for l in chunk {
-            if let Some(t) = tag_time(l) {
+            if let Some(t) = shadowfleet_testkit::tag_time(l) {
                 if t > last_t {
                     last_t = t;
                     sent_at.push((t, now));

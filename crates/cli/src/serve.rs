@@ -76,22 +76,14 @@ pub(crate) fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<ExitC
     if state.writable() {
         eprintln!("writes enabled: POST /api/ingest takes the API key given");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the server runtime")?;
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-        let addr = listener.local_addr()?;
-        eprintln!("serving on http://{addr}/  (report: http://{addr}/report, API: http://{addr}/api/openapi.json); Ctrl-C stops");
-        axum::serve(listener, shadowfleet_api::server::router(Arc::new(state)))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving")
-    })?;
+    run_server(
+        Arc::new(state),
+        listen,
+        "(report: http://{addr}/report, API: http://{addr}/api/openapi.json); Ctrl-C stops",
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -100,6 +92,21 @@ pub(crate) fn serve_until(
     state: Arc<AppState>,
     listen: SocketAddr,
     stop: Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<()> {
+    run_server(state, listen, "while watching", async move {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+}
+
+/// The server on a runtime of two workers until `shutdown` completes; prints the URL and
+/// `note` (where `{addr}` is the address bound).
+fn run_server(
+    state: Arc<AppState>,
+    listen: SocketAddr,
+    note: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -111,13 +118,12 @@ pub(crate) fn serve_until(
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
-        eprintln!("serving on http://{addr}/ while watching");
+        eprintln!(
+            "serving on http://{addr}/  {}",
+            note.replace("{addr}", &addr.to_string())
+        );
         axum::serve(listener, shadowfleet_api::server::router(state))
-            .with_graceful_shutdown(async move {
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
-            })
+            .with_graceful_shutdown(shutdown)
             .await
             .context("serving")
     })

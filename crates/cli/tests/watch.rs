@@ -25,6 +25,18 @@ fn world(dir: &Path) -> PathBuf {
     dir.join("ais.nmea")
 }
 
+/// `ais` analysed into the store `store` by `analyze`: its events.
+fn analyzed(store: &Path, ais: &Path) -> Vec<serde_json::Value> {
+    let st = bin()
+        .args(["analyze", "-q", "--store"])
+        .arg(store)
+        .arg(ais)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    events(store)
+}
+
 /// The events of a store, as JSON objects.
 fn events(store: &Path) -> Vec<serde_json::Value> {
     let out = bin()
@@ -51,16 +63,6 @@ fn canonical(e: &serde_json::Value) -> String {
         o.remove("id");
     }
     e.to_string()
-}
-
-fn tag_time(line: &str) -> Option<i64> {
-    let at = line.find("c:")?;
-    line[at + 2..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .ok()
 }
 
 fn unix(rfc3339: &str) -> i64 {
@@ -194,14 +196,17 @@ fn watch_alerts_once_over_tcp_and_a_webhook_and_a_feed_outage_is_not_dark() {
     // The feed: the first three quarters, a 16-hour outage (those lines never arrive; gaps need 12 h), the rest on a
     // second connection.
     let text = std::fs::read_to_string(&ais).unwrap();
-    let times: Vec<i64> = text.lines().filter_map(tag_time).collect();
+    let times: Vec<i64> = text
+        .lines()
+        .filter_map(shadowfleet_testkit::tag_time)
+        .collect();
     let (t0, t1) = (times[0], times[times.len() - 1]);
     let cut = t0 + (t1 - t0) * 3 / 4;
     let resume = cut + 16 * 3600;
     let (mut first, mut second) = (String::new(), String::new());
     let mut t = t0;
     for line in text.lines() {
-        t = tag_time(line).unwrap_or(t);
+        t = shadowfleet_testkit::tag_time(line).unwrap_or(t);
         let part = if t < cut {
             &mut first
         } else if t >= resume {
@@ -214,15 +219,7 @@ fn watch_alerts_once_over_tcp_and_a_webhook_and_a_feed_outage_is_not_dark() {
     }
     // What one analysis finds: a tanker calling at a Russian terminal, and an encounter, both
     // over well before the outage.
-    let whole = dir.join("whole");
-    let st = bin()
-        .args(["analyze", "-q", "--store"])
-        .arg(&whole)
-        .arg(&ais)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let found = events(&whole);
+    let found = analyzed(&dir.join("whole"), &ais);
     let before_cut = |e: &&serde_json::Value| unix(e["end"].as_str().unwrap()) < cut - 6 * 3600;
     let call = found
         .iter()
@@ -424,15 +421,10 @@ min_hours = 4
 fn watch_killed_at_random_points_resumes_with_no_event_lost_or_doubled() {
     let dir = scratch("watch-kill");
     let ais = world(&dir);
-    let whole = dir.join("whole");
-    let st = bin()
-        .args(["analyze", "-q", "--store"])
-        .arg(&whole)
-        .arg(&ais)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let want: BTreeSet<String> = events(&whole).iter().map(canonical).collect();
+    let want: BTreeSet<String> = analyzed(&dir.join("whole"), &ais)
+        .iter()
+        .map(canonical)
+        .collect();
     let rules = dir.join("rules.toml");
     std::fs::write(&rules, "[[rule]]\nname = \"calls\"\nwhen = \"port_call\"\n").unwrap();
     let store = dir.join("live");

@@ -751,16 +751,6 @@ fn begins_message(line: &str) -> bool {
     fields.next() == Some("1")
 }
 
-/// The receive time a line's tag block gives (`c:`).
-fn tag_time(line: &str) -> Option<i64> {
-    let at = line.find("c:")?;
-    let digits: String = line[at + 2..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
-}
-
 /// `ais` cut into files in `dir` before the lines at `cuts` (indices of lines that begin a
 /// message), in order.
 fn cut_into(ais: &Path, dir: &Path, cuts: &[usize]) -> Vec<PathBuf> {
@@ -838,7 +828,9 @@ fn runs_continue_day_after_day_as_one_run_over_all() {
     let mut midnights = Vec::new();
     let mut day = None;
     for (k, line) in lines.iter().enumerate() {
-        let Some(t) = tag_time(line) else { continue };
+        let Some(t) = shadowfleet_testkit::tag_time(line) else {
+            continue;
+        };
         let d = t.div_euclid(86_400);
         match day {
             None => day = Some(d),

@@ -82,3 +82,13 @@ impl Xorshift {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// The receive time an NMEA line's tag block gives (`c:`, unix seconds), for tests that cut
+/// simulated AIS by time.
+pub fn tag_time(line: &str) -> Option<i64> {
+    let at = line.find("c:")?;
+    let digits = line[at + 2..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(&line[at + 2..], |end| &line[at + 2..at + 2 + end]);
+    digits.parse().ok()
+}
