@@ -135,7 +135,10 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         let rules = shadowfleet_alerts::Rules::load(path)?;
         let after: Vec<shadowfleet_store::MatchKey> = matches
             .iter()
-            .map(|m| (m.mmsi, m.imo, m.list.clone(), m.entry.clone()))
+            .map(|m| {
+                let key = shadowfleet_store::entry_key(m.entry_imo, &m.entry_name, &m.entry);
+                (m.mmsi, m.imo, m.list.clone(), key)
+            })
             .collect();
         let raised = shadowfleet_run::watch::raise_list_alerts(
             &mut store,

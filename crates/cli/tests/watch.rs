@@ -485,3 +485,93 @@ fn watch_killed_at_random_points_resumes_with_no_event_lost_or_doubled() {
     assert_eq!(lines.len(), calls, "alerts against final port calls");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_newer_list_raises_list_match_alerts_for_matches_that_appeared_or_went() {
+    let dir = scratch("watch-lists");
+    let ais = world(&dir);
+    let store = dir.join("store");
+    analyzed(&store, &ais);
+    let rules = dir.join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"listed\"\nwhen = \"list_match\"\n",
+    )
+    .unwrap();
+    let alerts = dir.join("alerts.ndjson");
+    let screen = |list: &Path| {
+        let out = bin()
+            .args(["screen", "--format", "csv", "--store"])
+            .arg(&store)
+            .arg("--lists")
+            .arg(format!("eu-csv:{}", list.display()))
+            .arg("--rules")
+            .arg(&rules)
+            .arg("--alerts")
+            .arg(&alerts)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // The first screening is the baseline.
+    let full = dir.join("sanctions_eu.csv");
+    let (first, note) = screen(&full);
+    assert!(note.contains("baseline"), "{note}");
+    assert!(!alerts.exists() || std::fs::read_to_string(&alerts).unwrap().is_empty());
+    // A newer list without one of the matched entries: that match disappears.
+    let text = std::fs::read_to_string(&full).unwrap();
+    // CSV: score, mmsi, imo, name, list, list_kind, entry, entry_name, entry_imo, ...
+    let matched_imo = first
+        .lines()
+        .skip(1)
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f.get(8)
+                .filter(|imo| !imo.is_empty())
+                .map(|s| s.to_string())
+        })
+        .expect("a match with an IMO number");
+    let newer = dir.join("newer").join("sanctions_eu.csv");
+    std::fs::create_dir_all(newer.parent().unwrap()).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains(&matched_imo)).collect();
+    assert!(
+        kept.len() < text.lines().count(),
+        "{matched_imo:?} not in the list:\n{first}"
+    );
+    std::fs::write(&newer, kept.join("\n") + "\n").unwrap();
+    let (_, note) = screen(&newer);
+    assert!(note.contains("list_match alerts raised"), "{note}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&alerts)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|a| a["kind"] == "list_match"));
+    // Only that match went: the entries after it moved up a line, which is no change.
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.is_empty()
+            && ids
+                .iter()
+                .all(|id| id.ends_with(&format!("IMO {matched_imo}:disappeared"))),
+        "{ids:?}"
+    );
+    // Screening the same list again raises nothing new.
+    let before = lines.len();
+    screen(&newer);
+    let after = std::fs::read_to_string(&alerts).unwrap().lines().count();
+    assert_eq!(after, before);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -804,9 +804,10 @@ fn ingest_each(store: &Path, files: &[PathBuf]) -> Vec<shadowfleet_run::IngestRe
 #[test]
 fn runs_continue_day_after_day_as_one_run_over_all() {
     let dir = std::env::temp_dir().join(format!("sf-continue-{}", std::process::id()));
+    // The case: 14 days of `baltic` (half the fleet, to keep CI short).
     let opts = SimOptions {
         seed: 33,
-        days: Some(4),
+        days: Some(14),
         fleet_scale: 0.5,
     };
     let (ais, _, _) = simulated(&dir, "baltic", &opts);
@@ -841,8 +842,8 @@ fn runs_continue_day_after_day_as_one_run_over_all() {
             _ => {}
         }
     }
-    // Four days: three midnights, and a fourth when the last lines arrive after it.
-    assert!((3..=4).contains(&midnights.len()), "{midnights:?}");
+    // Fourteen days: thirteen midnights, and one more when the last lines arrive after it.
+    assert!((13..=14).contains(&midnights.len()), "{midnights:?}");
     // And the same at random points.
     let mut rng = shadowfleet_testkit::Xorshift::new(0x5eed_1234);
     let mut random: Vec<usize> = (0..6)

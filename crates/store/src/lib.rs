@@ -355,8 +355,18 @@ pub struct FeedRecord {
     pub outages: Vec<(i64, i64)>,
 }
 
-/// A screening match by (MMSI, IMO, list, entry).
+/// A screening match by (MMSI, IMO, list, entry key).
 pub type MatchKey = (u32, Option<u32>, String, String);
+
+/// What identifies a list entry across versions of the list: its IMO number when it gives
+/// one, else its name, else its id (some formats number entries by line).
+pub fn entry_key(entry_imo: Option<u32>, entry_name: &str, entry: &str) -> String {
+    match entry_imo {
+        Some(i) => format!("IMO {i}"),
+        None if !entry_name.is_empty() => entry_name.to_owned(),
+        None => entry.to_owned(),
+    }
+}
 
 /// An alert to record.
 #[derive(Debug, Clone, PartialEq)]
@@ -1367,15 +1377,26 @@ impl Store {
         Ok(out)
     }
 
-    /// The stored screening results as (MMSI, IMO, list, entry), and whether any screening
-    /// was stored (`meta` `screened`).
+    /// The stored screening results as (MMSI, IMO, list, entry key), and whether any
+    /// screening was stored (`meta` `screened`). The entry key is [`entry_key`]: stable across
+    /// versions of a list, unlike ids that number its lines.
     pub fn match_keys(&self) -> Result<(Vec<MatchKey>, bool), StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT mmsi, imo, list, entry FROM screen_matches")
+            .prepare("SELECT mmsi, imo, list, entry, details FROM screen_matches")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([], |r| {
+                let details: String = r.get(4)?;
+                let v: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
+                let entry: String = r.get(3)?;
+                let key = entry_key(
+                    v["entry_imo"].as_u64().and_then(|i| u32::try_from(i).ok()),
+                    v["entry_name"].as_str().unwrap_or(""),
+                    &entry,
+                );
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, key))
+            })
             .map_err(|e| self.err(e))?;
         let keys = rows
             .collect::<Result<Vec<_>, _>>()
