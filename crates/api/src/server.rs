@@ -1105,7 +1105,11 @@ fn after_and_limit(p: &Params) -> Result<(i64, usize), ApiError> {
         .get("after")
         .map(|a| {
             a.parse::<i64>()
-                .map_err(|_| ApiError::bad(format!("after: {a:?} is not a sequence number")))
+                .ok()
+                .filter(|n| (0..=9_007_199_254_740_991).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad(format!("after: {a:?} is not a sequence number (0 or more)"))
+                })
         })
         .transpose()?
         .unwrap_or(0);
