@@ -859,11 +859,15 @@ impl Store {
             let mut rtree = tx
                 .prepare("INSERT INTO events_rtree (id, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
-            let open = events
+            // Final and provisional events in one time order, so that ids follow time
+            // within a run whatever is still open.
+            let mut all: Vec<(&Event, bool)> = events
                 .iter()
                 .map(|e| (e, false))
-                .chain(open_events.iter().map(|e| (e, true)));
-            for (e, provisional) in open {
+                .chain(open_events.iter().map(|e| (e, true)))
+                .collect();
+            all.sort_by_key(|(e, _)| (e.start, e.mmsi, e.kind()));
+            for (e, provisional) in all {
                 let coord = |x: f64| x.is_finite().then_some(x);
                 ev.execute(params![
                     run,
