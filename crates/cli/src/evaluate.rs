@@ -55,6 +55,8 @@ struct Report<'a> {
     events: &'a Evaluation,
     flows: &'a FlowScore,
     risk: &'a RiskScore,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ceasefire: Option<&'a shadowfleet_eval::ceasefire::CeasefireScore>,
 }
 
 /// Runs the command.
@@ -84,6 +86,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let rows = analysis.exposure(None, None);
     let flows = evaluate_flows(&truth, &rows, &analysis.traced, &args.origin);
     let risk = evaluate_risk(&truth, &analysis.risks);
+    let ceasefire = ceasefire_score(&truth, &store, &analysis)?;
     match args.format {
         Format::Text => {
             print!("{}", eval.to_text());
@@ -92,6 +95,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 "risk score: ROC AUC {:.3} over {} tankers ({} shadow)",
                 risk.roc_auc, risk.tankers, risk.shadow
             );
+            if let Some(c) = &ceasefire {
+                print!("{}", c.to_text());
+            }
         }
         Format::Json => println!(
             "{}",
@@ -99,8 +105,61 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 events: &eval,
                 flows: &flows,
                 risk: &risk,
+                ceasefire: ceasefire.as_ref(),
             })?
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ceasefire monitor's score, when the truth holds gate transits or port closures (a
+/// scenario such as `black_sea`): the monitor runs on the embedded Black Sea registry, and
+/// ports are scored where the truth records every call (Ukrainian, occupied and Russian ports:
+/// no background traffic calls there).
+fn ceasefire_score(
+    truth: &[shadowfleet_simulate::truth::TruthRecord],
+    store: &Store,
+    a: &Analysis,
+) -> anyhow::Result<Option<shadowfleet_eval::ceasefire::CeasefireScore>> {
+    use shadowfleet_ceasefire::{monitor, Inputs, Options, PortGroup, Registry};
+    use shadowfleet_simulate::truth::TruthRecord;
+    let relevant = truth.iter().any(|r| match r {
+        TruthRecord::Event(e) => e.kind == "gate_transit",
+        TruthRecord::Closure(_) => true,
+        _ => false,
+    });
+    if !relevant {
+        return Ok(None);
+    }
+    let land = shadowfleet_geo::Land::natural_earth_10m()?;
+    let places = shadowfleet_places::Places::embedded(&land)?;
+    let registry = Registry::black_sea(&places)?;
+    let report = monitor(
+        store,
+        &registry,
+        &Inputs {
+            events: &a.events,
+            identities: &a.identities,
+            matches: &a.matches,
+        },
+        &Options::default(),
+    )?;
+    let ports: Vec<&str> = registry
+        .ports
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.group,
+                PortGroup::UaSea
+                    | PortGroup::UaDanube
+                    | PortGroup::Occupied
+                    | PortGroup::RuTerminal
+                    | PortGroup::RuPort
+            )
+        })
+        .map(|p| p.id.as_str())
+        .collect();
+    Ok(Some(shadowfleet_eval::ceasefire::evaluate_ceasefire(
+        truth, &report, &ports,
+    )))
 }

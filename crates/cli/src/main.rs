@@ -3,6 +3,7 @@
 
 mod analyze;
 mod backtest;
+mod ceasefire;
 mod decode;
 mod demo;
 mod evaluate;
@@ -80,6 +81,11 @@ enum Command {
     /// the same detectors as `analyze`, committed in checkpoints that a restart continues,
     /// with alert rules delivered to an NDJSON file and webhooks (docs/alerts.md).
     Watch(watch::WatchArgs),
+    /// The Black Sea maritime-ceasefire monitor: weekly port calls, departures, gate
+    /// transits, queues, darkness, spoofing clusters, occupied-port calls, STS and state
+    /// vessels per place and regime, with change points and incident effects
+    /// (docs/ceasefire.md).
+    Ceasefire(ceasefire::CeasefireArgs),
 }
 
 /// Wall-clock time for the manifest's "ingested at" and the lists' "loaded at" (never used by
@@ -113,6 +119,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Export(args) => export::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Ceasefire(args) => ceasefire::run(args),
     };
     match result {
         Ok(code) => code,

@@ -23,6 +23,7 @@
 //! period, STS or loitering of the vessel explains one). The timing error is the absolute
 //! difference between detected and true start (for gaps, the mean of start and end errors).
 
+pub mod ceasefire;
 pub mod flows;
 pub use flows::{
     evaluate_flows, evaluate_risk, CargoMiss, CargoRoute, CargoScore, CountryMonth, CountryTotal,

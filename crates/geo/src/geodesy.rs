@@ -92,6 +92,27 @@ pub fn offset_m(p: LatLon, north_m: f64, east_m: f64) -> LatLon {
     LatLon::new(p.lat + dlat, p.lon + dlon)
 }
 
+/// Where segment `a → b` meets segment `c → d`, planar in longitude/latitude (as GeoJSON
+/// draws lines): the fraction along `a → b`, and whether `a` lies on the left of `c → d`
+/// (a step from left to right). `None` when they do not meet or are parallel.
+pub fn segments_cross(a: LatLon, b: LatLon, c: LatLon, d: LatLon) -> Option<(f64, bool)> {
+    let cross = |ux: f64, uy: f64, vx: f64, vy: f64| ux * vy - uy * vx;
+    let (rx, ry) = (b.lon - a.lon, b.lat - a.lat);
+    let (sx, sy) = (d.lon - c.lon, d.lat - c.lat);
+    let denom = cross(rx, ry, sx, sy);
+    if denom == 0.0 {
+        return None;
+    }
+    let (qx, qy) = (c.lon - a.lon, c.lat - a.lat);
+    let t = cross(qx, qy, sx, sy) / denom;
+    let u = cross(qx, qy, rx, ry) / denom;
+    if !(0.0..=1.0).contains(&t) || !(0.0..=1.0).contains(&u) {
+        return None;
+    }
+    // Left of c → d when the cross product of the line's direction and (a − c) is positive.
+    Some((t, cross(sx, sy, a.lon - c.lon, a.lat - c.lat) > 0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +191,18 @@ mod tests {
     fn longitudes_wrap() {
         assert_eq!(LatLon::new(0.0, 190.0).lon, -170.0);
         assert_eq!(LatLon::new(0.0, -180.0).lon, -180.0);
+    }
+
+    #[test]
+    fn a_step_across_a_line_and_its_side() {
+        // A west-to-east line; a step from north to south starts on its left.
+        let (c, d) = (LatLon::new(41.0, 29.0), LatLon::new(41.0, 30.0));
+        let (f, from_left) =
+            segments_cross(LatLon::new(41.5, 29.5), LatLon::new(40.5, 29.5), c, d).unwrap();
+        assert!((f - 0.5).abs() < 1e-12 && from_left);
+        let (_, from_left) =
+            segments_cross(LatLon::new(40.5, 29.5), LatLon::new(41.5, 29.5), c, d).unwrap();
+        assert!(!from_left);
+        assert!(segments_cross(LatLon::new(41.5, 31.0), LatLon::new(40.5, 31.0), c, d).is_none());
     }
 }

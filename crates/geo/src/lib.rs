@@ -19,8 +19,8 @@ mod lanes;
 mod ports;
 
 pub use geodesy::{
-    bearing_deg, haversine_m, meridian_gap_m, offset_m, within_m, LatLon, EARTH_RADIUS_M,
-    METRES_PER_NM,
+    bearing_deg, haversine_m, meridian_gap_m, offset_m, segments_cross, within_m, LatLon,
+    EARTH_RADIUS_M, METRES_PER_NM,
 };
 pub use land::{Land, UniformBox};
 pub use lanes::{Route, RouteError, Router, SeaLanes};

@@ -23,6 +23,8 @@ pub enum Role {
     Fishing,
     /// Old tanker broken up during the run; a zombie later takes its IMO.
     Scrapped,
+    /// A ship of the scenario's service of this index (grain carrier, coaster, patrol).
+    Service(u16),
 }
 
 impl Role {
@@ -34,6 +36,7 @@ impl Role {
             Role::Mainstream => "mainstream",
             Role::Cargo | Role::Fishing => "background",
             Role::Scrapped => "scrapped",
+            Role::Service(_) => "service",
         }
     }
 }
@@ -165,6 +168,10 @@ pub struct Ship {
     pub scrap_at: Option<i64>,
     pub rng: Rng,
     pub next_static: i64,
+    /// A service ship is laden (its draught shows it).
+    pub laden: bool,
+    /// Index in the fleet (the truth's `vessel`).
+    pub index: u32,
 }
 
 impl Ship {

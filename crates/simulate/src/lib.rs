@@ -287,6 +287,15 @@ pub fn simulate_reporting<A: Write, T: Write>(
             untimed_positions: stats.untimed_positions,
             interfered_positions: stats.interfered,
         }));
+    for c in &scenario.closure {
+        let (from, to) = planner.closure_span(c);
+        planner.records.push(TruthRecord::Closure(truth::Closure {
+            port: c.port.clone(),
+            start: rfc3339(from),
+            end: rfc3339(to),
+            note: c.note.clone(),
+        }));
+    }
     for (i, s) in ships.iter().enumerate() {
         planner.records.push(vessel_record(i, s, start, end));
     }
@@ -493,6 +502,9 @@ fn build_fleet(
             Role::Scrapped,
             scenario.behaviour.zombies as usize,
         ))
+        .chain(scenario.service.iter().enumerate().flat_map(|(k, sv)| {
+            std::iter::repeat_n(Role::Service(k as u16), scaled(sv.ships, scale))
+        }))
         .collect();
     let mut ships = Vec::with_capacity(roles.len());
     // IMO numbers are unique (a zombie's stolen IMO comes later, on purpose).
@@ -508,9 +520,13 @@ fn build_fleet(
             Role::Cargo | Role::Fishing => {
                 (&scenario.classes.mainstream, &scenario.flags.background)
             }
+            Role::Service(k) => (
+                &scenario.classes.mainstream,
+                &scenario.service[usize::from(k)].flags,
+            ),
         };
         let flag = pick_key(&mut rng, flags);
-        let tanker = !matches!(role, Role::Cargo | Role::Fishing);
+        let tanker = !matches!(role, Role::Cargo | Role::Fishing | Role::Service(_));
         let (class, dwt, length, beam, draught, speed, fill) = if tanker {
             let name = pick_key(&mut rng, classes);
             let c = world
@@ -531,6 +547,17 @@ fn build_fleet(
                 c.draught_m,
                 c.speed_kn,
                 c.fill_factor,
+            )
+        } else if let Role::Service(k) = role {
+            let sv = &scenario.service[usize::from(k)];
+            (
+                sv.name.clone(),
+                0.0,
+                sv.length_m,
+                (sv.length_m / 6.5).round(),
+                sv.draught_m,
+                [sv.speed_kn, sv.speed_kn],
+                0.0,
             )
         } else if role == Role::Fishing {
             (
@@ -562,6 +589,7 @@ fn build_fleet(
         let ship_type = match role {
             Role::Cargo => 70,
             Role::Fishing => 30,
+            Role::Service(k) => scenario.service[usize::from(k)].ship_type,
             _ => 80 + rng.below(2) as u8 * 4,
         };
         let ident = Ident {
@@ -610,6 +638,8 @@ fn build_fleet(
                 .then(|| start + ((end - start) as f64 * rng.range(0.1, 0.3)) as i64),
             rng,
             next_static: start,
+            laden: false,
+            index: i as u32,
         });
     }
     Ok(ships)
@@ -641,6 +671,28 @@ fn initial_plan(
             let s = &mut ships[i];
             let home = pick(&mut s.rng, world, &sc.trade.background_ports)?;
             wait_at_anchorage(s, world, home, start, 5);
+        }
+        Role::Service(k) => {
+            // In ballast: half are in the middle of a call at a load port (it began up to a
+            // call's length before the start, so that departures flow from the first day),
+            // half leave a discharge port's anchorage over the first week.
+            let sv = &sc.service[usize::from(k)];
+            let s = &mut ships[i];
+            let loading = s.rng.chance(0.5);
+            let list = if loading { &sv.load } else { &sv.discharge };
+            let place = pick(&mut s.rng, world, list)?;
+            s.draught_dm = plan::draught_dm(s);
+            wait_at_anchorage(s, world, place, start, 1);
+            let until = if loading {
+                s.schedule.clear();
+                start - (s.rng.f64() * (sv.port_hours[1] + 20.0) * 3600.0) as i64
+            } else {
+                start + (s.rng.f64() * 7.0 * DAY as f64) as i64
+            };
+            if let Some(seg) = s.schedule.back_mut() {
+                seg.end = until;
+            }
+            s.free_at = until;
         }
         Role::Shadow | Role::Mainstream | Role::Scrapped => {
             let russian = role == Role::Shadow;

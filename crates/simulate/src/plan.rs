@@ -17,6 +17,7 @@ use crate::{rfc3339, SimError};
 /// Knots to metres per second.
 pub const KN: f64 = 0.514_444;
 const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
 /// An open-ended hold (a mother ship waiting for a shuttle).
 pub const OPEN: i64 = i64::MAX / 4;
 
@@ -120,14 +121,47 @@ impl<'w> Planner<'w> {
             &t.mainstream_loading,
             &t.mainstream_discharge,
             &t.background_ports,
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            self.scenario
+                .service
+                .iter()
+                .flat_map(|sv| [&sv.load, &sv.discharge, &sv.flags]),
+        ) {
             for k in w.keys() {
+                // Flags are checked when MMSIs are made.
+                if k.len() == 2 {
+                    continue;
+                }
                 if self.world.place(k).is_none() {
                     return Err(SimError::Data(format!(
-                        "scenario {}: unknown place {k:?} (see crates/simulate/data/*.csv)",
+                        "scenario {}: unknown place {k:?} (see crates/places/data/*.csv)",
                         self.scenario.name
                     )));
                 }
+            }
+        }
+        for sv in &self.scenario.service {
+            if sv.load.is_empty() || sv.discharge.is_empty() {
+                return Err(SimError::Data(format!(
+                    "scenario {}: service {:?} needs load and discharge ports",
+                    self.scenario.name, sv.name
+                )));
+            }
+            if !matches!(sv.dark_at.as_str(), "load" | "discharge") {
+                return Err(SimError::Data(format!(
+                    "scenario {}: service {:?}: dark_at must be \"load\" or \"discharge\", not {:?}",
+                    self.scenario.name, sv.name, sv.dark_at
+                )));
+            }
+        }
+        for c in &self.scenario.closure {
+            if self.world.place(&c.port).is_none() {
+                return Err(SimError::Data(format!(
+                    "scenario {}: closure of unknown port {:?}",
+                    self.scenario.name, c.port
+                )));
             }
         }
         Ok(())
@@ -280,6 +314,7 @@ impl<'w> Planner<'w> {
         let kn = ship.speed_kn[usize::from(!laden)] * ship.rng.range(0.95, 1.05);
         let speed_mps = kn * KN;
         let end = depart + (route.length_m() / speed_mps).ceil() as i64 + 1;
+        self.gate_transits(ship, &route, depart, speed_mps);
         ship.schedule.push_back(Segment {
             start: depart,
             end,
@@ -326,6 +361,10 @@ impl<'w> Planner<'w> {
 /// The draught (decimetres) a ship shows with the cargo now on board: linear between ballast
 /// and laden by the share of a full load.
 pub fn draught_dm(ship: &Ship) -> u8 {
+    if let Role::Service(_) = ship.role {
+        let m = ship.draught_m[usize::from(ship.laden)];
+        return (m * 10.0).round().clamp(1.0, 255.0) as u8;
+    }
     {
         let load: f64 = ship.parcels.iter().map(|p| p.volume_t).sum();
         let full = (ship.dwt * ship.fill_factor).max(1.0);
@@ -344,7 +383,7 @@ impl<'w> Planner<'w> {
         idx: u32,
         place: usize,
         depart: i64,
-        purpose: &str,
+        (purpose, stay_hours): (&str, [f64; 2]),
         operate: &mut dyn FnMut(&mut Planner<'w>, &mut Ship, i64, &str) -> Vec<String>,
     ) -> Result<i64, SimError> {
         let p = self.world.places[place].clone();
@@ -354,7 +393,11 @@ impl<'w> Planner<'w> {
             p.locode.clone()
         };
         let arrive = self.sail(ship, p.anchorage, Some(place), depart, &dest)?;
-        let wait = (ship.rng.range(2.0, 20.0) * HOUR as f64) as i64;
+        let mut wait = (ship.rng.range(2.0, 20.0) * HOUR as f64) as i64;
+        // A closed port: wait at the anchorage until it opens.
+        if let Some(open) = self.closed_until(&p.id, arrive + wait) {
+            wait = open - arrive + (ship.rng.range(1.0, 12.0) * HOUR as f64) as i64;
+        }
         let phase = ship.rng.range(0.0, std::f64::consts::TAU);
         Self::hold(ship, p.anchorage, (arrive, arrive + wait), 1, &dest, phase);
         ship.place = Some(place);
@@ -380,7 +423,11 @@ impl<'w> Planner<'w> {
         } else {
             arrive + wait
         };
-        let stay = (ship.rng.range(20.0, 36.0) * HOUR as f64) as i64;
+        let mut stay = (ship.rng.range(stay_hours[0], stay_hours[1]) * HOUR as f64) as i64;
+        // Nothing leaves a closed port.
+        if let Some(open) = self.closed_until(&p.id, at_berth + stay) {
+            stay = open - at_berth + (ship.rng.range(1.0, 8.0) * HOUR as f64) as i64;
+        }
         let before = ship.draught_dm;
         // The crew enters the new draught near the end of the operation.
         let update = at_berth + stay - (ship.rng.range(0.5, 3.0) * HOUR as f64) as i64;
@@ -421,6 +468,7 @@ impl<'w> Planner<'w> {
             }
         }
         match ships[i].role {
+            Role::Service(k) => self.plan_service(&mut ships[i], now, usize::from(k)),
             Role::Cargo => self.plan_cargo_ship(&mut ships[i], now),
             Role::Fishing => self.plan_fishing(&mut ships[i], now),
             Role::Receiver if ships[i].parcels.is_empty() => {
@@ -521,7 +569,7 @@ impl<'w> Planner<'w> {
             i as u32,
             place,
             depart,
-            "load",
+            ("load", [20.0, 36.0]),
             &mut |pl, s, t, event| {
                 let p = &pl.world.places[place];
                 let product = if p.products.is_empty() {
@@ -631,7 +679,7 @@ impl<'w> Planner<'w> {
             i as u32,
             place,
             depart,
-            "discharge",
+            ("discharge", [20.0, 36.0]),
             &mut |pl, s, t, event| {
                 let parcels = std::mem::take(&mut s.parcels);
                 parcels
@@ -1049,6 +1097,147 @@ impl<'w> Planner<'w> {
                 "to": {"mmsi": new.mmsi, "imo": new.imo, "name": new.name.as_str(), "callsign": new.callsign.as_str(), "flag": new.flag},
             }),
         );
+    }
+
+    /// The span of a closure, unix seconds.
+    pub fn closure_span(&self, c: &crate::scenario::Closure) -> (i64, i64) {
+        let from = self.start + (c.from_day * DAY as f64) as i64;
+        (from, from + (c.days * DAY as f64) as i64)
+    }
+
+    /// When the port `id` opens again, if it is closed at `t`.
+    fn closed_until(&self, id: &str, t: i64) -> Option<i64> {
+        self.scenario
+            .closure
+            .iter()
+            .filter(|c| c.port == id)
+            .map(|c| self.closure_span(c))
+            .find(|&(a, b)| t >= a && t < b)
+            .map(|(_, b)| b)
+    }
+
+    /// Records the scenario's gate lines that a route crosses (`gate_transit` events).
+    fn gate_transits(&mut self, ship: &Ship, route: &Route, depart: i64, speed_mps: f64) {
+        let sc = self.scenario;
+        if sc.gate.is_empty() {
+            return;
+        }
+        let pt = |p: [f64; 2]| LatLon::new(p[1], p[0]);
+        let mut found = Vec::new();
+        for (j, w) in route.points.windows(2).enumerate() {
+            for g in &sc.gate {
+                for l in g.line.windows(2) {
+                    if let Some((f, from_left)) =
+                        shadowfleet_geo::segments_cross(w[0], w[1], pt(l[0]), pt(l[1]))
+                    {
+                        let seg = route.cumulative_m[j + 1] - route.cumulative_m[j];
+                        let d = route.cumulative_m[j] + f * seg;
+                        let t = depart + (d / speed_mps).round() as i64;
+                        found.push((t, w[0].lerp(w[1], f), g.id.clone(), from_left));
+                    }
+                }
+            }
+        }
+        for (t, at, gate, from_left) in found {
+            let mmsi = ship.ident(t).mmsi;
+            self.event(
+                "gate_transit",
+                (ship.index, mmsi),
+                None,
+                (t, t),
+                at,
+                serde_json::json!({
+                    "gate": gate,
+                    "direction": if from_left { "left_to_right" } else { "right_to_left" },
+                    "laden": ship.laden || !ship.parcels.is_empty(),
+                }),
+            );
+        }
+    }
+
+    /// A service ship: load (dark on the approach when the scenario says so), wait laden at
+    /// the service's waiting area, discharge; then back to load.
+    fn plan_service(&mut self, ship: &mut Ship, now: i64, k: usize) -> Result<(), SimError> {
+        let sc = self.scenario;
+        let sv = &sc.service[k];
+        let purpose = if ship.laden { "discharge" } else { "load" };
+        let list = if ship.laden { &sv.discharge } else { &sv.load };
+        // A ship already waiting at one of the ports calls there; a closed port is avoided
+        // when another is open (a few tries).
+        let here = ship.place.filter(|&p| {
+            let id = &self.world.places[p].id;
+            list.contains_key(id) && self.closed_until(id, now).is_none()
+        });
+        let mut place = match here {
+            Some(p) => p,
+            None => pick(&mut self.rng, self.world, list)?,
+        };
+        for _ in 0..4 {
+            if self
+                .closed_until(&self.world.places[place].id, now)
+                .is_none()
+            {
+                break;
+            }
+            place = pick(&mut self.rng, self.world, list)?;
+        }
+        let before = ship.schedule.len();
+        let leave = self.port_call(
+            ship,
+            ship.index,
+            place,
+            now,
+            (purpose, sv.port_hours),
+            &mut |_, s, _, _| {
+                s.laden = !s.laden;
+                Vec::new()
+            },
+        )?;
+        if sv.dark_at == purpose && ship.rng.chance(sv.dark_approach_share) {
+            if let Some(arrive) = ship.schedule.get(before).map(|s| s.end) {
+                let h = ship
+                    .rng
+                    .range(sv.dark_approach_hours[0], sv.dark_approach_hours[1]);
+                let off = arrive - (h * HOUR as f64) as i64;
+                let on = arrive + (ship.rng.range(1.0, 6.0) * HOUR as f64) as i64;
+                ship.dark.push_back(Dark {
+                    start: off.max(now + HOUR),
+                    end: on,
+                    near: format!("port {}", self.world.places[place].id),
+                    off: None,
+                });
+            }
+        }
+        ship.free_at = leave;
+        if let (Some(w), true) = (&sv.wait, ship.laden) {
+            // A spot at sea with room to swing at anchor (the centre when none is found).
+            let centre = LatLon::new(w.lat, w.lon);
+            let mut at = centre;
+            for _ in 0..24 {
+                let r = w.radius_km * 1000.0 * ship.rng.f64().sqrt();
+                let a = ship.rng.range(0.0, std::f64::consts::TAU);
+                let q = offset_m(centre, r * a.cos(), r * a.sin());
+                if !self.world.land.segment_touches(centre, q) && self.world.has_room(q, 300.0) {
+                    at = q;
+                    break;
+                }
+            }
+            let arrive = self.sail(ship, at, None, leave, &w.id)?;
+            let hours = ship.rng.range(w.hours[0], w.hours[1]);
+            let end = arrive + (hours * HOUR as f64) as i64;
+            let phase = ship.rng.range(0.0, std::f64::consts::TAU);
+            Self::hold(ship, at, (arrive, end), 1, &w.id, phase);
+            self.event(
+                "queue",
+                (ship.index, ship.ident(arrive).mmsi),
+                None,
+                (arrive, end),
+                at,
+                serde_json::json!({"area": w.id, "hours": (hours * 100.0).round() / 100.0}),
+            );
+            ship.free_at = end;
+        }
+        Ok(())
     }
 
     fn plan_cargo_ship(&mut self, ship: &mut Ship, now: i64) -> Result<(), SimError> {

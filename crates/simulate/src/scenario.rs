@@ -31,6 +31,120 @@ pub struct Scenario {
     pub behaviour: Behaviour,
     /// How the AIS is received.
     pub ais: AisModel,
+    /// Services: ships shuttling between load and discharge ports that are not tankers of
+    /// the oil trade (grain carriers of a corridor, coasters to an occupied port, patrols).
+    #[serde(default)]
+    pub service: Vec<Service>,
+    /// Ports closed for a while (an attack, a strike): nothing departs, arrivals wait.
+    #[serde(default)]
+    pub closure: Vec<Closure>,
+    /// Lines whose crossings the truth records (`gate_transit` events).
+    #[serde(default)]
+    pub gate: Vec<GateLine>,
+}
+
+/// A service: `ships` vessels loading at `load` ports and discharging at `discharge` ports in
+/// turn, each call a `port_call` truth event; laden, they may wait at `wait` first (the
+/// queue before an inspection or a strait; a `queue` truth event).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Name, e.g. `grain-corridor`.
+    pub name: String,
+    /// How many ships.
+    pub ships: u32,
+    /// ITU ship type (70 cargo, 35 military, 55 law enforcement).
+    pub ship_type: u8,
+    /// Flags (ISO 3166 alpha-2).
+    pub flags: Weights,
+    /// Where they load, ids of the places table.
+    pub load: Weights,
+    /// Where they discharge.
+    pub discharge: Weights,
+    /// Where laden ships wait before sailing on.
+    #[serde(default)]
+    pub wait: Option<WaitArea>,
+    /// Share of arrivals (at the `dark_at` end) with AIS off on the approach and in port.
+    #[serde(default)]
+    pub dark_approach_share: f64,
+    /// Hours dark before arrival.
+    #[serde(default = "default_dark_approach_hours")]
+    pub dark_approach_hours: [f64; 2],
+    /// Which end the dark approaches are at: `load` or `discharge`.
+    #[serde(default = "default_dark_at")]
+    pub dark_at: String,
+    /// Hours at berth.
+    #[serde(default = "default_port_hours")]
+    pub port_hours: [f64; 2],
+    /// Draught in ballast and laden, metres.
+    #[serde(default = "default_service_draught")]
+    pub draught_m: [f64; 2],
+    /// Service speed, knots.
+    #[serde(default = "default_service_speed")]
+    pub speed_kn: f64,
+    /// Length overall, metres.
+    #[serde(default = "default_service_length")]
+    pub length_m: f64,
+}
+
+fn default_dark_approach_hours() -> [f64; 2] {
+    [3.0, 10.0]
+}
+fn default_dark_at() -> String {
+    "load".into()
+}
+fn default_port_hours() -> [f64; 2] {
+    [20.0, 60.0]
+}
+fn default_service_draught() -> [f64; 2] {
+    [6.0, 11.5]
+}
+fn default_service_speed() -> f64 {
+    12.0
+}
+fn default_service_length() -> f64 {
+    190.0
+}
+
+/// A waiting area.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitArea {
+    /// Id, as the truth's `queue` events name it.
+    pub id: String,
+    /// Centre, degrees.
+    pub lat: f64,
+    /// See [`Self::lat`].
+    pub lon: f64,
+    /// Ships anchor within this radius, km.
+    pub radius_km: f64,
+    /// Hours waiting.
+    pub hours: [f64; 2],
+}
+
+/// A port closed for a while.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    /// Id of the port in the places table.
+    pub port: String,
+    /// Start, days after the scenario's start.
+    pub from_day: f64,
+    /// Length, days.
+    pub days: f64,
+    /// What happened.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A gate line, `[lon, lat]` points.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateLine {
+    /// Id, as the truth's `gate_transit` events name it.
+    pub id: String,
+    /// The line.
+    pub line: Vec<[f64; 2]>,
 }
 
 /// Fleet size by role.
@@ -226,8 +340,12 @@ impl Interference {
 }
 
 /// The scenarios shipped with shadowfleet.
-pub const BUILTIN: [(&str, &str); 2] = [
+pub const BUILTIN: [(&str, &str); 3] = [
     ("baltic", include_str!("../../../scenarios/baltic.toml")),
+    (
+        "black_sea",
+        include_str!("../../../scenarios/black_sea.toml"),
+    ),
     ("global", include_str!("../../../scenarios/global.toml")),
 ];
 
@@ -235,7 +353,9 @@ pub const BUILTIN: [(&str, &str); 2] = [
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// Not a built-in name and not a readable file.
-    #[error("unknown scenario {0:?}: use one of baltic, global, or a path to a .toml file")]
+    #[error(
+        "unknown scenario {0:?}: use one of baltic, black_sea, global, or a path to a .toml file"
+    )]
     Unknown(String),
     /// The file is not valid.
     #[error("{file}: {reason}")]

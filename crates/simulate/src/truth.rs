@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the truth format; bumped on any incompatible change.
-/// Version 2 adds the `artefacts` record and `interference` events.
-pub const TRUTH_VERSION: u32 = 2;
+/// Version 2 adds the `artefacts` record and `interference` events; version 3 the `closure`
+/// record, `gate_transit` and `queue` events and `service` vessels.
+pub const TRUTH_VERSION: u32 = 3;
 
 /// One line of the truth file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -23,6 +24,21 @@ pub enum TruthRecord {
     Volume(Volume),
     /// What the receiver artefacts did (written at the end).
     Artefacts(Artefacts),
+    /// A port closed for a while (a strike): nothing departed from it.
+    Closure(Closure),
+}
+
+/// A port closure.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Closure {
+    /// Port id (places table).
+    pub port: String,
+    /// RFC 3339.
+    pub start: String,
+    /// RFC 3339.
+    pub end: String,
+    /// What happened.
+    pub note: String,
 }
 
 /// Counts of the receiver artefacts injected (see the `[ais.artefacts]` scenario section).

@@ -499,13 +499,24 @@ pub fn trace(
             })
         })
         .collect();
+    // Ships that say they are not tankers (every identity with a known type is another
+    // type: cargo ships, bulk carriers, tugs) carry no oil cargo: their calls and encounters
+    // are not traced (a grain carrier loading at a Russian port is not an oil flow).
+    let mut known_types: HashMap<u32, bool> = HashMap::new();
+    for i in identities {
+        if i.ship_type.is_some() {
+            *known_types.entry(i.mmsi).or_insert(false) |= i.is_tanker();
+        }
+    }
+    let not_tanker = |m: u32| known_types.get(&m) == Some(&false);
     let mut order: Vec<&(i64, &Event)> = events
         .iter()
         .filter(|(_, e)| {
             matches!(
                 e.details,
                 EventDetails::PortCall(_) | EventDetails::Encounter(_) | EventDetails::Loitering(_)
-            )
+            ) && !not_tanker(e.mmsi)
+                && !e.other_mmsi.is_some_and(not_tanker)
         })
         .collect();
     order.sort_by_key(|(id, e)| (e.end, *id));

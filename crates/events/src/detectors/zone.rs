@@ -182,26 +182,11 @@ impl Zone {
     }
 }
 
-/// Where segment `a → b` meets segment `c → d` (planar lon/lat): the fraction along `a → b`,
-/// and from which side of `c → d` it comes (a start on its left: left to right).
+/// Where segment `a → b` meets segment `c → d`: the fraction along `a → b` and the way it
+/// crosses.
 fn intersect(a: LatLon, b: LatLon, c: LatLon, d: LatLon) -> Option<(f64, GateDirection)> {
-    let cross = |ux: f64, uy: f64, vx: f64, vy: f64| ux * vy - uy * vx;
-    let (rx, ry) = (b.lon - a.lon, b.lat - a.lat);
-    let (sx, sy) = (d.lon - c.lon, d.lat - c.lat);
-    let denom = cross(rx, ry, sx, sy);
-    if denom == 0.0 {
-        return None;
-    }
-    let (qx, qy) = (c.lon - a.lon, c.lat - a.lat);
-    let t = cross(qx, qy, sx, sy) / denom;
-    let u = cross(qx, qy, rx, ry) / denom;
-    if !(0.0..=1.0).contains(&t) || !(0.0..=1.0).contains(&u) {
-        return None;
-    }
-    // The side of the gate the step starts on: left of c → d when the cross product of the
-    // gate's direction and (a − c) is positive.
-    let side = cross(sx, sy, a.lon - c.lon, a.lat - c.lat);
-    let dir = if side > 0.0 {
+    let (t, from_left) = shadowfleet_geo::segments_cross(a, b, c, d)?;
+    let dir = if from_left {
         GateDirection::LeftToRight
     } else {
         GateDirection::RightToLeft
@@ -315,7 +300,7 @@ pub fn read_zones(path: &Path) -> Result<Vec<Zone>, String> {
 }
 
 /// A circle around a place as an area (a 32-gon).
-fn circle(id: &str, name: &str, centre: LatLon, radius_m: f64) -> Zone {
+pub fn circle(id: &str, name: &str, centre: LatLon, radius_m: f64) -> Zone {
     let ring = (0..32)
         .map(|k| {
             let bearing = (f64::from(k) * 360.0 / 32.0).to_radians();

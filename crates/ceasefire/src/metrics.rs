@@ -1,0 +1,1498 @@
+//! Weekly metrics from a store (`docs/ceasefire.md` defines each).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+use shadowfleet_events::detectors::zone::{Finding, ZoneConfig, ZoneDetector};
+use shadowfleet_geo::{haversine_m, LatLon};
+use shadowfleet_model::Timestamp;
+use shadowfleet_records::{EventDetails, GateDirection, IdentityPeriod, Operation};
+use shadowfleet_risk::{ListingState, ScreenMatch};
+use shadowfleet_store::{PositionQuery, Store, StoredEvent};
+use shadowfleet_tracks::TrackPoint;
+
+use crate::registry::{PortGroup, Registry};
+use crate::week::{iso_week, week_start};
+
+const DAY: i64 = 86_400;
+const WEEK: i64 = 7 * DAY;
+const HOUR: i64 = 3_600;
+
+/// What the monitor reads besides the positions: the analysis's events, identities and
+/// screening matches.
+pub struct Inputs<'a> {
+    /// Stored events with their ids.
+    pub events: &'a [StoredEvent],
+    /// Identity periods.
+    pub identities: &'a [IdentityPeriod],
+    /// Screening matches (list status on the day of a call).
+    pub matches: &'a [ScreenMatch],
+}
+
+/// The period, thresholds and incidents of a run of the monitor.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// First day (unix seconds), the data's first when `None`.
+    pub from: Option<i64>,
+    /// End (exclusive, unix seconds), the data's last when `None`.
+    pub to: Option<i64>,
+    /// Incidents (attacks, detentions) whose traffic change to measure.
+    pub incidents: Vec<Incident>,
+    /// Fewest log-likelihood-ratio points for a change point in daily departures.
+    pub change_min_llr: f64,
+    /// Smallest relative change of the daily rate for a change point.
+    pub change_min_relative: f64,
+    /// Shortest run of days on either side of a change point.
+    pub change_min_days: usize,
+    /// A visit to a queue anchorage of at least this long is a vessel waiting, hours.
+    pub queue_min_hours: f64,
+    /// A gap ending this long before a call at an occupied port, or less, is a dark
+    /// approach, hours.
+    pub dark_approach_hours: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            from: None,
+            to: None,
+            incidents: Vec::new(),
+            change_min_llr: 8.0,
+            change_min_relative: 0.5,
+            change_min_days: 5,
+            queue_min_hours: 1.0,
+            dark_approach_hours: 48.0,
+        }
+    }
+}
+
+/// Why the monitor could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] shadowfleet_store::StoreError),
+    /// An incident file could not be read (file, line, field).
+    #[error("{0}")]
+    Incidents(String),
+    /// Nothing of the store lies in the registry's box or period.
+    #[error("{0}")]
+    Empty(String),
+}
+
+/// One weekly number.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// ISO week, `2025-W14`.
+    pub week: String,
+    /// Monday 00:00 UTC of the week, RFC 3339.
+    pub week_start: String,
+    /// Metric name (`docs/ceasefire.md`).
+    pub metric: &'static str,
+    /// Registry id (port, gate, anchorage, zone) or region.
+    pub place: String,
+    /// `all`, a ship type (`tanker`, `cargo`, ...), or a gate direction with `laden` /
+    /// `ballast` / `unknown`.
+    pub split: String,
+    /// The number.
+    pub value: f64,
+    /// `high`, `medium` or `low`, from the coverage.
+    pub confidence: &'static str,
+    /// Share of the week's days on which AIS was received at the place (0–1).
+    pub coverage: f64,
+    /// Regimes in force on the week's Thursday.
+    pub regimes: Vec<String>,
+    /// Ids of the stored events behind the number.
+    pub events: Vec<i64>,
+    /// Evidence that is not a stored event (gate crossings, waits): `MMSI@RFC3339`.
+    pub evidence: Vec<String>,
+    /// What the number means or leaves out.
+    pub note: String,
+}
+
+/// A metric summarised over the weeks of one regime.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegimeSummary {
+    /// Regime id (`none` for weeks outside every regime).
+    pub regime: String,
+    /// Metric.
+    pub metric: &'static str,
+    /// Place.
+    pub place: String,
+    /// Split.
+    pub split: String,
+    /// Weeks.
+    pub weeks: usize,
+    /// Mean weekly value.
+    pub mean: f64,
+    /// 95 % interval of the mean (normal approximation), low.
+    pub low: f64,
+    /// See [`Self::low`].
+    pub high: f64,
+}
+
+/// A change in the daily rate of departures.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangePoint {
+    /// Metric (`departures`).
+    pub metric: &'static str,
+    /// Port id or group (`group:ua_sea`).
+    pub place: String,
+    /// First day of the new rate, `YYYY-MM-DD`.
+    pub date: String,
+    /// Departures per day before.
+    pub before_per_day: f64,
+    /// Departures per day after (to the next change point).
+    pub after_per_day: f64,
+    /// Log-likelihood ratio of the split (Poisson rates).
+    pub llr: f64,
+    /// Regimes in force on the day.
+    pub regimes: Vec<String>,
+}
+
+/// Vessels displaced together: interference, not a ship's act.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    /// The interference event.
+    pub event: i64,
+    /// Centre of the false positions, degrees.
+    pub lat: f64,
+    /// See [`Self::lat`].
+    pub lon: f64,
+    /// Spread of the false positions, km.
+    pub radius_km: f64,
+    /// Where the vessels really were (the event's position), degrees.
+    pub area_lat: f64,
+    /// See [`Self::area_lat`].
+    pub area_lon: f64,
+    /// Vessels displaced.
+    pub vessels: u32,
+    /// RFC 3339.
+    pub start: String,
+    /// RFC 3339.
+    pub end: String,
+}
+
+/// A call at an occupied port.
+#[derive(Debug, Clone, Serialize)]
+pub struct OccupiedCall {
+    /// The port-call event (absent for a river-port visit).
+    pub event: Option<i64>,
+    /// Port id.
+    pub port: String,
+    /// MMSI.
+    pub mmsi: u32,
+    /// IMO broadcast at the time.
+    pub imo: Option<u32>,
+    /// Name broadcast at the time.
+    pub name: String,
+    /// Flag (from the MMSI).
+    pub flag: Option<String>,
+    /// RFC 3339.
+    pub arrival: String,
+    /// RFC 3339, when seen leaving.
+    pub departure: Option<String>,
+    /// Status on the day of arrival: `listed:<list>`, `date_unknown:<list>`,
+    /// `not_yet_listed:<list>` or `not_listed`.
+    pub list_status: String,
+    /// The gap event of a dark approach, when one ended within the window before arrival.
+    pub dark_approach: Option<i64>,
+}
+
+/// An incident the user gives: an attack, a detention.
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    /// When, unix seconds.
+    pub time: i64,
+    /// A registry port id (the change is measured there and for its group), or empty.
+    pub place: String,
+    /// The vessel (MMSI, IMO or name), when one.
+    pub vessel: String,
+    /// What happened.
+    pub description: String,
+}
+
+/// Traffic around an incident: departures per day in the 28 days before, and the 7 and 14
+/// days after.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentEffect {
+    /// Incident index in the file (0-based).
+    pub incident: usize,
+    /// RFC 3339.
+    pub time: String,
+    /// Port id or group.
+    pub place: String,
+    /// Departures per day, 28 days before.
+    pub before_per_day: f64,
+    /// Departures per day, 7 days after.
+    pub after7_per_day: f64,
+    /// Departures per day, 14 days after.
+    pub after14_per_day: f64,
+    /// Change over 7 days, percent of before (`None` when nothing departed before).
+    pub change7_pct: Option<f64>,
+    /// Change over 14 days.
+    pub change14_pct: Option<f64>,
+    /// The departures counted after (port-call event ids).
+    pub events: Vec<i64>,
+}
+
+/// What the monitor found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Registry name and version.
+    pub registry: String,
+    /// First day, RFC 3339.
+    pub from: String,
+    /// End (exclusive), RFC 3339.
+    pub to: String,
+    /// Positions read inside the registry's box and period.
+    pub positions: u64,
+    /// The gates, with what each direction means.
+    pub gates: Vec<crate::registry::Gate>,
+    /// Weekly rows.
+    pub rows: Vec<Row>,
+    /// Per regime.
+    pub regimes: Vec<RegimeSummary>,
+    /// Change points in daily departures.
+    pub change_points: Vec<ChangePoint>,
+    /// Spoofing clusters.
+    pub clusters: Vec<Cluster>,
+    /// Calls at occupied ports.
+    pub occupied_calls: Vec<OccupiedCall>,
+    /// Incidents and the traffic after them.
+    pub incidents: Vec<IncidentEffect>,
+}
+
+/// Regions the darkness and STS metrics are reported by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Region {
+    /// Within a Ukrainian port's circle: ships go dark there for safety.
+    UaPorts,
+    /// The corridor zone.
+    UaCorridor,
+    /// East of the "eastern Black Sea" line.
+    East,
+    /// West of it.
+    West,
+}
+
+impl Region {
+    fn as_str(self) -> &'static str {
+        match self {
+            Region::UaPorts => "ua_ports",
+            Region::UaCorridor => "ua_corridor",
+            Region::East => "east_of_line",
+            Region::West => "west_of_line",
+        }
+    }
+    const ALL: [Region; 4] = [
+        Region::UaPorts,
+        Region::UaCorridor,
+        Region::East,
+        Region::West,
+    ];
+}
+
+/// Ship types as the monitor splits them (ITU-R M.1371 Table 53).
+fn category(ship_type: Option<u8>) -> &'static str {
+    match ship_type {
+        Some(80..=89) => "tanker",
+        Some(70..=79) => "cargo",
+        Some(60..=69) => "passenger",
+        Some(35) | Some(55) => "state",
+        Some(_) => "other",
+        None => "unknown",
+    }
+}
+
+fn rfc3339(t: i64) -> String {
+    Timestamp::from_unix_seconds(t).to_string()
+}
+
+fn day_text(t: i64) -> String {
+    rfc3339(t).get(..10).unwrap_or("").to_owned()
+}
+
+fn confidence(coverage: f64) -> &'static str {
+    if coverage >= 0.85 {
+        "high"
+    } else if coverage >= 0.5 {
+        "medium"
+    } else {
+        "low"
+    }
+}
+
+/// A vessel's identity at `t`: the period covering it, else the nearest.
+struct Identities<'a> {
+    by_mmsi: HashMap<u32, Vec<&'a IdentityPeriod>>,
+}
+
+impl<'a> Identities<'a> {
+    fn new(all: &'a [IdentityPeriod]) -> Self {
+        let mut by_mmsi: HashMap<u32, Vec<&IdentityPeriod>> = HashMap::new();
+        for i in all {
+            by_mmsi.entry(i.mmsi).or_default().push(i);
+        }
+        for v in by_mmsi.values_mut() {
+            v.sort_by_key(|i| i.first_seen);
+        }
+        Identities { by_mmsi }
+    }
+
+    fn at(&self, mmsi: u32, t: i64) -> Option<&'a IdentityPeriod> {
+        let v = self.by_mmsi.get(&mmsi)?;
+        v.iter()
+            .rev()
+            .find(|i| i.first_seen <= t)
+            .or_else(|| v.first())
+            .copied()
+    }
+
+    fn ship_type(&self, mmsi: u32, t: i64) -> Option<u8> {
+        self.at(mmsi, t).and_then(|i| i.ship_type).or_else(|| {
+            self.by_mmsi
+                .get(&mmsi)?
+                .iter()
+                .rev()
+                .find_map(|i| i.ship_type)
+        })
+    }
+}
+
+fn list_status(matches: &[&ScreenMatch], day: &str) -> String {
+    let mut best: Option<(u8, String)> = None;
+    for m in matches {
+        let state = ListingState::as_of(m.listed_on.as_deref(), day);
+        let rank = match state {
+            ListingState::Listed => 3,
+            ListingState::DateUnknown => 2,
+            ListingState::NotYetListed => 1,
+        };
+        if best.as_ref().is_none_or(|(r, _)| rank > *r) {
+            best = Some((rank, format!("{}:{}", state.as_str(), m.list)));
+        }
+    }
+    best.map(|(_, s)| s).unwrap_or_else(|| "not_listed".into())
+}
+
+/// A call at a registry port.
+struct Call {
+    port: usize,
+    mmsi: u32,
+    /// The first report in port.
+    arrive: i64,
+    /// The arrival was seen (the call does not begin at the vessel's first report).
+    arrived: bool,
+    depart: Option<i64>,
+    event: Option<i64>,
+}
+
+struct Crossing {
+    gate: usize,
+    mmsi: u32,
+    t: i64,
+    direction: GateDirection,
+}
+
+struct AreaVisit {
+    id: String,
+    mmsi: u32,
+    first: i64,
+    last: i64,
+    entered: bool,
+}
+
+/// Daily and weekly buckets of the period.
+struct Calendar {
+    from: i64,
+    to: i64,
+    weeks: Vec<i64>,
+}
+
+impl Calendar {
+    fn new(from: i64, to: i64) -> Calendar {
+        let mut weeks = Vec::new();
+        let mut w = week_start(from);
+        while w < to {
+            weeks.push(w);
+            w += WEEK;
+        }
+        Calendar { from, to, weeks }
+    }
+
+    fn week_of(&self, t: i64) -> Option<usize> {
+        if t < self.from || t >= self.to {
+            return None;
+        }
+        let first = *self.weeks.first()?;
+        usize::try_from((week_start(t) - first) / WEEK).ok()
+    }
+
+    fn days(&self) -> usize {
+        usize::try_from((self.to - self.from + DAY - 1) / DAY).unwrap_or(0)
+    }
+
+    fn day_of(&self, t: i64) -> Option<usize> {
+        if t < self.from || t >= self.to {
+            return None;
+        }
+        usize::try_from((t - self.from) / DAY).ok()
+    }
+}
+
+/// Runs the monitor.
+pub fn monitor(
+    store: &Store,
+    registry: &Registry,
+    inputs: &Inputs<'_>,
+    options: &Options,
+) -> Result<Report, MonitorError> {
+    let ids = Identities::new(inputs.identities);
+    let mut matches: HashMap<u32, Vec<&ScreenMatch>> = HashMap::new();
+    for m in inputs.matches {
+        matches.entry(m.mmsi).or_default().push(m);
+    }
+    let in_box = |e: &StoredEvent| registry.contains(LatLon::new(e.event.lat, e.event.lon));
+
+    // The period: what the user asks, else the events' span in the box.
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for e in inputs.events.iter().filter(|e| in_box(e)) {
+        lo = lo.min(e.event.start);
+        hi = hi.max(e.event.end);
+    }
+    let from = options.from.unwrap_or(lo.div_euclid(DAY) * DAY);
+    let to = options.to.unwrap_or((hi.div_euclid(DAY) + 1) * DAY);
+    if from == i64::MAX || to <= from {
+        return Err(MonitorError::Empty(format!(
+            "no event of the store lies in the {} registry's box {:?}{}: analyze AIS of the Black Sea first",
+            registry.name,
+            registry.bbox,
+            if options.from.is_some() || options.to.is_some() { " and period" } else { "" }
+        )));
+    }
+    let cal = Calendar::new(from, to);
+    let n_weeks = cal.weeks.len();
+
+    // One pass over the positions in the box: coverage, vessel-days, state vessels, and the
+    // zone detector's gate crossings and anchorage visits.
+    let mut zd = ZoneDetector::new(
+        ZoneConfig {
+            max_gap_hours: 12.0,
+            ..ZoneConfig::default()
+        },
+        registry.detector_zones(),
+    );
+    let gate_index: HashMap<&str, usize> = registry
+        .gates
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
+    let mut crossings: Vec<Crossing> = Vec::new();
+    let mut visits: Vec<AreaVisit> = Vec::new();
+    let mut dense: HashMap<u32, u32> = HashMap::new();
+    let mut port_days: HashSet<(usize, usize)> = HashSet::new();
+    let mut anchorage_days: HashSet<(usize, usize)> = HashSet::new();
+    let mut region_days: HashSet<(Region, usize)> = HashSet::new();
+    let mut any_days: HashSet<usize> = HashSet::new();
+    let mut vessel_days: HashSet<(Region, usize, u32)> = HashSet::new();
+    let mut state_hours: BTreeMap<usize, HashSet<(u32, i64)>> = BTreeMap::new();
+    let mut state_evidence: BTreeMap<usize, BTreeSet<u32>> = BTreeMap::new();
+    let mut positions = 0u64;
+    let ua_ports: Vec<LatLon> = registry
+        .ports
+        .iter()
+        .filter(|p| matches!(p.group, PortGroup::UaSea | PortGroup::UaDanube))
+        .map(|p| p.position)
+        .collect();
+    let region_of = |p: LatLon| -> Region {
+        if ua_ports.iter().any(|&u| haversine_m(u, p) <= 15_000.0) {
+            Region::UaPorts
+        } else if registry
+            .zones
+            .iter()
+            .any(|z| z.reference.id == "UA-CORRIDOR" && z.contains(p))
+        {
+            Region::UaCorridor
+        } else if registry.west_of_line(p) {
+            Region::West
+        } else {
+            Region::East
+        }
+    };
+    let query = PositionQuery {
+        mmsis: Vec::new(),
+        from: Some(from),
+        to: Some(to - 1),
+    };
+    {
+        let mut on_finding = |f: Finding| match f {
+            Finding::Crossing {
+                zone,
+                before,
+                t,
+                direction,
+                ..
+            } => {
+                if let Some(&g) = gate_index.get(zone.reference.id.as_str()) {
+                    crossings.push(Crossing {
+                        gate: g,
+                        mmsi: before.mmsi,
+                        t,
+                        direction,
+                    });
+                }
+            }
+            Finding::Visit { visit, zone, .. } => visits.push(AreaVisit {
+                id: zone.reference.id.clone(),
+                mmsi: visit.first.mmsi,
+                first: visit.first.t,
+                last: visit.last.t,
+                entered: visit.entered,
+            }),
+        };
+        store.read_positions(&query, &mut |tp| {
+            let r = tp.position;
+            if !registry.contains(r.pos) {
+                return;
+            }
+            positions += 1;
+            let Some(day) = cal.day_of(r.t) else {
+                return;
+            };
+            any_days.insert(day);
+            let region = region_of(r.pos);
+            region_days.insert((region, day));
+            vessel_days.insert((region, day, r.mmsi));
+            if let Some(i) = registry.port_at(r.pos) {
+                port_days.insert((i, day));
+            }
+            for (i, a) in registry.anchorages.iter().enumerate() {
+                if haversine_m(r.pos, LatLon::new(a.lat, a.lon)) <= a.radius_km * 1000.0 {
+                    anchorage_days.insert((i, day));
+                }
+            }
+            if category(ids.ship_type(r.mmsi, r.t)) == "state" && registry.west_of_line(r.pos) {
+                if let Some(w) = cal.week_of(r.t) {
+                    state_hours
+                        .entry(w)
+                        .or_default()
+                        .insert((r.mmsi, r.t / HOUR));
+                    state_evidence.entry(w).or_default().insert(r.mmsi);
+                }
+            }
+            let next = dense.len() as u32;
+            let vessel = *dense.entry(r.mmsi).or_insert(next);
+            zd.push(
+                &TrackPoint {
+                    position: r,
+                    vessel,
+                    segment: tp.segment,
+                    previous: None,
+                },
+                &mut on_finding,
+            );
+        })?;
+        zd.finish(&mut on_finding);
+    }
+    let coverage_days = |days: &dyn Fn(usize) -> bool, w: usize| -> f64 {
+        let start = cal.weeks[w].max(cal.from);
+        let end = (cal.weeks[w] + WEEK).min(cal.to);
+        let (mut n, mut k) = (0, 0);
+        let mut t = start;
+        while t < end {
+            if let Some(d) = cal.day_of(t) {
+                n += 1;
+                if days(d) {
+                    k += 1;
+                }
+            }
+            t += DAY;
+        }
+        if n == 0 {
+            0.0
+        } else {
+            f64::from(k) / f64::from(n)
+        }
+    };
+    let regimes_of_week = |w: usize| -> Vec<String> {
+        registry
+            .regimes_at(cal.weeks[w] + 3 * DAY + DAY / 2)
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    let mut push = |w: usize,
+                    metric: &'static str,
+                    place: &str,
+                    split: &str,
+                    value: f64,
+                    coverage: f64,
+                    events: Vec<i64>,
+                    evidence: Vec<String>,
+                    note: &str| {
+        rows.push(Row {
+            week: iso_week(cal.weeks[w]),
+            week_start: rfc3339(cal.weeks[w]),
+            metric,
+            place: place.to_owned(),
+            split: split.to_owned(),
+            value: (value * 1000.0).round() / 1000.0,
+            confidence: confidence(coverage),
+            coverage: (coverage * 100.0).round() / 100.0,
+            regimes: regimes_of_week(w),
+            events,
+            evidence,
+            note: note.to_owned(),
+        });
+    };
+
+    // Port calls: the places table's from port-call events, river ports from visits.
+    let port_index: HashMap<&str, usize> = registry
+        .ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let mut calls: Vec<Call> = Vec::new();
+    let mut last_ops: HashMap<u32, Vec<(i64, Operation)>> = HashMap::new();
+    for e in inputs.events {
+        if let EventDetails::PortCall(d) = &e.event.details {
+            last_ops
+                .entry(e.event.mmsi)
+                .or_default()
+                .push((e.event.end, d.operation));
+            if let Some(&i) = port_index.get(d.place.id.as_str()) {
+                if registry.ports[i].in_places {
+                    calls.push(Call {
+                        port: i,
+                        mmsi: e.event.mmsi,
+                        arrive: e.event.start,
+                        arrived: !e.event.truncated_start,
+                        depart: (!e.event.truncated_end).then_some(e.event.end),
+                        event: Some(e.id),
+                    });
+                }
+            }
+        }
+    }
+    for v in &visits {
+        if let Some(&i) = port_index.get(v.id.as_str()) {
+            let p = &registry.ports[i];
+            if !p.in_places && (v.last - v.first) as f64 >= p.min_visit_hours * HOUR as f64 {
+                calls.push(Call {
+                    port: i,
+                    mmsi: v.mmsi,
+                    arrive: v.first,
+                    arrived: v.entered,
+                    depart: (v.last < to - 6 * HOUR).then_some(v.last),
+                    event: None,
+                });
+            }
+        }
+    }
+    for v in last_ops.values_mut() {
+        v.sort_by_key(|x| x.0);
+    }
+    calls.sort_by_key(|c| (c.port, c.arrive, c.mmsi));
+    for (i, port) in registry.ports.iter().enumerate() {
+        let here: Vec<&Call> = calls.iter().filter(|c| c.port == i).collect();
+        let seen = here.iter().any(|c| {
+            cal.week_of(c.arrive).is_some() || c.depart.and_then(|d| cal.week_of(d)).is_some()
+        }) || port_days.iter().any(|&(p, _)| p == i);
+        if !seen {
+            continue;
+        }
+        for w in 0..n_weeks {
+            let cov = coverage_days(&|d| port_days.contains(&(i, d)), w);
+            let arrivals: Vec<&&Call> = here
+                .iter()
+                .filter(|c| c.arrived && cal.week_of(c.arrive) == Some(w))
+                .collect();
+            let departures: Vec<&&Call> = here
+                .iter()
+                .filter(|c| c.depart.and_then(|d| cal.week_of(d)) == Some(w))
+                .collect();
+            let ev = |v: &[&&Call]| v.iter().filter_map(|c| c.event).collect::<Vec<_>>();
+            let note = if port.group == PortGroup::UaSea || port.group == PortGroup::UaDanube {
+                "Ukrainian port: ships often go dark here for safety; counts are a lower bound"
+            } else {
+                ""
+            };
+            push(
+                w,
+                "port_calls",
+                &port.id,
+                "all",
+                arrivals.len() as f64,
+                cov,
+                ev(&arrivals),
+                Vec::new(),
+                note,
+            );
+            push(
+                w,
+                "departures",
+                &port.id,
+                "all",
+                departures.len() as f64,
+                cov,
+                ev(&departures),
+                Vec::new(),
+                note,
+            );
+            let mut by_type: BTreeMap<&str, (u32, u32, Vec<i64>)> = BTreeMap::new();
+            for c in &arrivals {
+                let e = by_type
+                    .entry(category(ids.ship_type(c.mmsi, c.arrive)))
+                    .or_default();
+                e.0 += 1;
+                e.2.extend(c.event);
+            }
+            for c in &departures {
+                let e = by_type
+                    .entry(category(
+                        ids.ship_type(c.mmsi, c.depart.unwrap_or(c.arrive)),
+                    ))
+                    .or_default();
+                e.1 += 1;
+            }
+            for (ty, (a, d, evs)) in by_type {
+                push(
+                    w,
+                    "port_calls",
+                    &port.id,
+                    ty,
+                    f64::from(a),
+                    cov,
+                    evs,
+                    Vec::new(),
+                    "",
+                );
+                push(
+                    w,
+                    "departures",
+                    &port.id,
+                    ty,
+                    f64::from(d),
+                    cov,
+                    Vec::new(),
+                    Vec::new(),
+                    "",
+                );
+            }
+            let vessels: BTreeSet<u32> =
+                arrivals.iter().chain(&departures).map(|c| c.mmsi).collect();
+            push(
+                w,
+                "vessels",
+                &port.id,
+                "all",
+                vessels.len() as f64,
+                cov,
+                Vec::new(),
+                Vec::new(),
+                "distinct vessels arriving or departing",
+            );
+            let mut hours: Vec<f64> = departures
+                .iter()
+                .filter_map(|c| c.depart.map(|d| (d - c.arrive) as f64 / HOUR as f64))
+                .collect();
+            if !hours.is_empty() {
+                hours.sort_by(f64::total_cmp);
+                push(
+                    w,
+                    "turnaround_median_h",
+                    &port.id,
+                    "all",
+                    quantile(&hours, 0.5),
+                    cov,
+                    ev(&departures),
+                    Vec::new(),
+                    "",
+                );
+                push(
+                    w,
+                    "turnaround_p90_h",
+                    &port.id,
+                    "all",
+                    quantile(&hours, 0.9),
+                    cov,
+                    ev(&departures),
+                    Vec::new(),
+                    "",
+                );
+            }
+            if port.group == PortGroup::Occupied {
+                push(w, "occupied_port_calls", &port.id, "all", arrivals.len() as f64, cov, ev(&arrivals), Vec::new(), "calls at a port under Russian occupation; see occupied_calls for IMO, flag, list status and dark approaches");
+            }
+        }
+    }
+
+    // Gate transits, laden or ballast by the draught change of the last port call.
+    let laden_at = |mmsi: u32, t: i64| -> &'static str {
+        match last_ops.get(&mmsi).and_then(|v| {
+            v.iter()
+                .rev()
+                .find(|(end, op)| *end <= t && matches!(op, Operation::Load | Operation::Discharge))
+        }) {
+            Some((_, Operation::Load)) => "laden",
+            Some((_, Operation::Discharge)) => "ballast",
+            _ => "unknown",
+        }
+    };
+    for (g, gate) in registry.gates.iter().enumerate() {
+        let here: Vec<&Crossing> = crossings.iter().filter(|c| c.gate == g).collect();
+        if here.is_empty() {
+            continue;
+        }
+        let mid = gate.line[gate.line.len() / 2];
+        let region = region_of(LatLon::new(mid[1], mid[0]));
+        for w in 0..n_weeks {
+            let cov = coverage_days(&|d| region_days.contains(&(region, d)), w);
+            let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for dir in [&gate.left_to_right, &gate.right_to_left] {
+                by.insert(dir.clone(), Vec::new());
+            }
+            for c in here.iter().filter(|c| cal.week_of(c.t) == Some(w)) {
+                let dir = match c.direction {
+                    GateDirection::LeftToRight => &gate.left_to_right,
+                    GateDirection::RightToLeft => &gate.right_to_left,
+                };
+                let ev = format!("{}@{}", c.mmsi, rfc3339(c.t));
+                by.entry(dir.clone()).or_default().push(ev.clone());
+                by.entry(format!("{dir}/{}", laden_at(c.mmsi, c.t)))
+                    .or_default()
+                    .push(ev);
+            }
+            for (split, evidence) in by {
+                push(w, "gate_transits", &gate.id, &split, evidence.len() as f64, cov, Vec::new(), evidence, "laden/ballast from the draught change of the vessel's last port call; unknown when none was seen");
+            }
+        }
+    }
+
+    // Queues: vessels waiting at the queue anchorages.
+    for (a, anchorage) in registry
+        .anchorages
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.queue)
+    {
+        for w in 0..n_weeks {
+            let cov = coverage_days(&|d| anchorage_days.contains(&(a, d)), w);
+            let waits: Vec<&AreaVisit> = visits
+                .iter()
+                .filter(|v| v.id == anchorage.id && cal.week_of(v.first) == Some(w))
+                .filter(|v| (v.last - v.first) as f64 >= options.queue_min_hours * HOUR as f64)
+                .collect();
+            let vessels: BTreeSet<u32> = waits.iter().map(|v| v.mmsi).collect();
+            let evidence: Vec<String> = waits
+                .iter()
+                .map(|v| format!("{}@{}", v.mmsi, rfc3339(v.first)))
+                .collect();
+            push(
+                w,
+                "queue",
+                &anchorage.id,
+                "all",
+                vessels.len() as f64,
+                cov,
+                Vec::new(),
+                evidence,
+                "vessels that began waiting this week",
+            );
+            if !waits.is_empty() {
+                let mut h: Vec<f64> = waits
+                    .iter()
+                    .map(|v| (v.last - v.first) as f64 / HOUR as f64)
+                    .collect();
+                h.sort_by(f64::total_cmp);
+                push(
+                    w,
+                    "queue_wait_median_h",
+                    &anchorage.id,
+                    "all",
+                    quantile(&h, 0.5),
+                    cov,
+                    Vec::new(),
+                    Vec::new(),
+                    "from the first to the last report inside",
+                );
+            }
+        }
+    }
+
+    // Darkness: tanker gap-hours per tanker vessel-day in each region, over the same ratio of
+    // the other ships in that region over the whole period (the coverage baseline).
+    let mut gap_hours: HashMap<(Region, usize, bool), (f64, Vec<i64>)> = HashMap::new();
+    let mut base_hours: HashMap<Region, f64> = HashMap::new();
+    for e in inputs.events.iter().filter(|e| in_box(e)) {
+        if let EventDetails::Gap(g) = &e.event.details {
+            let Some(w) = cal.week_of(e.event.start) else {
+                continue;
+            };
+            let region = region_of(LatLon::new(e.event.lat, e.event.lon));
+            let tanker = category(ids.ship_type(e.event.mmsi, e.event.start)) == "tanker";
+            let x = gap_hours.entry((region, w, tanker)).or_default();
+            x.0 += g.hours;
+            x.1.push(e.id);
+            if !tanker {
+                *base_hours.entry(region).or_default() += g.hours;
+            }
+        }
+    }
+    let mut days_by: HashMap<(Region, usize, bool), f64> = HashMap::new();
+    let mut base_days: HashMap<Region, f64> = HashMap::new();
+    for &(region, day, mmsi) in &vessel_days {
+        let t = cal.from + day as i64 * DAY;
+        let Some(w) = cal.week_of(t) else { continue };
+        let tanker = category(ids.ship_type(mmsi, t)) == "tanker";
+        *days_by.entry((region, w, tanker)).or_default() += 1.0;
+        if !tanker {
+            *base_days.entry(region).or_default() += 1.0;
+        }
+    }
+    for region in Region::ALL {
+        let baseline = match (base_hours.get(&region), base_days.get(&region)) {
+            (Some(&h), Some(&d)) if d > 0.0 && h > 0.0 => Some(h / d),
+            _ => None,
+        };
+        for w in 0..n_weeks {
+            let cov = coverage_days(&|d| region_days.contains(&(region, d)), w);
+            let days = days_by.get(&(region, w, true)).copied().unwrap_or(0.0);
+            if days == 0.0 {
+                continue;
+            }
+            let (hours, events) = gap_hours
+                .get(&(region, w, true))
+                .cloned()
+                .unwrap_or_default();
+            let rate = hours / days;
+            let note = match (region, baseline) {
+                (Region::UaPorts, _) => format!("{rate:.2} gap-h per tanker-day; Ukrainian ports: darkness here is a safety practice, never evasion"),
+                (_, Some(b)) => format!("{rate:.2} gap-h per tanker-day over {b:.2} for other ships in the region (the coverage baseline)"),
+                (_, None) => format!("{rate:.2} gap-h per tanker-day; no baseline (no gaps of other ships in the region): the value is the raw rate"),
+            };
+            push(
+                w,
+                "dark_index",
+                region.as_str(),
+                "tanker",
+                baseline.map_or(rate, |b| rate / b),
+                cov,
+                events,
+                Vec::new(),
+                &note,
+            );
+        }
+    }
+
+    // Spoofing clusters: area-wide interference events in the box.
+    let mut clusters = Vec::new();
+    let mut cluster_weeks: BTreeMap<usize, Vec<i64>> = BTreeMap::new();
+    for e in inputs.events.iter() {
+        if let EventDetails::Interference(d) = &e.event.details {
+            let inside = registry.contains(LatLon::new(e.event.lat, e.event.lon))
+                || registry.contains(LatLon::new(d.broadcast_lat, d.broadcast_lon));
+            if !inside || d.vessel_count < 2 {
+                continue;
+            }
+            if let Some(w) = cal.week_of(e.event.start) {
+                cluster_weeks.entry(w).or_default().push(e.id);
+            } else {
+                continue;
+            }
+            clusters.push(Cluster {
+                event: e.id,
+                lat: d.broadcast_lat,
+                lon: d.broadcast_lon,
+                radius_km: d.broadcast_spread_km,
+                area_lat: e.event.lat,
+                area_lon: e.event.lon,
+                vessels: d.vessel_count,
+                start: rfc3339(e.event.start),
+                end: rfc3339(e.event.end),
+            });
+        }
+    }
+    for w in 0..n_weeks {
+        let cov = coverage_days(&|d| any_days.contains(&d), w);
+        let ev = cluster_weeks.remove(&w).unwrap_or_default();
+        push(
+            w,
+            "spoof_clusters",
+            &registry.name,
+            "all",
+            ev.len() as f64,
+            cov,
+            ev,
+            Vec::new(),
+            "vessels displaced together to a common area: interference, not a ship's act",
+        );
+    }
+
+    // STS in the zones: encounters by region, with the counterpart's list status.
+    let mut sts: BTreeMap<(Region, usize), (Vec<i64>, Vec<String>)> = BTreeMap::new();
+    for e in inputs.events.iter().filter(|e| in_box(e)) {
+        if let EventDetails::Encounter(_) = &e.event.details {
+            let Some(w) = cal.week_of(e.event.start) else {
+                continue;
+            };
+            let region = region_of(LatLon::new(e.event.lat, e.event.lon));
+            let day = day_text(e.event.start);
+            let x = sts.entry((region, w)).or_default();
+            x.0.push(e.id);
+            for m in [Some(e.event.mmsi), e.event.other_mmsi]
+                .into_iter()
+                .flatten()
+            {
+                let s = list_status(matches.get(&m).map(Vec::as_slice).unwrap_or(&[]), &day);
+                x.1.push(format!("{m}:{s}"));
+            }
+        }
+    }
+    for ((region, w), (events, statuses)) in sts {
+        let cov = coverage_days(&|d| region_days.contains(&(region, d)), w);
+        push(
+            w,
+            "sts_in_zone",
+            region.as_str(),
+            "all",
+            events.len() as f64,
+            cov,
+            events,
+            statuses,
+            "encounters; evidence lists each party's list status on the day",
+        );
+    }
+
+    // State vessels west of the line.
+    for w in 0..n_weeks {
+        let cov = coverage_days(&|d| region_days.contains(&(Region::West, d)), w);
+        let hours = state_hours.get(&w).map_or(0, HashSet::len);
+        let ev: Vec<String> = state_evidence
+            .get(&w)
+            .map(|s| s.iter().map(u32::to_string).collect())
+            .unwrap_or_default();
+        push(w, "state_vessel_presence", "west_of_line", "all", hours as f64, cov, Vec::new(), ev, "vessel-hours of AIS-visible naval and law-enforcement vessels (types 35, 55): a lower bound");
+    }
+
+    // Calls at occupied ports, with identity, list status and dark approach.
+    let mut occupied_calls = Vec::new();
+    for c in calls
+        .iter()
+        .filter(|c| registry.ports[c.port].group == PortGroup::Occupied)
+    {
+        if cal.week_of(c.arrive).is_none() {
+            continue;
+        }
+        let port = &registry.ports[c.port];
+        let id = ids.at(c.mmsi, c.arrive);
+        let dark = inputs.events.iter().find_map(|e| match &e.event.details {
+            EventDetails::Gap(g)
+                if e.event.mmsi == c.mmsi
+                    && e.event.end <= c.arrive + HOUR
+                    && e.event.end
+                        >= c.arrive - (options.dark_approach_hours * HOUR as f64) as i64
+                    && haversine_m(LatLon::new(g.on_lat, g.on_lon), port.position) <= 100_000.0 =>
+            {
+                Some(e.id)
+            }
+            _ => None,
+        });
+        occupied_calls.push(OccupiedCall {
+            event: c.event,
+            port: port.id.clone(),
+            mmsi: c.mmsi,
+            imo: id.and_then(|i| i.imo),
+            name: id.map(|i| i.name.clone()).unwrap_or_default(),
+            flag: id.and_then(|i| i.flag.clone()),
+            arrival: rfc3339(c.arrive),
+            departure: c.depart.map(rfc3339),
+            list_status: list_status(
+                matches.get(&c.mmsi).map(Vec::as_slice).unwrap_or(&[]),
+                &day_text(c.arrive),
+            ),
+            dark_approach: dark,
+        });
+    }
+
+    // Change points in daily departures, per Ukrainian sea port and group.
+    let days = cal.days();
+    let mut series: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for c in &calls {
+        let port = &registry.ports[c.port];
+        let Some(d) = c.depart.and_then(|t| cal.day_of(t)) else {
+            continue;
+        };
+        for key in [port.id.clone(), format!("group:{}", port.group.as_str())] {
+            series.entry(key).or_insert_with(|| vec![0.0; days])[d] += 1.0;
+        }
+    }
+    let mut change_points = Vec::new();
+    for (place, counts) in &series {
+        let mut found = Vec::new();
+        segment(counts, 0, counts.len(), options, 0, &mut found);
+        found.sort_by_key(|c| c.0);
+        found.dedup_by_key(|c| c.0);
+        for (j, &(k, llr)) in found.iter().enumerate() {
+            // Rates between the neighbouring change points.
+            let prev = if j == 0 { 0 } else { found[j - 1].0 };
+            let next = found.get(j + 1).map_or(counts.len(), |c| c.0);
+            let (before, after) = (rate(counts, prev, k), rate(counts, k, next));
+            let t = cal.from + k as i64 * DAY;
+            change_points.push(ChangePoint {
+                metric: "departures",
+                place: place.clone(),
+                date: day_text(t),
+                before_per_day: (before * 100.0).round() / 100.0,
+                after_per_day: (after * 100.0).round() / 100.0,
+                llr: (llr * 10.0).round() / 10.0,
+                regimes: registry.regimes_at(t).map(|r| r.id.clone()).collect(),
+            });
+        }
+    }
+
+    // Incidents: departures per day before and after.
+    let mut incidents = Vec::new();
+    for (n, inc) in options.incidents.iter().enumerate() {
+        let mut places: Vec<String> = Vec::new();
+        if let Some(&i) = port_index.get(inc.place.as_str()) {
+            places.push(registry.ports[i].id.clone());
+            places.push(format!("group:{}", registry.ports[i].group.as_str()));
+        } else {
+            places.extend(
+                registry
+                    .ports
+                    .iter()
+                    .filter(|p| p.group == PortGroup::UaSea)
+                    .map(|p| p.id.clone()),
+            );
+            places.push("group:ua_sea".into());
+        }
+        for place in places {
+            let counted = |a: i64, b: i64| -> Vec<&Call> {
+                calls
+                    .iter()
+                    .filter(|c| {
+                        let p = &registry.ports[c.port];
+                        (p.id == place || format!("group:{}", p.group.as_str()) == place)
+                            && c.depart.is_some_and(|d| d >= a && d < b)
+                    })
+                    .collect()
+            };
+            let before = counted(inc.time - 28 * DAY, inc.time).len() as f64 / 28.0;
+            let a7 = counted(inc.time, inc.time + 7 * DAY);
+            let a14 = counted(inc.time, inc.time + 14 * DAY);
+            let pct = |after: f64| {
+                (before > 0.0).then(|| ((after - before) / before * 1000.0).round() / 10.0)
+            };
+            let (r7, r14) = (a7.len() as f64 / 7.0, a14.len() as f64 / 14.0);
+            incidents.push(IncidentEffect {
+                incident: n,
+                time: rfc3339(inc.time),
+                place,
+                before_per_day: (before * 100.0).round() / 100.0,
+                after7_per_day: (r7 * 100.0).round() / 100.0,
+                after14_per_day: (r14 * 100.0).round() / 100.0,
+                change7_pct: pct(r7),
+                change14_pct: pct(r14),
+                events: a14.iter().filter_map(|c| c.event).collect(),
+            });
+        }
+    }
+
+    let regimes = summarise(registry, &rows);
+    Ok(Report {
+        registry: format!("{} v{}", registry.name, registry.version),
+        from: rfc3339(from),
+        to: rfc3339(to),
+        positions,
+        gates: registry.gates.clone(),
+        rows,
+        regimes,
+        change_points,
+        clusters,
+        occupied_calls,
+        incidents,
+    })
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (i, f) = (pos.floor() as usize, pos.fract());
+    let next = sorted.get(i + 1).copied().unwrap_or(sorted[i]);
+    sorted[i] + (next - sorted[i]) * f
+}
+
+fn rate(c: &[f64], a: usize, b: usize) -> f64 {
+    if b <= a {
+        return 0.0;
+    }
+    c[a..b].iter().sum::<f64>() / (b - a) as f64
+}
+
+/// Change points by binary segmentation: the best change of `c[a..b]` by the
+/// log-likelihood ratio of Poisson rates — one split (a new level) or a window (a level that
+/// returns, as after a strike) — kept when strong and large enough, then each part again.
+fn segment(c: &[f64], a: usize, b: usize, o: &Options, depth: u32, out: &mut Vec<(usize, f64)>) {
+    let m = o.change_min_days.max(1);
+    if depth > 3 || b < a + 2 * m {
+        return;
+    }
+    let mut prefix = vec![0.0; b - a + 1];
+    for k in a..b {
+        prefix[k - a + 1] = prefix[k - a] + c[k];
+    }
+    // Log-likelihood of c[x..y] at its own rate, from the prefix sums.
+    let ll = |x: usize, y: usize| -> f64 {
+        let s = prefix[y - a] - prefix[x - a];
+        let n = (y - x) as f64;
+        if s <= 0.0 || n == 0.0 {
+            0.0
+        } else {
+            s * (s / n).ln() - s
+        }
+    };
+    let whole = ll(a, b);
+    // (first day of the change, end of it or b, llr)
+    let mut best: Option<(usize, usize, f64)> = None;
+    for k in a + m..=b - m {
+        let llr = ll(a, k) + ll(k, b) - whole;
+        if best.is_none_or(|(_, _, l)| llr > l) {
+            best = Some((k, b, llr));
+        }
+    }
+    for x in a + 1..b {
+        for y in x + m..b {
+            // The window's outside, as one rate.
+            let (s_in, n_in) = (prefix[y - a] - prefix[x - a], (y - x) as f64);
+            let (s_out, n_out) = (prefix[b - a] - s_in, (b - a) as f64 - n_in);
+            let out_ll = if s_out > 0.0 {
+                s_out * (s_out / n_out).ln() - s_out
+            } else {
+                0.0
+            };
+            let in_ll = if s_in > 0.0 {
+                s_in * (s_in / n_in).ln() - s_in
+            } else {
+                0.0
+            };
+            let llr = in_ll + out_ll - whole;
+            if best.is_none_or(|(_, _, l)| llr > l) {
+                best = Some((x, y, llr));
+            }
+        }
+    }
+    let Some((k, e, llr)) = best else { return };
+    let inside = rate(c, k, e);
+    let outside = {
+        let n = (b - a) - (e - k);
+        let s: f64 = c[a..k].iter().sum::<f64>() + c[e..b].iter().sum::<f64>();
+        if n == 0 {
+            0.0
+        } else {
+            s / n as f64
+        }
+    };
+    let rel = (inside - outside).abs() / inside.max(outside).max(1e-9);
+    if llr < o.change_min_llr || rel < o.change_min_relative {
+        return;
+    }
+    out.push((k, llr));
+    if e < b {
+        out.push((e, llr));
+        segment(c, a, k, o, depth + 1, out);
+        segment(c, k, e, o, depth + 1, out);
+        segment(c, e, b, o, depth + 1, out);
+    } else {
+        segment(c, a, k, o, depth + 1, out);
+        segment(c, k, b, o, depth + 1, out);
+    }
+}
+
+/// Mean and 95 % interval of each weekly series per regime.
+fn summarise(registry: &Registry, rows: &[Row]) -> Vec<RegimeSummary> {
+    let mut series: BTreeMap<(String, &'static str, String, String), Vec<f64>> = BTreeMap::new();
+    for r in rows {
+        let regimes: Vec<String> = if r.regimes.is_empty() {
+            vec!["none".into()]
+        } else {
+            r.regimes.clone()
+        };
+        for g in regimes {
+            series
+                .entry((g, r.metric, r.place.clone(), r.split.clone()))
+                .or_default()
+                .push(r.value);
+        }
+    }
+    let order: HashMap<&str, usize> = registry
+        .regimes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let mut out: Vec<RegimeSummary> = series
+        .into_iter()
+        .map(|((regime, metric, place, split), v)| {
+            let n = v.len() as f64;
+            let mean = v.iter().sum::<f64>() / n;
+            let var = if v.len() > 1 {
+                v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+            } else {
+                0.0
+            };
+            let half = 1.96 * (var / n).sqrt();
+            let r3 = |x: f64| (x * 1000.0).round() / 1000.0;
+            RegimeSummary {
+                regime,
+                metric,
+                place,
+                split,
+                weeks: v.len(),
+                mean: r3(mean),
+                low: r3((mean - half).max(0.0)),
+                high: r3(mean + half),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (
+            order.get(a.regime.as_str()).unwrap_or(&usize::MAX),
+            a.metric,
+            &a.place,
+            &a.split,
+        )
+            .cmp(&(
+                order.get(b.regime.as_str()).unwrap_or(&usize::MAX),
+                b.metric,
+                &b.place,
+                &b.split,
+            ))
+    });
+    out
+}
+
+/// Reads an incident file: CSV with the header `time,place,vessel,description` (`time`
+/// RFC 3339 or `YYYY-MM-DD`; `place` a registry port id or empty).
+pub fn read_incidents(path: &Path) -> Result<Vec<Incident>, MonitorError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| MonitorError::Incidents(format!("{}: {e}", path.display())))?;
+    let err = |line: usize, why: String| {
+        MonitorError::Incidents(format!("{}:{line}: {why}", path.display()))
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Err(err(
+            1,
+            "empty file: the header time,place,vessel,description is missing".into(),
+        ));
+    };
+    let cols: Vec<String> = split_csv(header)
+        .iter()
+        .map(|c| c.trim().to_lowercase())
+        .collect();
+    let col = |name: &str| cols.iter().position(|c| c == name);
+    let (Some(ti), pi, vi, di) = (col("time"), col("place"), col("vessel"), col("description"))
+    else {
+        return Err(err(1, format!("no `time` column in the header {header:?}")));
+    };
+    let mut out = Vec::new();
+    for (n, line) in lines {
+        let f = split_csv(line);
+        let get = |i: Option<usize>| {
+            i.and_then(|i| f.get(i))
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let t = get(Some(ti));
+        let time = Timestamp::parse_rfc3339(&t)
+            .ok()
+            .or_else(|| Timestamp::parse_day(&t))
+            .map(|t| t.unix_millis() / 1000)
+            .ok_or_else(|| {
+                err(
+                    n + 1,
+                    format!("time: {t:?} is neither RFC 3339 nor YYYY-MM-DD"),
+                )
+            })?;
+        out.push(Incident {
+            time,
+            place: get(pi),
+            vessel: get(vi),
+            description: get(di),
+        });
+    }
+    if out.is_empty() {
+        return Err(err(2, "no incident in the file".into()));
+    }
+    Ok(out)
+}
+
+/// Splits one CSV line (RFC 4180 quotes).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_in_departures_is_found_within_a_day() {
+        let mut c = vec![6.0; 60];
+        for x in &mut c[30..40] {
+            *x = 1.0;
+        }
+        let mut found = Vec::new();
+        segment(&c, 0, c.len(), &Options::default(), 0, &mut found);
+        found.sort_by_key(|f| f.0);
+        let ks: Vec<usize> = found.iter().map(|f| f.0).collect();
+        assert_eq!(ks, vec![30, 40]);
+        // Steady Poisson-like noise gives none.
+        let noisy: Vec<f64> = (0..60)
+            .map(|i| [5.0, 7.0, 6.0, 4.0, 8.0, 6.0][i % 6])
+            .collect();
+        let mut none = Vec::new();
+        segment(&noisy, 0, noisy.len(), &Options::default(), 0, &mut none);
+        assert!(none.is_empty(), "{none:?}");
+    }
+
+    #[test]
+    fn csv_fields_with_quotes() {
+        assert_eq!(
+            split_csv(r#"2025-04-01,UA-ODESA,,"missile strike, ""grain"" silo""#),
+            vec![
+                "2025-04-01",
+                "UA-ODESA",
+                "",
+                "missile strike, \"grain\" silo"
+            ]
+        );
+    }
+}

@@ -1,0 +1,325 @@
+//! Scores the ceasefire monitor's weekly metrics against simulator truth (scenarios with
+//! services, gates and closures, e.g. `black_sea`): weekly port calls and departures per
+//! port, gate transits per gate and direction, spoofing-cluster recall, and whether a port
+//! closure's onset and end show as change points within ±3 days.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use shadowfleet_ceasefire::{iso_week, week_start, Report};
+use shadowfleet_simulate::truth::{Event as TruthEvent, TruthRecord};
+
+const DAY: i64 = 86_400;
+
+fn t(s: &str) -> i64 {
+    shadowfleet_model::Timestamp::parse_rfc3339(s)
+        .map(|t| t.unix_millis() / 1000)
+        .unwrap_or(i64::MIN)
+}
+
+/// Truth against the monitor for one series (a port's arrivals, a gate's direction).
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesScore {
+    /// Metric (`port_calls`, `departures`, `gate_transits`).
+    pub metric: &'static str,
+    /// Port or gate id, and the direction for gates.
+    pub place: String,
+    /// Weeks scored (whole weeks inside the simulated period).
+    pub weeks: usize,
+    /// Sum of the truth over those weeks.
+    pub truth: u32,
+    /// Sum of the monitor's values.
+    pub found: f64,
+    /// Sum over weeks of |found − truth| over the truth's sum (weighted absolute percentage
+    /// error), percent.
+    pub wape_pct: f64,
+    /// The largest weekly error, percent of that week's truth (weeks with a truth of 0:
+    /// any found is 100 %).
+    pub worst_week_pct: f64,
+}
+
+/// A port closure and the change points near it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosureScore {
+    /// Port.
+    pub port: String,
+    /// Truth start and end, RFC 3339.
+    pub start: String,
+    /// See [`Self::start`].
+    pub end: String,
+    /// Days from the truth start to the nearest change point of the port (none: `None`).
+    pub onset_error_days: Option<i64>,
+    /// Days from the truth end to the nearest change point.
+    pub end_error_days: Option<i64>,
+}
+
+/// The ceasefire monitor's score.
+#[derive(Debug, Clone, Serialize)]
+pub struct CeasefireScore {
+    /// Weekly series per port (ports only service ships and tankers call at).
+    pub series: Vec<SeriesScore>,
+    /// Interference episodes (area × episode with two vessels or more heard).
+    pub spoof_episodes: usize,
+    /// Of those, found by a cluster overlapping in time with its centre within 50 km of the
+    /// episode's broadcast point.
+    pub spoof_episodes_found: usize,
+    /// Clusters that match no episode (a single ship's spoofing counted as a cluster, or
+    /// noise).
+    pub clusters_unmatched: usize,
+    /// Port closures.
+    pub closures: Vec<ClosureScore>,
+}
+
+/// Scores `report` (the monitor run on the store analysed from the simulated AIS) against
+/// `truth`. `ports` are the registry ids whose calls the truth records completely (no
+/// background traffic calls there).
+pub fn evaluate_ceasefire(
+    truth: &[TruthRecord],
+    report: &Report,
+    ports: &[&str],
+) -> CeasefireScore {
+    let (mut start, mut end) = (i64::MIN, i64::MAX);
+    let mut events: Vec<&TruthEvent> = Vec::new();
+    let mut closures = Vec::new();
+    for r in truth {
+        match r {
+            TruthRecord::Header(h) => {
+                start = t(&h.start);
+                end = t(&h.end);
+            }
+            TruthRecord::Event(e) => events.push(e),
+            TruthRecord::Closure(c) => closures.push(c),
+            _ => {}
+        }
+    }
+    // Whole weeks inside the period.
+    let mut weeks = Vec::new();
+    let mut w = week_start(start);
+    if w < start {
+        w += 7 * DAY;
+    }
+    while w + 7 * DAY <= end {
+        weeks.push(iso_week(w));
+        w += 7 * DAY;
+    }
+    let mut truth_counts: BTreeMap<(&'static str, String, String), u32> = BTreeMap::new();
+    for e in &events {
+        let (s, x) = (t(&e.start), t(&e.end));
+        match e.kind.as_str() {
+            "port_call" => {
+                let place = e.details["place"].as_str().unwrap_or("").to_owned();
+                if !ports.contains(&place.as_str()) {
+                    continue;
+                }
+                if s >= start {
+                    *truth_counts
+                        .entry(("port_calls", place.clone(), iso_week(s)))
+                        .or_default() += 1;
+                }
+                if e.details.get("clipped").is_none() && x < end {
+                    *truth_counts
+                        .entry(("departures", place, iso_week(x)))
+                        .or_default() += 1;
+                }
+            }
+            "gate_transit" => {
+                let gate = e.details["gate"].as_str().unwrap_or("");
+                let dir = e.details["direction"].as_str().unwrap_or("");
+                *truth_counts
+                    .entry(("gate_transits", format!("{gate}:{dir}"), iso_week(s)))
+                    .or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+    // The monitor's rows, gate directions mapped back to the line's sides.
+    let mut found: HashMap<(&'static str, String, String), f64> = HashMap::new();
+    for r in &report.rows {
+        if (r.metric == "port_calls" || r.metric == "departures") && r.split == "all" {
+            *found
+                .entry((r.metric, r.place.clone(), r.week.clone()))
+                .or_default() += r.value;
+        }
+    }
+    for g in &report.gates {
+        for (side, name) in [
+            ("left_to_right", &g.left_to_right),
+            ("right_to_left", &g.right_to_left),
+        ] {
+            for r in report
+                .rows
+                .iter()
+                .filter(|r| r.metric == "gate_transits" && r.place == g.id && &r.split == name)
+            {
+                *found
+                    .entry(("gate_transits", format!("{}:{side}", g.id), r.week.clone()))
+                    .or_default() += r.value;
+            }
+        }
+    }
+    let mut keys: Vec<(&'static str, String)> = truth_counts
+        .keys()
+        .map(|(m, p, _)| (*m, p.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut series = Vec::new();
+    for (metric, place) in keys {
+        let (mut tsum, mut fsum, mut err, mut worst) = (0u32, 0.0, 0.0, 0.0f64);
+        for w in &weeks {
+            let tr = truth_counts
+                .get(&(metric, place.clone(), w.clone()))
+                .copied()
+                .unwrap_or(0);
+            let f = found
+                .get(&(metric, place.clone(), w.clone()))
+                .copied()
+                .unwrap_or(0.0);
+            tsum += tr;
+            fsum += f;
+            let e = (f - f64::from(tr)).abs();
+            err += e;
+            let pct = if tr > 0 {
+                e / f64::from(tr) * 100.0
+            } else if e > 0.0 {
+                100.0
+            } else {
+                0.0
+            };
+            worst = worst.max(pct);
+        }
+        series.push(SeriesScore {
+            metric,
+            place,
+            weeks: weeks.len(),
+            truth: tsum,
+            found: fsum,
+            wape_pct: if tsum > 0 {
+                (err / f64::from(tsum) * 1000.0).round() / 10.0
+            } else {
+                0.0
+            },
+            worst_week_pct: (worst * 10.0).round() / 10.0,
+        });
+    }
+
+    // Spoofing clusters: interference episodes with two vessels or more heard.
+    // (area, episode) → (first, last, broadcast lat, lon, vessels)
+    type Episode = (i64, i64, f64, f64, usize);
+    let mut episodes: BTreeMap<(u64, u64), Episode> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "interference") {
+        let key = (
+            e.details["area"].as_u64().unwrap_or(0),
+            e.details["episode"].as_u64().unwrap_or(0),
+        );
+        let x = episodes.entry(key).or_insert((
+            i64::MAX,
+            i64::MIN,
+            e.details["broadcast_lat"].as_f64().unwrap_or(0.0),
+            e.details["broadcast_lon"].as_f64().unwrap_or(0.0),
+            0,
+        ));
+        x.0 = x.0.min(t(&e.start));
+        x.1 = x.1.max(t(&e.end));
+        x.4 += 1;
+    }
+    let episodes: Vec<_> = episodes.into_values().filter(|e| e.4 >= 2).collect();
+    let near = |c: &shadowfleet_ceasefire::Cluster, lat: f64, lon: f64| {
+        shadowfleet_geo::haversine_m(
+            shadowfleet_geo::LatLon::new(c.lat, c.lon),
+            shadowfleet_geo::LatLon::new(lat, lon),
+        ) <= 50_000.0
+    };
+    let overlaps =
+        |c: &shadowfleet_ceasefire::Cluster, a: i64, b: i64| t(&c.start) <= b && t(&c.end) >= a;
+    let found_eps = episodes
+        .iter()
+        .filter(|e| {
+            report
+                .clusters
+                .iter()
+                .any(|c| overlaps(c, e.0, e.1) && near(c, e.2, e.3))
+        })
+        .count();
+    let unmatched = report
+        .clusters
+        .iter()
+        .filter(|c| {
+            !episodes
+                .iter()
+                .any(|e| overlaps(c, e.0, e.1) && near(c, e.2, e.3))
+        })
+        .count();
+
+    let closures = closures
+        .iter()
+        .map(|c| {
+            let (s, e) = (t(&c.start), t(&c.end));
+            let nearest = |x: i64| {
+                report
+                    .change_points
+                    .iter()
+                    .filter(|p| p.place == c.port)
+                    .map(|p| {
+                        let d = shadowfleet_model::Timestamp::parse_day(&p.date)
+                            .map(|d| d.unix_millis() / 1000)
+                            .unwrap_or(i64::MAX / 2);
+                        (d - x) / DAY
+                    })
+                    .min_by_key(|d| d.abs())
+            };
+            ClosureScore {
+                port: c.port.clone(),
+                start: c.start.clone(),
+                end: c.end.clone(),
+                onset_error_days: nearest(s),
+                end_error_days: nearest(e),
+            }
+        })
+        .collect();
+    CeasefireScore {
+        series,
+        spoof_episodes: episodes.len(),
+        spoof_episodes_found: found_eps,
+        clusters_unmatched: unmatched,
+        closures,
+    }
+}
+
+impl CeasefireScore {
+    /// Whether the truth holds anything for the monitor (gate transits or closures).
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty() && self.closures.is_empty()
+    }
+
+    /// A table for people.
+    pub fn to_text(&self) -> String {
+        let mut s = String::from("ceasefire monitor, weekly (whole weeks):\n");
+        s.push_str(&format!(
+            "  {:<14} {:<34} {:>6} {:>8} {:>8} {:>8}\n",
+            "metric", "place", "truth", "found", "wape%", "worst%"
+        ));
+        for x in &self.series {
+            s.push_str(&format!(
+                "  {:<14} {:<34} {:>6} {:>8} {:>8.1} {:>8.1}\n",
+                x.metric, x.place, x.truth, x.found, x.wape_pct, x.worst_week_pct
+            ));
+        }
+        s.push_str(&format!(
+            "  spoofing clusters: {} of {} interference episodes found, {} clusters match none\n",
+            self.spoof_episodes_found, self.spoof_episodes, self.clusters_unmatched
+        ));
+        for c in &self.closures {
+            let d = |x: Option<i64>| x.map_or("none".to_owned(), |d| format!("{d:+} d"));
+            s.push_str(&format!(
+                "  closure of {} {} – {}: nearest change point to the onset {}, to the end {}\n",
+                c.port,
+                c.start,
+                c.end,
+                d(c.onset_error_days),
+                d(c.end_error_days)
+            ));
+        }
+        s
+    }
+}
