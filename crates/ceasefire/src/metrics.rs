@@ -394,6 +394,8 @@ struct Crossing {
     mmsi: u32,
     t: i64,
     direction: GateDirection,
+    /// The gap event of a crossing made dark.
+    gap: Option<i64>,
 }
 
 struct AreaVisit {
@@ -542,6 +544,7 @@ pub fn monitor(
                         mmsi: before.mmsi,
                         t,
                         direction,
+                        gap: None,
                     });
                 }
             }
@@ -843,6 +846,67 @@ pub fn monitor(
             _ => "unknown",
         }
     };
+    // Crossings made dark: a gap whose ends lie on either side of a gate (steps that long
+    // are not tested by the zone detector, so none is counted twice).
+    for e in inputs.events.iter() {
+        let EventDetails::Gap(d) = &e.event.details else {
+            continue;
+        };
+        if !in_box(e) && !registry.contains(LatLon::new(d.on_lat, d.on_lon)) {
+            continue;
+        }
+        let (off, on) = (
+            LatLon::new(e.event.lat, e.event.lon),
+            LatLon::new(d.on_lat, d.on_lon),
+        );
+        // Across a strait: the basins it went dark and came back in give the gates.
+        if let (Some(a), Some(b)) = (registry.basin_at(off), registry.basin_at(on)) {
+            let path = if a == b {
+                Vec::new()
+            } else {
+                registry.gates_between(a, b)
+            };
+            let n = path.len() as i64;
+            for (k, &(g, from_left)) in path.iter().enumerate() {
+                crossings.push(Crossing {
+                    gate: g,
+                    mmsi: e.event.mmsi,
+                    t: e.event.start + (e.event.end - e.event.start) * (k as i64 + 1) / (n + 1),
+                    direction: if from_left {
+                        GateDirection::LeftToRight
+                    } else {
+                        GateDirection::RightToLeft
+                    },
+                    gap: Some(e.id),
+                });
+            }
+            if !path.is_empty() {
+                continue;
+            }
+        }
+        for (g, gate) in registry.gates.iter().enumerate() {
+            if gate.left_basin.is_some() {
+                // Strait gates are crossed dark only by the basin rule above.
+                continue;
+            }
+            for l in gate.line.windows(2) {
+                let (c, dd) = (LatLon::new(l[0][1], l[0][0]), LatLon::new(l[1][1], l[1][0]));
+                if let Some((f, from_left)) = shadowfleet_geo::segments_cross(off, on, c, dd) {
+                    crossings.push(Crossing {
+                        gate: g,
+                        mmsi: e.event.mmsi,
+                        t: e.event.start + ((e.event.end - e.event.start) as f64 * f) as i64,
+                        direction: if from_left {
+                            GateDirection::LeftToRight
+                        } else {
+                            GateDirection::RightToLeft
+                        },
+                        gap: Some(e.id),
+                    });
+                }
+            }
+        }
+    }
     for (g, gate) in registry.gates.iter().enumerate() {
         let here: Vec<&Crossing> = crossings.iter().filter(|c| c.gate == g).collect();
         if here.is_empty() {
@@ -852,9 +916,9 @@ pub fn monitor(
         let region = region_of(LatLon::new(mid[1], mid[0]));
         for w in 0..n_weeks {
             let cov = coverage_days(&|d| region_days.contains(&(region, d)), w);
-            let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut by: BTreeMap<String, (Vec<i64>, Vec<String>)> = BTreeMap::new();
             for dir in [&gate.left_to_right, &gate.right_to_left] {
-                by.insert(dir.clone(), Vec::new());
+                by.insert(dir.clone(), Default::default());
             }
             for c in here.iter().filter(|c| cal.week_of(c.t) == Some(w)) {
                 let dir = match c.direction {
@@ -862,13 +926,33 @@ pub fn monitor(
                     GateDirection::RightToLeft => &gate.right_to_left,
                 };
                 let ev = format!("{}@{}", c.mmsi, rfc3339(c.t));
-                by.entry(dir.clone()).or_default().push(ev.clone());
-                by.entry(format!("{dir}/{}", laden_at(c.mmsi, c.t)))
-                    .or_default()
-                    .push(ev);
+                let mut splits = vec![dir.clone(), format!("{dir}/{}", laden_at(c.mmsi, c.t))];
+                if c.gap.is_some() {
+                    splits.push(format!("{dir}/dark"));
+                }
+                for split in splits {
+                    let x = by.entry(split).or_default();
+                    x.0.extend(c.gap);
+                    x.1.push(ev.clone());
+                }
             }
-            for (split, evidence) in by {
-                push(w, "gate_transits", &gate.id, &split, evidence.len() as f64, cov, Vec::new(), evidence, "laden/ballast from the draught change of the vessel's last port call; unknown when none was seen");
+            for (split, (events, evidence)) in by {
+                let note = if split.ends_with("/dark") {
+                    "crossed while dark: the gap's ends lie on either side of the line (its events)"
+                } else {
+                    "laden/ballast from the draught change of the vessel's last port call; unknown when none was seen; dark crossings are inferred from gaps"
+                };
+                push(
+                    w,
+                    "gate_transits",
+                    &gate.id,
+                    &split,
+                    evidence.len() as f64,
+                    cov,
+                    events,
+                    evidence,
+                    note,
+                );
             }
         }
     }

@@ -80,6 +80,8 @@ struct RawRegistry {
     gate: Vec<Gate>,
     #[serde(default)]
     zone: Vec<RawZone>,
+    #[serde(default)]
+    basin: Vec<RawZone>,
     east_line: RawLine,
     #[serde(default)]
     regime: Vec<RawRegime>,
@@ -175,6 +177,12 @@ pub struct Gate {
     pub left_to_right: String,
     /// What the other way means.
     pub right_to_left: String,
+    /// The basin on the line's left (`[[basin]]` id), for crossings made dark.
+    #[serde(default)]
+    pub left_basin: Option<String>,
+    /// The basin on its right.
+    #[serde(default)]
+    pub right_basin: Option<String>,
 }
 
 /// A regime: a period under one arrangement.
@@ -214,6 +222,8 @@ pub struct Registry {
     pub gates: Vec<Gate>,
     /// Zones (areas) as the zone detector watches them.
     pub zones: Vec<Zone>,
+    /// Basins on either side of the strait gates.
+    pub basins: Vec<Zone>,
     /// The "eastern Black Sea" line, north to south.
     pub east_line: Vec<LatLon>,
     /// Regimes in time order.
@@ -332,6 +342,28 @@ impl Registry {
                 vec![z.ring.iter().copied().map(point).collect()],
             ));
         }
+        let mut basins = Vec::new();
+        for z in raw.basin {
+            unique(&z.id)?;
+            if z.ring.len() < 4 {
+                return Err(err(format!(
+                    "basin {:?}: a ring needs three points and the first again",
+                    z.id
+                )));
+            }
+            basins.push(Zone::area(
+                &z.id,
+                &z.name,
+                vec![z.ring.iter().copied().map(point).collect()],
+            ));
+        }
+        for g in &raw.gate {
+            for b in [&g.left_basin, &g.right_basin].into_iter().flatten() {
+                if !basins.iter().any(|z| &z.reference.id == b) {
+                    return Err(err(format!("gate {:?}: no basin {b:?}", g.id)));
+                }
+            }
+        }
         if raw.east_line.line.len() < 2 {
             return Err(err("east_line: a line needs two points".into()));
         }
@@ -362,6 +394,7 @@ impl Registry {
             anchorages: raw.anchorage,
             gates: raw.gate,
             zones,
+            basins,
             east_line: raw.east_line.line.iter().copied().map(point).collect(),
             regimes,
         })
@@ -430,6 +463,56 @@ impl Registry {
         }
         out.extend(self.zones.iter().cloned());
         out
+    }
+
+    /// The basin holding `p`.
+    pub fn basin_at(&self, p: LatLon) -> Option<&str> {
+        self.basins
+            .iter()
+            .find(|b| b.contains(p))
+            .map(|b| b.reference.id.as_str())
+    }
+
+    /// The gates crossed, in order, going from basin `from` to basin `to` (fewest gates;
+    /// empty when no chain of gates joins them): each gate's index and whether it is
+    /// crossed from its left to its right.
+    pub fn gates_between(&self, from: &str, to: &str) -> Vec<(usize, bool)> {
+        // Breadth-first over basins, gates as edges.
+        let mut prev: std::collections::HashMap<String, (String, usize, bool)> =
+            std::collections::HashMap::new();
+        let mut queue = std::collections::VecDeque::from([from.to_owned()]);
+        let mut seen = std::collections::HashSet::from([from.to_owned()]);
+        while let Some(b) = queue.pop_front() {
+            if b == to {
+                break;
+            }
+            for (i, g) in self.gates.iter().enumerate() {
+                let (Some(l), Some(r)) = (&g.left_basin, &g.right_basin) else {
+                    continue;
+                };
+                let step = if *l == b {
+                    Some((r.clone(), true))
+                } else if *r == b {
+                    Some((l.clone(), false))
+                } else {
+                    None
+                };
+                if let Some((next, ltr)) = step {
+                    if seen.insert(next.clone()) {
+                        prev.insert(next.clone(), (b.clone(), i, ltr));
+                        queue.push_back(next);
+                    }
+                }
+            }
+        }
+        let mut path = Vec::new();
+        let mut at = to.to_owned();
+        while let Some((p, i, ltr)) = prev.get(&at) {
+            path.push((*i, *ltr));
+            at = p.clone();
+        }
+        path.reverse();
+        path
     }
 
     /// The regimes in force at `t`.

@@ -24,7 +24,7 @@ pub struct SeriesScore {
     pub metric: &'static str,
     /// Port or gate id, and the direction for gates.
     pub place: String,
-    /// Weeks scored (whole weeks inside the simulated period).
+    /// Weeks scored (whole weeks inside the simulated period, the first left out).
     pub weeks: usize,
     /// Sum of the truth over those weeks.
     pub truth: u32,
@@ -92,12 +92,14 @@ pub fn evaluate_ceasefire(
             _ => {}
         }
     }
-    // Whole weeks inside the period.
+    // Whole weeks inside the period, after a first week of warm-up (calls in progress at
+    // the start have no observed arrival; the simulator's ships start mid-plan).
     let mut weeks = Vec::new();
     let mut w = week_start(start);
     if w < start {
         w += 7 * DAY;
     }
+    w += 7 * DAY;
     while w + 7 * DAY <= end {
         weeks.push(iso_week(w));
         w += 7 * DAY;
@@ -294,7 +296,9 @@ impl CeasefireScore {
 
     /// A table for people.
     pub fn to_text(&self) -> String {
-        let mut s = String::from("ceasefire monitor, weekly (whole weeks):\n");
+        let mut s = String::from(
+            "ceasefire monitor, weekly (whole weeks after the first, per port and gate):\n",
+        );
         s.push_str(&format!(
             "  {:<14} {:<34} {:>6} {:>8} {:>8} {:>8}\n",
             "metric", "place", "truth", "found", "wape%", "worst%"
