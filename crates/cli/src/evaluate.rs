@@ -112,54 +112,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The ceasefire monitor's score, when the truth holds gate transits or port closures (a
-/// scenario such as `black_sea`): the monitor runs on the embedded Black Sea registry, and
-/// ports are scored where the truth records every call (Ukrainian, occupied and Russian ports:
-/// no background traffic calls there).
+/// The ceasefire monitor's score, when the truth holds gate transits or port closures.
 fn ceasefire_score(
     truth: &[shadowfleet_simulate::truth::TruthRecord],
     store: &Store,
     a: &Analysis,
 ) -> anyhow::Result<Option<shadowfleet_eval::ceasefire::CeasefireScore>> {
-    use shadowfleet_ceasefire::{monitor, Inputs, Options, PortGroup, Registry};
-    use shadowfleet_simulate::truth::TruthRecord;
-    let relevant = truth.iter().any(|r| match r {
-        TruthRecord::Event(e) => e.kind == "gate_transit",
-        TruthRecord::Closure(_) => true,
-        _ => false,
-    });
-    if !relevant {
-        return Ok(None);
-    }
     let land = shadowfleet_geo::Land::natural_earth_10m()?;
     let places = shadowfleet_places::Places::embedded(&land)?;
-    let registry = Registry::black_sea(&places)?;
-    let report = monitor(
+    Ok(shadowfleet_eval::ceasefire::monitor_and_score(
+        truth,
         store,
-        &registry,
-        &Inputs {
+        &places,
+        &shadowfleet_ceasefire::Inputs {
             events: &a.events,
             identities: &a.identities,
             matches: &a.matches,
         },
-        &Options::default(),
-    )?;
-    let ports: Vec<&str> = registry
-        .ports
-        .iter()
-        .filter(|p| {
-            matches!(
-                p.group,
-                PortGroup::UaSea
-                    | PortGroup::UaDanube
-                    | PortGroup::Occupied
-                    | PortGroup::RuTerminal
-                    | PortGroup::RuPort
-            )
-        })
-        .map(|p| p.id.as_str())
-        .collect();
-    Ok(Some(shadowfleet_eval::ceasefire::evaluate_ceasefire(
-        truth, &report, &ports,
-    )))
+    )?)
 }

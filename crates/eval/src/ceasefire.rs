@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use shadowfleet_ceasefire::{iso_week, week_start, Report};
+use shadowfleet_ceasefire::{
+    iso_week, monitor, week_start, Inputs, MonitorError, Options, PortGroup, Registry, Report,
+};
 use shadowfleet_simulate::truth::{Event as TruthEvent, TruthRecord};
 
 const DAY: i64 = 86_400;
@@ -58,7 +60,8 @@ pub struct ClosureScore {
 pub struct CeasefireScore {
     /// Weekly series per port (ports only service ships and tankers call at).
     pub series: Vec<SeriesScore>,
-    /// Interference episodes (area × episode with two vessels or more heard).
+    /// Interference episodes: area × episode with enough vessels heard displaced enough
+    /// times to be found (as the event-kind score counts them: [`crate::MatchRules`]).
     pub spoof_episodes: usize,
     /// Of those, found by a cluster overlapping in time with its centre within 50 km of the
     /// episode's broadcast point.
@@ -205,11 +208,16 @@ pub fn evaluate_ceasefire(
         });
     }
 
-    // Spoofing clusters: interference episodes with two vessels or more heard.
+    // Spoofing clusters: interference episodes with enough vessels heard displaced (as the
+    // event-kind score counts them, MatchRules::min_interference_vessels).
     // (area, episode) → (first, last, broadcast lat, lon, vessels)
     type Episode = (i64, i64, f64, f64, usize);
     let mut episodes: BTreeMap<(u64, u64), Episode> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "interference") {
+    let rules = crate::MatchRules::default();
+    for e in events.iter().filter(|e| {
+        e.kind == "interference"
+            && e.details["heard_reports"].as_u64().unwrap_or(0) >= rules.min_spoofed_reports
+    }) {
         let key = (
             e.details["area"].as_u64().unwrap_or(0),
             e.details["episode"].as_u64().unwrap_or(0),
@@ -225,7 +233,11 @@ pub fn evaluate_ceasefire(
         x.1 = x.1.max(t(&e.end));
         x.4 += 1;
     }
-    let episodes: Vec<_> = episodes.into_values().filter(|e| e.4 >= 2).collect();
+    let min_vessels = rules.min_interference_vessels;
+    let episodes: Vec<_> = episodes
+        .into_values()
+        .filter(|e| e.4 >= min_vessels)
+        .collect();
     let near = |c: &shadowfleet_ceasefire::Cluster, lat: f64, lon: f64| {
         shadowfleet_geo::haversine_m(
             shadowfleet_geo::LatLon::new(c.lat, c.lon),
@@ -286,6 +298,44 @@ pub fn evaluate_ceasefire(
         clusters_unmatched: unmatched,
         closures,
     }
+}
+
+/// Runs the monitor (the embedded Black Sea registry, default options) on a store analysed
+/// from simulated AIS and scores it, when the truth holds gate transits or port closures (a
+/// scenario such as `black_sea`; `None` otherwise). Ports are scored where the truth records
+/// every call: Ukrainian, occupied and Russian ports, where no background traffic calls.
+pub fn monitor_and_score(
+    truth: &[TruthRecord],
+    store: &shadowfleet_store::Store,
+    places: &shadowfleet_places::Places,
+    inputs: &Inputs<'_>,
+) -> Result<Option<CeasefireScore>, MonitorError> {
+    let relevant = truth.iter().any(|r| match r {
+        TruthRecord::Event(e) => e.kind == "gate_transit",
+        TruthRecord::Closure(_) => true,
+        _ => false,
+    });
+    if !relevant {
+        return Ok(None);
+    }
+    let registry = Registry::black_sea(places).map_err(|e| MonitorError::Empty(e.to_string()))?;
+    let report = monitor(store, &registry, inputs, &Options::default())?;
+    let ports: Vec<&str> = registry
+        .ports
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.group,
+                PortGroup::UaSea
+                    | PortGroup::UaDanube
+                    | PortGroup::Occupied
+                    | PortGroup::RuTerminal
+                    | PortGroup::RuPort
+            )
+        })
+        .map(|p| p.id.as_str())
+        .collect();
+    Ok(Some(evaluate_ceasefire(truth, &report, &ports)))
 }
 
 impl CeasefireScore {

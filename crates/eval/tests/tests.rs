@@ -278,3 +278,77 @@ fn baltic_flows_on_an_untuned_seed() {
     let (_, run) = run_pipeline("baltic", 3, 45, 1.0);
     check_flows(&score_flows(&run), 5);
 }
+
+/// The ceasefire monitor on `black_sea` (45 days, the whole fleet), through the analysis the
+/// product runs: weekly port calls and departures of the Ukrainian, occupied and Russian
+/// ports and the gate transits against truth, the spoofing clusters against the
+/// interference episodes, and the port closure (a strike) against the change points.
+fn check_ceasefire(seed: u64) {
+    let (_, run) = run_pipeline("black_sea", seed, 45, 1.0);
+    let store = Store::open_existing(&run.store).unwrap();
+    let a = Analysis::run(&store, AnalysisConfig::default()).unwrap();
+    let places =
+        shadowfleet_places::Places::embedded(&shadowfleet_geo::Land::natural_earth_10m().unwrap())
+            .unwrap();
+    let score = shadowfleet_eval::ceasefire::monitor_and_score(
+        &run.truth,
+        &store,
+        &places,
+        &shadowfleet_ceasefire::Inputs {
+            events: &a.events,
+            identities: &a.identities,
+            matches: &a.matches,
+        },
+    )
+    .unwrap()
+    .expect("black_sea truth has gate transits and a closure");
+    eprintln!("black_sea seed {seed}:\n{}", score.to_text());
+    let mut bad = Vec::new();
+    for s in &score.series {
+        // The Bosporus, the corridor line and the northern Kerch line: within 5 % over the
+        // weeks. Departures from Ukrainian and occupied ports too; their arrivals within
+        // 10 % (an arrival made dark can fall in the next week). Russian terminals and the
+        // Kerch southern line (ships holding at the Kavkaz roads straddle it): within 15 %.
+        let ua = s.place.starts_with("UA-");
+        let limit = if s.place.starts_with("GATE-BOSPORUS")
+            || s.place.starts_with("GATE-UA-CORRIDOR")
+            || s.place.starts_with("GATE-KERCH-N")
+            || (ua && s.metric == "departures")
+        {
+            5.0
+        } else if ua {
+            10.0
+        } else {
+            15.0
+        };
+        if s.truth >= 10 && s.wape_pct > limit {
+            bad.push(format!(
+                "{} {}: {:.1} % > {limit} %",
+                s.metric, s.place, s.wape_pct
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(
+        score.spoof_episodes > 0
+            && score.spoof_episodes_found as f64 >= 0.9 * score.spoof_episodes as f64,
+        "{} of {} episodes",
+        score.spoof_episodes_found,
+        score.spoof_episodes
+    );
+    assert!(
+        score.clusters_unmatched <= 1,
+        "{}",
+        score.clusters_unmatched
+    );
+    let c = &score.closures[0];
+    assert_eq!(c.port, "UA-ODESA");
+    // The reopening shows within three days; the onset too unless the weeks before were
+    // already quiet (docs/ceasefire.md reports both over seeds).
+    assert!(c.end_error_days.is_some_and(|d| d.abs() <= 3), "{c:?}");
+}
+
+#[test]
+fn the_ceasefire_monitor_matches_black_sea_truth() {
+    check_ceasefire(2);
+}
