@@ -1,6 +1,8 @@
 //! Shared pieces of the shadowfleet benchmarks: the sentence mix built from the
 //! real corpora in `testdata/ais-real`, and an allocation-counting allocator.
 
+pub mod sweep;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

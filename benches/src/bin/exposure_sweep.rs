@@ -14,9 +14,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use serde_json::Value;
+use shadowfleet_bench::sweep::{binary, parse_seeds, quantile, run};
 
 /// How many destination countries, largest first by true volume, each run is scored on.
 const TOP: usize = 7;
@@ -33,26 +34,6 @@ struct Args {
 fn usage() -> &'static str {
     "usage: exposure_sweep [--scenarios baltic,global] [--days 30,45] [--seeds 101-110|1,2,3] \
      [--work DIR] [--json FILE] [--keep]"
-}
-
-fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
-    let mut out = Vec::new();
-    for part in s.split(',') {
-        if let Some((a, b)) = part.split_once('-') {
-            let a: u64 = a.parse().map_err(|_| format!("--seeds: bad seed {a:?}"))?;
-            let b: u64 = b.parse().map_err(|_| format!("--seeds: bad seed {b:?}"))?;
-            if b < a {
-                return Err(format!("--seeds: empty range {part}"));
-            }
-            out.extend(a..=b);
-        } else {
-            out.push(
-                part.parse()
-                    .map_err(|_| format!("--seeds: bad seed {part:?}"))?,
-            );
-        }
-    }
-    Ok(out)
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -89,33 +70,6 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(args)
-}
-
-fn binary() -> PathBuf {
-    if let Some(b) = std::env::var_os("SHADOWFLEET_BIN") {
-        return PathBuf::from(b);
-    }
-    // benches/ is one level below the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/release/shadowfleet")
-        .components()
-        .collect()
-}
-
-fn run(bin: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(bin)
-        .args(args)
-        .output()
-        .map_err(|e| format!("running {}: {e}", bin.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "shadowfleet {} failed ({}):\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    String::from_utf8(out.stdout).map_err(|e| format!("shadowfleet {}: {e}", args[0]))
 }
 
 /// One scored run: the `flows` object of `eval --format json`.
@@ -171,14 +125,6 @@ fn one_run(bin: &Path, dir: &Path, scenario: &str, days: u32, seed: u64) -> Resu
 
 fn num(v: &Value, k: &str) -> f64 {
     v.get(k).and_then(Value::as_f64).unwrap_or(0.0)
-}
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 #[derive(Default)]
