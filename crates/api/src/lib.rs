@@ -7,6 +7,7 @@
 //! its OpenAPI description generated from the handlers and the response types.
 
 pub mod activity;
+pub mod ceasefire;
 pub mod report;
 pub mod seaways;
 pub mod server;

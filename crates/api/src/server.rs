@@ -52,6 +52,8 @@ pub struct Snapshot {
     drawings: Mutex<std::collections::HashMap<String, Arc<serde_json::Value>>>,
     /// The data's span, lists and sources (`/api/about`).
     pub about: crate::views::About,
+    /// The ceasefire monitor's report on this analysis, made at the first request.
+    pub(crate) ceasefire: std::sync::OnceLock<Arc<crate::ceasefire::Monitored>>,
 }
 
 /// Most map layers a snapshot keeps drawn.
@@ -79,6 +81,7 @@ impl Snapshot {
             report_html,
             about,
             drawings: Mutex::new(std::collections::HashMap::new()),
+            ceasefire: std::sync::OnceLock::new(),
         })
     }
 
@@ -187,7 +190,7 @@ impl AppState {
         }
     }
 
-    fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
         match self.store.lock() {
             Ok(g) => f(&g),
             Err(poisoned) => f(&poisoned.into_inner()),
@@ -238,7 +241,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn bad(reason: impl Into<String>) -> ApiError {
+    pub(crate) fn bad(reason: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             reason: reason.into(),
@@ -259,7 +262,7 @@ impl ApiError {
         }
     }
 
-    fn internal(e: impl std::fmt::Display) -> ApiError {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
         ApiError::with(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     }
 }
@@ -298,10 +301,10 @@ impl IntoResponse for ApiError {
 }
 
 /// Query parameters, checked against the names an endpoint takes.
-struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn new(raw: Vec<(String, String)>, allowed: &[&str]) -> Result<Params, ApiError> {
+    pub(crate) fn new(raw: Vec<(String, String)>, allowed: &[&str]) -> Result<Params, ApiError> {
         for (k, _) in &raw {
             if !allowed.contains(&k.as_str()) {
                 return Err(ApiError::bad(format!(
@@ -314,14 +317,14 @@ impl Params {
     }
 
     /// The value of `name` as given (an empty value is a value, checked like any other).
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)
             .map(|s| {
                 Timestamp::parse_rfc3339(s)
@@ -395,7 +398,7 @@ impl Params {
     }
 }
 
-type Raw = Query<Vec<(String, String)>>;
+pub(crate) type Raw = Query<Vec<(String, String)>>;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -419,6 +422,9 @@ type Raw = Query<Vec<(String, String)>>;
         feeds,
         live,
         live_stream,
+        crate::ceasefire::weekly,
+        crate::ceasefire::incidents,
+        crate::ceasefire::clusters,
         ingest,
         openapi
     )
@@ -473,6 +479,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/feeds", get(feeds))
         .route("/api/live", get(live))
         .route("/api/live/stream", get(live_stream))
+        .route("/api/ceasefire/weekly", get(crate::ceasefire::weekly))
+        .route("/api/ceasefire/incidents", get(crate::ceasefire::incidents))
+        .route("/api/ceasefire/clusters", get(crate::ceasefire::clusters))
+        .route("/ceasefire", get(crate::ceasefire::page))
         .route("/api/map/flows", get(map_flows))
         .route("/api/map/gaps", get(map_gaps))
         .route("/api/map/activity", get(map_activity))

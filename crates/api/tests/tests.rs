@@ -323,9 +323,20 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
         "/api/flows",
         "/api/exposure",
         "/api/ingest",
+        "/api/ceasefire/weekly",
+        "/api/ceasefire/incidents",
+        "/api/ceasefire/clusters",
     ] {
         assert!(o["paths"].get(path).is_some(), "openapi without {path}");
     }
+    // The ceasefire monitor on a Baltic store: no rows, and a note that says why.
+    let (s, c) = get(&app, "/api/ceasefire/weekly").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(c["rows"].as_array().unwrap().is_empty(), "{c}");
+    assert!(c["note"].as_str().unwrap().contains("Black Sea"), "{c}");
+    let (s, c) = get(&app, "/api/ceasefire/incidents?time=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("time"), "{c}");
     // ... with the schemas of its answers, generated from the same types: every event kind
     // the build knows, each kind's details.
     let kinds: Vec<&str> = o["components"]["schemas"]["EventKind"]["enum"]
@@ -349,6 +360,8 @@ async fn every_endpoint_answers_and_bad_input_is_a_400_with_a_reason() {
         "ExposureAnswer",
         "IngestAnswer",
         "ErrorBody",
+        "CeasefireWeekly",
+        "IncidentEffect",
     ] {
         assert!(
             o["components"]["schemas"].get(schema).is_some(),
@@ -736,4 +749,75 @@ async fn global_flows_and_gaps_never_cross_land() {
     let (_, gaps) = get(&app, "/api/map/gaps").await;
     assert!(gaps["gaps"].as_u64().unwrap() > 5, "{}", gaps["gaps"]);
     assert_at_sea(&gaps, &land);
+}
+
+/// The ceasefire endpoints on three weeks of `black_sea` (half the fleet): weekly departures
+/// of Odesa with the events behind them, the traffic after the simulated strike, the
+/// spoofing clusters as GeoJSON, and the page that charts them.
+#[tokio::test]
+async fn the_ceasefire_endpoints_answer_on_the_black_sea() {
+    let opts = SimOptions {
+        seed: 5,
+        days: Some(24),
+        fleet_scale: 0.5,
+    };
+    let (ais, _, _) = simulate_in_memory("black_sea", &opts).unwrap();
+    let dir = store("ceasefire", &ais, &[]);
+    let state = Arc::new(
+        AppState::open(
+            &dir,
+            AnalysisConfig::default(),
+            DetectorConfig::default(),
+            None,
+            clock,
+        )
+        .unwrap(),
+    );
+    let app = router(state);
+    let (s, w) = get(
+        &app,
+        "/api/ceasefire/weekly?metric=departures&place=UA-ODESA",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    let rows = w["rows"].as_array().unwrap();
+    assert!(rows.len() >= 3, "{w}");
+    assert!(rows
+        .iter()
+        .all(|r| r["metric"] == "departures" && r["place"] == "UA-ODESA"));
+    let total: f64 = rows
+        .iter()
+        .filter(|r| r["split"] == "all")
+        .map(|r| r["value"].as_f64().unwrap())
+        .sum();
+    let events: usize = rows
+        .iter()
+        .filter(|r| r["split"] == "all")
+        .map(|r| r["events"].as_array().unwrap().len())
+        .sum();
+    assert!(total > 0.0 && events as f64 == total, "{w}");
+    // The strike closed Odesa from day 17 (2025-03-20): nothing departs in the week after.
+    let (s, inc) = get(
+        &app,
+        "/api/ceasefire/incidents?time=2025-03-20T00:00:00Z&place=UA-ODESA",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{inc}");
+    let odesa = &inc.as_array().unwrap()[0];
+    assert_eq!(odesa["place"], "UA-ODESA");
+    assert!(odesa["before_per_day"].as_f64().unwrap() > 0.0, "{inc}");
+    assert_eq!(odesa["after7_per_day"].as_f64().unwrap(), 0.0, "{inc}");
+    let (s, bad) = get(
+        &app,
+        "/api/ceasefire/incidents?time=2025-03-20T00:00:00Z&place=XX",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    let (s, c) = get(&app, "/api/ceasefire/clusters").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(c["type"], "FeatureCollection");
+    assert!(!c["features"].as_array().unwrap().is_empty(), "{c}");
+    let (s, page) = get(&app, "/ceasefire").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.as_str().unwrap().contains("/api/ceasefire/weekly"));
 }

@@ -10,13 +10,15 @@
 //! mean and interval of each metric; change points in daily departures; spoofing clusters;
 //! and, for an incident file, the traffic change after each incident.
 
+mod html;
 mod metrics;
 pub mod registry;
 mod week;
 
+pub use html::html;
 pub use metrics::{
-    monitor, read_incidents, ChangePoint, Cluster, Incident, IncidentEffect, Inputs, MonitorError,
-    OccupiedCall, Options, RegimeSummary, Report, Row,
+    incident_effects, monitor, read_incidents, ChangePoint, Cluster, Departure, Incident,
+    IncidentEffect, Inputs, MonitorError, OccupiedCall, Options, RegimeSummary, Report, Row,
 };
 pub use registry::{PortGroup, Registry, RegistryError};
 pub use week::{iso_week, week_start};

@@ -82,13 +82,14 @@ pub enum MonitorError {
 }
 
 /// One weekly number.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Row {
     /// ISO week, `2025-W14`.
     pub week: String,
     /// Monday 00:00 UTC of the week, RFC 3339.
     pub week_start: String,
     /// Metric name (`docs/ceasefire.md`).
+    #[schema(value_type = String)]
     pub metric: &'static str,
     /// Registry id (port, gate, anchorage, zone) or region.
     pub place: String,
@@ -98,6 +99,7 @@ pub struct Row {
     /// The number.
     pub value: f64,
     /// `high`, `medium` or `low`, from the coverage.
+    #[schema(value_type = String)]
     pub confidence: &'static str,
     /// Share of the week's days on which AIS was received at the place (0–1).
     pub coverage: f64,
@@ -112,11 +114,12 @@ pub struct Row {
 }
 
 /// A metric summarised over the weeks of one regime.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegimeSummary {
     /// Regime id (`none` for weeks outside every regime).
     pub regime: String,
     /// Metric.
+    #[schema(value_type = String)]
     pub metric: &'static str,
     /// Place.
     pub place: String,
@@ -133,9 +136,10 @@ pub struct RegimeSummary {
 }
 
 /// A change in the daily rate of departures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChangePoint {
     /// Metric (`departures`).
+    #[schema(value_type = String)]
     pub metric: &'static str,
     /// Port id or group (`group:ua_sea`).
     pub place: String,
@@ -152,7 +156,7 @@ pub struct ChangePoint {
 }
 
 /// Vessels displaced together: interference, not a ship's act.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Cluster {
     /// The interference event.
     pub event: i64,
@@ -175,7 +179,7 @@ pub struct Cluster {
 }
 
 /// A call at an occupied port.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OccupiedCall {
     /// The port-call event (absent for a river-port visit).
     pub event: Option<i64>,
@@ -214,8 +218,8 @@ pub struct Incident {
 }
 
 /// Traffic around an incident: departures per day in the 28 days before, and the 7 and 14
-/// days after.
-#[derive(Debug, Clone, Serialize)]
+/// days after (each window cut to the days the data covers).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IncidentEffect {
     /// Incident index in the file (0-based).
     pub incident: usize,
@@ -262,6 +266,91 @@ pub struct Report {
     pub occupied_calls: Vec<OccupiedCall>,
     /// Incidents and the traffic after them.
     pub incidents: Vec<IncidentEffect>,
+    /// Every departure from a registry port seen leaving (for incidents asked later).
+    #[serde(skip)]
+    pub departures: Vec<Departure>,
+    /// The period, unix seconds (start, exclusive end).
+    #[serde(skip)]
+    pub span: (i64, i64),
+}
+
+/// A departure from a registry port.
+#[derive(Debug, Clone)]
+pub struct Departure {
+    /// Port id.
+    pub port: String,
+    /// Its group.
+    pub group: PortGroup,
+    /// Last report in port, unix seconds.
+    pub time: i64,
+    /// The port-call event (none for a river-port visit).
+    pub event: Option<i64>,
+}
+
+/// Departures per day around each incident: in the 28 days before, the 7 and 14 days after,
+/// at the incident's port and its group, or (no port given) at every Ukrainian sea port and
+/// their group. Each window is cut to the data's `span` (a rate over the days the data
+/// covers, not over days it does not).
+pub fn incident_effects(
+    registry: &Registry,
+    departures: &[Departure],
+    span: (i64, i64),
+    incidents: &[Incident],
+) -> Vec<IncidentEffect> {
+    let mut out = Vec::new();
+    for (n, inc) in incidents.iter().enumerate() {
+        let mut places: Vec<String> = Vec::new();
+        if let Some(p) = registry.ports.iter().find(|p| p.id == inc.place) {
+            places.push(p.id.clone());
+            places.push(format!("group:{}", p.group.as_str()));
+        } else {
+            places.extend(
+                registry
+                    .ports
+                    .iter()
+                    .filter(|p| p.group == PortGroup::UaSea)
+                    .map(|p| p.id.clone()),
+            );
+            places.push("group:ua_sea".into());
+        }
+        for place in places {
+            let counted = |a: i64, b: i64| -> Vec<&Departure> {
+                departures
+                    .iter()
+                    .filter(|d| {
+                        (d.port == place || format!("group:{}", d.group.as_str()) == place)
+                            && d.time >= a
+                            && d.time < b
+                    })
+                    .collect()
+            };
+            // Days of [a, b) the data covers.
+            let days =
+                |a: i64, b: i64| ((b.min(span.1) - a.max(span.0)) as f64 / DAY as f64).max(0.0);
+            let per_day = |n: usize, d: f64| if d > 0.0 { n as f64 / d } else { 0.0 };
+            let b0 = inc.time - 28 * DAY;
+            let before = per_day(counted(b0, inc.time).len(), days(b0, inc.time));
+            let a7 = counted(inc.time, inc.time + 7 * DAY);
+            let a14 = counted(inc.time, inc.time + 14 * DAY);
+            let pct = |after: f64| {
+                (before > 0.0).then(|| ((after - before) / before * 1000.0).round() / 10.0)
+            };
+            let r7 = per_day(a7.len(), days(inc.time, inc.time + 7 * DAY));
+            let r14 = per_day(a14.len(), days(inc.time, inc.time + 14 * DAY));
+            out.push(IncidentEffect {
+                incident: n,
+                time: rfc3339(inc.time),
+                place,
+                before_per_day: (before * 100.0).round() / 100.0,
+                after7_per_day: (r7 * 100.0).round() / 100.0,
+                after14_per_day: (r14 * 100.0).round() / 100.0,
+                change7_pct: pct(r7),
+                change14_pct: pct(r14),
+                events: a14.iter().filter_map(|d| d.event).collect(),
+            });
+        }
+    }
+    out
 }
 
 /// Regions the darkness and STS metrics are reported by.
@@ -1240,56 +1329,24 @@ pub fn monitor(
     }
 
     // Incidents: departures per day before and after.
-    let mut incidents = Vec::new();
-    for (n, inc) in options.incidents.iter().enumerate() {
-        let mut places: Vec<String> = Vec::new();
-        if let Some(&i) = port_index.get(inc.place.as_str()) {
-            places.push(registry.ports[i].id.clone());
-            places.push(format!("group:{}", registry.ports[i].group.as_str()));
-        } else {
-            places.extend(
-                registry
-                    .ports
-                    .iter()
-                    .filter(|p| p.group == PortGroup::UaSea)
-                    .map(|p| p.id.clone()),
-            );
-            places.push("group:ua_sea".into());
-        }
-        for place in places {
-            let counted = |a: i64, b: i64| -> Vec<&Call> {
-                calls
-                    .iter()
-                    .filter(|c| {
-                        let p = &registry.ports[c.port];
-                        (p.id == place || format!("group:{}", p.group.as_str()) == place)
-                            && c.depart.is_some_and(|d| d >= a && d < b)
-                    })
-                    .collect()
-            };
-            let before = counted(inc.time - 28 * DAY, inc.time).len() as f64 / 28.0;
-            let a7 = counted(inc.time, inc.time + 7 * DAY);
-            let a14 = counted(inc.time, inc.time + 14 * DAY);
-            let pct = |after: f64| {
-                (before > 0.0).then(|| ((after - before) / before * 1000.0).round() / 10.0)
-            };
-            let (r7, r14) = (a7.len() as f64 / 7.0, a14.len() as f64 / 14.0);
-            incidents.push(IncidentEffect {
-                incident: n,
-                time: rfc3339(inc.time),
-                place,
-                before_per_day: (before * 100.0).round() / 100.0,
-                after7_per_day: (r7 * 100.0).round() / 100.0,
-                after14_per_day: (r14 * 100.0).round() / 100.0,
-                change7_pct: pct(r7),
-                change14_pct: pct(r14),
-                events: a14.iter().filter_map(|c| c.event).collect(),
-            });
-        }
-    }
+    let departures: Vec<Departure> = calls
+        .iter()
+        .filter_map(|c| {
+            let p = &registry.ports[c.port];
+            Some(Departure {
+                port: p.id.clone(),
+                group: p.group,
+                time: c.depart?,
+                event: c.event,
+            })
+        })
+        .collect();
+    let incidents = incident_effects(registry, &departures, (from, to), &options.incidents);
 
     let regimes = summarise(registry, &rows);
     Ok(Report {
+        departures,
+        span: (from, to),
         registry: format!("{} v{}", registry.name, registry.version),
         from: rfc3339(from),
         to: rfc3339(to),

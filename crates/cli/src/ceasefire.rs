@@ -23,6 +23,8 @@ pub enum CeasefireFormat {
     Csv,
     /// The whole report as one JSON object.
     Json,
+    /// A self-contained HTML report.
+    Html,
 }
 
 /// Which table `--format csv` writes.
@@ -123,6 +125,9 @@ pub fn run(args: CeasefireArgs) -> anyhow::Result<ExitCode> {
             out.write_all(b"\n")?;
         }
         CeasefireFormat::Csv => write_csv(&mut out, &filtered(report, &args), args.table)?,
+        CeasefireFormat::Html => {
+            out.write_all(shadowfleet_ceasefire::html(&filtered(report, &args)).as_bytes())?
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

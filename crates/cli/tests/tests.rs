@@ -1479,3 +1479,138 @@ fn screen_as_of_a_day_gives_the_listing_state_the_truth_says() {
         fails(&[&"screen", &"--store", &store, &"--as-of", &"2026-02-30"]).contains("not a day")
     );
 }
+
+/// `ceasefire` on three weeks of `black_sea` (half the fleet): the weekly CSV with its
+/// columns and the events behind each number, every table, JSON and HTML; an incident file
+/// and its errors (file and line); and a store with nothing in the Black Sea is an error
+/// that says so, not an empty table.
+#[test]
+fn ceasefire_end_to_end_and_its_errors() {
+    let dir = scratch("ceasefire");
+    succeeds(&[
+        &"simulate",
+        &"--scenario",
+        &"black_sea",
+        &"--seed",
+        &"9",
+        &"--fleet-scale",
+        &"0.5",
+        &"--days",
+        &"24",
+        &"-q",
+        &"--out",
+        &dir,
+    ]);
+    let store = dir.join("store");
+    succeeds(&[&"analyze", &dir.join("ais.nmea"), &"--store", &store, &"-q"]);
+    let csv = stdout(&succeeds(&[&"ceasefire", &"--store", &store]));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "week,week_start,metric,place,split,value,confidence,coverage,regimes,events,evidence,note"
+    );
+    let rows: Vec<&str> = lines.collect();
+    for metric in [
+        "port_calls",
+        "departures",
+        "gate_transits",
+        "queue",
+        "spoof_clusters",
+    ] {
+        assert!(
+            rows.iter().any(|r| r.split(',').nth(2) == Some(metric)),
+            "no {metric} rows"
+        );
+    }
+    // The Riyadh regime begins on 2025-03-25: its weeks say so.
+    assert!(rows.iter().any(|r| r.contains("ua-corridor riyadh")));
+    let odesa = stdout(&succeeds(&[
+        &"ceasefire",
+        &"--store",
+        &store,
+        &"--metric",
+        &"departures",
+        &"--place",
+        &"UA-ODESA",
+    ]));
+    assert!(odesa
+        .lines()
+        .skip(1)
+        .all(|l| l.contains(",departures,UA-ODESA,")));
+    for table in ["regimes", "clusters", "occupied"] {
+        let t = stdout(&succeeds(&[
+            &"ceasefire",
+            &"--store",
+            &store,
+            &"--table",
+            &table,
+        ]));
+        assert!(t.lines().count() >= 2, "{table}: {t}");
+    }
+    // (Half the fleet for three weeks is too little traffic for a change point to be
+    // sure: the table may be empty, but it is there.)
+    let t = stdout(&succeeds(&[
+        &"ceasefire",
+        &"--store",
+        &store,
+        &"--table",
+        &"changes",
+    ]));
+    assert!(t.starts_with("metric,place,date,before_per_day,after_per_day,llr,regimes"));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&succeeds(&[
+        &"ceasefire",
+        &"--store",
+        &store,
+        &"--format",
+        &"json",
+    ])))
+    .unwrap();
+    assert_eq!(json["registry"], "black-sea v1");
+    assert!(!json["occupied_calls"].as_array().unwrap().is_empty());
+    let html = stdout(&succeeds(&[
+        &"ceasefire",
+        &"--store",
+        &store,
+        &"--format",
+        &"html",
+    ]));
+    assert!(html.starts_with("<!doctype html>") && html.contains("Departures per port"));
+    // Incidents: the strike on Odesa (day 17) stops its departures.
+    let inc = dir.join("incidents.csv");
+    std::fs::write(
+        &inc,
+        "time,place,vessel,description\n2025-03-20,UA-ODESA,,\"strike, port infrastructure\"\n",
+    )
+    .unwrap();
+    let t = stdout(&succeeds(&[
+        &"ceasefire",
+        &"--store",
+        &store,
+        &"--incidents",
+        &inc,
+        &"--table",
+        &"incidents",
+    ]));
+    let first = t.lines().nth(1).unwrap();
+    assert!(first.starts_with("0,2025-03-20T00:00:00Z,UA-ODESA,"), "{t}");
+    assert_eq!(first.split(',').nth(4), Some("0"), "{t}");
+    std::fs::write(
+        &inc,
+        "time,place\n2025-03-20,UA-ODESA\nlast week,UA-ODESA\n",
+    )
+    .unwrap();
+    let err = fails(&[&"ceasefire", &"--store", &store, &"--incidents", &inc]);
+    assert!(
+        err.contains("incidents.csv:3") && err.contains("time"),
+        "{err}"
+    );
+    let err = fails(&[&"ceasefire", &"--store", &store, &"--from", &"20 March"]);
+    assert!(err.contains("--from"), "{err}");
+    // A Baltic store: nothing in the Black Sea.
+    let baltic = scratch("ceasefire-baltic");
+    let (ais, _) = simulated(&baltic, "2");
+    let bstore = baltic.join("store");
+    succeeds(&[&"analyze", &ais, &"--store", &bstore, &"-q"]);
+    let err = fails(&[&"ceasefire", &"--store", &bstore]);
+    assert!(err.contains("black-sea") && err.contains("box"), "{err}");
+}
