@@ -62,3 +62,35 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let i = ((sorted.len() - 1) as f64 * q).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
+
+/// `shadowfleet simulate` of `scenario` (`days`, `seed`) into `dir` (emptied first) and
+/// `shadowfleet analyze` of its AIS into `dir/store`, as a user runs them.
+pub fn simulate_and_analyze(
+    bin: &Path,
+    dir: &Path,
+    scenario: &str,
+    days: u32,
+    seed: u64,
+) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(dir);
+    let d = dir.display().to_string();
+    let (days_s, seed_s) = (days.to_string(), seed.to_string());
+    run(
+        bin,
+        &[
+            "simulate",
+            "--scenario",
+            scenario,
+            "--days",
+            &days_s,
+            "--seed",
+            &seed_s,
+            "--out",
+            &d,
+            "-q",
+        ],
+    )?;
+    let store = dir.join("store").display().to_string();
+    let ais = dir.join("ais.nmea").display().to_string();
+    run(bin, &["analyze", &ais, "--store", &store]).map(|_| ())
+}

@@ -16,31 +16,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::Value;
-use shadowfleet_bench::sweep::{binary, parse_seeds, quantile, run};
+use shadowfleet_bench::sweep::{binary, parse_seeds, quantile, run, simulate_and_analyze};
 
 /// One scored run: the `ceasefire` object of `eval --format json`.
 fn one_run(bin: &Path, dir: &Path, days: u32, seed: u64) -> Result<Value, String> {
-    let _ = std::fs::remove_dir_all(dir);
-    let d = dir.display().to_string();
-    let (days_s, seed_s) = (days.to_string(), seed.to_string());
-    run(
-        bin,
-        &[
-            "simulate",
-            "--scenario",
-            "black_sea",
-            "--days",
-            &days_s,
-            "--seed",
-            &seed_s,
-            "--out",
-            &d,
-            "-q",
-        ],
-    )?;
+    simulate_and_analyze(bin, dir, "black_sea", days, seed)?;
     let store = dir.join("store").display().to_string();
-    let ais = dir.join("ais.nmea").display().to_string();
-    run(bin, &["analyze", &ais, "--store", &store])?;
     let truth = dir.join("truth.ndjson").display().to_string();
     let json = run(
         bin,

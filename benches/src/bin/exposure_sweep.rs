@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value;
-use shadowfleet_bench::sweep::{binary, parse_seeds, quantile, run};
+use shadowfleet_bench::sweep::{binary, parse_seeds, quantile, run, simulate_and_analyze};
 
 /// How many destination countries, largest first by true volume, each run is scored on.
 const TOP: usize = 7;
@@ -74,27 +74,8 @@ fn parse_args() -> Result<Args, String> {
 
 /// One scored run: the `flows` object of `eval --format json`.
 fn one_run(bin: &Path, dir: &Path, scenario: &str, days: u32, seed: u64) -> Result<Value, String> {
-    let _ = std::fs::remove_dir_all(dir);
-    let d = dir.display().to_string();
-    let (days_s, seed_s) = (days.to_string(), seed.to_string());
-    run(
-        bin,
-        &[
-            "simulate",
-            "--scenario",
-            scenario,
-            "--days",
-            &days_s,
-            "--seed",
-            &seed_s,
-            "--out",
-            &d,
-            "-q",
-        ],
-    )?;
+    simulate_and_analyze(bin, dir, scenario, days, seed)?;
     let store = dir.join("store").display().to_string();
-    let ais = dir.join("ais.nmea").display().to_string();
-    run(bin, &["analyze", &ais, "--store", &store])?;
     let list = |n: &str| dir.join(n).display().to_string();
     let (s, w, p) = (
         list("sanctions_eu.csv"),

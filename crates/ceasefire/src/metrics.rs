@@ -1521,83 +1521,44 @@ fn summarise(registry: &Registry, rows: &[Row]) -> Vec<RegimeSummary> {
 }
 
 /// Reads an incident file: CSV with the header `time,place,vessel,description` (`time`
-/// RFC 3339 or `YYYY-MM-DD`; `place` a registry port id or empty).
+/// RFC 3339 or `YYYY-MM-DD`; `place` a registry port id or empty; `place`, `vessel` and
+/// `description` may be left out). Errors name the file, the line and the field.
 pub fn read_incidents(path: &Path) -> Result<Vec<Incident>, MonitorError> {
+    let name = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| MonitorError::Incidents(format!("{}: {e}", path.display())))?;
-    let err = |line: usize, why: String| {
-        MonitorError::Incidents(format!("{}:{line}: {why}", path.display()))
-    };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return Err(err(
-            1,
-            "empty file: the header time,place,vessel,description is missing".into(),
-        ));
-    };
-    let cols: Vec<String> = split_csv(header)
-        .iter()
-        .map(|c| c.trim().to_lowercase())
-        .collect();
-    let col = |name: &str| cols.iter().position(|c| c == name);
-    let (Some(ti), pi, vi, di) = (col("time"), col("place"), col("vessel"), col("description"))
-    else {
-        return Err(err(1, format!("no `time` column in the header {header:?}")));
-    };
+        .map_err(|e| MonitorError::Incidents(format!("{name}: {e}")))?;
+    let rows = shadowfleet_places::table::rows(&name, &text)
+        .map_err(|e| MonitorError::Incidents(e.to_string()))?;
     let mut out = Vec::new();
-    for (n, line) in lines {
-        let f = split_csv(line);
-        let get = |i: Option<usize>| {
-            i.and_then(|i| f.get(i))
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_default()
-        };
-        let t = get(Some(ti));
-        let time = Timestamp::parse_rfc3339(&t)
+    for r in rows {
+        let t = r
+            .text("time")
+            .map_err(|e| MonitorError::Incidents(e.to_string()))?
+            .trim();
+        let time = Timestamp::parse_rfc3339(t)
             .ok()
-            .or_else(|| Timestamp::parse_day(&t))
+            .or_else(|| Timestamp::parse_day(t))
             .map(|t| t.unix_millis() / 1000)
             .ok_or_else(|| {
-                err(
-                    n + 1,
-                    format!("time: {t:?} is neither RFC 3339 nor YYYY-MM-DD"),
-                )
+                MonitorError::Incidents(format!(
+                    "{name}:{}: time: {t:?} is neither RFC 3339 nor YYYY-MM-DD",
+                    r.line
+                ))
             })?;
+        let get = |c: &str| r.text(c).map(|v| v.trim().to_owned()).unwrap_or_default();
         out.push(Incident {
             time,
-            place: get(pi),
-            vessel: get(vi),
-            description: get(di),
+            place: get("place"),
+            vessel: get("vessel"),
+            description: get("description"),
         });
     }
     if out.is_empty() {
-        return Err(err(2, "no incident in the file".into()));
+        return Err(MonitorError::Incidents(format!(
+            "{name}: no incident in the file (header time,place,vessel,description)"
+        )));
     }
     Ok(out)
-}
-
-/// Splits one CSV line (RFC 4180 quotes).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 #[cfg(test)]
@@ -1622,18 +1583,5 @@ mod tests {
         let mut none = Vec::new();
         segment(&noisy, 0, noisy.len(), &Options::default(), 0, &mut none);
         assert!(none.is_empty(), "{none:?}");
-    }
-
-    #[test]
-    fn csv_fields_with_quotes() {
-        assert_eq!(
-            split_csv(r#"2025-04-01,UA-ODESA,,"missile strike, ""grain"" silo""#),
-            vec![
-                "2025-04-01",
-                "UA-ODESA",
-                "",
-                "missile strike, \"grain\" silo"
-            ]
-        );
     }
 }

@@ -327,35 +327,29 @@ impl Registry {
                 return Err(err(format!("gate {:?}: a line needs two points", g.id)));
             }
         }
-        let mut zones = Vec::new();
-        for z in raw.zone {
-            unique(&z.id)?;
+        // A zone or basin: a closed ring.
+        let area = |what: &str, z: &RawZone| -> Result<Zone, RegistryError> {
             if z.ring.len() < 4 {
                 return Err(err(format!(
-                    "zone {:?}: a ring needs three points and the first again",
+                    "{what} {:?}: a ring needs three points and the first again",
                     z.id
                 )));
             }
-            zones.push(Zone::area(
+            Ok(Zone::area(
                 &z.id,
                 &z.name,
                 vec![z.ring.iter().copied().map(point).collect()],
-            ));
+            ))
+        };
+        let mut zones = Vec::new();
+        for z in &raw.zone {
+            unique(&z.id)?;
+            zones.push(area("zone", z)?);
         }
         let mut basins = Vec::new();
-        for z in raw.basin {
+        for z in &raw.basin {
             unique(&z.id)?;
-            if z.ring.len() < 4 {
-                return Err(err(format!(
-                    "basin {:?}: a ring needs three points and the first again",
-                    z.id
-                )));
-            }
-            basins.push(Zone::area(
-                &z.id,
-                &z.name,
-                vec![z.ring.iter().copied().map(point).collect()],
-            ));
+            basins.push(area("basin", z)?);
         }
         for g in &raw.gate {
             for b in [&g.left_basin, &g.right_basin].into_iter().flatten() {

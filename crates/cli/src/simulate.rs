@@ -12,7 +12,7 @@ use shadowfleet_simulate::{simulate_reporting, Scenario, SimOptions, World};
 
 #[derive(Args)]
 pub struct SimulateArgs {
-    /// Scenario: `baltic`, `global`, or a path to a scenario TOML file.
+    /// Scenario: `baltic`, `global`, `black_sea`, or a path to a scenario TOML file.
     #[arg(long, default_value = "baltic")]
     pub(crate) scenario: String,
     /// Days to simulate (default: the scenario's).
