@@ -162,7 +162,7 @@ fn the_ais_decodes_and_the_truth_is_complete() {
         };
         assert_eq!(
             (header.format.as_str(), header.version),
-            ("shadowfleet-truth", 2)
+            ("shadowfleet-truth", 3)
         );
         assert!(r.report.ais.messages > 100_000, "{:?}", r.report);
         // Every line decodes except the deliberately corrupted checksums.
@@ -587,4 +587,83 @@ fn the_artefacts_are_in_the_ais_as_the_truth_counts_them() {
             );
         }
     }
+}
+
+fn black_sea() -> &'static Run {
+    static R: OnceLock<Run> = OnceLock::new();
+    R.get_or_init(|| run("black_sea", 30, 0.5, 3))
+}
+
+#[test]
+fn black_sea_services_closures_and_gates_are_in_the_truth() {
+    let r = black_sea();
+    assert_eq!(
+        r.rejected, r.report.ais.bad_checksums,
+        "rejections other than bad checksums"
+    );
+    let closure = r
+        .truth
+        .iter()
+        .find_map(|x| match x {
+            TruthRecord::Closure(c) => Some(c.clone()),
+            _ => None,
+        })
+        .expect("a closure record");
+    assert_eq!(closure.port, "UA-ODESA");
+    let (c0, c1) = (t(&closure.start), t(&closure.end));
+    let grain: std::collections::HashSet<u32> = r
+        .truth
+        .iter()
+        .filter_map(|x| match x {
+            TruthRecord::Vessel(v) if v.class == "grain-corridor" => {
+                assert_eq!(v.role, "service");
+                assert!(v.identities.iter().all(|i| i.ship_type == 70));
+                Some(v.vessel)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(grain.len() >= 30, "{}", grain.len());
+    let calls = events(r, "port_call");
+    let mut ua_loads = 0;
+    for e in &calls {
+        let place = e.details["place"].as_str().unwrap();
+        // Nothing leaves the closed port while it is closed.
+        if place == "UA-ODESA" && e.details.get("clipped").is_none() {
+            let leave = t(&e.end);
+            assert!(!(c0..c1).contains(&leave), "{e:?} left during the closure");
+        }
+        if grain.contains(&e.vessel) && place.starts_with("UA-") {
+            assert_eq!(e.details["purpose"], "load");
+            let (b, a) = (
+                e.details["draught_before_m"].as_f64().unwrap(),
+                e.details["draught_after_m"].as_f64().unwrap(),
+            );
+            assert!(a > b + 4.0, "{e:?}: the draught shows the load");
+            ua_loads += 1;
+        }
+    }
+    assert!(ua_loads >= 40, "{ua_loads}");
+    // Laden grain carriers wait at the Bosporus northern approach.
+    let queues = events(r, "queue");
+    assert!(!queues.is_empty());
+    assert!(queues
+        .iter()
+        .all(|q| grain.contains(&q.vessel) && q.details["area"] == "TR-BOSPORUS-N-ANCH"));
+    // Every transit of the Bosporus crosses both lines, the same way, in order.
+    let transits = events(r, "gate_transit");
+    for dir in ["left_to_right", "right_to_left"] {
+        let n = |gate: &str| {
+            transits
+                .iter()
+                .filter(|e| e.details["gate"] == gate && e.details["direction"] == dir)
+                .count()
+        };
+        let (north, south) = (n("GATE-BOSPORUS-N"), n("GATE-BOSPORUS-S"));
+        assert!(
+            north > 20 && north.abs_diff(south) <= 3,
+            "{dir}: {north} vs {south}"
+        );
+    }
+    assert!(transits.iter().any(|e| e.details["gate"] == "GATE-KERCH-N"));
 }
