@@ -72,8 +72,10 @@ struct WeeklyQuery {
     /// Only this place: a registry id (`UA-ODESA`, `GATE-BOSPORUS-N`) or a region.
     place: Option<String>,
     /// Only weeks beginning at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     from: Option<String>,
     /// Only weeks beginning before this time (RFC 3339).
+    #[param(format = DateTime)]
     to: Option<String>,
 }
 
@@ -175,6 +177,7 @@ pub async fn weekly(
 #[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
 struct IncidentQuery {
     /// When it happened (RFC 3339).
+    #[param(format = DateTime)]
     time: String,
     /// A registry port id (else every Ukrainian sea port is measured).
     place: Option<String>,
@@ -184,7 +187,7 @@ struct IncidentQuery {
 /// and 14 days after, at its port and the port's group (or at every Ukrainian sea port).
 #[utoipa::path(get, path = "/api/ceasefire/incidents",
     params(IncidentQuery),
-    responses((status = 200, description = "the traffic change per place", body = [IncidentEffect]), (status = 400, description = "bad or missing parameter", body = crate::server::ErrorBody)))]
+    responses((status = 200, description = "the traffic change per place", body = [IncidentEffect]), (status = 400, description = "bad or missing time", body = crate::server::ErrorBody), (status = 404, description = "no such port in the registry", body = crate::server::ErrorBody)))]
 pub async fn incidents(
     State(s): State<Arc<AppState>>,
     Query(raw): Raw,
@@ -196,7 +199,7 @@ pub async fn incidents(
     let place = p.get("place").unwrap_or("").to_owned();
     let m = monitored(&s).await?;
     if !place.is_empty() && !m.registry.ports.iter().any(|x| x.id == place) {
-        return Err(ApiError::bad(format!(
+        return Err(ApiError::not_found(format!(
             "place: {place:?} is not a port of the registry"
         )));
     }

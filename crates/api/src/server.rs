@@ -248,7 +248,7 @@ impl ApiError {
         }
     }
 
-    fn not_found(reason: impl Into<String>) -> ApiError {
+    pub(crate) fn not_found(reason: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::NOT_FOUND,
             reason: reason.into(),

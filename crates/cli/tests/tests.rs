@@ -315,7 +315,7 @@ fn simulate_writes_ais_and_truth_and_is_reproducible() {
         .lines()
         .next()
         .unwrap()
-        .contains(r#""format":"shadowfleet-truth","version":2"#));
+        .contains(r#""format":"shadowfleet-truth","version":3"#));
 
     // The simulated AIS decodes with the decoder.
     let out = bin()
