@@ -812,7 +812,7 @@ async fn the_ceasefire_endpoints_answer_on_the_black_sea() {
         "/api/ceasefire/incidents?time=2025-03-20T00:00:00Z&place=XX",
     )
     .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(s, StatusCode::NOT_FOUND, "{bad}");
     let (s, c) = get(&app, "/api/ceasefire/clusters").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(c["type"], "FeatureCollection");
