@@ -344,6 +344,14 @@ impl Context<'_> {
         )
     }
 
+    /// The AIS destination `mmsi` had set at `t` (or, first heard later, the first one it
+    /// sent up to `until`); empty text is a blank destination.
+    pub fn destination(&self, mmsi: u32, t: i64, until: i64) -> Option<String> {
+        self.identities
+            .destination_at(mmsi, t, until)
+            .map(|d| d.as_str().to_owned())
+    }
+
     /// Whether an encounter of `mmsi` overlapping `[from, to]` was emitted lately.
     pub fn encounter_overlaps(&self, mmsi: u32, from: i64, to: i64) -> bool {
         self.recent.overlaps(mmsi, from, to)

@@ -33,6 +33,8 @@ pub struct IdentityConfig {
     pub identities_per_mmsi: usize,
     /// Draught changes remembered per MMSI.
     pub draught_changes_kept: usize,
+    /// Changes of the AIS destination remembered per MMSI.
+    pub destination_changes_kept: usize,
     /// After a shared-MMSI report, further evidence on that MMSI is folded into it as long
     /// as it keeps coming at most this long apart, hours: one sharing, one event.
     pub shared_quiet_hours: f64,
@@ -44,6 +46,7 @@ impl Default for IdentityConfig {
             confirm_hours: 24.0,
             identities_per_mmsi: 4,
             draught_changes_kept: 16,
+            destination_changes_kept: 8,
             shared_quiet_hours: 7.0 * 24.0,
         }
     }
@@ -71,6 +74,8 @@ pub struct StaticReport {
     pub beam_m: Option<u16>,
     /// Draught, metres (0 = not available is `None`).
     pub draught_m: Option<f32>,
+    /// Destination as sent (type 5), trimmed; `None` when the message carries none (type 24).
+    pub destination: Option<AisText<20>>,
 }
 
 impl StaticReport {
@@ -88,6 +93,8 @@ impl StaticReport {
             length_m: s.length_m.filter(|&l| l != 0),
             beam_m: s.beam_m.filter(|&b| b != 0),
             draught_m: s.draught_m.filter(|&d| d > 0.0),
+            // Type 5 always carries a destination field; an empty one is a blank destination.
+            destination: (d.message.header.msg_type == 5).then(|| text(s.destination)),
         })
     }
 
@@ -149,10 +156,28 @@ struct MmsiState {
     ids: Vec<IdentityPeriod>,
     current: usize,
     draught: VecDeque<(i64, f32)>,
+    destination: VecDeque<(i64, Destination)>,
     pending: Option<Pending>,
     shared_reported: Option<i64>,
     /// Invalid IMO numbers already reported on this MMSI (once per identity: a few).
     invalid_imo_reported: Vec<u32>,
+}
+
+/// An AIS destination in the saved state: written as its text.
+#[derive(Clone, Copy, PartialEq)]
+struct Destination(AisText<20>);
+
+impl serde::Serialize for Destination {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Destination {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Destination(AisText::from_printable_lossy(&s)))
+    }
 }
 
 /// Builds identity timelines and finds identity changes. Feed static reports with
@@ -200,6 +225,19 @@ impl IdentityTracker {
             .rev()
             .find(|(at, _)| *at <= t)
             .map(|&(_, d)| d)
+    }
+
+    /// The AIS destination in force at `t`: the last one reported at or before `t`, else the
+    /// first reported up to `until` (a ship first heard after `t`). Empty text is a blank
+    /// destination; `None` is no destination report at all.
+    pub fn destination_at(&self, mmsi: u32, t: i64, until: i64) -> Option<AisText<20>> {
+        let s = self.mmsis.get(&mmsi)?;
+        s.destination
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .or_else(|| s.destination.front().filter(|(at, _)| *at <= until))
+            .map(|&(_, Destination(d))| d)
     }
 
     /// Whether the MMSI is a tanker by its last ship type; `None` when no type was reported.
@@ -265,6 +303,18 @@ impl IdentityTracker {
                     state.draught.pop_front();
                 }
                 state.draught.push_back((s.t, d));
+            }
+        }
+        if let Some(d) = s.destination {
+            if state
+                .destination
+                .back()
+                .is_none_or(|&(_, Destination(last))| last != d)
+            {
+                if state.destination.len() >= cfg.destination_changes_kept.max(1) {
+                    state.destination.pop_front();
+                }
+                state.destination.push_back((s.t, Destination(d)));
             }
         }
         if let Some(imo) = s.imo {

@@ -18,6 +18,7 @@ fn rep(mmsi: u32, t: i64, imo: u32, name: &'static str) -> StaticReport {
         length_m: Some(250),
         beam_m: Some(44),
         draught_m: Some(9.5),
+        destination: None,
     }
 }
 
@@ -111,4 +112,48 @@ fn a_bad_check_digit_is_reported_once() {
         rep(273_000_001, 9, 9_074_728, "X"),
     ]);
     assert_eq!(c, vec![(ChangeKind::InvalidImo, 273_000_001, 0, None)]);
+}
+
+#[test]
+fn the_destination_in_force_at_a_time_is_the_last_one_reported_before_it() {
+    let mids = Mids::embedded().unwrap();
+    let mut tr = IdentityTracker::new(IdentityConfig::default(), std::sync::Arc::new(mids));
+    let dest = |t: i64, d: Option<&str>| StaticReport {
+        destination: d.map(AisText::from_printable_lossy),
+        ..rep(273_000_001, t, 9_074_729, "ONE")
+    };
+    for r in [
+        dest(100, Some("RU NVS")),
+        dest(200, Some("RU NVS")),
+        dest(300, None),
+        dest(400, Some("")),
+        dest(500, Some("TRIST>UAODS")),
+    ] {
+        tr.push(&r, &mut |_| {});
+    }
+    let at = |t: i64, until: i64| {
+        tr.destination_at(273_000_001, t, until)
+            .map(|d| d.as_str().to_owned())
+    };
+    assert_eq!(at(50, 60), None, "nothing reported by then");
+    assert_eq!(at(50, 150).as_deref(), Some("RU NVS"), "first heard later");
+    assert_eq!(at(350, 350).as_deref(), Some("RU NVS"), "type 24 says nothing");
+    assert_eq!(at(450, 450).as_deref(), Some(""), "a blank destination");
+    assert_eq!(at(900, 900).as_deref(), Some("TRIST>UAODS"));
+    assert_eq!(tr.destination_at(273_000_002, 900, 900), None);
+
+    // Kept through the saved state.
+    let mut bytes = Vec::new();
+    tr.save_state(&mut bytes).unwrap();
+    let mut back = IdentityTracker::new(
+        IdentityConfig::default(),
+        std::sync::Arc::new(Mids::embedded().unwrap()),
+    );
+    back.load_state(&bytes).unwrap();
+    assert_eq!(
+        back.destination_at(273_000_001, 450, 450)
+            .map(|d| d.as_str().to_owned())
+            .as_deref(),
+        Some("")
+    );
 }

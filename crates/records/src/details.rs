@@ -152,6 +152,10 @@ pub struct PortCallDetails {
     pub draught_after_m: Option<f64>,
     /// What the draughts say it did.
     pub operation: Operation,
+    /// The AIS destination the crew had set on arrival (the last one sent before the first
+    /// report inside, else the first sent during the call); `""` is a blank destination,
+    /// absent when no voyage report (type 5) was heard.
+    pub destination: Option<String>,
     /// The first report inside and the first outside after.
     pub evidence: Vec<ReportRef>,
 }

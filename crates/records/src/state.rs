@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// Version of the state encoding: bumped whenever a stage's state changes shape.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// A state that could not be written or read back.
 #[derive(Debug, thiserror::Error)]

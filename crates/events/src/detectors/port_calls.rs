@@ -331,6 +331,7 @@ fn port_call_event(c: &PortCall, places: &Places, cx: &Context<'_>) -> Event {
             draught_before_m: before,
             draught_after_m: after,
             operation,
+            destination: cx.destination(c.mmsi, c.first.t, end),
             evidence,
         }
         .into(),
