@@ -66,6 +66,7 @@ fn main() -> ExitCode {
     let mut recall = Vec::new();
     let mut unmatched = 0u64;
     let (mut onset, mut end) = (Vec::new(), Vec::new());
+    let mut honesty: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for &seed in &seeds {
         let dir = work.join(format!("black_sea-{days}-{seed}"));
         let score = match one_run(&bin, &dir, days, seed) {
@@ -99,6 +100,14 @@ fn main() -> ExitCode {
             onset.push(c["onset_error_days"].as_i64());
             end.push(c["end_error_days"].as_i64());
         }
+        for d in score["destinations"].as_array().into_iter().flatten() {
+            if d["truth_share"].as_f64().unwrap_or(0.0) > 0.0 {
+                honesty
+                    .entry(d["port"].as_str().unwrap_or("").to_owned())
+                    .or_default()
+                    .push(d["error_pp"].as_f64().unwrap_or(f64::NAN).abs());
+            }
+        }
         eprintln!("seed {seed} done");
     }
     println!(
@@ -118,6 +127,21 @@ fn main() -> ExitCode {
             v.last().copied().unwrap_or(f64::NAN)
         );
     }
+    println!(
+        "\ndestination honesty, |found − truth| share not naming the port, percentage points (ports where some crews hide it):\n"
+    );
+    println!("| port | runs | median | p90 | worst |\n|---|---:|---:|---:|---:|");
+    for (k, mut v) in honesty {
+        v.sort_by(f64::total_cmp);
+        println!(
+            "| {k} | {} | {:.1} | {:.1} | {:.1} |",
+            v.len(),
+            quantile(&v, 0.5),
+            quantile(&v, 0.9),
+            v.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+    println!();
     let mut r: Vec<f64> = recall.iter().copied().filter(|x| x.is_finite()).collect();
     r.sort_by(f64::total_cmp);
     println!(

@@ -10,6 +10,7 @@
 //! mean and interval of each metric; change points in daily departures; spoofing clusters;
 //! and, for an incident file, the traffic change after each incident.
 
+pub mod destination;
 mod html;
 mod metrics;
 pub mod registry;

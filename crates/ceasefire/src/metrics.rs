@@ -12,6 +12,7 @@ use shadowfleet_risk::{ListingState, ScreenMatch};
 use shadowfleet_store::{PositionQuery, Store, StoredEvent};
 use shadowfleet_tracks::TrackPoint;
 
+use crate::destination::{classify, Declared, PortOfCall};
 use crate::registry::{PortGroup, Registry};
 use crate::week::{iso_week, week_start};
 
@@ -50,6 +51,9 @@ pub struct Options {
     /// A gap ending this long before a call at an occupied port, or less, is a dark
     /// approach, hours.
     pub dark_approach_hours: f64,
+    /// A vessel back in a port's circle at most this long after it left continues the same
+    /// call, hours.
+    pub rejoin_hours: f64,
 }
 
 impl Default for Options {
@@ -63,6 +67,7 @@ impl Default for Options {
             change_min_days: 5,
             queue_min_hours: 1.0,
             dark_approach_hours: 48.0,
+            rejoin_hours: 6.0,
         }
     }
 }
@@ -475,7 +480,10 @@ struct Call {
     /// The arrival was seen (the call does not begin at the vessel's first report).
     arrived: bool,
     depart: Option<i64>,
-    event: Option<i64>,
+    /// The port-call events of the call (more than one when a re-entry was merged).
+    events: Vec<i64>,
+    /// The AIS destination set on arrival (`None`: no voyage report heard).
+    destination: Option<String>,
 }
 
 struct Crossing {
@@ -763,8 +771,12 @@ pub fn monitor(
                         mmsi: e.event.mmsi,
                         arrive: e.event.start,
                         arrived: !e.event.truncated_start,
-                        depart: (!e.event.truncated_end).then_some(e.event.end),
-                        event: Some(e.id),
+                        // Left the berth or anchorage: the last stopped report, else the
+                        // first report outside.
+                        depart: (!e.event.truncated_end)
+                            .then(|| d.last_stop.unwrap_or(e.event.end)),
+                        events: vec![e.id],
+                        destination: d.destination.clone(),
                     });
                 }
             }
@@ -780,7 +792,8 @@ pub fn monitor(
                     arrive: v.first,
                     arrived: v.entered,
                     depart: (v.last < to - 6 * HOUR).then_some(v.last),
-                    event: None,
+                    events: Vec::new(),
+                    destination: None,
                 });
             }
         }
@@ -788,6 +801,31 @@ pub fn monitor(
     for v in last_ops.values_mut() {
         v.sort_by_key(|x| x.0);
     }
+    // One call, not two, when a vessel comes back into the port's circle soon after it left
+    // (an anchorage-to-berth move that leaves the circle, a track split by interference).
+    calls.sort_by_key(|c| (c.port, c.mmsi, c.arrive));
+    let rejoin = (options.rejoin_hours * HOUR as f64) as i64;
+    let mut merged: Vec<Call> = Vec::with_capacity(calls.len());
+    for c in calls {
+        match merged.last_mut() {
+            Some(m)
+                if m.port == c.port
+                    && m.mmsi == c.mmsi
+                    && m.depart.is_none_or(|d| c.arrive <= d + rejoin) =>
+            {
+                m.depart = match (m.depart, c.depart) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                m.events.extend(c.events);
+                if m.destination.is_none() {
+                    m.destination = c.destination;
+                }
+            }
+            _ => merged.push(c),
+        }
+    }
+    let mut calls = merged;
     calls.sort_by_key(|c| (c.port, c.arrive, c.mmsi));
     for (i, port) in registry.ports.iter().enumerate() {
         let here: Vec<&Call> = calls.iter().filter(|c| c.port == i).collect();
@@ -797,6 +835,11 @@ pub fn monitor(
         if !seen {
             continue;
         }
+        let of_call = PortOfCall {
+            locode: &port.locode,
+            country: &port.country,
+            name: &port.name,
+        };
         for w in 0..n_weeks {
             let cov = coverage_days(&|d| port_days.contains(&(i, d)), w);
             let arrivals: Vec<&&Call> = here
@@ -807,7 +850,11 @@ pub fn monitor(
                 .iter()
                 .filter(|c| c.depart.and_then(|d| cal.week_of(d)) == Some(w))
                 .collect();
-            let ev = |v: &[&&Call]| v.iter().filter_map(|c| c.event).collect::<Vec<_>>();
+            let ev = |v: &[&&Call]| {
+                v.iter()
+                    .flat_map(|c| c.events.iter().copied())
+                    .collect::<Vec<_>>()
+            };
             let note = if port.group == PortGroup::UaSea || port.group == PortGroup::UaDanube {
                 "Ukrainian port: ships often go dark here for safety; counts are a lower bound"
             } else {
@@ -841,7 +888,7 @@ pub fn monitor(
                     .entry(category(ids.ship_type(c.mmsi, c.arrive)))
                     .or_default();
                 e.0 += 1;
-                e.2.extend(c.event);
+                e.2.extend(&c.events);
             }
             for c in &departures {
                 let e = by_type
@@ -916,6 +963,66 @@ pub fn monitor(
                     Vec::new(),
                     "",
                 );
+            }
+            // What the crews arriving had set as their AIS destination.
+            let declared: Vec<(Declared, &&Call)> = arrivals
+                .iter()
+                .filter_map(|c| Some((classify(c.destination.as_deref()?, &of_call), *c)))
+                .collect();
+            if !declared.is_empty() {
+                let n = declared.len() as f64;
+                let share = |keep: &dyn Fn(Declared) -> bool| -> (f64, Vec<i64>, Vec<String>) {
+                    let hit: Vec<&(Declared, &&Call)> =
+                        declared.iter().filter(|(d, _)| keep(*d)).collect();
+                    (
+                        hit.len() as f64 / n,
+                        hit.iter()
+                            .flat_map(|(_, c)| c.events.iter().copied())
+                            .collect(),
+                        hit.iter()
+                            .map(|(_, c)| {
+                                format!("{}: {:?}", c.mmsi, c.destination.as_deref().unwrap_or(""))
+                            })
+                            .collect(),
+                    )
+                };
+                let unheard = arrivals.len() - declared.len();
+                let note = format!(
+                    "share of {} arrivals with a destination heard ({unheard} without) whose AIS destination did not name the port or its country",
+                    declared.len()
+                );
+                // The headline row links every arrival it classified (its denominator); its
+                // evidence lists the destinations that did not name the port.
+                let (v, _, evid) = share(&|d| d != Declared::Named);
+                let all: Vec<i64> = declared
+                    .iter()
+                    .filter_map(|(_, c)| c.events.first().copied())
+                    .collect();
+                push(
+                    w,
+                    "destination_honesty",
+                    &port.id,
+                    "all",
+                    v,
+                    cov,
+                    all,
+                    evid,
+                    &note,
+                );
+                for kind in [Declared::OtherPlace, Declared::Blank, Declared::ForOrders] {
+                    let (v, evs, evid) = share(&|d| d == kind);
+                    push(
+                        w,
+                        "destination_honesty",
+                        &port.id,
+                        kind.as_str(),
+                        v,
+                        cov,
+                        evs,
+                        evid,
+                        "",
+                    );
+                }
             }
             if port.group == PortGroup::Occupied {
                 push(w, "occupied_port_calls", &port.id, "all", arrivals.len() as f64, cov, ev(&arrivals), Vec::new(), "calls at a port under Russian occupation; see occupied_calls for IMO, flag, list status and dark approaches");
@@ -1276,7 +1383,7 @@ pub fn monitor(
             _ => None,
         });
         occupied_calls.push(OccupiedCall {
-            event: c.event,
+            event: c.events.first().copied(),
             port: port.id.clone(),
             mmsi: c.mmsi,
             imo: id.and_then(|i| i.imo),
@@ -1337,7 +1444,7 @@ pub fn monitor(
                 port: p.id.clone(),
                 group: p.group,
                 time: c.depart?,
-                event: c.event,
+                event: c.events.last().copied(),
             })
         })
         .collect();

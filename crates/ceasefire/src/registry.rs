@@ -94,6 +94,7 @@ struct RawPort {
     group: PortGroup,
     name: Option<String>,
     country: Option<String>,
+    locode: Option<String>,
     lat: Option<f64>,
     lon: Option<f64>,
     radius_km: Option<f64>,
@@ -132,6 +133,8 @@ pub struct Port {
     pub name: String,
     /// Country (ISO 3166 alpha-2; occupied ports keep Ukraine's).
     pub country: String,
+    /// UN/LOCODE without the space (`UAODS`), empty when unknown.
+    pub locode: String,
     /// Group.
     pub group: PortGroup,
     /// Where it is.
@@ -289,6 +292,7 @@ impl Registry {
                 (_, Some(lat), Some(lon)) => Port {
                     name: p.name.clone().unwrap_or_else(|| p.id.clone()),
                     country: p.country.clone().unwrap_or_default(),
+                    locode: p.locode.clone().unwrap_or_default(),
                     position: LatLon::new(lat, lon),
                     radius_m: p.radius_km.unwrap_or(5.0) * 1000.0,
                     in_places: false,
@@ -299,6 +303,7 @@ impl Registry {
                 (Some(pl), None, None) => Port {
                     name: p.name.clone().unwrap_or_else(|| pl.name.clone()),
                     country: p.country.clone().unwrap_or_else(|| pl.country.clone()),
+                    locode: p.locode.clone().unwrap_or_else(|| pl.locode.clone()),
                     position: pl.position,
                     radius_m: p.radius_km.unwrap_or(10.0) * 1000.0,
                     in_places: true,

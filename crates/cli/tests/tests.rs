@@ -1516,12 +1516,25 @@ fn ceasefire_end_to_end_and_its_errors() {
         "gate_transits",
         "queue",
         "spoof_clusters",
+        "destination_honesty",
     ] {
         assert!(
             rows.iter().any(|r| r.split(',').nth(2) == Some(metric)),
             "no {metric} rows"
         );
     }
+    // Crews bound for occupied Crimea hide the port: some arrivals there name another place,
+    // with the destination they set as evidence.
+    assert!(
+        rows.iter().any(|r| {
+            let f: Vec<&str> = r.split(',').collect();
+            f[2] == "destination_honesty"
+                && f[3].starts_with("UA-SEVASTOPOL")
+                && f[4] == "all"
+                && f[5].parse::<f64>().is_ok_and(|v| v > 0.0)
+        }),
+        "no arrival at Sevastopol with a false destination"
+    );
     // The Riyadh regime begins on 2025-03-25: its weeks say so.
     assert!(rows.iter().any(|r| r.contains("ua-corridor riyadh")));
     let odesa = stdout(&succeeds(&[

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
+use shadowfleet_ceasefire::destination::{classify, Declared, PortOfCall};
 use shadowfleet_ceasefire::{
     iso_week, monitor, week_start, Inputs, MonitorError, Options, PortGroup, Registry, Report,
 };
@@ -55,6 +56,25 @@ pub struct ClosureScore {
     pub end_error_days: Option<i64>,
 }
 
+/// Destination honesty at one port: the share of arrivals whose AIS destination did not name
+/// the port or its country, in the truth (what the crews set) and as the monitor found it
+/// (arrivals with a destination heard, pooled over the scored weeks).
+#[derive(Debug, Clone, Serialize)]
+pub struct DestinationScore {
+    /// Port.
+    pub port: String,
+    /// Truth arrivals in the scored weeks.
+    pub truth_calls: u32,
+    /// Of those, the share not naming the port or its country.
+    pub truth_share: f64,
+    /// Arrivals the monitor classified (a destination heard).
+    pub found_calls: u32,
+    /// Their share not naming the port or its country.
+    pub found_share: f64,
+    /// `found_share − truth_share`, percentage points.
+    pub error_pp: f64,
+}
+
 /// The ceasefire monitor's score.
 #[derive(Debug, Clone, Serialize)]
 pub struct CeasefireScore {
@@ -71,6 +91,8 @@ pub struct CeasefireScore {
     pub clusters_unmatched: usize,
     /// Port closures.
     pub closures: Vec<ClosureScore>,
+    /// Destination honesty per port (ports with at least 5 truth arrivals).
+    pub destinations: Vec<DestinationScore>,
 }
 
 /// Scores `report` (the monitor run on the store analysed from the simulated AIS) against
@@ -79,6 +101,7 @@ pub struct CeasefireScore {
 pub fn evaluate_ceasefire(
     truth: &[TruthRecord],
     report: &Report,
+    registry: &Registry,
     ports: &[&str],
 ) -> CeasefireScore {
     let (mut start, mut end) = (i64::MIN, i64::MAX);
@@ -108,6 +131,8 @@ pub fn evaluate_ceasefire(
         w += 7 * DAY;
     }
     let mut truth_counts: BTreeMap<(&'static str, String, String), u32> = BTreeMap::new();
+    // Port → (arrivals in the scored weeks, of which not naming it).
+    let mut truth_declared: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for e in &events {
         let (s, x) = (t(&e.start), t(&e.end));
         match e.kind.as_str() {
@@ -115,6 +140,20 @@ pub fn evaluate_ceasefire(
                 let place = e.details["place"].as_str().unwrap_or("").to_owned();
                 if !ports.contains(&place.as_str()) {
                     continue;
+                }
+                if let (Some(port), Some(said), true) = (
+                    registry.ports.iter().find(|p| p.id == place),
+                    e.details["declared_destination"].as_str(),
+                    weeks.contains(&iso_week(s)),
+                ) {
+                    let of_call = PortOfCall {
+                        locode: &port.locode,
+                        country: &port.country,
+                        name: &port.name,
+                    };
+                    let x = truth_declared.entry(place.clone()).or_default();
+                    x.0 += 1;
+                    x.1 += u32::from(classify(said, &of_call) != Declared::Named);
                 }
                 if s >= start {
                     *truth_counts
@@ -291,12 +330,45 @@ pub fn evaluate_ceasefire(
             }
         })
         .collect();
+    // The monitor's shares pooled over the scored weeks (each row's events are the arrivals
+    // it classified).
+    let mut found_declared: HashMap<&str, (f64, f64)> = HashMap::new();
+    for r in report.rows.iter().filter(|r| {
+        r.metric == "destination_honesty" && r.split == "all" && weeks.contains(&r.week)
+    }) {
+        let n = r.events.len() as f64;
+        let x = found_declared.entry(r.place.as_str()).or_default();
+        x.0 += n;
+        x.1 += r.value * n;
+    }
+    let destinations = truth_declared
+        .into_iter()
+        .filter(|(_, (n, _))| *n >= 5)
+        .map(|(port, (n, not_named))| {
+            let (fc, fnn) = found_declared
+                .get(port.as_str())
+                .copied()
+                .unwrap_or_default();
+            let truth_share = f64::from(not_named) / f64::from(n);
+            let found_share = if fc > 0.0 { fnn / fc } else { 0.0 };
+            let r3 = |x: f64| (x * 1000.0).round() / 1000.0;
+            DestinationScore {
+                port,
+                truth_calls: n,
+                truth_share: r3(truth_share),
+                found_calls: fc.round() as u32,
+                found_share: r3(found_share),
+                error_pp: ((found_share - truth_share) * 1000.0).round() / 10.0,
+            }
+        })
+        .collect();
     CeasefireScore {
         series,
         spoof_episodes: episodes.len(),
         spoof_episodes_found: found_eps,
         clusters_unmatched: unmatched,
         closures,
+        destinations,
     }
 }
 
@@ -335,7 +407,7 @@ pub fn monitor_and_score(
         })
         .map(|p| p.id.as_str())
         .collect();
-    Ok(Some(evaluate_ceasefire(truth, &report, &ports)))
+    Ok(Some(evaluate_ceasefire(truth, &report, &registry, &ports)))
 }
 
 impl CeasefireScore {
@@ -363,6 +435,18 @@ impl CeasefireScore {
             "  spoofing clusters: {} of {} interference episodes found, {} clusters match none\n",
             self.spoof_episodes_found, self.spoof_episodes, self.clusters_unmatched
         ));
+        if !self.destinations.is_empty() {
+            s.push_str(&format!(
+                "  destination honesty (share of arrivals not naming the port or its country):\n  {:<34} {:>6} {:>7} {:>6} {:>7} {:>7}\n",
+                "port", "truth", "share", "found", "share", "err pp"
+            ));
+            for d in &self.destinations {
+                s.push_str(&format!(
+                    "  {:<34} {:>6} {:>7.3} {:>6} {:>7.3} {:>+7.1}\n",
+                    d.port, d.truth_calls, d.truth_share, d.found_calls, d.found_share, d.error_pp
+                ));
+            }
+        }
         for c in &self.closures {
             let d = |x: Option<i64>| x.map_or("none".to_owned(), |d| format!("{d:+} d"));
             s.push_str(&format!(

@@ -137,7 +137,11 @@ fn the_destination_in_force_at_a_time_is_the_last_one_reported_before_it() {
     };
     assert_eq!(at(50, 60), None, "nothing reported by then");
     assert_eq!(at(50, 150).as_deref(), Some("RU NVS"), "first heard later");
-    assert_eq!(at(350, 350).as_deref(), Some("RU NVS"), "type 24 says nothing");
+    assert_eq!(
+        at(350, 350).as_deref(),
+        Some("RU NVS"),
+        "type 24 says nothing"
+    );
     assert_eq!(at(450, 450).as_deref(), Some(""), "a blank destination");
     assert_eq!(at(900, 900).as_deref(), Some("TRIST>UAODS"));
     assert_eq!(tr.destination_at(273_000_002, 900, 900), None);

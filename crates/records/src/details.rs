@@ -156,6 +156,9 @@ pub struct PortCallDetails {
     /// report inside, else the first sent during the call); `""` is a blank destination,
     /// absent when no voyage report (type 5) was heard.
     pub destination: Option<String>,
+    /// The last report inside at or below the stop speed, unix seconds: when the vessel left
+    /// its berth or anchorage (`end` is the first report outside, minutes later).
+    pub last_stop: Option<i64>,
     /// The first report inside and the first outside after.
     pub evidence: Vec<ReportRef>,
 }

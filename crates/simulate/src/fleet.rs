@@ -170,6 +170,9 @@ pub struct Ship {
     pub next_static: i64,
     /// A service ship is laden (its draught shows it).
     pub laden: bool,
+    /// The AIS destination the crew will set for the next port call instead of the port
+    /// (a false or blank one); `None` names the port.
+    pub declare: Option<String>,
     /// Index in the fleet (the truth's `vessel`).
     pub index: u32,
 }

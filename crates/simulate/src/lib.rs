@@ -638,6 +638,7 @@ fn build_fleet(
                 .then(|| start + ((end - start) as f64 * rng.range(0.1, 0.3)) as i64),
             rng,
             next_static: start,
+            declare: None,
             laden: false,
             index: i as u32,
         });

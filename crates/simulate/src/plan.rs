@@ -155,6 +155,17 @@ impl<'w> Planner<'w> {
                     self.scenario.name, sv.name, sv.dark_at
                 )));
             }
+            if let Some(d) = &sv.declared {
+                if !matches!(d.at.as_str(), "load" | "discharge")
+                    || !(0.0..=1.0).contains(&d.share)
+                    || d.destinations.is_empty()
+                {
+                    return Err(SimError::Data(format!(
+                        "scenario {}: service {:?}: declared needs `at` \"load\" or \"discharge\", a share in [0, 1] and destinations",
+                        self.scenario.name, sv.name
+                    )));
+                }
+            }
         }
         for c in &self.scenario.closure {
             if self.world.place(&c.port).is_none() {
@@ -387,11 +398,13 @@ impl<'w> Planner<'w> {
         operate: &mut dyn FnMut(&mut Planner<'w>, &mut Ship, i64, &str) -> Vec<String>,
     ) -> Result<i64, SimError> {
         let p = self.world.places[place].clone();
-        let dest = if p.locode.is_empty() {
-            p.name.clone()
-        } else {
-            p.locode.clone()
-        };
+        let dest = ship.declare.take().unwrap_or_else(|| {
+            if p.locode.is_empty() {
+                p.name.clone()
+            } else {
+                p.locode.clone()
+            }
+        });
         let arrive = self.sail(ship, p.anchorage, Some(place), depart, &dest)?;
         let mut wait = (ship.rng.range(2.0, 20.0) * HOUR as f64) as i64;
         // A closed port: wait at the anchorage until it opens.
@@ -448,6 +461,7 @@ impl<'w> Planner<'w> {
             serde_json::json!({
                 "place": p.id, "place_kind": if p.kind == PlaceKind::Terminal { "terminal" } else { "port" },
                 "country": p.country, "locode": p.locode, "purpose": purpose,
+                "declared_destination": dest,
                 "berth_arrival": rfc3339(at_berth),
                 "draught_before_m": f64::from(before) / 10.0, "draught_after_m": f64::from(ship.draught_dm) / 10.0,
                 "draught_update": rfc3339(update), "cargoes": cargoes,
@@ -1180,6 +1194,11 @@ impl<'w> Planner<'w> {
                 break;
             }
             place = pick(&mut self.rng, self.world, list)?;
+        }
+        if let Some(d) = sv.declared.as_ref().filter(|d| d.at == purpose) {
+            if ship.rng.chance(d.share) {
+                ship.declare = Some(pick_key(&mut ship.rng, &d.destinations));
+            }
         }
         let before = ship.schedule.len();
         let leave = self.port_call(

@@ -73,6 +73,9 @@ pub struct Service {
     /// Which end the dark approaches are at: `load` or `discharge`.
     #[serde(default = "default_dark_at")]
     pub dark_at: String,
+    /// Destinations the crews set instead of the port (false or blank ones).
+    #[serde(default)]
+    pub declared: Option<Declared>,
     /// Hours at berth.
     #[serde(default = "default_port_hours")]
     pub port_hours: [f64; 2],
@@ -104,6 +107,20 @@ fn default_service_speed() -> f64 {
 }
 fn default_service_length() -> f64 {
     190.0
+}
+
+/// AIS destinations that do not name the port of call: a share of the calls at one end
+/// of a service, each with one of `destinations` (text as the crew types it: another
+/// port's LOCODE, `""` for blank, `FOR ORDERS`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declared {
+    /// Share of the calls.
+    pub share: f64,
+    /// Which end: `load` or `discharge`.
+    pub at: String,
+    /// What they set, weighted.
+    pub destinations: Weights,
 }
 
 /// A waiting area.

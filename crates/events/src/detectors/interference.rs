@@ -180,11 +180,29 @@ impl InterferenceDetector {
         key
     }
 
-    /// A member's false report at `p`, extending its cluster.
+    /// Whether `p` lies at the false place of an interference (a cluster of at least
+    /// `min_vessels`) active around its time: a vessel leaving it is coming back from a
+    /// displacement (its track began while displaced), not jumping.
+    fn at_false_place(&self, p: &Position) -> bool {
+        let window = hours(self.config.window_hours.max(self.config.close_hours));
+        self.clusters.iter().any(|c| {
+            c.vessels >= self.config.min_vessels
+                && p.t >= c.first - window
+                && p.t <= c.last + window
+                && haversine_m(c.centre(), p.pos) <= self.config.cluster_km * 1000.0
+        })
+    }
+
+    /// A member's false report at `p`, extending its cluster; `false` (the member's false
+    /// stretch is over) when the cluster is closed or the report lies away from its false
+    /// place (a ship's own track that the track builder kept on the displaced segment).
     fn extend(&mut self, key: u64, p: &Position, cx: &mut Context<'_>) -> bool {
         let Some(k) = self.clusters.iter().position(|c| c.key == key) else {
             return false;
         };
+        if haversine_m(self.clusters[k].centre(), p.pos) > self.config.cluster_km * 1000.0 {
+            return false;
+        }
         let c = &mut self.clusters[k];
         c.last = c.last.max(p.t);
         if let Some(m) = c.members.iter_mut().find(|m| m.mmsi == p.mmsi) {
@@ -324,13 +342,17 @@ impl Detector for InterferenceDetector {
         };
         let cfg = self.config;
         if p.segment != v.segment {
-            if v.cluster.is_some() && p.segment == v.previous_segment {
-                // Back on the true track: the vessel's false stretch is over. (Out of a
-                // cluster, a move to the segment before is a jump like any other: the
-                // track builder may hand a vessel displaced again its old false segment.)
+            let far = haversine_m(v.last.pos, r.pos) >= cfg.min_jump_km * 1000.0;
+            if v.cluster.is_some() && (p.segment == v.previous_segment || far) {
+                // Back on the true track: the vessel's false stretch is over, whichever
+                // segment the track builder gives the true positions (the one before, or a
+                // new one when that was closed). (Out of a cluster, a move to the segment
+                // before is a jump like any other: the track builder may hand a vessel
+                // displaced again its old false segment.)
                 v.cluster = None;
-            } else if haversine_m(v.last.pos, r.pos) >= cfg.min_jump_km * 1000.0
+            } else if far
                 && (r.t - v.last.t) as f64 <= cfg.max_jump_gap_minutes * 60.0
+                && !self.at_false_place(&v.last)
             {
                 v.cluster = Some(self.jump(v.last, r, cx));
             } else {
@@ -473,6 +495,55 @@ mod tests {
                 assert_eq!(level, shadowfleet_records::ConfidenceLevel::Low);
             }
         }
+    }
+
+    #[test]
+    fn coming_back_is_not_a_jump_on_whatever_segment_the_true_track_resumes() {
+        // Five vessels displaced together, whose true positions after the episode come on a
+        // new segment (the track builder closed the old one), and three whose tracks begin
+        // while displaced: the return of neither is a second interference at the true place.
+        // (True positions 150 km west, far from the false place all along.)
+        let west = |mut pts: Vec<TrackPoint>| {
+            for p in pts.iter_mut().filter(|p| p.segment != 2) {
+                p.position.pos = shadowfleet_geo::offset_m(p.position.pos, 0.0, -150_000.0);
+            }
+            pts
+        };
+        let mut tracks: Vec<_> = (0..5)
+            .map(|v| {
+                let mut pts = west(jammed(v, Some((3600 + 120 * i64::from(v), 5 * 3600))));
+                for p in pts
+                    .iter_mut()
+                    .filter(|p| p.position.t - crate::testing::T0 >= 5 * 3600)
+                {
+                    p.segment = 3;
+                }
+                pts
+            })
+            .collect();
+        for v in 5..8 {
+            let pts = west(jammed(v, Some((0, 5 * 3600))));
+            tracks.push(
+                pts.into_iter()
+                    .filter(|p| p.position.t - crate::testing::T0 >= 3600)
+                    .collect(),
+            );
+        }
+        let events = run(&tracks);
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        let shadowfleet_records::EventDetails::Interference(d) = &e.details else {
+            panic!("{e:?}");
+        };
+        let at = LatLon {
+            lat: d.broadcast_lat,
+            lon: d.broadcast_lon,
+        };
+        assert!(haversine_m(at, AIRPORT) < 2_000.0, "{d:?}");
+        assert!(
+            e.end - crate::testing::T0 <= 5 * 3600,
+            "ends with the episode: {e:?}"
+        );
     }
 
     #[test]

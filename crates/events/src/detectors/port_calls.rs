@@ -72,6 +72,9 @@ pub struct PortCall {
     pub entered: bool,
     /// A stop was seen.
     pub stopped: bool,
+    /// The last report inside at or below the stop speed (when the vessel left its berth or
+    /// anchorage), unix seconds.
+    pub last_stop: Option<i64>,
     /// A gap was seen inside.
     pub gap: bool,
     /// GFW confidence, 1–4.
@@ -89,6 +92,7 @@ struct Visit {
     last: Position,
     entered: bool,
     stopped: bool,
+    last_stop: Option<i64>,
     gap: bool,
     reports: u32,
 }
@@ -144,6 +148,7 @@ impl PortCallDetector {
             exit,
             entered: v.entered,
             stopped: v.stopped,
+            last_stop: v.last_stop,
             gap: v.gap,
             confidence,
             reports: v.reports,
@@ -170,9 +175,12 @@ impl PortCallDetector {
                 state.seen_outside = true;
             } else {
                 v.gap |= (r.t - v.last.t) as f64 >= cfg.gap_hours * 3600.0;
-                v.stopped |= r
-                    .sog_knots
-                    .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn);
+                if r.sog_knots
+                    .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn)
+                {
+                    v.stopped = true;
+                    v.last_stop = Some(r.t);
+                }
                 v.last = r;
                 v.reports += 1;
                 return;
@@ -182,15 +190,17 @@ impl PortCallDetector {
             matches!(k, PlaceKind::Terminal | PlaceKind::Port)
         }) {
             Some((place, d)) if d <= cfg.entry_km * 1000.0 => {
+                let stopped = r
+                    .sog_knots
+                    .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn);
                 state.visit = Some(Visit {
                     place,
                     cos_lat: self.places.all()[place].position.lat.to_radians().cos(),
                     first: r,
                     last: r,
                     entered: state.seen_outside,
-                    stopped: r
-                        .sog_knots
-                        .is_some_and(|s| f64::from(s) <= cfg.stop_speed_kn),
+                    stopped,
+                    last_stop: stopped.then_some(r.t),
                     gap: false,
                     reports: 1,
                 });
@@ -332,6 +342,7 @@ fn port_call_event(c: &PortCall, places: &Places, cx: &Context<'_>) -> Event {
             draught_after_m: after,
             operation,
             destination: cx.destination(c.mmsi, c.first.t, end),
+            last_stop: c.last_stop,
             evidence,
         }
         .into(),
