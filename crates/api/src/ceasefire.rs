@@ -67,7 +67,8 @@ async fn monitored(s: &Arc<AppState>) -> Result<Arc<Monitored>, ApiError> {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code, reason = "describes the query for OpenAPI; read by Params")]
 struct WeeklyQuery {
-    /// Only this metric (`port_calls`, `departures`, `gate_transits`, `dark_index`, ...).
+    /// Only this metric (`port_calls`, `departures`, `gate_transits`, `dark_index`,
+    /// `destination_honesty`, ...).
     metric: Option<String>,
     /// Only this place: a registry id (`UA-ODESA`, `GATE-BOSPORUS-N`) or a region.
     place: Option<String>,
