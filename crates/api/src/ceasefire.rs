@@ -45,6 +45,7 @@ async fn monitored(s: &Arc<AppState>) -> Result<Arc<Monitored>, ApiError> {
                     events: &a.events,
                     identities: &a.identities,
                     matches: &a.matches,
+                    land: &land,
                 },
                 &Options::default(),
             )

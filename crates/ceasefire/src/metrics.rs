@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use shadowfleet_events::detectors::zone::{Finding, ZoneConfig, ZoneDetector};
-use shadowfleet_geo::{haversine_m, LatLon};
+use shadowfleet_geo::{haversine_m, offset_m, Land, LatLon};
 use shadowfleet_model::Timestamp;
 use shadowfleet_records::{EventDetails, GateDirection, IdentityPeriod, Operation};
 use shadowfleet_risk::{ListingState, ScreenMatch};
@@ -29,6 +29,8 @@ pub struct Inputs<'a> {
     pub identities: &'a [IdentityPeriod],
     /// Screening matches (list status on the day of a call).
     pub matches: &'a [ScreenMatch],
+    /// Land (a dark approach is timed only when it could be straight at sea).
+    pub land: &'a Land,
 }
 
 /// The period, thresholds and incidents of a run of the monitor.
@@ -198,7 +200,7 @@ pub struct OccupiedCall {
     pub name: String,
     /// Flag (from the MMSI).
     pub flag: Option<String>,
-    /// RFC 3339.
+    /// The first report in port, RFC 3339.
     pub arrival: String,
     /// RFC 3339, when seen leaving.
     pub departure: Option<String>,
@@ -475,8 +477,11 @@ fn list_status(matches: &[&ScreenMatch], day: &str) -> String {
 struct Call {
     port: usize,
     mmsi: u32,
-    /// The first report in port.
+    /// The arrival: the first report in port, or for a dark approach the time estimated
+    /// from the last report before the silence.
     arrive: i64,
+    /// The first report in port.
+    seen: i64,
     /// The arrival was seen (the call does not begin at the vessel's first report).
     arrived: bool,
     depart: Option<i64>,
@@ -538,6 +543,42 @@ impl Calendar {
             return None;
         }
         usize::try_from((t - self.from) / DAY).ok()
+    }
+}
+
+/// The arrival time of a call whose first report in port (`first`) ends a gap (`gap`: its
+/// start and last position before the silence): the vessel's position and speed then,
+/// sailing on straight to `port` — never before the silence began nor after the first
+/// report in port. `first` itself when the call does not end a gap, when the speed before
+/// is unknown or below 3 kn (a vessel waiting, whose move in cannot be timed), or when the
+/// straight way in crosses land (the route bends: a straight estimate would be early).
+fn dark_arrival(
+    gap: Option<&(i64, LatLon)>,
+    speed_at: impl Fn(i64) -> Option<f32>,
+    port: LatLon,
+    first: i64,
+    land: &Land,
+) -> i64 {
+    let Some(&(off, at)) = gap else {
+        return first;
+    };
+    let metres = haversine_m(at, port);
+    // The way in, short of the harbour (a port's point and its breakwaters may lie on the
+    // coastline's land).
+    let short = {
+        let f = ((metres - 10_000.0) / metres).max(0.0);
+        let (dn, de) = (
+            (port.lat - at.lat).to_radians() * 6_371_000.0,
+            (port.lon - at.lon).to_radians() * 6_371_000.0 * at.lat.to_radians().cos(),
+        );
+        offset_m(at, dn * f, de * f)
+    };
+    match speed_at(off) {
+        Some(kn) if kn >= 3.0 && !land.segment_touches(at, short) => {
+            let hours = metres / 1852.0 / f64::from(kn);
+            (off + (hours * HOUR as f64) as i64).clamp(off, first)
+        }
+        _ => first,
     }
 }
 
@@ -621,6 +662,21 @@ pub fn monitor(
             Region::East
         }
     };
+    // Gaps by their last report before the silence (its speed is read in the pass below)
+    // and by their first report after it: a call that begins with a gap's end was
+    // approached dark, and its arrival is estimated from where and how fast the vessel
+    // went before the silence.
+    let mut gap_off: HashMap<(u32, i64), Option<f32>> = HashMap::new();
+    let mut gap_on: HashMap<(u32, i64), (i64, LatLon)> = HashMap::new();
+    for e in inputs.events {
+        if let EventDetails::Gap(_) = &e.event.details {
+            gap_off.insert((e.event.mmsi, e.event.start), None);
+            gap_on.insert(
+                (e.event.mmsi, e.event.end),
+                (e.event.start, LatLon::new(e.event.lat, e.event.lon)),
+            );
+        }
+    }
     let query = PositionQuery {
         mmsis: Vec::new(),
         from: Some(from),
@@ -655,6 +711,9 @@ pub fn monitor(
         };
         store.read_positions(&query, &mut |tp| {
             let r = tp.position;
+            if let Some(sog) = gap_off.get_mut(&(r.mmsi, r.t)) {
+                *sog = r.sog_knots;
+            }
             if !registry.contains(r.pos) {
                 return;
             }
@@ -766,10 +825,18 @@ pub fn monitor(
                 .push((e.event.end, d.operation));
             if let Some(&i) = port_index.get(d.place.id.as_str()) {
                 if registry.ports[i].in_places {
+                    let arrive = dark_arrival(
+                        gap_on.get(&(e.event.mmsi, e.event.start)),
+                        |t| gap_off.get(&(e.event.mmsi, t)).copied().flatten(),
+                        registry.ports[i].position,
+                        e.event.start,
+                        inputs.land,
+                    );
                     calls.push(Call {
                         port: i,
                         mmsi: e.event.mmsi,
-                        arrive: e.event.start,
+                        arrive,
+                        seen: e.event.start,
                         arrived: !e.event.truncated_start,
                         // Left the berth or anchorage: the last stopped report, else the
                         // first report outside.
@@ -790,6 +857,7 @@ pub fn monitor(
                     port: i,
                     mmsi: v.mmsi,
                     arrive: v.first,
+                    seen: v.first,
                     arrived: v.entered,
                     depart: (v.last < to - 6 * HOUR).then_some(v.last),
                     events: Vec::new(),
@@ -1373,9 +1441,9 @@ pub fn monitor(
         let dark = inputs.events.iter().find_map(|e| match &e.event.details {
             EventDetails::Gap(g)
                 if e.event.mmsi == c.mmsi
-                    && e.event.end <= c.arrive + HOUR
+                    && e.event.end <= c.seen + HOUR
                     && e.event.end
-                        >= c.arrive - (options.dark_approach_hours * HOUR as f64) as i64
+                        >= c.seen - (options.dark_approach_hours * HOUR as f64) as i64
                     && haversine_m(LatLon::new(g.on_lat, g.on_lon), port.position) <= 100_000.0 =>
             {
                 Some(e.id)
@@ -1389,7 +1457,7 @@ pub fn monitor(
             imo: id.and_then(|i| i.imo),
             name: id.map(|i| i.name.clone()).unwrap_or_default(),
             flag: id.and_then(|i| i.flag.clone()),
-            arrival: rfc3339(c.arrive),
+            arrival: rfc3339(c.seen),
             departure: c.depart.map(rfc3339),
             list_status: list_status(
                 matches.get(&c.mmsi).map(Vec::as_slice).unwrap_or(&[]),
@@ -1671,6 +1739,50 @@ pub fn read_incidents(path: &Path) -> Result<Vec<Incident>, MonitorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::expect_used, reason = "tests fail loudly")]
+    fn a_dark_approach_is_timed_from_the_last_report_before_the_silence() {
+        let land = Land::natural_earth_10m().expect("land");
+        // Odesa, and a point 20 nm (37 km) to the south-east at sea.
+        let odesa = LatLon::new(46.4833, 30.7333);
+        let off_at = offset_m(odesa, -26_200.0, 26_200.0);
+        let off = 1_000_000;
+        let first = off + 6 * HOUR;
+        let gap = (off, off_at);
+        let eta = dark_arrival(Some(&gap), |_| Some(10.0), odesa, first, &land);
+        let expected = off + (haversine_m(off_at, odesa) / 1852.0 / 10.0 * 3600.0) as i64;
+        assert_eq!(eta, expected);
+        assert!(
+            (eta - off - 2 * HOUR).abs() < 10 * 60,
+            "about two hours at 10 kn"
+        );
+        // Never after the first report in port.
+        assert_eq!(
+            dark_arrival(Some(&gap), |_| Some(10.0), odesa, off + HOUR, &land),
+            off + HOUR
+        );
+        // No gap, no speed, a vessel waiting: the first report in port.
+        assert_eq!(
+            dark_arrival(None, |_| Some(10.0), odesa, first, &land),
+            first
+        );
+        assert_eq!(
+            dark_arrival(Some(&gap), |_| None, odesa, first, &land),
+            first
+        );
+        assert_eq!(
+            dark_arrival(Some(&gap), |_| Some(0.5), odesa, first, &land),
+            first
+        );
+        // From the other side of Crimea the way in bends round the cape: not estimated.
+        let kerch_side = (off, LatLon::new(44.9, 35.6));
+        let sevastopol = LatLon::new(44.6167, 33.5333);
+        assert_eq!(
+            dark_arrival(Some(&kerch_side), |_| Some(9.0), sevastopol, first, &land),
+            first
+        );
+    }
 
     #[test]
     fn a_cut_in_departures_is_found_within_a_day() {

@@ -115,6 +115,7 @@ pub fn run(args: CeasefireArgs) -> anyhow::Result<ExitCode> {
             events: &a.events,
             identities: &a.identities,
             matches: &a.matches,
+            land: &land,
         },
         &options,
     )?;

@@ -128,6 +128,7 @@ fn ceasefire_score(
             events: &a.events,
             identities: &a.identities,
             matches: &a.matches,
+            land: &land,
         },
     )?)
 }

@@ -287,9 +287,8 @@ fn check_ceasefire(seed: u64) {
     let (_, run) = run_pipeline("black_sea", seed, 45, 1.0);
     let store = Store::open_existing(&run.store).unwrap();
     let a = Analysis::run(&store, AnalysisConfig::default()).unwrap();
-    let places =
-        shadowfleet_places::Places::embedded(&shadowfleet_geo::Land::natural_earth_10m().unwrap())
-            .unwrap();
+    let land = shadowfleet_geo::Land::natural_earth_10m().unwrap();
+    let places = shadowfleet_places::Places::embedded(&land).unwrap();
     let score = shadowfleet_eval::ceasefire::monitor_and_score(
         &run.truth,
         &store,
@@ -298,6 +297,7 @@ fn check_ceasefire(seed: u64) {
             events: &a.events,
             identities: &a.identities,
             matches: &a.matches,
+            land: &land,
         },
     )
     .unwrap()
