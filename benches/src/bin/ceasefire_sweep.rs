@@ -35,6 +35,21 @@ fn one_run(bin: &Path, dir: &Path, days: u32, seed: u64) -> Result<Value, String
         .ok_or_else(|| "eval JSON has no ceasefire score".to_owned())
 }
 
+/// A Markdown table of each key's values over the seeds: runs, median, p90, worst.
+fn print_distributions(key: &str, values: BTreeMap<String, Vec<f64>>) {
+    println!("| {key} | runs | median | p90 | worst |\n|---|---:|---:|---:|---:|");
+    for (k, mut v) in values {
+        v.sort_by(f64::total_cmp);
+        println!(
+            "| {k} | {} | {:.1} | {:.1} | {:.1} |",
+            v.len(),
+            quantile(&v, 0.5),
+            quantile(&v, 0.9),
+            v.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+}
+
 fn main() -> ExitCode {
     let mut seeds: Vec<u64> = (201..=210).collect();
     let mut days = 45u32;
@@ -86,9 +101,14 @@ fn main() -> ExitCode {
                 s["metric"].as_str().unwrap_or(""),
                 s["place"].as_str().unwrap_or("")
             );
-            wape.entry(key)
-                .or_default()
-                .push(s["wape_pct"].as_f64().unwrap_or(f64::NAN));
+            let w = s["wape_pct"].as_f64().unwrap_or(f64::NAN);
+            if w > 5.0 {
+                eprintln!(
+                    "seed {seed}: {key} {w:.1} % (truth {}, found {})",
+                    s["truth"], s["found"]
+                );
+            }
+            wape.entry(key).or_default().push(w);
         }
         let (eps, found) = (
             score["spoof_episodes"].as_f64().unwrap_or(0.0),
@@ -116,31 +136,11 @@ fn main() -> ExitCode {
         seeds.last().copied().unwrap_or(0),
         seeds.len()
     );
-    println!("| series | runs | median | p90 | worst |\n|---|---:|---:|---:|---:|");
-    for (k, mut v) in wape {
-        v.sort_by(f64::total_cmp);
-        println!(
-            "| {k} | {} | {:.1} | {:.1} | {:.1} |",
-            v.len(),
-            quantile(&v, 0.5),
-            quantile(&v, 0.9),
-            v.last().copied().unwrap_or(f64::NAN)
-        );
-    }
+    print_distributions("series", wape);
     println!(
         "\ndestination honesty, |found − truth| share not naming the port, percentage points (ports where some crews hide it):\n"
     );
-    println!("| port | runs | median | p90 | worst |\n|---|---:|---:|---:|---:|");
-    for (k, mut v) in honesty {
-        v.sort_by(f64::total_cmp);
-        println!(
-            "| {k} | {} | {:.1} | {:.1} | {:.1} |",
-            v.len(),
-            quantile(&v, 0.5),
-            quantile(&v, 0.9),
-            v.last().copied().unwrap_or(f64::NAN)
-        );
-    }
+    print_distributions("port", honesty);
     println!();
     let mut r: Vec<f64> = recall.iter().copied().filter(|x| x.is_finite()).collect();
     r.sort_by(f64::total_cmp);

@@ -58,8 +58,9 @@ fn store(tag: &str, ais: &[u8], lists: &[shadowfleet_refdata::RefList]) -> PathB
     // Tests run in parallel in one process: each store its own directory.
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir =
-        std::env::temp_dir().join(format!("shadowfleet-api-{tag}-{}-{n}", std::process::id()));
+    // Under the target's scratch directory with a fixed name per store: a later run replaces
+    // it (stores named by process under the system's temporary directory piled up).
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("api-{tag}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("input.nmea");

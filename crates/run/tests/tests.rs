@@ -313,7 +313,10 @@ fn listed_store(
     Vec<String>,
     Vec<shadowfleet_simulate::truth::Vessel>,
 ) {
-    let dir = std::env::temp_dir().join(format!("shadowfleet-{tag}-{}", std::process::id()));
+    // Under the target's scratch directory with a fixed name: a later run replaces it
+    // (stores under the system's temporary directory, named by process, piled up).
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("listed-{tag}"));
+    let _ = std::fs::remove_dir_all(&dir);
     let (ais, lists, vessels) = simulated(&dir, "baltic", opts);
     let store = dir.join("store");
     ingest(

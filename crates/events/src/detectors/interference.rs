@@ -193,6 +193,20 @@ impl InterferenceDetector {
         })
     }
 
+    /// Whether a vessel heard again at `to` after a silence longer than a jump's (at most
+    /// `window_hours`) comes back at the false place of a cluster active then: it was
+    /// displaced like the others while it was not heard (a receiver that missed the moment
+    /// of its jump), and joins them.
+    fn joins_after_silence(&self, before: &Position, to: &Position) -> bool {
+        let window = hours(self.config.window_hours);
+        to.t - before.t <= window
+            && self.clusters.iter().any(|c| {
+                (to.t - c.last).abs() <= window
+                    && to.t >= c.first
+                    && haversine_m(c.centre(), to.pos) <= self.config.cluster_km * 1000.0
+            })
+    }
+
     /// A member's false report at `p`, extending its cluster; `false` (the member's false
     /// stretch is over) when the cluster is closed or the report lies away from its false
     /// place (a ship's own track that the track builder kept on the displaced segment).
@@ -351,7 +365,8 @@ impl Detector for InterferenceDetector {
                 // displaced again its old false segment.)
                 v.cluster = None;
             } else if far
-                && (r.t - v.last.t) as f64 <= cfg.max_jump_gap_minutes * 60.0
+                && ((r.t - v.last.t) as f64 <= cfg.max_jump_gap_minutes * 60.0
+                    || self.joins_after_silence(&v.last, &r))
                 && !self.at_false_place(&v.last)
             {
                 v.cluster = Some(self.jump(v.last, r, cx));
@@ -544,6 +559,33 @@ mod tests {
             e.end - crate::testing::T0 <= 5 * 3600,
             "ends with the episode: {e:?}"
         );
+    }
+
+    #[test]
+    fn a_vessel_unheard_when_it_was_displaced_joins_the_others() {
+        // Three vessels displaced together; the third is not heard for 90 minutes around the
+        // moment (more than a jump's 60), and comes back at the false place.
+        let mut tracks: Vec<_> = (0..3)
+            .map(|v| jammed(v, Some((3600 + 120 * i64::from(v), 5 * 3600))))
+            .collect();
+        tracks[2].retain(|p| {
+            let t = p.position.t - crate::testing::T0;
+            !(3000..3000 + 90 * 60).contains(&t)
+        });
+        let events = run(&tracks);
+        assert_eq!(events.len(), 1, "{events:?}");
+        let shadowfleet_records::EventDetails::Interference(d) = &events[0].details else {
+            panic!("{events:?}");
+        };
+        assert_eq!(d.vessel_count, 3);
+        // Heard again far away after a long silence, at no false place: not a jump.
+        let mut lone = jammed(9, Some((3600, 5 * 3600)));
+        lone.retain(|p| {
+            let t = p.position.t - crate::testing::T0;
+            !(3000..3000 + 90 * 60).contains(&t)
+        });
+        let two: Vec<_> = (0..2).map(|v| jammed(v, None)).chain([lone]).collect();
+        assert!(run(&two).is_empty());
     }
 
     #[test]
