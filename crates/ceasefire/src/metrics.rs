@@ -5,14 +5,14 @@ use std::path::Path;
 
 use serde::Serialize;
 use shadowfleet_events::detectors::zone::{Finding, ZoneConfig, ZoneDetector};
-use shadowfleet_geo::{haversine_m, offset_m, Land, LatLon};
+use shadowfleet_geo::{bearing_deg, haversine_m, offset_m, Land, LatLon};
 use shadowfleet_model::Timestamp;
 use shadowfleet_records::{EventDetails, GateDirection, IdentityPeriod, Operation};
 use shadowfleet_risk::{ListingState, ScreenMatch};
 use shadowfleet_store::{PositionQuery, Store, StoredEvent};
 use shadowfleet_tracks::TrackPoint;
 
-use crate::destination::{classify, Declared, PortOfCall};
+use crate::destination::{classify, Declared};
 use crate::registry::{PortGroup, Registry};
 use crate::week::{iso_week, week_start};
 
@@ -566,12 +566,11 @@ fn dark_arrival(
     // The way in, short of the harbour (a port's point and its breakwaters may lie on the
     // coastline's land).
     let short = {
-        let f = ((metres - 10_000.0) / metres).max(0.0);
-        let (dn, de) = (
-            (port.lat - at.lat).to_radians() * 6_371_000.0,
-            (port.lon - at.lon).to_radians() * 6_371_000.0 * at.lat.to_radians().cos(),
+        let (d, b) = (
+            (metres - 10_000.0).max(0.0),
+            bearing_deg(at, port).to_radians(),
         );
-        offset_m(at, dn * f, de * f)
+        offset_m(at, d * b.cos(), d * b.sin())
     };
     match speed_at(off) {
         Some(kn) if kn >= 3.0 && !land.segment_touches(at, short) => {
@@ -903,11 +902,7 @@ pub fn monitor(
         if !seen {
             continue;
         }
-        let of_call = PortOfCall {
-            locode: &port.locode,
-            country: &port.country,
-            name: &port.name,
-        };
+        let of_call = port.of_call();
         for w in 0..n_weeks {
             let cov = coverage_days(&|d| port_days.contains(&(i, d)), w);
             let arrivals: Vec<&&Call> = here

@@ -147,6 +147,17 @@ pub struct Port {
     pub min_visit_hours: f64,
 }
 
+impl Port {
+    /// The port as an AIS destination is compared with.
+    pub fn of_call(&self) -> crate::destination::PortOfCall<'_> {
+        crate::destination::PortOfCall {
+            locode: &self.locode,
+            country: &self.country,
+            name: &self.name,
+        }
+    }
+}
+
 /// An anchorage or waiting area.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

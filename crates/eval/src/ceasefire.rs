@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use shadowfleet_ceasefire::destination::{classify, Declared, PortOfCall};
+use shadowfleet_ceasefire::destination::{classify, Declared};
 use shadowfleet_ceasefire::{
     iso_week, monitor, week_start, Inputs, MonitorError, Options, PortGroup, Registry, Report,
 };
@@ -146,14 +146,9 @@ pub fn evaluate_ceasefire(
                     e.details["declared_destination"].as_str(),
                     weeks.contains(&iso_week(s)),
                 ) {
-                    let of_call = PortOfCall {
-                        locode: &port.locode,
-                        country: &port.country,
-                        name: &port.name,
-                    };
                     let x = truth_declared.entry(place.clone()).or_default();
                     x.0 += 1;
-                    x.1 += u32::from(classify(said, &of_call) != Declared::Named);
+                    x.1 += u32::from(classify(said, &port.of_call()) != Declared::Named);
                 }
                 if s >= start {
                     *truth_counts

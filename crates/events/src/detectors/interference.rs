@@ -92,6 +92,11 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// Whether `p` lies at the cluster's false place (within `km` of its centre).
+    fn holds(&self, p: LatLon, km: f64) -> bool {
+        haversine_m(self.centre(), p) <= km * 1000.0
+    }
+
     fn centre(&self) -> LatLon {
         let n = f64::from(self.jumps.max(1));
         LatLon {
@@ -124,10 +129,10 @@ impl InterferenceDetector {
     fn jump(&mut self, before: Position, to: Position, cx: &mut Context<'_>) -> u64 {
         let cfg = self.config;
         let window = hours(cfg.window_hours);
-        let at = self.clusters.iter().position(|c| {
-            (to.t - c.last).abs() <= window
-                && haversine_m(c.centre(), to.pos) <= cfg.cluster_km * 1000.0
-        });
+        let at = self
+            .clusters
+            .iter()
+            .position(|c| (to.t - c.last).abs() <= window && c.holds(to.pos, cfg.cluster_km));
         let k = match at {
             Some(k) => k,
             None => {
@@ -189,7 +194,7 @@ impl InterferenceDetector {
             c.vessels >= self.config.min_vessels
                 && p.t >= c.first - window
                 && p.t <= c.last + window
-                && haversine_m(c.centre(), p.pos) <= self.config.cluster_km * 1000.0
+                && c.holds(p.pos, self.config.cluster_km)
         })
     }
 
@@ -203,7 +208,7 @@ impl InterferenceDetector {
             && self.clusters.iter().any(|c| {
                 (to.t - c.last).abs() <= window
                     && to.t >= c.first
-                    && haversine_m(c.centre(), to.pos) <= self.config.cluster_km * 1000.0
+                    && c.holds(to.pos, self.config.cluster_km)
             })
     }
 
@@ -214,7 +219,7 @@ impl InterferenceDetector {
         let Some(k) = self.clusters.iter().position(|c| c.key == key) else {
             return false;
         };
-        if haversine_m(self.clusters[k].centre(), p.pos) > self.config.cluster_km * 1000.0 {
+        if !self.clusters[k].holds(p.pos, self.config.cluster_km) {
             return false;
         }
         let c = &mut self.clusters[k];
