@@ -217,9 +217,19 @@ pub struct Pipeline {
 impl Pipeline {
     /// A pipeline with `config` over the given reference data.
     pub fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
+        Pipeline::with_detectors(config, reference, crate::detectors::SECTIONS)
+    }
+
+    /// A pipeline running only the detectors of the configuration sections `only` (see
+    /// [`DetectStage::with_detectors`]); the track and identity stages always run.
+    pub fn with_detectors(
+        config: &DetectorConfig,
+        reference: &Reference,
+        only: &[&str],
+    ) -> Result<Self, DetectorError> {
         Ok(Pipeline {
             track: TrackStage::new(config.tracks),
-            detect: DetectStage::new(config, reference)?,
+            detect: DetectStage::with_detectors(config, reference, only)?,
             stations: Default::default(),
         })
     }
@@ -345,7 +355,7 @@ impl Pipeline {
             Vec::new()
         };
         frame("held", &mut |b| state::save("held", &held, b))?;
-        for (section, detector) in crate::detectors::SECTIONS.iter().zip(&d.detectors) {
+        for (section, detector) in d.sections.iter().zip(&d.detectors) {
             frame(section, &mut |b| detector.save_state(b))?;
         }
         frames.to_bytes()
@@ -372,7 +382,7 @@ impl Pipeline {
         let held: Vec<HeldKey> = state::load("held", frames.get("held")?)?;
         d.already_stored_until = held.iter().map(|k| k.1).max().unwrap_or(i64::MIN);
         d.already_stored = held.into_iter().collect();
-        for (section, detector) in crate::detectors::SECTIONS.iter().zip(&mut d.detectors) {
+        for (section, detector) in d.sections.iter().zip(&mut d.detectors) {
             detector.load_state(frames.get(section)?)?;
         }
         Ok(())
@@ -391,6 +401,8 @@ pub struct DetectStage {
     reference: Reference,
     identities: IdentityTracker,
     detectors: Vec<Box<dyn Detector>>,
+    /// The configuration section of each detector, in the same order.
+    sections: Vec<&'static str>,
     recent: RecentEncounters,
     interference: InterferenceAreas,
     /// What the detector being called emitted (handed on after the call).
@@ -501,11 +513,46 @@ enum Call<'p> {
 impl DetectStage {
     /// A detection stage with `config` over the given reference data.
     pub fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
+        DetectStage::with_detectors(config, reference, crate::detectors::SECTIONS)
+    }
+
+    /// A detection stage running only the detectors of the configuration sections `only`
+    /// (in pipeline order, whatever the order given): a distributed run's encounter stage
+    /// runs `encounters` alone on each space-time cell. An unknown section is an error.
+    pub fn with_detectors(
+        config: &DetectorConfig,
+        reference: &Reference,
+        only: &[&str],
+    ) -> Result<Self, DetectorError> {
+        if let Some(unknown) = only
+            .iter()
+            .find(|s| !crate::detectors::SECTIONS.contains(s))
+        {
+            return Err(DetectorError {
+                section: "pipeline",
+                reason: format!(
+                    "{unknown:?} is not a detector (one of {})",
+                    crate::detectors::SECTIONS.join(", ")
+                ),
+            });
+        }
+        let mut detectors = Vec::new();
+        let mut sections = Vec::new();
+        for (section, d) in crate::detectors::SECTIONS
+            .iter()
+            .zip(build(config, reference)?)
+        {
+            if only.contains(section) {
+                detectors.push(d);
+                sections.push(*section);
+            }
+        }
         Ok(DetectStage {
             config: config.clone(),
             reference: reference.clone(),
             identities: IdentityTracker::new(config.identity, reference.mids.clone()),
-            detectors: build(config, reference)?,
+            detectors,
+            sections,
             recent: RecentEncounters::default(),
             interference: InterferenceAreas::default(),
             emitted: Vec::new(),
@@ -523,10 +570,7 @@ impl DetectStage {
     /// Starts measuring where the stage's time goes (see [`StageProfile`]).
     pub fn profile(&mut self) {
         self.profile = Some(StageProfile {
-            detectors: crate::detectors::SECTIONS
-                .iter()
-                .map(|s| (*s, 0.0))
-                .collect(),
+            detectors: self.sections.iter().map(|s| (*s, 0.0)).collect(),
             ..StageProfile::default()
         });
     }
