@@ -164,6 +164,14 @@ class Pipeline:
         them); returns what they released."""
         return Output.concat([Output._of(self._inner.push(b)) for b in _batches(data)] or [self._empty()])
 
+    def know(self, events: pa.Table) -> None:
+        """Takes events found by another run over the same data (the schema of
+        :meth:`Store.events`) as side input: encounters and interference areas, which the
+        per-vessel detectors consult (loitering's partner check; loitering's and spoofing's
+        "jammed" checks). Call it before the first :meth:`push`."""
+        for b in events.to_batches():
+            self._inner.know(b)
+
     def finish(self) -> Output:
         """Ends the input: releases every point held and closes every open event."""
         return Output._of(self._inner.finish())

@@ -20,6 +20,7 @@ use shadowfleet_tracks::TrackPoint;
 
 mod columns;
 mod splits;
+mod store_writer;
 mod tables;
 
 /// Rows per record batch handed to Python.
@@ -239,6 +240,15 @@ fn decode_range(
     Ok((batches.into_iter().map(PyArrowType).collect(), stats))
 }
 
+/// The embedded land, places and MIDs, loaded once per process (every pipeline shares them).
+fn reference() -> PyResult<Reference> {
+    static REFERENCE: std::sync::OnceLock<Result<Reference, String>> = std::sync::OnceLock::new();
+    REFERENCE
+        .get_or_init(|| Reference::embedded().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(PyRuntimeError::new_err)
+}
+
 fn detector_config(config: Option<&str>) -> PyResult<DetectorConfig> {
     match config {
         None => Ok(DetectorConfig::default()),
@@ -300,8 +310,7 @@ impl Pipeline {
     #[pyo3(signature = (config = None, detectors = None))]
     fn new(config: Option<&str>, detectors: Option<Vec<String>>) -> PyResult<Self> {
         let config = detector_config(config)?;
-        let reference =
-            Reference::embedded().map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let reference = reference()?;
         let only: Vec<&str> = match &detectors {
             Some(d) => d.iter().map(String::as_str).collect(),
             None => shadowfleet_events::detectors::SECTIONS.to_vec(),
@@ -339,6 +348,19 @@ impl Pipeline {
             Ok(out)
         })?;
         outputs(released)
+    }
+
+    /// Takes events found by another run over the same data (a batch of the events schema)
+    /// as side input: encounters and interference areas, which the per-vessel detectors
+    /// consult (see `shadowfleet.spark`). Call it before the first `push`.
+    fn know(&self, batch: PyArrowType<RecordBatch>) -> PyResult<()> {
+        let events = store_writer::events_of(&batch.0).map_err(PyValueError::new_err)?;
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the pipeline failed earlier"))?;
+        guard.0.know(&events);
+        Ok(())
     }
 
     /// Ends the input: releases every point held and closes every open event.
@@ -611,6 +633,90 @@ impl Store {
     }
 }
 
+/// One run assembled elsewhere (the Spark job's stages), written into a store: push
+/// events, identities and points as batches, then commit once.
+#[pyclass(module = "shadowfleet._native")]
+struct RunWriter {
+    inner: Mutex<Option<store_writer::RunWriter>>,
+}
+
+impl RunWriter {
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut store_writer::RunWriter) -> Result<R, String>,
+    ) -> PyResult<R> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the run writer failed earlier"))?;
+        let w = guard
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("the run is committed"))?;
+        f(w).map_err(PyValueError::new_err)
+    }
+}
+
+#[pymethods]
+impl RunWriter {
+    /// Opens (or creates) the store in `path` for one run, holding its write lock.
+    #[new]
+    fn new(path: PathBuf) -> PyResult<Self> {
+        let w = store_writer::RunWriter::open(&path).map_err(any_err)?;
+        Ok(RunWriter {
+            inner: Mutex::new(Some(w)),
+        })
+    }
+
+    /// Takes a batch of events (the schema of `Store.events`).
+    fn events(&self, py: Python<'_>, batch: PyArrowType<RecordBatch>) -> PyResult<()> {
+        py.detach(|| self.with(|w| w.events(&batch.0)))
+    }
+
+    /// Takes a batch of identity periods.
+    fn identities(&self, py: Python<'_>, batch: PyArrowType<RecordBatch>) -> PyResult<()> {
+        py.detach(|| self.with(|w| w.identities(&batch.0)))
+    }
+
+    /// Takes a batch of track points (the store's position columns).
+    fn points(&self, py: Python<'_>, batch: PyArrowType<RecordBatch>) -> PyResult<()> {
+        py.detach(|| self.with(|w| w.points(&batch.0)))
+    }
+
+    /// Commits the run: `inputs` as (name, path, messages), `dropped` what was left out by
+    /// reason (JSON, the fields of a run report's `dropped`), the receiving stations named,
+    /// the detector configuration (TOML) and the wall-clock start (unix seconds; now when
+    /// None). Returns (run id, positions stored).
+    #[pyo3(signature = (inputs, dropped, stations, detector_config, started_at = None))]
+    fn commit(
+        &self,
+        py: Python<'_>,
+        inputs: Vec<(String, PathBuf, u64)>,
+        dropped: &str,
+        stations: Vec<String>,
+        detector_config: &str,
+        started_at: Option<i64>,
+    ) -> PyResult<(i64, u64)> {
+        let dropped: shadowfleet_records::DropCounts = serde_json::from_str(dropped)
+            .map_err(|e| PyValueError::new_err(format!("dropped: {e}")))?;
+        let w = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the run writer failed earlier"))?
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("the run is committed"))?;
+        let started = started_at.unwrap_or_else(wall_clock_seconds);
+        py.detach(move || w.commit(&inputs, &dropped, &stations, detector_config, started))
+            .map_err(any_err)
+    }
+}
+
+/// The default detector configuration, as TOML.
+#[pyfunction]
+#[pyo3(signature = (config = None))]
+fn detector_config_toml(config: Option<&str>) -> PyResult<String> {
+    toml::to_string(&detector_config(config)?).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
 /// The schema of decoded messages (an empty batch).
 #[pyfunction]
 fn decoded_schema() -> PyArrowType<RecordBatch> {
@@ -628,6 +734,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decoded_schema, m)?)?;
     m.add_class::<Pipeline>()?;
     m.add_class::<Store>()?;
+    m.add_class::<RunWriter>()?;
+    m.add_function(wrap_pyfunction!(detector_config_toml, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add(
         "DETECTORS",

@@ -193,6 +193,10 @@ const RECENT_ENCOUNTERS: usize = 8;
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RecentEncounters {
     by_mmsi: FxHashMap<u32, VecDeque<(i64, i64)>>,
+    /// Encounters found by another run over the same data ([`crate::Pipeline::know`]): side
+    /// input, not state (never saved).
+    #[serde(skip)]
+    known: FxHashMap<u32, Vec<(i64, i64)>>,
 }
 
 impl RecentEncounters {
@@ -209,10 +213,17 @@ impl RecentEncounters {
         }
     }
 
+    /// Takes an encounter found by another run as known (unbounded: side input).
+    pub(crate) fn know(&mut self, e: &Event) {
+        for m in [Some(e.mmsi), e.other_mmsi].into_iter().flatten() {
+            self.known.entry(m).or_default().push((e.start, e.end));
+        }
+    }
+
     fn overlaps(&self, mmsi: u32, from: i64, to: i64) -> bool {
-        self.by_mmsi
-            .get(&mmsi)
-            .is_some_and(|v| v.iter().any(|&(s, e)| s <= to && e >= from))
+        let hit = |&(s, e): &(i64, i64)| s <= to && e >= from;
+        self.by_mmsi.get(&mmsi).is_some_and(|v| v.iter().any(hit))
+            || self.known.get(&mmsi).is_some_and(|v| v.iter().any(hit))
     }
 }
 
@@ -229,7 +240,14 @@ pub(crate) struct InterferenceAreas {
 const INTERFERENCE_AREAS: usize = 256;
 
 impl InterferenceAreas {
-    fn upsert(&mut self, key: u64, centre: LatLon, radius_m: f64, span: (i64, i64), vessels: u32) {
+    pub(crate) fn upsert(
+        &mut self,
+        key: u64,
+        centre: LatLon,
+        radius_m: f64,
+        span: (i64, i64),
+        vessels: u32,
+    ) {
         let entry = (key, centre, radius_m, span.0, span.1, vessels);
         if let Some(a) = self.areas.iter_mut().find(|a| a.0 == key) {
             *a = entry;

@@ -388,6 +388,32 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Takes cross-vessel findings made by another run over the same data — a distributed
+    /// run's encounter and interference stage — for this pipeline's detectors to consult as
+    /// they consult those emitted here: encounters (loitering's "no partner seen" check) and
+    /// interference areas (loitering's and spoofing's "jammed" checks). Other kinds are
+    /// ignored. Call it before the first input; what it takes is side input, not state.
+    pub fn know(&mut self, events: &[Event]) {
+        let d = &mut self.detect;
+        let radius_km = d.config.interference.cluster_km;
+        for (k, e) in events.iter().enumerate() {
+            match &e.details {
+                EventDetails::Encounter(_) => d.recent.know(e),
+                EventDetails::Interference(i) => d.interference.upsert(
+                    u64::MAX - k as u64,
+                    LatLon {
+                        lat: i.broadcast_lat,
+                        lon: i.broadcast_lon,
+                    },
+                    radius_km * 1000.0,
+                    (e.start, e.end),
+                    i.vessel_count,
+                ),
+                _ => {}
+            }
+        }
+    }
+
     /// The two stages apart, to run them on two threads.
     pub fn stages(&mut self) -> (&mut TrackStage, &mut DetectStage) {
         (&mut self.track, &mut self.detect)

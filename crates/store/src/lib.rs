@@ -1131,18 +1131,25 @@ impl Store {
             from: None,
             to: Some(until),
         };
+        // A day may be written in several parts (a run whose positions did not come in time
+        // order, or that spilled): every part of the first day that holds one is read.
+        let mut first: Option<Position> = None;
+        let mut day: Option<PathBuf> = None;
         for path in self.position_files(&query)? {
-            let mut first: Option<Position> = None;
+            let this_day = path.parent().map(Path::to_owned);
+            if first.is_some() && this_day != day {
+                break;
+            }
             positions::read_file(&path, &query, &mut |p| {
                 if first.as_ref().is_none_or(|f| p.position.t < f.position.t) {
                     first = Some(p);
                 }
             })?;
-            if first.is_some() {
-                return Ok(first);
+            if first.is_some() && day.is_none() {
+                day = this_day;
             }
         }
-        Ok(None)
+        Ok(first)
     }
 
     /// Number of stored positions, from the manifest.
