@@ -43,8 +43,12 @@ import pyarrow.parquet as pq
 import shadowfleet as sf
 from shadowfleet import _native
 
-#: Detectors run per vessel (stage 2) and across vessels (stage 3), by configuration section.
-CROSS_VESSEL = ("encounters", "interference")
+#: Detectors run per vessel (stage 2) and across vessels (stage 3), by configuration section:
+#: encounters per space cell (``Partition::Cell``), interference over everything
+#: (``Partition::Global``).
+CELL = ("encounters",)
+GLOBAL = ("interference",)
+CROSS_VESSEL = CELL + GLOBAL
 PER_VESSEL = tuple(d for d in sf.DETECTORS if d not in CROSS_VESSEL)
 #: Event kinds stage 3 owns. Identity changes are cross-vessel too (an IMO number moving
 #: from one MMSI to another, two IMO numbers on one MMSI): stage 3 runs the identity stage
@@ -52,6 +56,16 @@ PER_VESSEL = tuple(d for d in sf.DETECTORS if d not in CROSS_VESSEL)
 #: positions alone (one MMSI in two places at once), which the spoofing detector finds in
 #: stage 2.
 CROSS_VESSEL_KINDS = ("encounter", "interference", "identity_change")
+GLOBAL_KINDS = ("interference", "identity_change")
+
+#: Cells of the encounter stage, degrees; a position within ``CELL_MARGIN_DEG`` of a cell's
+#: edge goes to the neighbour too, so that a meeting near an edge is seen whole by the cell
+#: that owns it (the one its position lies in). Meetings are slow (under 2 kn), so one that
+#: drifts farther than the margin is beyond what the simulator or real STS areas show.
+CELL_DEG = 5.0
+CELL_MARGIN_DEG = 0.5
+#: Cells per degree row, for one integer key per cell.
+_ROW = 1000
 
 
 def _from_positions(events: pa.Table) -> pa.Table:
@@ -179,7 +193,8 @@ def _segments_by_vessel(points: pa.Table) -> pa.Table:
 def _side_input(work: str) -> tuple:
     """Stage 3's encounters by MMSI (either side) and its interference events, which the
     per-vessel detectors consult (loitering's partner check, the jammed checks)."""
-    events = [b for b in _read(glob.glob(os.path.join(work, "cross", "events", "*.parquet")), _empty().events.schema)]
+    files = [f for stage in ("cross", "cell") for f in glob.glob(os.path.join(work, stage, "events", "*.parquet"))]
+    events = [b for b in _read(files, _empty().events.schema)]
     if not events:
         return {}, None
     t = pa.Table.from_batches(events)
@@ -241,6 +256,78 @@ def _per_vessel(work: str, config: Optional[str]):
 # --- stage 3 -------------------------------------------------------------------------------
 
 
+def _cell_of(lat: float, lon: float) -> int:
+    import math
+
+    return int(math.floor((lat + 90.0) / CELL_DEG)) * _ROW + int(math.floor((lon + 180.0) / CELL_DEG))
+
+
+def _cells(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Each position with the cells it goes to (its own, and a neighbour's when within the
+    margin of the edge): the column ``cell``, one row per cell. Rows without a position
+    (static reports) get ``cell`` null; they are joined to their vessel's cells after."""
+    import math
+
+    for b in batches:
+        lat, lon = b.column("lat").to_pylist(), b.column("lon").to_pylist()
+        index, cells = [], []
+        for i, (la, lo) in enumerate(zip(lat, lon)):
+            if la is None or lo is None:
+                index.append(i)
+                cells.append(None)
+                continue
+            rows = {math.floor((la + 90.0 + d) / CELL_DEG) for d in (-CELL_MARGIN_DEG, 0.0, CELL_MARGIN_DEG)}
+            cols = {math.floor((lo + 180.0 + d) / CELL_DEG) for d in (-CELL_MARGIN_DEG, 0.0, CELL_MARGIN_DEG)}
+            for r in rows:
+                for c in cols:
+                    index.append(i)
+                    cells.append(r * _ROW + c)
+        t = b.take(pa.array(index, pa.int64()))
+        yield pa.RecordBatch.from_arrays(list(t.columns) + [pa.array(cells, pa.int64())], names=t.schema.names + ["cell"])
+
+
+def _per_cell(work: str, config: Optional[str]):
+    schema = sf.decoded_schema()
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from pyspark import TaskContext
+
+        part = TaskContext.get().partitionId()
+        out = _Outputs(work, "cell", part)
+        current, pipeline, n = None, None, 0
+
+        def finish():
+            keep(pipeline.finish())
+
+        def keep(o):
+            # Encounters whose position lies in this cell (not in a neighbour's margin).
+            e = o.events.filter(pc.equal(o.events["kind"], "encounter"))
+            if e.num_rows:
+                own = [_cell_of(la, lo) == current for la, lo in zip(e["lat"].to_pylist(), e["lon"].to_pylist())]
+                out.write("events", e.filter(pa.array(own)))
+
+        for b in batches:
+            cell = b.column("cell")
+            change = pc.not_equal(cell.slice(1), cell.slice(0, len(cell) - 1)) if len(cell) > 1 else pa.array([], pa.bool_())
+            cuts = [0] + [i + 1 for i in pc.indices_nonzero(change).to_pylist()] + [b.num_rows]
+            for s, e in zip(cuts, cuts[1:]):
+                if s == e:
+                    continue
+                c = cell[s].as_py()
+                if c != current:
+                    if pipeline is not None:
+                        finish()
+                    current, pipeline = c, sf.Pipeline(config, CELL)
+                keep(pipeline.push(_from_spark(b.slice(s, e - s), schema)))
+                n += e - s
+        if pipeline is not None:
+            finish()
+        out.close()
+        yield pa.RecordBatch.from_pydict({"part": pa.array([part], pa.int32()), "stats": pa.array([json.dumps([{"messages": n}])], pa.string())})
+
+    return run
+
+
 def _cross_vessel(work: str, config: Optional[str]):
     schema = sf.decoded_schema()
 
@@ -249,8 +336,8 @@ def _cross_vessel(work: str, config: Optional[str]):
 
         part = TaskContext.get().partitionId()
         out = _Outputs(work, "cross", part)
-        p = sf.Pipeline(config, CROSS_VESSEL)
-        keep = pa.array(CROSS_VESSEL_KINDS)
+        p = sf.Pipeline(config, GLOBAL)
+        keep = pa.array(GLOBAL_KINDS)
         n = 0
         for b in batches:
             o = p.push(_from_spark(b, schema))
@@ -351,6 +438,7 @@ def run(
     split_bytes: int = 128 << 20,
     vessel_partitions: Optional[int] = None,
     accept_bad_checksum: bool = False,
+    n_cells: Optional[int] = None,
 ) -> dict:
     """Runs the four stages on ``spark`` over ``inputs`` into the store ``store``. ``config``
     is a detector configuration (TOML file or text). Returns the run's report (run id,
@@ -402,6 +490,24 @@ def run(
     )
     timing["cross_vessel_s"] = time.time() - t0
 
+    # Stage 3b: encounters per space cell, each cell's messages in arrival order; static
+    # reports go to every cell their vessel has positions in.
+    t0 = time.time()
+    ddl = decoded_ddl + ", `cell` bigint"
+    with_cells = decoded.mapInArrow(_cells, ddl)
+    placed = with_cells.where("cell is not null")
+    vessel_cells = placed.select("mmsi", "cell").distinct()
+    statics = with_cells.where("cell is null").drop("cell").join(vessel_cells, "mmsi")
+    cells = placed.unionByName(statics)
+    (
+        cells.repartition(n_cells or max(2, spark.sparkContext.defaultParallelism * 2), "cell")
+        .sortWithinPartitions("cell", "input", "offset")
+        .mapInArrow(_per_cell(work, config), "part int, stats string")
+        .collect()
+    )
+    n_space_cells = vessel_cells.select("cell").distinct().count()
+    timing["cells_s"] = time.time() - t0
+
     # Stage 2: per vessel, in arrival order.
     t0 = time.time()
     n = vessel_partitions or max(2, spark.sparkContext.defaultParallelism * 2)
@@ -421,7 +527,7 @@ def run(
     kinds = {}
     batches = [
         b
-        for stage in ("vessel", "cross")
+        for stage in ("vessel", "cross", "cell")
         for b in _read(glob.glob(os.path.join(work, stage, "events", "*.parquet")), empty.events.schema)
     ]
     events = pa.Table.from_batches(batches, schema=empty.events.schema)
@@ -459,6 +565,7 @@ def run(
         "events": kinds,
         "dropped": dropped,
         "ranges": len(ranges),
+        "cells": n_space_cells,
         "seconds": timing,
     }
 

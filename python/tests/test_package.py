@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -154,3 +155,10 @@ def test_store_answers_as_the_command_line(shadowfleet_bin, baltic3, tmp_path):
     with pytest.raises(OSError):
         sf.Store(tmp_path / "nowhere")
     shutil.rmtree(store)
+
+
+def test_the_example_runs(shadowfleet_bin, scratch):
+    out = scratch / "example-month"
+    text = run(sys.executable, str(REPO / "python" / "examples" / "month.py"), "--bin", shadowfleet_bin, "--out", str(out), "--days", "3")
+    assert "highest risk" in text
+    assert (out / "exposure.csv").exists()

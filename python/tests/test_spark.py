@@ -59,6 +59,7 @@ def test_spark_finds_what_analyze_finds(session, shadowfleet_bin, scratch, world
     # Small byte ranges, so that the input is cut into several decoding tasks.
     sr = sfspark.run(session, [str(nmea)], str(spark), split_bytes=16 << 20, vessel_partitions=3)
     assert sr["ranges"] > 2
+    assert sr["cells"] > (3 if scenario == "global" else 1)
 
     # Events: every field but the IMO number (see below). A shared MMSI is reported once per
     # sharing from whichever evidence the identity stage took first — two IMO numbers on the
