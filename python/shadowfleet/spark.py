@@ -581,6 +581,7 @@ def session(master: Optional[str] = None, app: str = "shadowfleet"):
         b = b.master(master)
     return (
         b.config("spark.sql.session.timeZone", "UTC")
+        .config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", 65536)
         .config("spark.ui.enabled", "false")
         .getOrCreate()
