@@ -141,9 +141,9 @@ def _decode_ranges(work: str, accept_bad_checksum: bool):
                 s = json.loads(stats)
                 s.update(input=r["input"], start=r["start"])
                 name = os.path.join(work, "stats", f"decode-{r['input']}-{r['start']}.json")
-                with open(name + ".tmp", "w") as f:
+                with open(name + f".tmp-{os.getpid()}", "w") as f:
                     json.dump(s, f)
-                os.replace(name + ".tmp", name)
+                os.replace(name + f".tmp-{os.getpid()}", name)
                 for x in out:
                     yield _to_spark(x)
 
@@ -161,26 +161,46 @@ class _Outputs:
     a temporary name and renamed when complete (a retried task replaces it)."""
 
     def __init__(self, work: str, stage: str, part: int):
+        from pyspark import TaskContext
+
+        ctx = TaskContext.get()
+        # Two attempts of one task (a retry, a speculative copy) never share a file.
+        self.tmp = f".tmp-{ctx.taskAttemptId() if ctx else os.getpid()}"
         self.paths = {}
         self.writers = {}
+        self.buffered = {}
         for kind in ("events", "identities", "points"):
             d = os.path.join(work, stage, kind)
             os.makedirs(d, exist_ok=True)
             self.paths[kind] = os.path.join(d, f"part-{part:05d}.parquet")
 
     def write(self, kind: str, table: pa.Table):
+        """Buffers ``table``; writes a row group once 64 Ki rows of a kind are buffered (a
+        vessel's few rows each would make a row group apiece)."""
         if table.num_rows == 0:
             return
+        buf = self.buffered.setdefault(kind, [])
+        buf.append(table)
+        if sum(t.num_rows for t in buf) >= 65536:
+            self._flush(kind)
+
+    def _flush(self, kind: str):
+        buf = self.buffered.pop(kind, [])
+        if not buf:
+            return
+        table = pa.concat_tables(buf)
         w = self.writers.get(kind)
         if w is None:
-            w = pq.ParquetWriter(self.paths[kind] + ".tmp", table.schema)
+            w = pq.ParquetWriter(self.paths[kind] + self.tmp, table.schema)
             self.writers[kind] = w
         w.write_table(table)
 
     def close(self):
+        for kind in list(self.buffered):
+            self._flush(kind)
         for kind, w in self.writers.items():
             w.close()
-            os.replace(self.paths[kind] + ".tmp", self.paths[kind])
+            os.replace(self.paths[kind] + self.tmp, self.paths[kind])
 
 
 def _segments_by_vessel(points: pa.Table) -> pa.Table:
