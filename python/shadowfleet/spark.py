@@ -203,6 +203,18 @@ class _Outputs:
             os.replace(self.paths[kind] + self.tmp, self.paths[kind])
 
 
+def _runs(batches: Iterator[pa.RecordBatch], key: str) -> Iterator[tuple]:
+    """(value, rows) for each run of rows with one value of ``key``, batch by batch (a run
+    may continue in the next batch: the caller sees the same value again)."""
+    for b in batches:
+        k = b.column(key)
+        change = pc.not_equal(k.slice(1), k.slice(0, len(k) - 1)) if len(k) > 1 else pa.array([], pa.bool_())
+        cuts = [0] + [i + 1 for i in pc.indices_nonzero(change).to_pylist()] + [b.num_rows]
+        for s, e in zip(cuts, cuts[1:]):
+            if s < e:
+                yield k[s].as_py(), b.slice(s, e - s)
+
+
 def _segments_by_vessel(points: pa.Table) -> pa.Table:
     if points.num_rows == 0:
         return points
@@ -239,32 +251,25 @@ def _per_vessel(work: str, config: Optional[str]):
         stats = []
         current, pipeline = None, None
 
+        def emit(o):
+            out.write("events", _from_positions(o.events))
+            out.write("identities", o.identities)
+            out.write("points", _segments_by_vessel(o.points))
+
         def finish():
-            o = pipeline.finish()
-            for kind, t in (("events", _from_positions(o.events)), ("identities", o.identities), ("points", _segments_by_vessel(o.points))):
-                out.write(kind, t)
+            emit(pipeline.finish())
             stats.append(pipeline.stats())
 
-        for b in batches:
-            b = _from_spark(b, schema)
-            mmsi = b.column("mmsi")
-            # Runs of one MMSI (the partition is sorted by MMSI, then arrival).
-            change = pc.not_equal(mmsi.slice(1), mmsi.slice(0, len(mmsi) - 1)) if len(mmsi) > 1 else pa.array([], pa.bool_())
-            cuts = [0] + [i + 1 for i in pc.indices_nonzero(change).to_pylist()] + [b.num_rows]
-            for s, e in zip(cuts, cuts[1:]):
-                if s == e:
-                    continue
-                m = mmsi[s].as_py()
-                if m != current:
-                    if pipeline is not None:
-                        finish()
-                    current, pipeline = m, sf.Pipeline(config, PER_VESSEL)
-                    known = [t for t in (encounters.get(m), interference) if t is not None and t.num_rows]
-                    if known:
-                        pipeline.know(pa.concat_tables(known))
-                o = pipeline.push(b.slice(s, e - s))
-                for kind, t in (("events", _from_positions(o.events)), ("identities", o.identities), ("points", _segments_by_vessel(o.points))):
-                    out.write(kind, t)
+        # Runs of one MMSI (the partition is sorted by MMSI, then arrival).
+        for m, rows in _runs((_from_spark(b, schema) for b in batches), "mmsi"):
+            if m != current:
+                if pipeline is not None:
+                    finish()
+                current, pipeline = m, sf.Pipeline(config, PER_VESSEL)
+                known = [t for t in (encounters.get(m), interference) if t is not None and t.num_rows]
+                if known:
+                    pipeline.know(pa.concat_tables(known))
+            emit(pipeline.push(rows))
         if pipeline is not None:
             finish()
         out.close()
@@ -326,20 +331,13 @@ def _per_cell(work: str, config: Optional[str]):
                 own = [_cell_of(la, lo) == current for la, lo in zip(e["lat"].to_pylist(), e["lon"].to_pylist())]
                 out.write("events", e.filter(pa.array(own)))
 
-        for b in batches:
-            cell = b.column("cell")
-            change = pc.not_equal(cell.slice(1), cell.slice(0, len(cell) - 1)) if len(cell) > 1 else pa.array([], pa.bool_())
-            cuts = [0] + [i + 1 for i in pc.indices_nonzero(change).to_pylist()] + [b.num_rows]
-            for s, e in zip(cuts, cuts[1:]):
-                if s == e:
-                    continue
-                c = cell[s].as_py()
-                if c != current:
-                    if pipeline is not None:
-                        finish()
-                    current, pipeline = c, sf.Pipeline(config, CELL)
-                keep(pipeline.push(_from_spark(b.slice(s, e - s), schema)))
-                n += e - s
+        for c, rows in _runs(batches, "cell"):
+            if c != current:
+                if pipeline is not None:
+                    finish()
+                current, pipeline = c, sf.Pipeline(config, CELL)
+            keep(pipeline.push(_from_spark(rows, schema)))
+            n += rows.num_rows
         if pipeline is not None:
             finish()
         out.close()

@@ -302,6 +302,26 @@ struct Pipeline {
     inner: Mutex<(shadowfleet_events::Pipeline, bool)>,
 }
 
+impl Pipeline {
+    /// Runs `f` on the pipeline unless it is finished; `finishing` marks it finished.
+    fn open<R>(
+        &self,
+        finishing: bool,
+        f: impl FnOnce(&mut shadowfleet_events::Pipeline) -> PyResult<R>,
+    ) -> PyResult<R> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the pipeline failed earlier"))?;
+        let (pipeline, finished) = &mut *guard;
+        if *finished {
+            return Err(PyRuntimeError::new_err("the pipeline is finished"));
+        }
+        *finished = finishing;
+        f(pipeline)
+    }
+}
+
 #[pymethods]
 impl Pipeline {
     /// A pipeline with the detector configuration `config` (TOML text; defaults when None),
@@ -326,26 +346,20 @@ impl Pipeline {
     /// identities, points) released.
     fn push(&self, py: Python<'_>, batch: PyArrowType<RecordBatch>) -> PyResult<Outputs> {
         let batch = batch.0;
-        let released = py.detach(|| -> PyResult<Released> {
-            let mut guard = self
-                .inner
-                .lock()
-                .map_err(|_| PyRuntimeError::new_err("the pipeline failed earlier"))?;
-            let (pipeline, finished) = &mut *guard;
-            if *finished {
-                return Err(PyRuntimeError::new_err("the pipeline is finished"));
-            }
-            let mut out = Released::default();
-            let rows = {
-                let (track, detect) = pipeline.stages();
-                columns::InputColumns::new(&batch)
-                    .each(&mut |input| {
-                        track.take(input, &mut |step| detect.step(&step, &mut |o| out.take(o)))
-                    })
-                    .map_err(PyValueError::new_err)?
-            };
-            pipeline.count_messages(rows as u64);
-            Ok(out)
+        let released = py.detach(|| {
+            self.open(false, |pipeline| {
+                let mut out = Released::default();
+                let rows = {
+                    let (track, detect) = pipeline.stages();
+                    columns::InputColumns::new(&batch)
+                        .each(&mut |input| {
+                            track.take(input, &mut |step| detect.step(&step, &mut |o| out.take(o)))
+                        })
+                        .map_err(PyValueError::new_err)?
+                };
+                pipeline.count_messages(rows as u64);
+                Ok(out)
+            })
         })?;
         outputs(released)
     }
@@ -355,29 +369,20 @@ impl Pipeline {
     /// consult (see `shadowfleet.spark`). Call it before the first `push`.
     fn know(&self, batch: PyArrowType<RecordBatch>) -> PyResult<()> {
         let events = store_writer::events_of(&batch.0).map_err(PyValueError::new_err)?;
-        let mut guard = self
-            .inner
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("the pipeline failed earlier"))?;
-        guard.0.know(&events);
-        Ok(())
+        self.open(false, |pipeline| {
+            pipeline.know(&events);
+            Ok(())
+        })
     }
 
     /// Ends the input: releases every point held and closes every open event.
     fn finish(&self, py: Python<'_>) -> PyResult<Outputs> {
-        let released = py.detach(|| -> PyResult<Released> {
-            let mut guard = self
-                .inner
-                .lock()
-                .map_err(|_| PyRuntimeError::new_err("the pipeline failed earlier"))?;
-            let (pipeline, finished) = &mut *guard;
-            if *finished {
-                return Err(PyRuntimeError::new_err("the pipeline is finished"));
-            }
-            *finished = true;
-            let mut out = Released::default();
-            pipeline.finish(&mut |o| out.take(o));
-            Ok(out)
+        let released = py.detach(|| {
+            self.open(true, |pipeline| {
+                let mut out = Released::default();
+                pipeline.finish(&mut |o| out.take(o));
+                Ok(out)
+            })
         })?;
         outputs(released)
     }
