@@ -43,20 +43,22 @@ import pyarrow.parquet as pq
 import shadowfleet as sf
 from shadowfleet import _native
 
-#: Detectors run per vessel (stage 2) and across vessels (stage 3), by configuration section:
-#: encounters per space cell (``Partition::Cell``), interference over everything
-#: (``Partition::Global``).
-CELL = ("encounters",)
-GLOBAL = ("interference",)
+#: Each detector's (configuration section, event kind, partition), from its
+#: ``Detector::partition()``: the per-vessel stage runs the ``vessel`` ones, the cell stage
+#: the ``cell`` ones (encounters), the global stage the ``global`` ones (interference; gaps,
+#: whose reception model every vessel feeds).
+_PARTITIONS = _native.detector_partitions()
+PER_VESSEL = tuple(s for s, _, p in _PARTITIONS if p == "vessel")
+CELL = tuple(s for s, _, p in _PARTITIONS if p == "cell")
+GLOBAL = tuple(s for s, _, p in _PARTITIONS if p == "global")
 CROSS_VESSEL = CELL + GLOBAL
-PER_VESSEL = tuple(d for d in sf.DETECTORS if d not in CROSS_VESSEL)
 #: Event kinds stage 3 owns. Identity changes are cross-vessel too (an IMO number moving
 #: from one MMSI to another, two IMO numbers on one MMSI): stage 3 runs the identity stage
 #: over every vessel's static reports and emits them, but for the shared MMSIs seen from
 #: positions alone (one MMSI in two places at once), which the spoofing detector finds in
 #: stage 2.
-CROSS_VESSEL_KINDS = ("encounter", "interference", "identity_change")
-GLOBAL_KINDS = ("interference", "identity_change")
+CELL_KINDS = tuple(k for _, k, p in _PARTITIONS if p == "cell")
+GLOBAL_KINDS = tuple(k for _, k, p in _PARTITIONS if p == "global") + ("identity_change",)
 
 #: Cells of the encounter stage, degrees; a position within ``CELL_MARGIN_DEG`` of a cell's
 #: edge goes to the neighbour too, so that a meeting near an edge is seen whole by the cell
@@ -125,27 +127,39 @@ def _to_spark(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def _from_spark(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    return pa.RecordBatch.from_arrays([batch.column(f.name).cast(f.type) for f in schema], schema=schema)
+    """The batch in ``schema``'s types, with those of its columns that are there."""
+    fields = [f for f in schema if f.name in batch.schema.names]
+    return pa.RecordBatch.from_arrays([batch.column(f.name).cast(f.type) for f in fields], schema=pa.schema(fields))
+
+
+#: Decoded columns no detector reads, left out before the shuffles (they stay in the decoded
+#: Parquet of stage 1).
+UNREAD = ("repeat", "channel", "line", "flags", "heading", "turn", "accuracy", "eta")
 
 
 # --- stage 1 -------------------------------------------------------------------------------
 
 
 def _decode_ranges(work: str, accept_bad_checksum: bool):
+    """Decodes each byte range into a Parquet file of its own under ``work/decoded`` (written
+    by pyarrow, not through Spark's rows: the decoded batches never enter the JVM) and yields
+    the decoder's counts."""
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for b in batches:
             for r in b.to_pylist():
                 out, stats = _native.decode_range(
                     r["path"], r["start"], r["end"], r["line"], r["input"], accept_bad_checksum
                 )
+                name = os.path.join(work, "decoded", f"part-{r['input']:05d}-{r['start']:015d}.parquet")
+                tmp = name + f".tmp-{os.getpid()}"
+                with pq.ParquetWriter(tmp, spark_schema(sf.decoded_schema())) as w:
+                    for x in out:
+                        w.write_batch(_to_spark(x))
+                os.replace(tmp, name)
                 s = json.loads(stats)
                 s.update(input=r["input"], start=r["start"])
-                name = os.path.join(work, "stats", f"decode-{r['input']}-{r['start']}.json")
-                with open(name + f".tmp-{os.getpid()}", "w") as f:
-                    json.dump(s, f)
-                os.replace(name + f".tmp-{os.getpid()}", name)
-                for x in out:
-                    yield _to_spark(x)
+                yield pa.RecordBatch.from_pydict({"stats": pa.array([json.dumps(s)], pa.string())})
 
     return run
 
@@ -291,24 +305,32 @@ def _cells(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Each position with the cells it goes to (its own, and a neighbour's when within the
     margin of the edge): the column ``cell``, one row per cell. Rows without a position
     (static reports) get ``cell`` null; they are joined to their vessel's cells after."""
-    import math
+
+    def index(x, shift: float):
+        return pc.cast(pc.floor(pc.divide(pc.add(x, shift), CELL_DEG)), pa.int64())
 
     for b in batches:
-        lat, lon = b.column("lat").to_pylist(), b.column("lon").to_pylist()
-        index, cells = [], []
-        for i, (la, lo) in enumerate(zip(lat, lon)):
-            if la is None or lo is None:
-                index.append(i)
-                cells.append(None)
-                continue
-            rows = {math.floor((la + 90.0 + d) / CELL_DEG) for d in (-CELL_MARGIN_DEG, 0.0, CELL_MARGIN_DEG)}
-            cols = {math.floor((lo + 180.0 + d) / CELL_DEG) for d in (-CELL_MARGIN_DEG, 0.0, CELL_MARGIN_DEG)}
-            for r in rows:
-                for c in cols:
-                    index.append(i)
-                    cells.append(r * _ROW + c)
-        t = b.take(pa.array(index, pa.int64()))
-        yield pa.RecordBatch.from_arrays(list(t.columns) + [pa.array(cells, pa.int64())], names=t.schema.names + ["cell"])
+        has = pc.is_valid(b.column("lat"))
+        statics = b.filter(pc.invert(has))
+        if statics.num_rows:
+            yield pa.RecordBatch.from_arrays(list(statics.columns) + [pa.nulls(statics.num_rows, pa.int64())], names=b.schema.names + ["cell"])
+        pos = b.filter(has)
+        if pos.num_rows == 0:
+            continue
+        lat, lon = pos.column("lat"), pos.column("lon")
+        r0, r1 = index(lat, 90.0 - CELL_MARGIN_DEG), index(lat, 90.0 + CELL_MARGIN_DEG)
+        c0, c1 = index(lon, 180.0 - CELL_MARGIN_DEG), index(lon, 180.0 + CELL_MARGIN_DEG)
+        two_rows, two_cols = pc.not_equal(r0, r1), pc.not_equal(c0, c1)
+        key = lambda r, c: pc.add(pc.multiply(r, _ROW), c)
+        for mask, cell in (
+            (None, key(r0, c0)),
+            (two_rows, key(r1, c0)),
+            (two_cols, key(r0, c1)),
+            (pc.and_(two_rows, two_cols), key(r1, c1)),
+        ):
+            rows, cells = (pos, cell) if mask is None else (pos.filter(mask), cell.filter(mask))
+            if rows.num_rows:
+                yield pa.RecordBatch.from_arrays(list(rows.columns) + [cells], names=b.schema.names + ["cell"])
 
 
 def _per_cell(work: str, config: Optional[str]):
@@ -319,14 +341,14 @@ def _per_cell(work: str, config: Optional[str]):
 
         part = TaskContext.get().partitionId()
         out = _Outputs(work, "cell", part)
-        current, pipeline, n = None, None, 0
+        current, pipeline, n, cells = None, None, 0, 0
 
         def finish():
             keep(pipeline.finish())
 
         def keep(o):
             # Encounters whose position lies in this cell (not in a neighbour's margin).
-            e = o.events.filter(pc.equal(o.events["kind"], "encounter"))
+            e = o.events.filter(pc.is_in(o.events["kind"], pa.array(CELL_KINDS)))
             if e.num_rows:
                 own = [_cell_of(la, lo) == current for la, lo in zip(e["lat"].to_pylist(), e["lon"].to_pylist())]
                 out.write("events", e.filter(pa.array(own)))
@@ -336,12 +358,13 @@ def _per_cell(work: str, config: Optional[str]):
                 if pipeline is not None:
                     finish()
                 current, pipeline = c, sf.Pipeline(config, CELL)
+                cells += 1
             keep(pipeline.push(_from_spark(rows, schema)))
             n += rows.num_rows
         if pipeline is not None:
             finish()
         out.close()
-        yield pa.RecordBatch.from_pydict({"part": pa.array([part], pa.int32()), "stats": pa.array([json.dumps([{"messages": n}])], pa.string())})
+        yield pa.RecordBatch.from_pydict({"part": pa.array([part], pa.int32()), "stats": pa.array([json.dumps([{"messages": n, "cells": cells}])], pa.string())})
 
     return run
 
@@ -468,7 +491,7 @@ def run(
     work = work or os.path.join(store, "spark-work")
     if os.path.exists(work):
         shutil.rmtree(work)
-    os.makedirs(os.path.join(work, "stats"))
+    os.makedirs(work)
     inputs = [os.path.abspath(p) for p in inputs]
     timing = {}
 
@@ -480,14 +503,12 @@ def run(
             ranges.append({"input": i, "path": path, "start": start, "end": end, "line": line})
     splits = spark.createDataFrame(ranges, "input int, path string, start bigint, end bigint, line bigint")
     splits = splits.repartition(max(1, len(ranges)))
-    decoded_ddl = spark_ddl(sf.decoded_schema())
-    decoded = splits.mapInArrow(_decode_ranges(work, accept_bad_checksum), decoded_ddl)
     decoded_dir = os.path.join(work, "decoded")
-    decoded.write.parquet(decoded_dir)
-    decode_stats = []
-    for p in glob.glob(os.path.join(work, "stats", "decode-*.json")):
-        with open(p) as f:
-            decode_stats.append(json.load(f))
+    os.makedirs(decoded_dir)
+    decode_stats = [
+        json.loads(r["stats"])
+        for r in splits.mapInArrow(_decode_ranges(work, accept_bad_checksum), "stats string").collect()
+    ]
     per_input = {}
     for s in decode_stats:
         per_input[s["input"]] = per_input.get(s["input"], 0) + s["messages"] + s["repeats"]
@@ -502,7 +523,8 @@ def run(
     t0 = time.time()
     decoded = spark.read.parquet(decoded_dir)
     (
-        decoded.repartition(1)
+        decoded.drop(*UNREAD)
+        .repartition(1)
         .sortWithinPartitions("input", "offset")
         .mapInArrow(_cross_vessel(work, config), "part int, stats string")
         .collect()
@@ -512,26 +534,28 @@ def run(
     # Stage 3b: encounters per space cell, each cell's messages in arrival order; static
     # reports go to every cell their vessel has positions in.
     t0 = time.time()
-    ddl = decoded_ddl + ", `cell` bigint"
-    with_cells = decoded.mapInArrow(_cells, ddl)
+    read = decoded.drop(*UNREAD)
+    ddl = spark_ddl(pa.schema([f for f in sf.decoded_schema() if f.name not in UNREAD])) + ", `cell` bigint"
+    with_cells = read.mapInArrow(_cells, ddl)
     placed = with_cells.where("cell is not null")
     vessel_cells = placed.select("mmsi", "cell").distinct()
     statics = with_cells.where("cell is null").drop("cell").join(vessel_cells, "mmsi")
     cells = placed.unionByName(statics)
-    (
+    per_cell = (
         cells.repartition(n_cells or max(2, spark.sparkContext.defaultParallelism * 2), "cell")
         .sortWithinPartitions("cell", "input", "offset")
         .mapInArrow(_per_cell(work, config), "part int, stats string")
         .collect()
     )
-    n_space_cells = vessel_cells.select("cell").distinct().count()
+    n_space_cells = sum(s["cells"] for r in per_cell for s in json.loads(r["stats"]))
     timing["cells_s"] = time.time() - t0
 
     # Stage 2: per vessel, in arrival order.
     t0 = time.time()
     n = vessel_partitions or max(2, spark.sparkContext.defaultParallelism * 2)
     per_vessel = (
-        decoded.repartition(n, "mmsi")
+        decoded.drop(*UNREAD)
+        .repartition(n, "mmsi")
         .sortWithinPartitions("mmsi", "input", "offset")
         .mapInArrow(_per_vessel(work, config), "part int, stats string")
         .collect()

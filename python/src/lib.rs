@@ -722,6 +722,32 @@ fn detector_config_toml(config: Option<&str>) -> PyResult<String> {
     toml::to_string(&detector_config(config)?).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
+/// Each detector's configuration section, the event kind it emits and how its state is
+/// keyed (`vessel`, `cell` or `global`, from `Detector::partition`), in pipeline order: how a
+/// distributed run splits the work.
+#[pyfunction]
+fn detector_partitions() -> PyResult<Vec<(String, String, String)>> {
+    let reference = reference()?;
+    let mut p = shadowfleet_events::Pipeline::new(&DetectorConfig::default(), &reference)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(shadowfleet_events::detectors::SECTIONS
+        .iter()
+        .zip(p.stages().1.detectors())
+        .map(|(section, d)| {
+            let partition = match d.partition() {
+                shadowfleet_events::Partition::Vessel => "vessel",
+                shadowfleet_events::Partition::Cell => "cell",
+                shadowfleet_events::Partition::Global => "global",
+            };
+            (
+                (*section).to_owned(),
+                d.kind().as_str().to_owned(),
+                partition.to_owned(),
+            )
+        })
+        .collect())
+}
+
 /// The schema of decoded messages (an empty batch).
 #[pyfunction]
 fn decoded_schema() -> PyArrowType<RecordBatch> {
@@ -741,6 +767,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Store>()?;
     m.add_class::<RunWriter>()?;
     m.add_function(wrap_pyfunction!(detector_config_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(detector_partitions, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add(
         "DETECTORS",

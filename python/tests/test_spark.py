@@ -70,6 +70,8 @@ def test_spark_finds_what_analyze_finds(session, shadowfleet_bin, scratch, world
     assert sum(a.values()) == sum(b.values()) > 100
     assert a == b, f"only Spark: {list((a - b).elements())[:3]}\nonly native: {list((b - a).elements())[:3]}"
     assert sa == sb
+    kinds = {json.loads(k)["kind"] for k in a}
+    assert {"port_call", "gap", "encounter"} <= kinds or scenario != "global", kinds
 
     # The IMO an event carries is the vessel's identity when the event was emitted, which
     # follows the watermark (over all vessels natively, over the vessel in Spark): it may

@@ -295,8 +295,10 @@ impl Detector for GapDetector {
         EventKind::Gap
     }
 
+    /// Global: a gap is one vessel's, but its likelihood is read from the reception model,
+    /// which every vessel's reports feed (a cell where others were heard during the silence).
     fn partition(&self) -> Partition {
-        Partition::Vessel
+        Partition::Global
     }
 
     fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
