@@ -20,7 +20,7 @@ from shadowfleet import spark as sfspark  # noqa: E402
 
 WORLDS = {
     "baltic-3d": ("baltic", 3, 5, 1),
-    "global-2d-x2": ("global", 2, 7, 2),
+    "global-3d-x2": ("global", 3, 11, 2),
 }
 
 
