@@ -4,21 +4,23 @@ cluster, writing a store that ``shadowfleet serve``, ``events`` and ``exposure``
     python -m shadowfleet.spark --master local[2] --store DIR INPUT...
     spark-submit --archives venv.tar.gz#venv -m shadowfleet.spark --store DIR INPUT...
 
-Stages (docs/scale.md):
+Stages (docs/scale.md), split by each detector's ``Detector::partition()``:
 
 1. **decode** — each input is cut into byte ranges that start a message (never inside a
    multipart message or between a ``$PGHP`` header and its sentence); each range is decoded
-   by a task (``mapInArrow``) into Arrow batches of decoded messages.
-2. **vessel** — messages are partitioned by MMSI and sorted within partitions by arrival
-   (input, byte offset); each task streams its vessels one after the other through the
-   per-vessel stages (tracks, identities and every detector whose ``Partition`` is
-   ``Vessel``), so a vessel's year never has to fit in memory.
-3. **cross-vessel** — the detectors whose state spans vessels (``Partition::Cell``:
-   encounters; ``Partition::Global``: interference) run over every vessel's messages in
-   arrival order (one task).
-4. **store** — the driver writes the events, identity periods and track points into the store
-   as one run (one transaction); flows, risk and exposure are computed from the store as for
-   any other run.
+   by a task into a Parquet file of decoded messages.
+2. **global** — the ``Global`` detectors (interference; gaps, whose reception model every
+   vessel feeds) and the identity stage (identity changes link MMSIs by IMO number) over
+   every message in arrival order (one task).
+3. **cells** — the ``Cell`` detectors (encounters) per space cell, with a margin replicated to
+   the neighbours; each cell keeps the meetings it owns.
+4. **vessel** — messages partitioned by MMSI and sorted within partitions by arrival (input,
+   byte offset); each task streams its vessels one after the other through the ``Vessel``
+   detectors, with stages 2-3's encounters and interference areas as side input, so a
+   vessel's year never has to fit in memory.
+5. **store** — the driver writes the events, identity periods and track points into the
+   store as one run (one transaction); flows, risk and exposure are computed from the store
+   as for any other run.
 
 Stage outputs are Parquet files under ``--work`` named by stage and partition, so a retried
 task rewrites the same files. ``--work`` must be visible to the driver and every executor (a
