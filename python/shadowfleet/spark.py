@@ -142,7 +142,7 @@ UNREAD = ("repeat", "channel", "line", "flags", "heading", "turn", "accuracy", "
 # --- stage 1 -------------------------------------------------------------------------------
 
 
-def _decode_ranges(work: str, accept_bad_checksum: bool):
+def _decode_ranges(work: str, accept_bad_checksum: bool, config: Optional[str]):
     """Decodes each byte range into a Parquet file of its own under ``work/decoded`` (written
     by pyarrow, not through Spark's rows: the decoded batches never enter the JVM) and yields
     the decoder's counts."""
@@ -151,7 +151,7 @@ def _decode_ranges(work: str, accept_bad_checksum: bool):
         for b in batches:
             for r in b.to_pylist():
                 out, stats = _native.decode_range(
-                    r["path"], r["start"], r["end"], r["line"], r["input"], accept_bad_checksum
+                    r["path"], r["start"], r["end"], r["line"], r["input"], accept_bad_checksum, config
                 )
                 name = os.path.join(work, "decoded", f"part-{r['input']:05d}-{r['start']:015d}.parquet")
                 tmp = name + f".tmp-{os.getpid()}"
@@ -509,7 +509,7 @@ def run(
     os.makedirs(decoded_dir)
     decode_stats = [
         json.loads(r["stats"])
-        for r in splits.mapInArrow(_decode_ranges(work, accept_bad_checksum), "stats string").collect()
+        for r in splits.mapInArrow(_decode_ranges(work, accept_bad_checksum, config), "stats string").collect()
     ]
     per_input = {}
     for s in decode_stats:

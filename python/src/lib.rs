@@ -113,11 +113,17 @@ impl Sink for BatchSink {
     fn rejected(&mut self, _r: &Rejection) {}
 }
 
-fn decoder_config(accept_bad_checksum: bool, input: u16) -> DecoderConfig {
+/// The decoder settings a run with `detectors` decodes with (its repeat window), as
+/// `analyze` sets them, for input number `input`.
+fn decoder_config(
+    detectors: &DetectorConfig,
+    accept_bad_checksum: bool,
+    input: u16,
+) -> DecoderConfig {
     DecoderConfig {
         accept_bad_checksum,
         input,
-        ..DetectorConfig::default().decoder_config()
+        ..detectors.decoder_config()
     }
 }
 
@@ -143,7 +149,7 @@ fn decode_files(
             let mut sink = BatchSink::new(0, 0);
             let report = read_source(
                 &Source::File(path.clone()),
-                &decoder_config(accept_bad_checksum, input),
+                &decoder_config(&DetectorConfig::default(), accept_bad_checksum, input),
                 Backoff {
                     max_attempts: Some(1),
                     ..Backoff::default()
@@ -181,8 +187,11 @@ fn decode_bytes(
     input: u16,
 ) -> PyResult<(Batches, String)> {
     let (batches, stats) = py.detach(move || -> PyResult<_> {
-        let mut decoder =
-            shadowfleet_decode::Decoder::new(decoder_config(accept_bad_checksum, input));
+        let mut decoder = shadowfleet_decode::Decoder::new(decoder_config(
+            &DetectorConfig::default(),
+            accept_bad_checksum,
+            input,
+        ));
         let mut sink = BatchSink::new(0, 0);
         decoder.push(&data, &mut sink);
         decoder.finish(&mut sink);
@@ -213,9 +222,15 @@ fn split_file(py: Python<'_>, path: PathBuf, target_bytes: u64) -> PyResult<Vec<
 /// Decodes the byte range `[start, end)` of a plain NMEA file (a range of [`split_file`]),
 /// as input number `input`; offsets and line numbers are the file's. Returns the batches and
 /// the decoder's counts (JSON). A range of which nothing could be read is not an error here
-/// (the caller sums the counts of all ranges of a file).
+/// (the caller sums the counts of all ranges of a file). `config` is the run's detector
+/// configuration (TOML text): its duplicate window is the decoder's repeat window, as in
+/// `analyze`.
 #[pyfunction]
-#[pyo3(signature = (path, start, end, first_line, input = 0, accept_bad_checksum = false))]
+#[pyo3(signature = (path, start, end, first_line, input = 0, accept_bad_checksum = false, config = None))]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "mirrors the Python keyword arguments"
+)]
 fn decode_range(
     py: Python<'_>,
     path: PathBuf,
@@ -224,11 +239,16 @@ fn decode_range(
     first_line: u64,
     input: u16,
     accept_bad_checksum: bool,
+    config: Option<&str>,
 ) -> PyResult<(Batches, String)> {
+    let detectors = detector_config(config)?;
     let (batches, stats) = py.detach(move || -> PyResult<_> {
         let mut sink = BatchSink::new(start, first_line.saturating_sub(1));
-        let mut decoder =
-            shadowfleet_decode::Decoder::new(decoder_config(accept_bad_checksum, input));
+        let mut decoder = shadowfleet_decode::Decoder::new(decoder_config(
+            &detectors,
+            accept_bad_checksum,
+            input,
+        ));
         splits::read_range(&path, start, end, &mut |chunk| {
             decoder.push(chunk, &mut sink)
         })
