@@ -56,6 +56,21 @@ fn the_embedded_registry_resolves_against_the_places() {
     assert_eq!(r.basin_at(LatLon::new(44.0, 31.0)), Some("black-sea"));
     assert_eq!(r.basin_at(LatLon::new(46.0, 36.5)), Some("azov"));
     assert_eq!(r.basin_at(LatLon::new(40.8, 28.0)), Some("mediterranean"));
+    // Every sea port lies in a basin (a ship dark between two of them crossed the gates
+    // between their basins); only the Danube ports, upriver, lie in none.
+    for p in &r.ports {
+        let basin = r.basin_at(p.position);
+        assert_eq!(
+            basin.is_none(),
+            p.group == PortGroup::UaDanube,
+            "{} at {:?}: basin {basin:?}",
+            p.id,
+            p.position
+        );
+    }
+    // Kavkaz roads (the STS area north of the southern line) and the Izmit gulf.
+    assert_eq!(r.basin_at(LatLon::new(45.2, 36.5)), Some("kerch-strait"));
+    assert_eq!(r.basin_at(LatLon::new(40.76, 29.92)), Some("mediterranean"));
     let names = |path: Vec<(usize, bool)>| -> Vec<(String, bool)> {
         path.into_iter()
             .map(|(g, ltr)| (r.gates[g].id.clone(), ltr))

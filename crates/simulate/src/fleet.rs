@@ -175,6 +175,9 @@ pub struct Ship {
     pub declare: Option<String>,
     /// Index in the fleet (the truth's `vessel`).
     pub index: u32,
+    /// The first segment planned to start before the one before it ended (previous end,
+    /// start): a planner bug, which would make the ship's AIS disagree with the truth.
+    pub overlap: Option<(i64, i64)>,
 }
 
 impl Ship {
@@ -188,6 +191,16 @@ impl Ship {
     pub fn set_ident(&mut self, t: i64, ident: Ident) {
         let i = self.identities.partition_point(|(from, _)| *from <= t);
         self.identities.insert(i, (t, ident));
+    }
+
+    /// Appends `seg` to the plan, noting it when it starts before the last one ends.
+    pub fn plan(&mut self, seg: Segment) {
+        if let Some(last) = self.schedule.back() {
+            if seg.start < last.end && self.overlap.is_none() {
+                self.overlap = Some((last.end, seg.start));
+            }
+        }
+        self.schedule.push_back(seg);
     }
 
     /// The segment covering `t`.

@@ -201,6 +201,16 @@ pub fn simulate_reporting<A: Write, T: Write>(
             }
             planner.plan(&mut ships, i as usize)?;
             let i = i as usize;
+            for j in std::iter::once(i).chain(planner.woken.iter().copied()) {
+                if let Some((end, start)) = ships[j].overlap {
+                    return Err(SimError::Data(format!(
+                        "planner bug: vessel {j}'s plan has a segment starting at {} before the \
+                         previous one ends at {}",
+                        rfc3339(start),
+                        rfc3339(end)
+                    )));
+                }
+            }
             if ships[i].free_at < OPEN {
                 plan_heap.push(Reverse((ships[i].free_at, i as u32)));
             }
@@ -641,6 +651,7 @@ fn build_fleet(
             declare: None,
             laden: false,
             index: i as u32,
+            overlap: None,
         });
     }
     Ok(ships)

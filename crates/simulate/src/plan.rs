@@ -326,7 +326,7 @@ impl<'w> Planner<'w> {
         let speed_mps = kn * KN;
         let end = depart + (route.length_m() / speed_mps).ceil() as i64 + 1;
         self.gate_transits(ship, &route, depart, speed_mps);
-        ship.schedule.push_back(Segment {
+        ship.plan(Segment {
             start: depart,
             end,
             motion: Motion::Sail {
@@ -346,7 +346,7 @@ impl<'w> Planner<'w> {
 
     /// Appends a hold at `at` over `span` and moves the ship there.
     pub fn hold(ship: &mut Ship, at: LatLon, span: (i64, i64), status: u8, dest: &str, phase: f64) {
-        ship.schedule.push_back(Segment {
+        ship.plan(Segment {
             start: span.0,
             end: span.1,
             motion: Motion::Hold { at, phase },
@@ -419,7 +419,7 @@ impl<'w> Planner<'w> {
             let r = self.checked(c)?;
             let speed_mps = 5.0 * KN;
             let end = arrive + wait + (r.length_m() / speed_mps).ceil() as i64 + 1;
-            ship.schedule.push_back(Segment {
+            ship.plan(Segment {
                 start: arrive + wait,
                 end,
                 motion: Motion::Sail {
@@ -811,18 +811,22 @@ impl<'w> Planner<'w> {
         };
         let t_g = self.sail(giver, at, Some(area), depart, "")?;
         giver.place = Some(area);
-        // The receiver leaves its wait now.
+        // The receiver leaves its wait now, or when it has reached the place it was sent to
+        // wait: a mother ship still on its way there is picked from the pool too, and its
+        // move to the giver starts at the end of that leg (it started at `now`, while the
+        // ship was still sailing, and its AIS and the transfer's truth disagreed).
         if let Some(last) = receiver.schedule.back_mut() {
             if last.end == OPEN {
                 last.end = now.max(last.start + 1);
             }
         }
+        let ready = receiver.schedule.back().map_or(now, |s| s.end.max(now));
         let t_r = if haversine_m(receiver.pos, beside) > 50.0 {
-            let t = self.sail(receiver, beside, Some(area), now, "")?;
+            let t = self.sail(receiver, beside, Some(area), ready, "")?;
             receiver.place = Some(area);
             t
         } else {
-            now
+            ready
         };
         let b = &sc.behaviour;
         let start = t_g.max(t_r) + (giver.rng.range(0.5, 3.0) * HOUR as f64) as i64;
