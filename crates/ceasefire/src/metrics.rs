@@ -548,10 +548,12 @@ impl Calendar {
 
 /// The arrival time of a call whose first report in port (`first`) ends a gap (`gap`: its
 /// start and last position before the silence): the vessel's position and speed then,
-/// sailing on straight to `port` — never before the silence began nor after the first
+/// sailing on to `port` — straight, or when the straight way crosses land (round a cape,
+/// from the Kerch Strait round Crimea to Sevastopol) along the shortest way at sea to the
+/// water off the port ([`sea_way_m`]) — never before the silence began nor after the first
 /// report in port. `first` itself when the call does not end a gap, when the speed before
-/// is unknown or below 3 kn (a vessel waiting, whose move in cannot be timed), or when the
-/// straight way in crosses land (the route bends: a straight estimate would be early).
+/// is unknown or below 3 kn (a vessel waiting, whose move in cannot be timed), or when no
+/// way at sea is found.
 fn dark_arrival(
     gap: Option<&(i64, LatLon)>,
     speed_at: impl Fn(i64) -> Option<f32>,
@@ -572,13 +574,42 @@ fn dark_arrival(
         );
         offset_m(at, d * b.cos(), d * b.sin())
     };
-    match speed_at(off) {
-        Some(kn) if kn >= 3.0 && !land.segment_touches(at, short) => {
-            let hours = metres / 1852.0 / f64::from(kn);
-            (off + (hours * HOUR as f64) as i64).clamp(off, first)
+    let Some(kn) = speed_at(off).filter(|&kn| kn >= 3.0) else {
+        return first;
+    };
+    let metres = if land.segment_touches(at, short) {
+        match sea_way_m(land, at, port) {
+            Some(m) => m,
+            None => return first,
         }
-        _ => first,
-    }
+    } else {
+        metres
+    };
+    let hours = metres / 1852.0 / f64::from(kn);
+    (off + (hours * HOUR as f64) as i64).clamp(off, first)
+}
+
+/// Metres from `at` to `port` at sea: the shortest land-free way to the water nearest the
+/// port (a port's point, its breakwaters and berths may lie on the coastline's land: the
+/// first point at sea on rings of 1, 2, 5 and 10 km round it), then straight on to the
+/// port's point. `None` when `at` is on land or no way is found.
+fn sea_way_m(land: &Land, at: LatLon, port: LatLon) -> Option<f64> {
+    let off_port = if land.contains(port) {
+        [1_000.0, 2_000.0, 5_000.0, 10_000.0].iter().find_map(|&r| {
+            (0..16)
+                .map(|k| {
+                    let b = f64::from(k) * std::f64::consts::TAU / 16.0;
+                    offset_m(port, r * b.cos(), r * b.sin())
+                })
+                .filter(|&p| !land.contains(p))
+                .min_by(|&p, &q| haversine_m(p, at).total_cmp(&haversine_m(q, at)))
+        })?
+    } else {
+        port
+    };
+    let path = shadowfleet_geo::sea_path(land, at, off_port)?;
+    let along: f64 = path.windows(2).map(|w| haversine_m(w[0], w[1])).sum();
+    Some(along + haversine_m(off_port, port))
 }
 
 /// Runs the monitor.
@@ -1125,12 +1156,29 @@ pub fn monitor(
             } else {
                 registry.gates_between(a, b)
             };
-            let n = path.len() as i64;
+            // Each crossing timed by the share of the way (off, the gates' midpoints, on)
+            // covered when it reaches the gate: a ship that went dark beside the line and
+            // came back a day's sailing away crossed it soon after it went dark.
+            let mut stops: Vec<LatLon> = vec![off];
+            stops.extend(path.iter().map(|&(g, _)| {
+                let line = &registry.gates[g].line;
+                let (a, b) = (line[0], line[line.len() - 1]);
+                LatLon::new((a[1] + b[1]) / 2.0, (a[0] + b[0]) / 2.0)
+            }));
+            stops.push(on);
+            let legs: Vec<f64> = stops.windows(2).map(|w| haversine_m(w[0], w[1])).collect();
+            let total: f64 = legs.iter().sum();
+            let n = path.len() as f64;
             for (k, &(g, from_left)) in path.iter().enumerate() {
+                let share = if total > 0.0 {
+                    legs[..=k].iter().sum::<f64>() / total
+                } else {
+                    (k as f64 + 1.0) / (n + 1.0)
+                };
                 crossings.push(Crossing {
                     gate: g,
                     mmsi: e.event.mmsi,
-                    t: e.event.start + (e.event.end - e.event.start) * (k as i64 + 1) / (n + 1),
+                    t: e.event.start + ((e.event.end - e.event.start) as f64 * share) as i64,
                     direction: if from_left {
                         GateDirection::LeftToRight
                     } else {
@@ -1770,9 +1818,19 @@ mod tests {
             dark_arrival(Some(&gap), |_| Some(0.5), odesa, first, &land),
             first
         );
-        // From the other side of Crimea the way in bends round the cape: not estimated.
+        // From the other side of Crimea the way in bends round the southern coast: timed
+        // along the way at sea, longer than the straight line across the peninsula.
         let kerch_side = (off, LatLon::new(44.9, 35.6));
         let sevastopol = LatLon::new(44.6167, 33.5333);
+        let late = off + 48 * HOUR;
+        let eta = dark_arrival(Some(&kerch_side), |_| Some(9.0), sevastopol, late, &land);
+        let straight_h = haversine_m(kerch_side.1, sevastopol) / 1852.0 / 9.0;
+        let hours = (eta - off) as f64 / HOUR as f64;
+        assert!(
+            hours > straight_h * 1.05 && hours < straight_h * 1.6,
+            "{hours:.1} h round the coast, {straight_h:.1} h straight"
+        );
+        // Never after the first report in port.
         assert_eq!(
             dark_arrival(Some(&kerch_side), |_| Some(9.0), sevastopol, first, &land),
             first

@@ -39,6 +39,13 @@ pub struct SeriesScore {
     /// The largest weekly error, percent of that week's truth (weeks with a truth of 0:
     /// any found is 100 %).
     pub worst_week_pct: f64,
+    /// Gate transits of the truth that no AIS could show: made and undone while the vessel
+    /// was dark (out across the line and back within one silence, as the giver of a dark
+    /// STS transfer does). Counted in [`Self::truth`]; 0 for port series.
+    pub unseen: u32,
+    /// [`Self::wape_pct`] against the truth without [`Self::unseen`]: what the monitor
+    /// could have counted from the AIS it was given.
+    pub wape_seen_pct: f64,
 }
 
 /// A port closure and the change points near it.
@@ -95,6 +102,56 @@ pub struct CeasefireScore {
     pub destinations: Vec<DestinationScore>,
 }
 
+/// Ids of the truth's gate transits that no AIS could show: a vessel's transits of one gate
+/// while it was dark (its dark periods merged where they overlap) that cancel out, one in
+/// each direction — it went out across the line and came back within one silence. When the
+/// directions do not balance, the net crossing shows (where it went dark and where it came
+/// back lie on either side); the earliest of each direction are the ones paired off.
+fn unseen_transits<'a>(events: &[&'a TruthEvent]) -> std::collections::HashSet<&'a str> {
+    let mut dark: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
+    for e in events.iter().filter(|e| e.kind == "dark") {
+        dark.entry(e.vessel).or_default().push((t(&e.start), t(&e.end)));
+    }
+    for spans in dark.values_mut() {
+        spans.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+        for &(a, b) in spans.iter() {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        *spans = merged;
+    }
+    // (vessel, silence, gate) → transits left to right, right to left, by time.
+    type Crossings<'a> = (Vec<(i64, &'a str)>, Vec<(i64, &'a str)>);
+    let mut within: BTreeMap<(u32, usize, &str), Crossings<'a>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "gate_transit") {
+        let at = t(&e.start);
+        let Some(k) = dark
+            .get(&e.vessel)
+            .and_then(|spans| spans.iter().position(|&(a, b)| a <= at && at <= b))
+        else {
+            continue;
+        };
+        let gate = e.details["gate"].as_str().unwrap_or("");
+        let x = within.entry((e.vessel, k, gate)).or_default();
+        if e.details["direction"].as_str() == Some("left_to_right") {
+            x.0.push((at, e.id.as_str()));
+        } else {
+            x.1.push((at, e.id.as_str()));
+        }
+    }
+    let mut unseen = std::collections::HashSet::new();
+    for (mut ltr, mut rtl) in within.into_values() {
+        ltr.sort_unstable();
+        rtl.sort_unstable();
+        let n = ltr.len().min(rtl.len());
+        unseen.extend(ltr[..n].iter().chain(&rtl[..n]).map(|&(_, id)| id));
+    }
+    unseen
+}
+
 /// Scores `report` (the monitor run on the store analysed from the simulated AIS) against
 /// `truth`. `ports` are the registry ids whose calls the truth records completely (no
 /// background traffic calls there).
@@ -131,6 +188,8 @@ pub fn evaluate_ceasefire(
         w += 7 * DAY;
     }
     let mut truth_counts: BTreeMap<(&'static str, String, String), u32> = BTreeMap::new();
+    let unseen = unseen_transits(&events);
+    let mut unseen_counts: BTreeMap<(&'static str, String, String), u32> = BTreeMap::new();
     // Port → (arrivals in the scored weeks, of which not naming it).
     let mut truth_declared: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for e in &events {
@@ -164,9 +223,11 @@ pub fn evaluate_ceasefire(
             "gate_transit" => {
                 let gate = e.details["gate"].as_str().unwrap_or("");
                 let dir = e.details["direction"].as_str().unwrap_or("");
-                *truth_counts
-                    .entry(("gate_transits", format!("{gate}:{dir}"), iso_week(s)))
-                    .or_default() += 1;
+                let key = ("gate_transits", format!("{gate}:{dir}"), iso_week(s));
+                if unseen.contains(e.id.as_str()) {
+                    *unseen_counts.entry(key.clone()).or_default() += 1;
+                }
+                *truth_counts.entry(key).or_default() += 1;
             }
             _ => {}
         }
@@ -205,19 +266,18 @@ pub fn evaluate_ceasefire(
     let mut series = Vec::new();
     for (metric, place) in keys {
         let (mut tsum, mut fsum, mut err, mut worst) = (0u32, 0.0, 0.0, 0.0f64);
+        let (mut usum, mut err_seen) = (0u32, 0.0);
         for w in &weeks {
-            let tr = truth_counts
-                .get(&(metric, place.clone(), w.clone()))
-                .copied()
-                .unwrap_or(0);
-            let f = found
-                .get(&(metric, place.clone(), w.clone()))
-                .copied()
-                .unwrap_or(0.0);
+            let key = (metric, place.clone(), w.clone());
+            let tr = truth_counts.get(&key).copied().unwrap_or(0);
+            let un = unseen_counts.get(&key).copied().unwrap_or(0);
+            let f = found.get(&key).copied().unwrap_or(0.0);
             tsum += tr;
+            usum += un;
             fsum += f;
             let e = (f - f64::from(tr)).abs();
             err += e;
+            err_seen += (f - f64::from(tr - un)).abs();
             let pct = if tr > 0 {
                 e / f64::from(tr) * 100.0
             } else if e > 0.0 {
@@ -239,6 +299,12 @@ pub fn evaluate_ceasefire(
                 0.0
             },
             worst_week_pct: (worst * 10.0).round() / 10.0,
+            unseen: usum,
+            wape_seen_pct: if tsum > usum {
+                (err_seen / f64::from(tsum - usum) * 1000.0).round() / 10.0
+            } else {
+                0.0
+            },
         });
     }
 
@@ -417,15 +483,26 @@ impl CeasefireScore {
             "ceasefire monitor, weekly (whole weeks after the first, per port and gate):\n",
         );
         s.push_str(&format!(
-            "  {:<14} {:<34} {:>6} {:>8} {:>8} {:>8}\n",
-            "metric", "place", "truth", "found", "wape%", "worst%"
+            "  {:<14} {:<34} {:>6} {:>8} {:>8} {:>8} {:>7} {:>8}\n",
+            "metric", "place", "truth", "found", "wape%", "worst%", "unseen", "seen%"
         ));
         for x in &self.series {
             s.push_str(&format!(
-                "  {:<14} {:<34} {:>6} {:>8} {:>8.1} {:>8.1}\n",
-                x.metric, x.place, x.truth, x.found, x.wape_pct, x.worst_week_pct
+                "  {:<14} {:<34} {:>6} {:>8} {:>8.1} {:>8.1} {:>7} {:>8.1}\n",
+                x.metric,
+                x.place,
+                x.truth,
+                x.found,
+                x.wape_pct,
+                x.worst_week_pct,
+                x.unseen,
+                x.wape_seen_pct
             ));
         }
+        s.push_str(
+            "  (unseen: gate transits made and undone within one silence of the vessel, which no \
+             AIS shows; seen%: the error against the truth without them)\n",
+        );
         s.push_str(&format!(
             "  spoofing clusters: {} of {} interference episodes found, {} clusters match none\n",
             self.spoof_episodes_found, self.spoof_episodes, self.clusters_unmatched

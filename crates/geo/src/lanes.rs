@@ -503,8 +503,10 @@ const REPAIR_FINEST_DEG: f64 = 0.0015;
 const REPAIR_MAX_CELLS: usize = 800;
 
 /// A land-free polyline from `a` to `b` (both at sea), by A* on a local grid whose moves are each
-/// tested against land, then straightened. Tries wider and finer grids before giving up.
-fn sea_path(land: &Land, a: LatLon, b: LatLon) -> Option<Vec<LatLon>> {
+/// tested against land, then straightened. Tries wider and finer grids before giving up; `None`
+/// when either end is on land or no way is found. For stretches of up to a few hundred
+/// kilometres round a cape or a peninsula (longer ones: [`Router::route`]).
+pub fn sea_path(land: &Land, a: LatLon, b: LatLon) -> Option<Vec<LatLon>> {
     if land.contains(a) || land.contains(b) {
         return None;
     }

@@ -23,7 +23,7 @@ pub use geodesy::{
     EARTH_RADIUS_M, METRES_PER_NM,
 };
 pub use land::{Land, UniformBox};
-pub use lanes::{Route, RouteError, Router, SeaLanes};
+pub use lanes::{sea_path, Route, RouteError, Router, SeaLanes};
 pub use ports::{searoute_ports, Port};
 
 /// Why a geographic data file could not be loaded.
