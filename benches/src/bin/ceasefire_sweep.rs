@@ -112,9 +112,7 @@ fn main() -> ExitCode {
                 // Beside it, the error against the crossings the AIS could show (eval's
                 // `unseen`: out and back within one silence).
                 let seen = s["wape_seen_pct"].as_f64().unwrap_or(f64::NAN);
-                wape.entry(format!("{key} (seen)"))
-                    .or_default()
-                    .push(seen);
+                wape.entry(format!("{key} (seen)")).or_default().push(seen);
             }
             wape.entry(key).or_default().push(w);
         }

@@ -7,7 +7,9 @@ use serde::Serialize;
 use shadowfleet_events::detectors::zone::{Finding, ZoneConfig, ZoneDetector};
 use shadowfleet_geo::{bearing_deg, haversine_m, offset_m, Land, LatLon};
 use shadowfleet_model::Timestamp;
-use shadowfleet_records::{EventDetails, GateDirection, IdentityPeriod, Operation};
+use shadowfleet_records::{
+    EventDetails, GateDirection, IdentityPeriod, Operation, PortCallDetails,
+};
 use shadowfleet_risk::{ListingState, ScreenMatch};
 use shadowfleet_store::{PositionQuery, Store, StoredEvent};
 use shadowfleet_tracks::TrackPoint;
@@ -552,8 +554,9 @@ impl Calendar {
 /// from the Kerch Strait round Crimea to Sevastopol) along the shortest way at sea to the
 /// water off the port ([`sea_way_m`]) — never before the silence began nor after the first
 /// report in port. `first` itself when the call does not end a gap, when the speed before
-/// is unknown or below 3 kn (a vessel waiting, whose move in cannot be timed), or when no
-/// way at sea is found.
+/// is unknown or below 3 kn (a vessel waiting, whose move in cannot be timed), when no
+/// way at sea is found, or when the silence lasted far longer than the way in
+/// ([`DARK_DETOUR_FACTOR`]: the vessel did something else before it came in).
 fn dark_arrival(
     gap: Option<&(i64, LatLon)>,
     speed_at: impl Fn(i64) -> Option<f32>,
@@ -586,8 +589,47 @@ fn dark_arrival(
         metres
     };
     let hours = metres / 1852.0 / f64::from(kn);
+    // A silence far longer than the way in: the vessel did something else first (waited,
+    // met another ship, went elsewhere); when it came in is not known from before.
+    if (first - off) as f64 / HOUR as f64 > DARK_DETOUR_FACTOR * hours + DARK_DETOUR_HOURS {
+        return first;
+    }
     (off + (hours * HOUR as f64) as i64).clamp(off, first)
 }
+
+/// When a vessel left port: its last stopped report inside (`last_stop`; the first report
+/// outside, `end`, comes minutes later). When the vessel was unheard for longer than
+/// [`DEPARTURE_SILENCE`] between the two (its reports displaced by interference onto another
+/// track, or a silence), the departure is timed back from the first report outside at its
+/// speed (`exit_sog`, at least 3 kn) over the straight way from the port — never before the
+/// last stop nor after `end`; the last stop when that speed is not known.
+fn departure(d: &PortCallDetails, end: i64, exit_sog: Option<f32>, port: LatLon) -> i64 {
+    let Some(stop) = d.last_stop else {
+        return end;
+    };
+    let (Some(kn), Some(out)) = (
+        exit_sog.filter(|&kn| kn >= 3.0),
+        d.evidence.get(1).filter(|x| x.t == end),
+    ) else {
+        return stop;
+    };
+    if end - stop <= DEPARTURE_SILENCE {
+        return stop;
+    }
+    let hours = haversine_m(port, LatLon::new(out.lat, out.lon)) / 1852.0 / f64::from(kn);
+    (end - (hours * HOUR as f64) as i64).clamp(stop, end)
+}
+
+/// Seconds between the last stop in port and the first report outside beyond which the
+/// vessel's way out went unheard (see [`departure`]); longer than a slow move out of a
+/// port's circle.
+const DEPARTURE_SILENCE: i64 = 2 * HOUR;
+
+/// A dark approach is timed from before the silence only when the silence lasted at most
+/// this many times the way in, plus [`DARK_DETOUR_HOURS`].
+const DARK_DETOUR_FACTOR: f64 = 3.0;
+/// See [`DARK_DETOUR_FACTOR`].
+const DARK_DETOUR_HOURS: f64 = 12.0;
 
 /// Metres from `at` to `port` at sea: the shortest land-free way to the water nearest the
 /// port (a port's point, its breakwaters and berths may lie on the coastline's land: the
@@ -595,15 +637,17 @@ fn dark_arrival(
 /// port's point. `None` when `at` is on land or no way is found.
 fn sea_way_m(land: &Land, at: LatLon, port: LatLon) -> Option<f64> {
     let off_port = if land.contains(port) {
-        [1_000.0, 2_000.0, 5_000.0, 10_000.0].iter().find_map(|&r| {
-            (0..16)
-                .map(|k| {
-                    let b = f64::from(k) * std::f64::consts::TAU / 16.0;
-                    offset_m(port, r * b.cos(), r * b.sin())
-                })
-                .filter(|&p| !land.contains(p))
-                .min_by(|&p, &q| haversine_m(p, at).total_cmp(&haversine_m(q, at)))
-        })?
+        [1_000.0, 2_000.0, 5_000.0, 10_000.0]
+            .iter()
+            .find_map(|&r| {
+                (0..16)
+                    .map(|k| {
+                        let b = f64::from(k) * std::f64::consts::TAU / 16.0;
+                        offset_m(port, r * b.cos(), r * b.sin())
+                    })
+                    .filter(|&p| !land.contains(p))
+                    .min_by(|&p, &q| haversine_m(p, at).total_cmp(&haversine_m(q, at)))
+            })?
     } else {
         port
     };
@@ -698,7 +742,18 @@ pub fn monitor(
     // went before the silence.
     let mut gap_off: HashMap<(u32, i64), Option<f32>> = HashMap::new();
     let mut gap_on: HashMap<(u32, i64), (i64, LatLon)> = HashMap::new();
+    // Likewise the first report outside of calls whose vessel was unheard in port for a
+    // while before it (its speed is read in the pass): the departure is estimated from it.
+    let mut exit_sog: HashMap<(u32, i64), Option<f32>> = HashMap::new();
     for e in inputs.events {
+        if let EventDetails::PortCall(d) = &e.event.details {
+            if d.exit
+                && d.last_stop
+                    .is_some_and(|s| e.event.end - s > DEPARTURE_SILENCE)
+            {
+                exit_sog.insert((e.event.mmsi, e.event.end), None);
+            }
+        }
         if let EventDetails::Gap(_) = &e.event.details {
             gap_off.insert((e.event.mmsi, e.event.start), None);
             gap_on.insert(
@@ -742,6 +797,9 @@ pub fn monitor(
         store.read_positions(&query, &mut |tp| {
             let r = tp.position;
             if let Some(sog) = gap_off.get_mut(&(r.mmsi, r.t)) {
+                *sog = r.sog_knots;
+            }
+            if let Some(sog) = exit_sog.get_mut(&(r.mmsi, r.t)) {
                 *sog = r.sog_knots;
             }
             if !registry.contains(r.pos) {
@@ -869,9 +927,19 @@ pub fn monitor(
                         seen: e.event.start,
                         arrived: !e.event.truncated_start,
                         // Left the berth or anchorage: the last stopped report, else the
+                        // first report outside; after a silence, timed back from the
                         // first report outside.
-                        depart: (!e.event.truncated_end)
-                            .then(|| d.last_stop.unwrap_or(e.event.end)),
+                        depart: (!e.event.truncated_end).then(|| {
+                            departure(
+                                d,
+                                e.event.end,
+                                exit_sog
+                                    .get(&(e.event.mmsi, e.event.end))
+                                    .copied()
+                                    .flatten(),
+                                registry.ports[i].position,
+                            )
+                        }),
                         events: vec![e.id],
                         destination: d.destination.clone(),
                     });
@@ -1805,6 +1873,11 @@ mod tests {
             dark_arrival(Some(&gap), |_| Some(10.0), odesa, off + HOUR, &land),
             off + HOUR
         );
+        // Dark for five days on a two-hour way in: it did something else first.
+        assert_eq!(
+            dark_arrival(Some(&gap), |_| Some(10.0), odesa, off + 120 * HOUR, &land),
+            off + 120 * HOUR
+        );
         // No gap, no speed, a vessel waiting: the first report in port.
         assert_eq!(
             dark_arrival(None, |_| Some(10.0), odesa, first, &land),
@@ -1834,6 +1907,44 @@ mod tests {
         assert_eq!(
             dark_arrival(Some(&kerch_side), |_| Some(9.0), sevastopol, first, &land),
             first
+        );
+    }
+
+    #[test]
+    fn a_departure_after_a_silence_is_timed_back_from_the_first_report_outside() {
+        let port = LatLon::new(44.707, 37.831);
+        // First report outside 8.2 km south at 12 kn: about 22 minutes out.
+        let out_at = offset_m(port, -8_200.0, 0.0);
+        let (stop, end) = (1_000_000, 1_000_000 + 8 * HOUR);
+        let d = PortCallDetails {
+            last_stop: Some(stop),
+            evidence: vec![
+                shadowfleet_records::ReportRef::new(1, stop - DAY, port),
+                shadowfleet_records::ReportRef::new(1, end, out_at),
+            ],
+            ..PortCallDetails::default()
+        };
+        let t = departure(&d, end, Some(12.0), port);
+        assert!((end - t - 22 * 60).abs() < 60, "{} s before", end - t);
+        // Speed unknown or slow: the last stop; heard leaving: the last stop.
+        assert_eq!(departure(&d, end, None, port), stop);
+        assert_eq!(departure(&d, end, Some(1.0), port), stop);
+        assert_eq!(departure(&d, stop + 30 * 60, Some(12.0), port), stop);
+        // Never before the last stop: first heard 50 km out at 12 kn (2.25 h) 2.1 h after it.
+        let far = PortCallDetails {
+            evidence: vec![
+                d.evidence[0].clone(),
+                shadowfleet_records::ReportRef::new(
+                    1,
+                    stop + 2 * HOUR + 360,
+                    offset_m(port, -50_000.0, 0.0),
+                ),
+            ],
+            ..d.clone()
+        };
+        assert_eq!(
+            departure(&far, stop + 2 * HOUR + 360, Some(12.0), port),
+            stop
         );
     }
 

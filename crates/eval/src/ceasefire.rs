@@ -110,7 +110,9 @@ pub struct CeasefireScore {
 fn unseen_transits<'a>(events: &[&'a TruthEvent]) -> std::collections::HashSet<&'a str> {
     let mut dark: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
     for e in events.iter().filter(|e| e.kind == "dark") {
-        dark.entry(e.vessel).or_default().push((t(&e.start), t(&e.end)));
+        dark.entry(e.vessel)
+            .or_default()
+            .push((t(&e.start), t(&e.end)));
     }
     for spans in dark.values_mut() {
         spans.sort_unstable();
