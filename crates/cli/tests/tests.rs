@@ -1393,6 +1393,47 @@ fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(
     Ok(())
 }
 
+/// The ceasefire page (`/ceasefire`) in Debian's Chromium (`ceasefire.mjs`): charts, tooltips
+/// with their events, regime bands, the tables, a change of metric and split, the URL round
+/// trip. Skipped loudly as [`map_in_chromium`] is.
+fn ceasefire_page_in_chromium(addr: &str, dir: &std::path::Path) -> Result<(), String> {
+    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/web/tests");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !(std::path::Path::new(&chromium).exists()
+        && web.join("node_modules/playwright-core").exists())
+    {
+        shadowfleet_testkit::skip(
+            format_args!(
+                "ceasefire page test: need {chromium} and {}/node_modules (npm ci there)",
+                web.display()
+            ),
+            "SHADOWFLEET_REQUIRE_BROWSER",
+        );
+        return Ok(());
+    }
+    let shot = dir.join("ceasefire.png");
+    let out = Command::new("node")
+        .current_dir(&web)
+        .args(["ceasefire.mjs", &format!("http://{addr}")])
+        .arg(&shot)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    if !out.status.success() {
+        return Err(text);
+    }
+    let png = std::fs::read(&shot).map_err(|e| e.to_string())?;
+    if png.len() < 10_000 {
+        return Err(format!("screenshot of {} bytes", png.len()));
+    }
+    Ok(())
+}
+
 /// `screen --as-of DAY` on a simulated run whose designations are spread over time: each
 /// sanctions match carries the listing state the truth gives for that day.
 #[test]
@@ -1620,6 +1661,26 @@ fn ceasefire_end_to_end_and_its_errors() {
     );
     let err = fails(&[&"ceasefire", &"--store", &store, &"--from", &"20 March"]);
     assert!(err.contains("--from"), "{err}");
+    // The page a reader opens: /ceasefire of `serve`, in Chromium.
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(&store)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    let page = ceasefire_page_in_chromium(&addr, &dir);
+    let _ = child.kill();
+    let _ = child.wait();
+    page.unwrap();
     // A Baltic store: nothing in the Black Sea.
     let baltic = scratch("ceasefire-baltic");
     let (ais, _) = simulated(&baltic, "2");
