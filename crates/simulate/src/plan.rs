@@ -21,12 +21,6 @@ const DAY: i64 = 24 * HOUR;
 /// An open-ended hold (a mother ship waiting for a shuttle).
 pub const OPEN: i64 = i64::MAX / 4;
 
-/// Places nearer than this (metres) are joined along the coast when the lane network's way
-/// is more than [`COASTAL_DETOUR`] times longer.
-const COASTAL_LEG_M: f64 = 400_000.0;
-/// See [`COASTAL_LEG_M`].
-const COASTAL_DETOUR: f64 = 1.25;
-
 /// Barrels per tonne by product (UN Energy Statistics conversion factors as quoted in the
 /// product brief: crude 7.32, gas/diesel oil 7.23, fuel oil 6.91).
 pub fn barrels_per_tonne(product: &str) -> f64 {
@@ -211,23 +205,6 @@ impl<'w> Planner<'w> {
             .router
             .route(a.anchorage, b.anchorage)
             .map_err(|e| SimError::Data(format!("route {} -> {}: {e}", a.id, b.id)))?;
-        // Between near places the lane network may send a coaster far out to a junction
-        // and back (Kerch Strait to Feodosia by way of the open sea); a ship goes along the
-        // coast. The shortest way at sea found on a local grid, when much shorter.
-        let r = match (haversine_m(a.anchorage, b.anchorage) < COASTAL_LEG_M)
-            .then(|| shadowfleet_geo::sea_path(&self.world.land, a.anchorage, b.anchorage))
-            .flatten()
-        {
-            Some(p) => {
-                let direct = Route::new(p.clone(), vec![false; p.len().saturating_sub(1)]);
-                if direct.length_m() * COASTAL_DETOUR < r.length_m() {
-                    direct
-                } else {
-                    r
-                }
-            }
-            None => r,
-        };
         let r = self.checked(r)?;
         self.routes.insert((from, to), r.clone());
         Ok(r)
