@@ -552,14 +552,14 @@ impl Calendar {
 /// start and last position before the silence): the vessel's position and speed then,
 /// sailing on to `port` — straight, or when the straight way crosses land (round a cape,
 /// from the Kerch Strait round Crimea to Sevastopol) along the shortest way at sea to the
-/// water off the port ([`sea_way`]), heading for it — never before the silence began nor after the first
+/// water off the port ([`sea_way_m`]) — never before the silence began nor after the first
 /// report in port. `first` itself when the call does not end a gap, when the speed before
 /// is unknown or below 3 kn (a vessel waiting, whose move in cannot be timed), when no
 /// way at sea is found, or when the silence lasted far longer than the way in
 /// ([`DARK_DETOUR_FACTOR`]: the vessel did something else before it came in).
 fn dark_arrival(
     gap: Option<&(i64, LatLon)>,
-    motion_at: impl Fn(i64) -> (Option<f32>, Option<f32>),
+    speed_at: impl Fn(i64) -> Option<f32>,
     port: LatLon,
     first: i64,
     land: &Land,
@@ -577,26 +577,17 @@ fn dark_arrival(
         );
         offset_m(at, d * b.cos(), d * b.sin())
     };
-    let (sog, cog) = motion_at(off);
-    let Some(kn) = sog.filter(|&kn| kn >= 3.0) else {
+    let Some(kn) = speed_at(off).filter(|&kn| kn >= 3.0) else {
         return first;
     };
-    let (metres, towards) = if land.segment_touches(at, short) {
-        match sea_way(land, at, port) {
-            Some(w) => w,
+    let metres = if land.segment_touches(at, short) {
+        match sea_way_m(land, at, port) {
+            Some(m) => m,
             None => return first,
         }
     } else {
-        (metres, bearing_deg(at, port))
+        metres
     };
-    // Sailing away from the port when it went dark: it went elsewhere first, or its way in
-    // bends out to sea; not timed from before the silence.
-    if let Some(c) = cog {
-        let off_course = (f64::from(c) - towards).rem_euclid(360.0);
-        if off_course.min(360.0 - off_course) > DARK_OFF_COURSE_DEG {
-            return first;
-        }
-    }
     let hours = metres / 1852.0 / f64::from(kn);
     // A silence far longer than the way in: the vessel did something else first (waited,
     // met another ship, went elsewhere); when it came in is not known from before.
@@ -605,10 +596,6 @@ fn dark_arrival(
     }
     (off + (hours * HOUR as f64) as i64).clamp(off, first)
 }
-
-/// A dark approach is timed from before the silence only when the vessel's course then lay
-/// within this many degrees of the way in (its first leg).
-const DARK_OFF_COURSE_DEG: f64 = 90.0;
 
 /// When a vessel left port: its last stopped report inside (`last_stop`; the first report
 /// outside, `end`, comes minutes later). When the vessel was unheard for longer than
@@ -644,12 +631,11 @@ const DARK_DETOUR_FACTOR: f64 = 3.0;
 /// See [`DARK_DETOUR_FACTOR`].
 const DARK_DETOUR_HOURS: f64 = 12.0;
 
-/// Metres from `at` to `port` at sea, and the bearing of the way's first leg: the shortest
-/// land-free way to the water nearest the port (a port's point, its breakwaters and berths
-/// may lie on the coastline's land: the first point at sea on rings of 1, 2, 5 and 10 km
-/// round it), then straight on to the port's point. `None` when `at` is on land or no way is
-/// found.
-fn sea_way(land: &Land, at: LatLon, port: LatLon) -> Option<(f64, f64)> {
+/// Metres from `at` to `port` at sea: the shortest land-free way to the water nearest the
+/// port (a port's point, its breakwaters and berths may lie on the coastline's land: the
+/// first point at sea on rings of 1, 2, 5 and 10 km round it), then straight on to the
+/// port's point. `None` when `at` is on land or no way is found.
+fn sea_way_m(land: &Land, at: LatLon, port: LatLon) -> Option<f64> {
     let off_port = if land.contains(port) {
         [1_000.0, 2_000.0, 5_000.0, 10_000.0]
             .iter()
@@ -667,8 +653,7 @@ fn sea_way(land: &Land, at: LatLon, port: LatLon) -> Option<(f64, f64)> {
     };
     let path = shadowfleet_geo::sea_path(land, at, off_port)?;
     let along: f64 = path.windows(2).map(|w| haversine_m(w[0], w[1])).sum();
-    let towards = bearing_deg(at, *path.get(1).unwrap_or(&off_port));
-    Some((along + haversine_m(off_port, port), towards))
+    Some(along + haversine_m(off_port, port))
 }
 
 /// Runs the monitor.
@@ -755,7 +740,7 @@ pub fn monitor(
     // and by their first report after it: a call that begins with a gap's end was
     // approached dark, and its arrival is estimated from where and how fast the vessel
     // went before the silence.
-    let mut gap_off: HashMap<(u32, i64), (Option<f32>, Option<f32>)> = HashMap::new();
+    let mut gap_off: HashMap<(u32, i64), Option<f32>> = HashMap::new();
     let mut gap_on: HashMap<(u32, i64), (i64, LatLon)> = HashMap::new();
     // Likewise the first report outside of calls whose vessel was unheard in port for a
     // while before it (its speed is read in the pass): the departure is estimated from it.
@@ -770,7 +755,7 @@ pub fn monitor(
             }
         }
         if let EventDetails::Gap(_) = &e.event.details {
-            gap_off.insert((e.event.mmsi, e.event.start), (None, None));
+            gap_off.insert((e.event.mmsi, e.event.start), None);
             gap_on.insert(
                 (e.event.mmsi, e.event.end),
                 (e.event.start, LatLon::new(e.event.lat, e.event.lon)),
@@ -811,8 +796,8 @@ pub fn monitor(
         };
         store.read_positions(&query, &mut |tp| {
             let r = tp.position;
-            if let Some(m) = gap_off.get_mut(&(r.mmsi, r.t)) {
-                *m = (r.sog_knots, r.cog_deg);
+            if let Some(sog) = gap_off.get_mut(&(r.mmsi, r.t)) {
+                *sog = r.sog_knots;
             }
             if let Some(sog) = exit_sog.get_mut(&(r.mmsi, r.t)) {
                 *sog = r.sog_knots;
@@ -930,7 +915,7 @@ pub fn monitor(
                 if registry.ports[i].in_places {
                     let arrive = dark_arrival(
                         gap_on.get(&(e.event.mmsi, e.event.start)),
-                        |t| gap_off.get(&(e.event.mmsi, t)).copied().unwrap_or_default(),
+                        |t| gap_off.get(&(e.event.mmsi, t)).copied().flatten(),
                         registry.ports[i].position,
                         e.event.start,
                         inputs.land,
@@ -1876,7 +1861,7 @@ mod tests {
         let off = 1_000_000;
         let first = off + 6 * HOUR;
         let gap = (off, off_at);
-        let eta = dark_arrival(Some(&gap), |_| (Some(10.0), None), odesa, first, &land);
+        let eta = dark_arrival(Some(&gap), |_| Some(10.0), odesa, first, &land);
         let expected = off + (haversine_m(off_at, odesa) / 1852.0 / 10.0 * 3600.0) as i64;
         assert_eq!(eta, expected);
         assert!(
@@ -1885,52 +1870,25 @@ mod tests {
         );
         // Never after the first report in port.
         assert_eq!(
-            dark_arrival(Some(&gap), |_| (Some(10.0), None), odesa, off + HOUR, &land),
+            dark_arrival(Some(&gap), |_| Some(10.0), odesa, off + HOUR, &land),
             off + HOUR
-        );
-        // Heading north-west for Odesa: timed; heading south-east, away from it: not.
-        assert_eq!(
-            dark_arrival(
-                Some(&gap),
-                |_| (Some(10.0), Some(315.0)),
-                odesa,
-                first,
-                &land
-            ),
-            expected
-        );
-        assert_eq!(
-            dark_arrival(
-                Some(&gap),
-                |_| (Some(10.0), Some(135.0)),
-                odesa,
-                first,
-                &land
-            ),
-            first
         );
         // Dark for five days on a two-hour way in: it did something else first.
         assert_eq!(
-            dark_arrival(
-                Some(&gap),
-                |_| (Some(10.0), None),
-                odesa,
-                off + 120 * HOUR,
-                &land
-            ),
+            dark_arrival(Some(&gap), |_| Some(10.0), odesa, off + 120 * HOUR, &land),
             off + 120 * HOUR
         );
         // No gap, no speed, a vessel waiting: the first report in port.
         assert_eq!(
-            dark_arrival(None, |_| (Some(10.0), None), odesa, first, &land),
+            dark_arrival(None, |_| Some(10.0), odesa, first, &land),
             first
         );
         assert_eq!(
-            dark_arrival(Some(&gap), |_| (None, None), odesa, first, &land),
+            dark_arrival(Some(&gap), |_| None, odesa, first, &land),
             first
         );
         assert_eq!(
-            dark_arrival(Some(&gap), |_| (Some(0.5), None), odesa, first, &land),
+            dark_arrival(Some(&gap), |_| Some(0.5), odesa, first, &land),
             first
         );
         // From the other side of Crimea the way in bends round the southern coast: timed
@@ -1938,13 +1896,7 @@ mod tests {
         let kerch_side = (off, LatLon::new(44.9, 35.6));
         let sevastopol = LatLon::new(44.6167, 33.5333);
         let late = off + 48 * HOUR;
-        let eta = dark_arrival(
-            Some(&kerch_side),
-            |_| (Some(9.0), None),
-            sevastopol,
-            late,
-            &land,
-        );
+        let eta = dark_arrival(Some(&kerch_side), |_| Some(9.0), sevastopol, late, &land);
         let straight_h = haversine_m(kerch_side.1, sevastopol) / 1852.0 / 9.0;
         let hours = (eta - off) as f64 / HOUR as f64;
         assert!(
@@ -1953,13 +1905,7 @@ mod tests {
         );
         // Never after the first report in port.
         assert_eq!(
-            dark_arrival(
-                Some(&kerch_side),
-                |_| (Some(9.0), None),
-                sevastopol,
-                first,
-                &land
-            ),
+            dark_arrival(Some(&kerch_side), |_| Some(9.0), sevastopol, first, &land),
             first
         );
     }
