@@ -45,6 +45,9 @@ pub struct InterferenceConfig {
     pub close_hours: f64,
     /// Clusters followed at once; beyond, the least recently active is closed.
     pub max_clusters: usize,
+    /// A vessel first heard again at the false place of an active cluster after a silence
+    /// of up to this long joins it (it was displaced while unheard), hours.
+    pub join_silence_hours: f64,
 }
 
 impl Default for InterferenceConfig {
@@ -57,6 +60,7 @@ impl Default for InterferenceConfig {
             min_vessels: 3,
             close_hours: 3.0,
             max_clusters: 64,
+            join_silence_hours: 72.0,
         }
     }
 }
@@ -199,12 +203,13 @@ impl InterferenceDetector {
     }
 
     /// Whether a vessel heard again at `to` after a silence longer than a jump's (at most
-    /// `window_hours`) comes back at the false place of a cluster active then: it was
+    /// `join_silence_hours`) comes back at the false place of a cluster active then: it was
     /// displaced like the others while it was not heard (a receiver that missed the moment
-    /// of its jump), and joins them.
+    /// of its jump, or a ship that had been silent for days before it entered the area),
+    /// and joins them.
     fn joins_after_silence(&self, before: &Position, to: &Position) -> bool {
         let window = hours(self.config.window_hours);
-        to.t - before.t <= window
+        to.t - before.t <= hours(self.config.join_silence_hours)
             && self.clusters.iter().any(|c| {
                 (to.t - c.last).abs() <= window
                     && to.t >= c.first
@@ -591,6 +596,30 @@ mod tests {
         });
         let two: Vec<_> = (0..2).map(|v| jammed(v, None)).chain([lone]).collect();
         assert!(run(&two).is_empty());
+        // Silent for 40 hours before, first heard again at the false place: displaced too
+        // (seen on `black_sea` seed 204, where such a ship left an episode of three at two).
+        // After 100 hours (more than `join_silence_hours`), not.
+        let after_silence = |hours: i64| {
+            let mut v = jammed(2, Some((3600 + 240, 5 * 3600)));
+            let mut early = v[0];
+            v.retain(|p| p.position.t - crate::testing::T0 >= 3000 + 90 * 60);
+            early.position.t = crate::testing::T0 - hours * 3600;
+            v.insert(0, early);
+            let tracks: Vec<_> = (0..2)
+                .map(|v| jammed(v, Some((3600 + 120 * i64::from(v), 5 * 3600))))
+                .chain([v])
+                .collect();
+            run(&tracks)
+        };
+        let events = after_silence(40);
+        let [e] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        let shadowfleet_records::EventDetails::Interference(d) = &e.details else {
+            panic!("{e:?}");
+        };
+        assert_eq!(d.vessel_count, 3);
+        assert!(after_silence(100).is_empty());
     }
 
     #[test]
