@@ -1933,7 +1933,7 @@ mod tests {
         // Never before the last stop: first heard 50 km out at 12 kn (2.25 h) 2.1 h after it.
         let far = PortCallDetails {
             evidence: vec![
-                d.evidence[0].clone(),
+                d.evidence[0],
                 shadowfleet_records::ReportRef::new(
                     1,
                     stop + 2 * HOUR + 360,
