@@ -1315,18 +1315,7 @@ fn position_rows(db: &rusqlite::Connection) -> i64 {
 /// land mask: none may cross land. Skipped loudly when Chromium or the
 /// node modules are missing, unless SHADOWFLEET_REQUIRE_BROWSER is set (CI sets it).
 fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(), String> {
-    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/web/tests");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let ready = std::path::Path::new(&chromium).exists()
-        && web.join("node_modules/playwright-core").exists();
-    if !ready {
-        shadowfleet_testkit::skip(
-            format_args!(
-                "browser test: need {chromium} and {}/node_modules (npm ci there)",
-                web.display()
-            ),
-            "SHADOWFLEET_REQUIRE_BROWSER",
-        );
+    if !chromium_ready("browser test") {
         return Ok(());
     }
     let body = vessels.split("\r\n\r\n").nth(1).unwrap_or("");
@@ -1337,26 +1326,16 @@ fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(
         .to_owned();
     let shot = dir.join("map.png");
     let drawn = dir.join("drawn.json");
-    let out = Command::new("node")
-        .current_dir(&web)
-        .args(["browser.mjs", &format!("http://{addr}/"), &query])
-        .arg(&shot)
-        .arg(&drawn)
-        .output()
-        .map_err(|e| format!("node: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{text}");
-    if !out.status.success() {
-        return Err(text);
-    }
-    let png = std::fs::read(&shot).map_err(|e| e.to_string())?;
-    if png.len() < 10_000 {
-        return Err(format!("screenshot of {} bytes", png.len()));
-    }
+    run_in_chromium(
+        "browser.mjs",
+        &[
+            format!("http://{addr}/").as_ref(),
+            query.as_ref(),
+            shot.as_os_str(),
+            drawn.as_os_str(),
+        ],
+        &shot,
+    )?;
     // Every line the map drew for flows and gaps, but canal transits, clear of land.
     let lines: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(&drawn).map_err(|e| e.to_string())?)
@@ -1397,25 +1376,52 @@ fn map_in_chromium(addr: &str, vessels: &str, dir: &std::path::Path) -> Result<(
 /// with their events, regime bands, the tables, a change of metric and split, the URL round
 /// trip. Skipped loudly as [`map_in_chromium`] is.
 fn ceasefire_page_in_chromium(addr: &str, dir: &std::path::Path) -> Result<(), String> {
-    let web = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/web/tests");
+    if !chromium_ready("ceasefire page test") {
+        return Ok(());
+    }
+    let shot = dir.join("ceasefire.png");
+    run_in_chromium(
+        "ceasefire.mjs",
+        &[format!("http://{addr}").as_ref(), shot.as_os_str()],
+        &shot,
+    )
+}
+
+/// The page tests' folder (`crates/api/web/tests`).
+fn web_tests() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/web/tests")
+}
+
+/// Whether Chromium and the page tests' node modules are there; skips `what` loudly when
+/// not (failing when SHADOWFLEET_REQUIRE_BROWSER is set, as CI does).
+fn chromium_ready(what: &str) -> bool {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !(std::path::Path::new(&chromium).exists()
-        && web.join("node_modules/playwright-core").exists())
-    {
+    let web = web_tests();
+    let ready = std::path::Path::new(&chromium).exists()
+        && web.join("node_modules/playwright-core").exists();
+    if !ready {
         shadowfleet_testkit::skip(
             format_args!(
-                "ceasefire page test: need {chromium} and {}/node_modules (npm ci there)",
+                "{what}: need {chromium} and {}/node_modules (npm ci there)",
                 web.display()
             ),
             "SHADOWFLEET_REQUIRE_BROWSER",
         );
-        return Ok(());
     }
-    let shot = dir.join("ceasefire.png");
+    ready
+}
+
+/// Runs the page test `script` with node and `args`; its output on failure, and a check
+/// that it saved the screenshot `shot`.
+fn run_in_chromium(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    shot: &std::path::Path,
+) -> Result<(), String> {
     let out = Command::new("node")
-        .current_dir(&web)
-        .args(["ceasefire.mjs", &format!("http://{addr}")])
-        .arg(&shot)
+        .current_dir(web_tests())
+        .arg(script)
+        .args(args)
         .output()
         .map_err(|e| format!("node: {e}"))?;
     let text = format!(
@@ -1427,7 +1433,7 @@ fn ceasefire_page_in_chromium(addr: &str, dir: &std::path::Path) -> Result<(), S
     if !out.status.success() {
         return Err(text);
     }
-    let png = std::fs::read(&shot).map_err(|e| e.to_string())?;
+    let png = std::fs::read(shot).map_err(|e| e.to_string())?;
     if png.len() < 10_000 {
         return Err(format!("screenshot of {} bytes", png.len()));
     }
