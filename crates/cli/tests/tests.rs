@@ -894,7 +894,7 @@ fn analyze_takes_more_ports_from_the_world_port_index() {
 /// store answers HTTP on loopback.
 #[test]
 fn demo_and_serve() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     let dir = scratch("demo");
     let out = succeeds(&[&"demo", &"--dir", &dir, &"--days", &"4", &"--no-serve"]);
     let text = stdout(&out);
@@ -1023,22 +1023,8 @@ fn demo_and_serve() {
         .collect();
     assert!(days.len() >= 4, "{days:?}");
     positions_in_duckdb(&store, points);
-    let mut child = bin()
-        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
-        .arg(dir.join("store"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_default()
-        .to_owned();
-    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    let server = Served::start(&dir.join("store"));
+    let addr = server.addr.clone();
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
     s.write_all(b"GET /api/vessels?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .unwrap();
@@ -1046,8 +1032,7 @@ fn demo_and_serve() {
     s.read_to_string(&mut resp).unwrap();
     let browser = map_in_chromium(&addr, &resp, &dir);
     let fuzz = schemathesis(&addr);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains("\"vessels\""), "{resp}");
     browser.unwrap();
@@ -1387,6 +1372,49 @@ fn ceasefire_page_in_chromium(addr: &str, dir: &std::path::Path) -> Result<(), S
     )
 }
 
+/// `shadowfleet serve` on `store` at a free loopback port, stopped when dropped.
+struct Served {
+    child: std::process::Child,
+    /// `127.0.0.1:PORT`, from the line it writes first.
+    addr: String,
+    /// Kept open while it runs: it logs to stderr.
+    _stderr: std::io::BufReader<std::process::ChildStderr>,
+}
+
+impl Served {
+    fn start(store: &std::path::Path) -> Served {
+        use std::io::BufRead;
+        let mut child = bin()
+            .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+            .arg(store)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(addr.starts_with("127.0.0.1:"), "{line}");
+        Served {
+            child,
+            addr,
+            _stderr: stderr,
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The page tests' folder (`crates/api/web/tests`).
 fn web_tests() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../api/web/tests")
@@ -1668,24 +1696,9 @@ fn ceasefire_end_to_end_and_its_errors() {
     let err = fails(&[&"ceasefire", &"--store", &store, &"--from", &"20 March"]);
     assert!(err.contains("--from"), "{err}");
     // The page a reader opens: /ceasefire of `serve`, in Chromium.
-    let mut child = bin()
-        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
-        .arg(&store)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_default()
-        .to_owned();
-    let page = ceasefire_page_in_chromium(&addr, &dir);
-    let _ = child.kill();
-    let _ = child.wait();
+    let server = Served::start(&store);
+    let page = ceasefire_page_in_chromium(&server.addr, &dir);
+    drop(server);
     page.unwrap();
     // A Baltic store: nothing in the Black Sea.
     let baltic = scratch("ceasefire-baltic");
