@@ -80,7 +80,7 @@ fn main() -> ExitCode {
     let mut wape: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut recall = Vec::new();
     let mut unmatched = 0u64;
-    let (mut onset, mut end) = (Vec::new(), Vec::new());
+    let (mut onset, mut end, mut evidence) = (Vec::new(), Vec::new(), Vec::new());
     let mut honesty: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for &seed in &seeds {
         let dir = work.join(format!("black_sea-{days}-{seed}"));
@@ -125,6 +125,7 @@ fn main() -> ExitCode {
         for c in score["closures"].as_array().into_iter().flatten() {
             onset.push(c["onset_error_days"].as_i64());
             end.push(c["end_error_days"].as_i64());
+            evidence.push(c["truth_llr"].as_f64().unwrap_or(f64::NAN));
         }
         for d in score["destinations"].as_array().into_iter().flatten() {
             if d["truth_share"].as_f64().unwrap_or(0.0) > 0.0 {
@@ -170,6 +171,14 @@ fn main() -> ExitCode {
         within(&end),
         end.len(),
         show(&end)
+    );
+    println!(
+        "closure evidence in the truth's departures (LLR per run; below the monitor's change-point threshold a closure cannot be told from chance): {}",
+        evidence
+            .iter()
+            .map(|x| format!("{x:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     ExitCode::SUCCESS
 }

@@ -61,6 +61,23 @@ pub struct ClosureScore {
     pub onset_error_days: Option<i64>,
     /// Days from the truth end to the nearest change point.
     pub end_error_days: Option<i64>,
+    /// The evidence the truth's own daily departures give for the closure: the
+    /// log-likelihood ratio of the closure window at its own rate against one constant rate
+    /// (the statistic the monitor's change-point search uses).
+    pub truth_llr: f64,
+    /// Whether [`Self::truth_llr`] reaches the monitor's threshold
+    /// (`Options::change_min_llr`): a closure below it is too small, for the port's traffic,
+    /// to tell from chance, even with every departure seen.
+    pub detectable: bool,
+}
+
+/// Log-likelihood of `s` events over `n` days at their own Poisson rate.
+fn poisson_ll(s: f64, n: f64) -> f64 {
+    if s <= 0.0 || n <= 0.0 {
+        0.0
+    } else {
+        s * (s / n).ln() - s
+    }
 }
 
 /// Destination honesty at one port: the share of arrivals whose AIS destination did not name
@@ -384,12 +401,35 @@ pub fn evaluate_ceasefire(
                     })
                     .min_by_key(|d| d.abs())
             };
+            // Truth departures per day of the period, and the closure window's evidence.
+            let days = ((end - start) / DAY).max(1) as usize;
+            let mut daily = vec![0.0; days];
+            for ev in events.iter().filter(|ev| {
+                ev.kind == "port_call"
+                    && ev.details["place"].as_str() == Some(c.port.as_str())
+                    && ev.details.get("clipped").is_none()
+            }) {
+                let x = t(&ev.end);
+                if (start..end).contains(&x) {
+                    daily[(((x - start) / DAY) as usize).min(days - 1)] += 1.0;
+                }
+            }
+            let day_of = |x: i64| (((x - start).max(0) / DAY) as usize).min(days);
+            let (a, b) = (day_of(s), day_of(e));
+            let inside: f64 = daily[a..b.max(a)].iter().sum();
+            let total: f64 = daily.iter().sum();
+            let n_in = (b.max(a) - a) as f64;
+            let truth_llr = poisson_ll(inside, n_in)
+                + poisson_ll(total - inside, days as f64 - n_in)
+                - poisson_ll(total, days as f64);
             ClosureScore {
                 port: c.port.clone(),
                 start: c.start.clone(),
                 end: c.end.clone(),
                 onset_error_days: nearest(s),
                 end_error_days: nearest(e),
+                truth_llr: (truth_llr * 100.0).round() / 100.0,
+                detectable: truth_llr >= Options::default().change_min_llr,
             }
         })
         .collect();
@@ -524,12 +564,18 @@ impl CeasefireScore {
         for c in &self.closures {
             let d = |x: Option<i64>| x.map_or("none".to_owned(), |d| format!("{d:+} d"));
             s.push_str(&format!(
-                "  closure of {} {} – {}: nearest change point to the onset {}, to the end {}\n",
+                "  closure of {} {} – {}: nearest change point to the onset {}, to the end {}; evidence in the truth's departures: LLR {:.1} ({})\n",
                 c.port,
                 c.start,
                 c.end,
                 d(c.onset_error_days),
-                d(c.end_error_days)
+                d(c.end_error_days),
+                c.truth_llr,
+                if c.detectable {
+                    "detectable"
+                } else {
+                    "below the monitor's threshold: not detectable from departures"
+                }
             ));
         }
         s

@@ -331,9 +331,18 @@ fn check_ceasefire(seed: u64) {
     );
     let c = &score.closures[0];
     assert_eq!(c.port, "UA-ODESA");
-    // The reopening shows within three days; the onset too unless the weeks before were
-    // already quiet (docs/ceasefire.md reports both over seeds).
-    assert!(c.end_error_days.is_some_and(|d| d.abs() <= 3), "{c:?}");
+    // The reopening shows within three days when the truth's own departures hold enough
+    // evidence for the closure (the onset too unless the weeks before were already quiet;
+    // docs/ceasefire.md reports both over seeds); below the monitor's threshold the closure
+    // cannot be told from chance, and the test says so.
+    if c.detectable {
+        assert!(c.end_error_days.is_some_and(|d| d.abs() <= 3), "{c:?}");
+    } else {
+        eprintln!(
+            "NOTE: the closure on seed {seed} is below the change-point threshold in the truth itself (LLR {:.1}); not scored",
+            c.truth_llr
+        );
+    }
 }
 
 #[test]

@@ -18,6 +18,8 @@ use crate::{rfc3339, SimError};
 pub const KN: f64 = 0.514_444;
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
+/// A ship this close to a river berth is at it (and leaves down the river), metres.
+const RIVER_BERTH_M: f64 = 100.0;
 /// An open-ended hold (a mother ship waiting for a shuttle).
 pub const OPEN: i64 = i64::MAX / 4;
 
@@ -320,6 +322,7 @@ impl<'w> Planner<'w> {
         depart: i64,
         dest: &str,
     ) -> Result<i64, SimError> {
+        let depart = self.down_river(ship, depart, dest);
         let route = self.route(ship, to, to_place)?;
         let laden = !ship.parcels.is_empty();
         let kn = ship.speed_kn[usize::from(!laden)] * ship.rng.range(0.95, 1.05);
@@ -342,6 +345,45 @@ impl<'w> Planner<'w> {
         ship.pos = to;
         ship.place = to_place;
         Ok(end)
+    }
+
+    /// A ship at the berth of a river port first sails down the river to the port's
+    /// anchorage at sea, at the river's speed. Returns when it is there (`depart` when it
+    /// is not at a river berth).
+    fn down_river(&mut self, ship: &mut Ship, depart: i64, dest: &str) -> i64 {
+        let Some(river) = ship.place.and_then(|p| self.world.places[p].river.as_ref()) else {
+            return depart;
+        };
+        let (Some(&anchorage), Some(&berth)) = (river.way.points.first(), river.way.points.last())
+        else {
+            return depart;
+        };
+        if haversine_m(ship.pos, berth) > RIVER_BERTH_M {
+            return depart;
+        }
+        let mut points = river.way.points.clone();
+        points.reverse();
+        let mut canal = river.way.canal.clone();
+        canal.reverse();
+        let down = Arc::new(Route::new(points, canal));
+        let speed_mps = river.speed_kn * KN;
+        let end = depart + (down.length_m() / speed_mps).ceil() as i64 + 1;
+        self.gate_transits(ship, &down, depart, speed_mps);
+        ship.plan(Segment {
+            start: depart,
+            end,
+            motion: Motion::Sail {
+                route: down,
+                speed_mps,
+                cursor: Default::default(),
+            },
+            status: 0,
+            draught_dm: ship.draught_dm,
+            destination: AisText::from_str_lossy(dest),
+            eta: end,
+        });
+        ship.pos = anchorage;
+        end
     }
 
     /// Appends a hold at `at` over `span` and moves the ship there.
@@ -414,7 +456,36 @@ impl<'w> Planner<'w> {
         let phase = ship.rng.range(0.0, std::f64::consts::TAU);
         Self::hold(ship, p.anchorage, (arrive, arrive + wait), 1, &dest, phase);
         ship.place = Some(place);
-        let at_berth = if haversine_m(p.anchorage, p.berth) > 50.0 {
+        let at_berth = if let Some(river) = &p.river {
+            // The wait at sea is the queue to enter the river; then up the fairway to a
+            // berth along the quay.
+            let hours = wait as f64 / HOUR as f64;
+            self.event(
+                "queue",
+                (ship.index, ship.ident(arrive).mmsi),
+                None,
+                (arrive, arrive + wait),
+                p.anchorage,
+                serde_json::json!({"area": river.queue, "hours": (hours * 100.0).round() / 100.0}),
+            );
+            let speed_mps = river.speed_kn * KN;
+            let end = arrive + wait + (river.way.length_m() / speed_mps).ceil() as i64 + 1;
+            self.gate_transits(ship, &river.way, arrive + wait, speed_mps);
+            ship.plan(Segment {
+                start: arrive + wait,
+                end,
+                motion: Motion::Sail {
+                    route: river.way.clone(),
+                    speed_mps,
+                    cursor: Default::default(),
+                },
+                status: 0,
+                draught_dm: ship.draught_dm,
+                destination: AisText::from_str_lossy(&dest),
+                eta: end,
+            });
+            end
+        } else if haversine_m(p.anchorage, p.berth) > 50.0 {
             let c = self.connector(p.anchorage, p.berth)?;
             let r = self.checked(c)?;
             let speed_mps = 5.0 * KN;
@@ -456,7 +527,8 @@ impl<'w> Planner<'w> {
             "port_call",
             (idx, mmsi),
             None,
-            (arrive, leave),
+            // At a river port the call begins in the port; the wait at sea is its queue.
+            (if p.river.is_some() { at_berth } else { arrive }, leave),
             p.berth,
             serde_json::json!({
                 "place": p.id, "place_kind": if p.kind == PlaceKind::Terminal { "terminal" } else { "port" },

@@ -4,11 +4,42 @@ use std::collections::{BTreeMap, HashMap};
 
 use shadowfleet_places::{table, Mids, Places, TableError};
 
-use shadowfleet_geo::{offset_m, searoute_ports, Land, LatLon, SeaLanes};
+use shadowfleet_geo::{offset_m, searoute_ports, Land, LatLon, Route, SeaLanes};
 
 use crate::SimError;
 
 const CLASSES: &str = include_str!("../data/tanker_classes.csv");
+const RIVER_PORTS: &str = include_str!("../data/river_ports.toml");
+
+/// The fairway to a river port (`data/river_ports.toml`).
+#[derive(Debug, Clone)]
+pub struct River {
+    /// From the waiting point at sea (the place's anchorage) to the berth, every segment a
+    /// river transit (flagged as a canal: it crosses Natural Earth's land).
+    pub way: std::sync::Arc<Route>,
+    /// Speed on the river, knots.
+    pub speed_kn: f64,
+    /// Id of the waiting area the truth names for the wait at the anchorage (a `queue`).
+    pub queue: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiverFile {
+    port: Vec<RiverPort>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiverPort {
+    id: String,
+    name: String,
+    country: String,
+    locode: String,
+    queue: String,
+    river_speed_kn: f64,
+    way: Vec<[f64; 2]>,
+}
 
 /// What a place is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +75,8 @@ pub struct Place {
     pub origin_country: String,
     /// For terminals: products loaded (`crude`, `diesel`, `fuel_oil`).
     pub products: Vec<&'static str>,
+    /// For river ports: the fairway from the anchorage to the berth.
+    pub river: Option<River>,
 }
 
 /// A tanker size class (`data/tanker_classes.csv`).
@@ -124,6 +157,7 @@ impl World {
                 radius_m: p.radius_m,
                 origin_country: p.origin_country.clone(),
                 products: p.products.clone(),
+                river: None,
             })
             .collect();
         for p in &mut places {
@@ -133,6 +167,7 @@ impl World {
                 seaward(&land, p.berth, 2_500.0).unwrap_or(p.berth)
             };
         }
+        places.extend(river_ports(&land)?);
         let by_id = places
             .iter()
             .enumerate()
@@ -277,6 +312,53 @@ pub fn distance_m(p: LatLon, q: LatLon) -> f64 {
     }
     let dx = dlon * 111_195.0 * coslat;
     (dx * dx + dy * dy).sqrt()
+}
+
+/// The river ports of `data/river_ports.toml`: anchorage at the way's first point (which must
+/// be at sea), berth at its last.
+fn river_ports(land: &Land) -> Result<Vec<Place>, SimError> {
+    let err = |m: String| SimError::Data(format!("river_ports.toml: {m}"));
+    let file: RiverFile = toml::from_str(RIVER_PORTS).map_err(|e| err(e.to_string()))?;
+    file.port
+        .into_iter()
+        .map(|r| {
+            let way: Vec<LatLon> = r
+                .way
+                .iter()
+                .map(|&[lon, lat]| LatLon::new(lat, lon))
+                .collect();
+            let (Some(&anchorage), Some(&berth)) = (way.first(), way.last()) else {
+                return Err(err(format!("{}: an empty way", r.id)));
+            };
+            if way.len() < 2 || land.contains(anchorage) {
+                return Err(err(format!(
+                    "{}: the way needs two points or more, the first at sea",
+                    r.id
+                )));
+            }
+            if r.river_speed_kn.is_nan() || r.river_speed_kn <= 0.0 {
+                return Err(err(format!("{}: river_speed_kn must be positive", r.id)));
+            }
+            let canal = vec![true; way.len() - 1];
+            Ok(Place {
+                id: r.id,
+                name: r.name,
+                country: r.country,
+                locode: r.locode,
+                kind: PlaceKind::Port,
+                berth,
+                anchorage,
+                radius_m: 0.0,
+                origin_country: String::new(),
+                products: Vec::new(),
+                river: Some(River {
+                    way: std::sync::Arc::new(Route::new(way, canal)),
+                    speed_kn: r.river_speed_kn,
+                    queue: r.queue,
+                }),
+            })
+        })
+        .collect()
 }
 
 /// Water kept around an anchorage point for a ship swinging at anchor, metres.

@@ -644,12 +644,48 @@ fn black_sea_services_closures_and_gates_are_in_the_truth() {
         }
     }
     assert!(ua_loads >= 40, "{ua_loads}");
-    // Laden grain carriers wait at the Bosporus northern approach.
+    // Laden grain carriers wait at the Bosporus northern approach; Danube ships off Sulina
+    // before they go up the river, and their call at the river port begins when the wait
+    // and the passage up the river are over.
+    let danube: std::collections::HashSet<u32> = r
+        .truth
+        .iter()
+        .filter_map(|x| match x {
+            TruthRecord::Vessel(v) if v.class == "danube" => Some(v.vessel),
+            _ => None,
+        })
+        .collect();
+    assert!(danube.len() >= 5, "{}", danube.len());
     let queues = events(r, "queue");
     assert!(!queues.is_empty());
-    assert!(queues
+    for q in &queues {
+        let ok = (grain.contains(&q.vessel) && q.details["area"] == "TR-BOSPORUS-N-ANCH")
+            || (danube.contains(&q.vessel) && q.details["area"] == "RO-SULINA-ROADS");
+        assert!(ok, "{q:?}");
+    }
+    let river_calls: Vec<_> = calls
         .iter()
-        .all(|q| grain.contains(&q.vessel) && q.details["area"] == "TR-BOSPORUS-N-ANCH"));
+        .filter(|e| matches!(e.details["place"].as_str(), Some("UA-IZMAIL" | "UA-RENI")))
+        .collect();
+    assert!(river_calls.len() >= danube.len(), "{}", river_calls.len());
+    let start = r
+        .truth
+        .iter()
+        .find_map(|x| match x {
+            TruthRecord::Header(h) => Some(t(&h.start)),
+            _ => None,
+        })
+        .expect("a header");
+    // Calls of ships that begin the period at the river port have no wait before them.
+    for c in river_calls.iter().filter(|c| t(&c.start) > start + 86_400) {
+        let waited = queues.iter().any(|q| {
+            q.vessel == c.vessel
+                && q.details["area"] == "RO-SULINA-ROADS"
+                && t(&q.end) < t(&c.start)
+                && t(&c.start) - t(&q.end) < 30 * 3600
+        });
+        assert!(waited, "{c:?} without a wait off Sulina before it");
+    }
     // Every transit of the Bosporus crosses both lines, the same way, in order.
     let transits = events(r, "gate_transit");
     for dir in ["left_to_right", "right_to_left"] {
@@ -666,4 +702,14 @@ fn black_sea_services_closures_and_gates_are_in_the_truth() {
         );
     }
     assert!(transits.iter().any(|e| e.details["gate"] == "GATE-KERCH-N"));
+    // Up and down the Sulina channel: as many out as in, give or take the ships on the
+    // river at either end of the period.
+    let sulina = |dir: &str| {
+        transits
+            .iter()
+            .filter(|e| e.details["gate"] == "GATE-SULINA" && e.details["direction"] == dir)
+            .count()
+    };
+    let (up, down) = (sulina("right_to_left"), sulina("left_to_right"));
+    assert!(up >= danube.len() && up.abs_diff(down) <= danube.len(), "{up} vs {down}");
 }

@@ -68,6 +68,13 @@ impl Default for InterferenceConfig {
 /// Vessels listed in an event at most.
 const LISTED: usize = 64;
 
+/// Sudden jumpers a cluster remembers (enough to tell a shared place from one ship's jumps).
+const JUMPERS_KEPT: usize = 4;
+
+/// Distinct vessels that must have jumped suddenly to a cluster's place before a vessel heard
+/// again there on its old track segment joins it.
+const JUMPERS_FOR_SILENT_JOIN: usize = 2;
+
 /// What the detector keeps per vessel.
 #[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct VesselState {
@@ -93,6 +100,9 @@ struct Cluster {
     /// Distinct vessels (beyond those listed too).
     vessels: u32,
     jump_km: f64,
+    /// Vessels that joined by a sudden jump (not after a silence), the first few.
+    #[serde(default)]
+    jumpers: Vec<u32>,
 }
 
 impl Cluster {
@@ -131,6 +141,7 @@ impl InterferenceDetector {
 
     /// A jump of a vessel from `before` to `to`: joins or opens a cluster; its key.
     fn jump(&mut self, before: Position, to: Position, cx: &mut Context<'_>) -> u64 {
+        let sudden = (to.t - before.t) as f64 <= self.config.max_jump_gap_minutes * 60.0;
         let cfg = self.config;
         let window = hours(cfg.window_hours);
         let at = self
@@ -158,6 +169,7 @@ impl InterferenceDetector {
                     members: Vec::new(),
                     vessels: 0,
                     jump_km: 0.0,
+                    jumpers: Vec::new(),
                 });
                 self.clusters.len() - 1
             }
@@ -169,6 +181,9 @@ impl InterferenceDetector {
         c.jump_km += haversine_m(before.pos, to.pos) / 1000.0;
         c.first = c.first.min(to.t);
         c.last = c.last.max(to.t);
+        if sudden && c.jumpers.len() < JUMPERS_KEPT && !c.jumpers.contains(&to.mmsi) {
+            c.jumpers.push(to.mmsi);
+        }
         match c.members.iter_mut().find(|m| m.mmsi == to.mmsi) {
             Some(m) => m.end = m.end.max(to.t),
             None => {
@@ -389,6 +404,22 @@ impl Detector for InterferenceDetector {
             if !self.extend(key, &r, cx) {
                 v.cluster = None;
             }
+        } else if (r.t - v.last.t) as f64 > cfg.max_jump_gap_minutes * 60.0
+            && haversine_m(v.last.pos, r.pos) >= cfg.min_jump_km * 1000.0
+            && self.joins_after_silence(&v.last, &r)
+            && self.clusters.iter().any(|c| {
+                c.jumpers.len() >= JUMPERS_FOR_SILENT_JOIN
+                    && (r.t - c.last).abs() <= hours(cfg.window_hours)
+                    && c.holds(r.pos, cfg.cluster_km)
+            })
+        {
+            // Heard again after a silence long enough for the track builder to keep the
+            // segment (the ship could have sailed there), but at the false place of a
+            // cluster active then that at least two vessels jumped to suddenly: displaced
+            // while unheard. (One sudden jumper is not enough: an MMSI two ships share
+            // "jumps" between them all the time, and ships heard again after a satellite
+            // pass 30 km on would join its places.)
+            v.cluster = Some(self.jump(v.last, r, cx));
         }
         v.last = r;
         if let Some(s) = self.vessels.get_mut(p.vessel as usize) {

@@ -92,6 +92,17 @@ pub struct SpoofingConfig {
     /// `docs/detectors/interference.md`) up to this long before or after it was reported is
     /// the area's interference, hours.
     pub interference_slack_hours: f64,
+    /// A run on land that begins after the vessel was last heard at sea or on a waterway,
+    /// no farther inland than the margin's double plus what it could have sailed since at
+    /// this speed (at most [`Self::waterway_max_silence_hours`] of it), and no faster, is a
+    /// river the land polygons do not cut out, knots.
+    pub waterway_speed_kn: f64,
+    /// See [`Self::waterway_speed_kn`], hours.
+    pub waterway_max_silence_hours: f64,
+    /// A run on land beginning this close to an inland port (a port of the embedded
+    /// searoute list lying more than the margin inside Natural Earth's land: Izmail,
+    /// Hamburg, Rouen) is a ship at that port, kilometres.
+    pub inland_port_km: f64,
 }
 
 impl Default for SpoofingConfig {
@@ -118,6 +129,9 @@ impl Default for SpoofingConfig {
             segments_per_mmsi: 4,
             fresh_second_tolerance_s: 2,
             interference_slack_hours: 1.0,
+            waterway_speed_kn: 20.0,
+            waterway_max_silence_hours: 12.0,
+            inland_port_km: 10.0,
         }
     }
 }
@@ -168,6 +182,9 @@ struct Sequence {
     alternations: u32,
     last_alternation: i64,
     land: Option<LandRun>,
+    /// The last report at sea or on a waterway run, in any segment.
+    #[serde(default)]
+    afloat: Option<Position>,
     /// The last box known to be all land or all sea around the vessel.
     uniform: Option<UniformBox>,
     /// The last position on land found within the margin of the coast (a ship moored in a
@@ -416,12 +433,30 @@ pub struct SpoofingDetector {
     merge_s: i64,
     /// How long a finding waits for an interference to show, seconds.
     interference_wait_s: i64,
+    /// Inland ports by 1° cell (see [`SpoofingConfig::inland_port_km`]).
+    inland_ports: FxHashMap<(i32, i32), Vec<LatLon>>,
+}
+
+/// The ports of the embedded searoute list lying more than `margin_m` inside `land`, by 1°
+/// cell.
+fn inland_ports(land: &Land, margin_m: f64) -> FxHashMap<(i32, i32), Vec<LatLon>> {
+    let mut grid: FxHashMap<(i32, i32), Vec<LatLon>> = FxHashMap::default();
+    for p in shadowfleet_geo::searoute_ports().unwrap_or_default() {
+        if land.contains(p.position)
+            && land.distance_to_coastline_m(p.position, margin_m * 2.0) > margin_m
+        {
+            let cell = (p.position.lat.floor() as i32, p.position.lon.floor() as i32);
+            grid.entry(cell).or_default().push(p.position);
+        }
+    }
+    grid
 }
 
 impl SpoofingDetector {
     /// A detector testing positions against `land`.
     pub fn new(config: SpoofingConfig, land: Arc<Land>) -> Self {
         SpoofingDetector {
+            inland_ports: inland_ports(&land, config.land_margin_m),
             config,
             land,
             seqs: Vec::new(),
@@ -464,6 +499,16 @@ impl SpoofingDetector {
             *near_coast = (d + NEAR_COAST_REUSE_M <= cfg.land_margin_m).then_some(r.pos);
             (d > cfg.land_margin_m).then_some(d)
         };
+        let ports = &self.inland_ports;
+        let reach_m = cfg.inland_port_km * 1000.0;
+        let at_inland_port = |q: LatLon| {
+            let (r0, c0) = (q.lat.floor() as i32, q.lon.floor() as i32);
+            (r0 - 1..=r0 + 1)
+                .flat_map(|r| (c0 - 1..=c0 + 1).map(move |c| (r, c)))
+                .filter_map(|k| ports.get(&k))
+                .flatten()
+                .any(|&x| haversine_m(x, q) <= reach_m)
+        };
         let seq = crate::slots::per_vessel(&mut self.seqs, p.vessel, || None);
         let Some(s) = seq else {
             let (mut uniform, mut near_coast) = (None, None);
@@ -478,7 +523,8 @@ impl SpoofingDetector {
                 candidate: None,
                 alternations: 0,
                 last_alternation: i64::MIN,
-                land: inland_m.map(|d| (r, r, 1, d, false)),
+                land: inland_m.map(|d| (r, r, 1, d, at_inland_port(r.pos))),
+                afloat: inland_m.is_none().then_some(r),
                 uniform,
                 near_coast,
             });
@@ -497,7 +543,18 @@ impl SpoofingDetector {
                 // Onto land from the sea, one plausible step from the last report of the
                 // segment and close to the coast: a river or canal the land polygons do not
                 // cut out (the Danube to Izmail, the Volga-Don), not a spoofed position.
-                let waterway = p.segment == s.seg && d < 2.0 * cfg.land_margin_m;
+                // Or after a silence (a new segment) from where it was last heard afloat,
+                // at a river's pace; or at an inland port (first heard there).
+                let walked = p.segment == s.seg && d < 2.0 * cfg.land_margin_m;
+                let sailed_in = s.afloat.is_some_and(|q| {
+                    let dt = (r.t - q.t).max(0) as f64;
+                    let reach = 2.0 * cfg.land_margin_m
+                        + dt.min(cfg.waterway_max_silence_hours * 3600.0)
+                            * cfg.waterway_speed_kn
+                            * KN_M_PER_S;
+                    d <= reach && haversine_m(q.pos, r.pos) <= reach
+                });
+                let waterway = walked || sailed_in || at_inland_port(r.pos);
                 s.land = Some((r, r, 1, d, waterway));
             }
             (None, run) => {
@@ -505,6 +562,9 @@ impl SpoofingDetector {
                     close_land(&cfg, run, out);
                 }
             }
+        }
+        if inland_m.is_none() || s.land.is_some_and(|run| run.4) {
+            s.afloat = Some(r);
         }
 
         // Excursions and two places.
