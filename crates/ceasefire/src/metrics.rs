@@ -50,8 +50,12 @@ pub struct Options {
     pub change_min_relative: f64,
     /// Shortest run of days on either side of a change point.
     pub change_min_days: usize,
-    /// A visit to a queue anchorage of at least this long is a vessel waiting, hours.
+    /// A visit to a queue anchorage with at least this long stopped in it (reports at or
+    /// below [`Self::queue_max_sog_kn`]) is a vessel waiting, hours.
     pub queue_min_hours: f64,
+    /// Speed at or below which a vessel in a queue anchorage is stopped (waiting, not
+    /// passing through), knots.
+    pub queue_max_sog_kn: f64,
     /// A gap ending this long before a call at an occupied port, or less, is a dark
     /// approach, hours.
     pub dark_approach_hours: f64,
@@ -70,6 +74,7 @@ impl Default for Options {
             change_min_relative: 0.5,
             change_min_days: 5,
             queue_min_hours: 1.0,
+            queue_max_sog_kn: 1.0,
             dark_approach_hours: 48.0,
             rejoin_hours: 6.0,
         }
@@ -715,6 +720,9 @@ pub fn monitor(
     let mut state_hours: BTreeMap<usize, HashSet<(u32, i64)>> = BTreeMap::new();
     let mut state_evidence: BTreeMap<usize, BTreeSet<u32>> = BTreeMap::new();
     let mut positions = 0u64;
+    // Stretches stopped in each queue anchorage, per vessel: (first, last) report.
+    let mut stopped: HashMap<(u32, usize), Vec<(i64, i64)>> = HashMap::new();
+    let rejoin_s = (options.rejoin_hours * HOUR as f64) as i64;
     let ua_ports: Vec<LatLon> = registry
         .ports
         .iter()
@@ -819,6 +827,18 @@ pub fn monitor(
             for (i, a) in registry.anchorages.iter().enumerate() {
                 if haversine_m(r.pos, LatLon::new(a.lat, a.lon)) <= a.radius_km * 1000.0 {
                     anchorage_days.insert((i, day));
+                    if a.queue
+                        && r.sog_knots
+                            .is_some_and(|v| f64::from(v) <= options.queue_max_sog_kn)
+                    {
+                        let spans = stopped.entry((r.mmsi, i)).or_default();
+                        match spans.last_mut() {
+                            Some(last) if r.t >= last.1 && r.t - last.1 <= rejoin_s => {
+                                last.1 = r.t;
+                            }
+                            _ => spans.push((r.t, r.t)),
+                        }
+                    }
                 }
             }
             if category(ids.ship_type(r.mmsi, r.t)) == "state" && registry.west_of_line(r.pos) {
@@ -1341,15 +1361,25 @@ pub fn monitor(
     {
         for w in 0..n_weeks {
             let cov = coverage_days(&|d| anchorage_days.contains(&(a, d)), w);
-            let waits: Vec<&AreaVisit> = visits
+            // Time stopped inside during a visit: a ship passing through is not waiting.
+            let stopped_s = |v: &AreaVisit| -> i64 {
+                stopped
+                    .get(&(v.mmsi, a))
+                    .into_iter()
+                    .flatten()
+                    .map(|&(x, y)| (y.min(v.last) - x.max(v.first)).max(0))
+                    .sum()
+            };
+            let waits: Vec<(&AreaVisit, i64)> = visits
                 .iter()
                 .filter(|v| v.id == anchorage.id && cal.week_of(v.first) == Some(w))
-                .filter(|v| (v.last - v.first) as f64 >= options.queue_min_hours * HOUR as f64)
+                .map(|v| (v, stopped_s(v)))
+                .filter(|&(_, s)| s as f64 >= options.queue_min_hours * HOUR as f64)
                 .collect();
-            let vessels: BTreeSet<u32> = waits.iter().map(|v| v.mmsi).collect();
+            let vessels: BTreeSet<u32> = waits.iter().map(|(v, _)| v.mmsi).collect();
             let evidence: Vec<String> = waits
                 .iter()
-                .map(|v| format!("{}@{}", v.mmsi, rfc3339(v.first)))
+                .map(|(v, _)| format!("{}@{}", v.mmsi, rfc3339(v.first)))
                 .collect();
             push(
                 w,
@@ -1360,13 +1390,10 @@ pub fn monitor(
                 cov,
                 Vec::new(),
                 evidence,
-                "vessels that began waiting this week",
+                "vessels that began a visit this week in which they waited (stopped) at least the queue time",
             );
             if !waits.is_empty() {
-                let mut h: Vec<f64> = waits
-                    .iter()
-                    .map(|v| (v.last - v.first) as f64 / HOUR as f64)
-                    .collect();
+                let mut h: Vec<f64> = waits.iter().map(|&(_, s)| s as f64 / HOUR as f64).collect();
                 h.sort_by(f64::total_cmp);
                 push(
                     w,
@@ -1377,7 +1404,7 @@ pub fn monitor(
                     cov,
                     Vec::new(),
                     Vec::new(),
-                    "from the first to the last report inside",
+                    "time stopped inside (first to last report at or below the queue speed)",
                 );
             }
         }

@@ -23,7 +23,8 @@ fn t(s: &str) -> i64 {
 /// Truth against the monitor for one series (a port's arrivals, a gate's direction).
 #[derive(Debug, Clone, Serialize)]
 pub struct SeriesScore {
-    /// Metric (`port_calls`, `departures`, `gate_transits`).
+    /// Metric (`port_calls`, `departures`, `gate_transits`, `queue`: vessels that began
+    /// waiting at a queue anchorage in the week).
     pub metric: &'static str,
     /// Port or gate id, and the direction for gates.
     pub place: String,
@@ -211,6 +212,7 @@ pub fn evaluate_ceasefire(
     let mut unseen_counts: BTreeMap<(&'static str, String, String), u32> = BTreeMap::new();
     // Port → (arrivals in the scored weeks, of which not naming it).
     let mut truth_declared: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut queued: std::collections::HashSet<(String, String, u32)> = Default::default();
     for e in &events {
         let (s, x) = (t(&e.start), t(&e.end));
         match e.kind.as_str() {
@@ -239,6 +241,15 @@ pub fn evaluate_ceasefire(
                         .or_default() += 1;
                 }
             }
+            "queue" => {
+                // Vessels that began waiting in the week, each once (as the monitor counts).
+                let area = e.details["area"].as_str().unwrap_or("").to_owned();
+                if s >= start && queued.insert((area.clone(), iso_week(s), e.vessel)) {
+                    *truth_counts
+                        .entry(("queue", area, iso_week(s)))
+                        .or_default() += 1;
+                }
+            }
             "gate_transit" => {
                 let gate = e.details["gate"].as_str().unwrap_or("");
                 let dir = e.details["direction"].as_str().unwrap_or("");
@@ -259,6 +270,15 @@ pub fn evaluate_ceasefire(
                 .entry((r.metric, r.place.clone(), r.week.clone()))
                 .or_default() += r.value;
         }
+    }
+    for r in report
+        .rows
+        .iter()
+        .filter(|r| r.metric == "queue" && r.split == "all")
+    {
+        *found
+            .entry(("queue", r.place.clone(), r.week.clone()))
+            .or_default() += r.value;
     }
     for g in &report.gates {
         for (side, name) in [

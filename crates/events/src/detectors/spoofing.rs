@@ -1073,6 +1073,44 @@ mod tests {
         assert_eq!(got, vec![(SpoofMethod::Land, 3600, 3600 + 29 * 600)]);
     }
 
+    /// The berth at Izmail on the Danube (Natural Earth draws it 37 km inland), and a point
+    /// off the Sulina jetties and one up the Sulina channel (about 20 km inland).
+    const IZMAIL: (f64, f64) = (45.335, 28.835);
+    const OFF_SULINA: (f64, f64) = (45.16, 29.75);
+    const SULINA_CHANNEL: (f64, f64) = (45.172, 29.385);
+
+    #[test]
+    fn a_ship_first_heard_at_a_river_port_is_not_spoofing() {
+        let got = found(&track(&[IZMAIL; 30]), SpoofingConfig::default());
+        assert_eq!(got, vec![]);
+    }
+
+    /// Heard at sea, silent for `silence_s`, then heard at `then` on a new segment.
+    fn after_silence(then: (f64, f64), silence_s: i64) -> Vec<TrackPoint> {
+        let mut pts = track(&[OFF_SULINA; 4]);
+        for (i, mut p) in track(&[then; 20]).into_iter().enumerate() {
+            p.position.t = T0 + 3 * 600 + silence_s + 600 * i as i64;
+            p.segment = 2;
+            pts.push(p);
+        }
+        pts
+    }
+
+    #[test]
+    fn a_ship_heard_again_up_a_river_after_a_silence_is_not_spoofing() {
+        let got = found(
+            &after_silence(SULINA_CHANNEL, 4 * 3600),
+            SpoofingConfig::default(),
+        );
+        assert_eq!(got, vec![]);
+        // Heard there the moment it left the sea (no time to sail 28 km): the test stands.
+        let got = found(&after_silence(SULINA_CHANNEL, 0), SpoofingConfig::default());
+        assert_eq!(got.len(), 1, "{got:?}");
+        // Far inland, beyond what it could have sailed in the silence: spoofing.
+        let got = found(&after_silence(INLAND, 4 * 3600), SpoofingConfig::default());
+        assert_eq!(got.len(), 1, "{got:?}");
+    }
+
     #[test]
     fn a_run_on_land_at_the_start_of_a_track_is_found() {
         let got = found(&run(0, 30, 6), SpoofingConfig::default());
