@@ -327,21 +327,8 @@ impl<'w> Planner<'w> {
         let laden = !ship.parcels.is_empty();
         let kn = ship.speed_kn[usize::from(!laden)] * ship.rng.range(0.95, 1.05);
         let speed_mps = kn * KN;
-        let end = depart + (route.length_m() / speed_mps).ceil() as i64 + 1;
         self.gate_transits(ship, &route, depart, speed_mps);
-        ship.plan(Segment {
-            start: depart,
-            end,
-            motion: Motion::Sail {
-                route,
-                speed_mps,
-                cursor: Default::default(),
-            },
-            status: 0,
-            draught_dm: ship.draught_dm,
-            destination: AisText::from_str_lossy(dest),
-            eta: end,
-        });
+        let end = Self::sail_along(ship, route, depart, speed_mps, dest);
         ship.pos = to;
         ship.place = to_place;
         Ok(end)
@@ -367,13 +354,27 @@ impl<'w> Planner<'w> {
         canal.reverse();
         let down = Arc::new(Route::new(points, canal));
         let speed_mps = river.speed_kn * KN;
-        let end = depart + (down.length_m() / speed_mps).ceil() as i64 + 1;
         self.gate_transits(ship, &down, depart, speed_mps);
+        let end = Self::sail_along(ship, down, depart, speed_mps, dest);
+        ship.pos = anchorage;
+        end
+    }
+
+    /// Plans a passage along `route` from `start` at `speed_mps` (under way, showing
+    /// `dest`); returns when it ends. The ship's position is the caller's to move.
+    fn sail_along(
+        ship: &mut Ship,
+        route: Arc<Route>,
+        start: i64,
+        speed_mps: f64,
+        dest: &str,
+    ) -> i64 {
+        let end = start + (route.length_m() / speed_mps).ceil() as i64 + 1;
         ship.plan(Segment {
-            start: depart,
+            start,
             end,
             motion: Motion::Sail {
-                route: down,
+                route,
                 speed_mps,
                 cursor: Default::default(),
             },
@@ -382,7 +383,6 @@ impl<'w> Planner<'w> {
             destination: AisText::from_str_lossy(dest),
             eta: end,
         });
-        ship.pos = anchorage;
         end
     }
 
@@ -469,41 +469,12 @@ impl<'w> Planner<'w> {
                 serde_json::json!({"area": river.queue, "hours": (hours * 100.0).round() / 100.0}),
             );
             let speed_mps = river.speed_kn * KN;
-            let end = arrive + wait + (river.way.length_m() / speed_mps).ceil() as i64 + 1;
             self.gate_transits(ship, &river.way, arrive + wait, speed_mps);
-            ship.plan(Segment {
-                start: arrive + wait,
-                end,
-                motion: Motion::Sail {
-                    route: river.way.clone(),
-                    speed_mps,
-                    cursor: Default::default(),
-                },
-                status: 0,
-                draught_dm: ship.draught_dm,
-                destination: AisText::from_str_lossy(&dest),
-                eta: end,
-            });
-            end
+            Self::sail_along(ship, river.way.clone(), arrive + wait, speed_mps, &dest)
         } else if haversine_m(p.anchorage, p.berth) > 50.0 {
             let c = self.connector(p.anchorage, p.berth)?;
             let r = self.checked(c)?;
-            let speed_mps = 5.0 * KN;
-            let end = arrive + wait + (r.length_m() / speed_mps).ceil() as i64 + 1;
-            ship.plan(Segment {
-                start: arrive + wait,
-                end,
-                motion: Motion::Sail {
-                    route: r,
-                    speed_mps,
-                    cursor: Default::default(),
-                },
-                status: 0,
-                draught_dm: ship.draught_dm,
-                destination: AisText::from_str_lossy(&dest),
-                eta: end,
-            });
-            end
+            Self::sail_along(ship, r, arrive + wait, 5.0 * KN, &dest)
         } else {
             arrive + wait
         };
