@@ -630,6 +630,47 @@ fn departure(d: &PortCallDetails, end: i64, exit_sog: Option<f32>, port: LatLon)
 /// port's circle.
 const DEPARTURE_SILENCE: i64 = 2 * HOUR;
 
+/// Seconds a vessel went unheard on its track before its first report in port beyond which
+/// its arrival is estimated from its last report before (as a dark approach's is): about the
+/// time a ship at 12 kn takes to cross a port's circle twice.
+const UNHEARD_APPROACH: i64 = 30 * 60;
+
+/// A report as the arrival estimate needs it: time, position, speed (knots).
+type Heard = (i64, LatLon, Option<f32>);
+
+/// The last report of a vessel's most recent track segments, to find the report before one
+/// on the same track (a vessel whose reports are displaced by interference has them on a
+/// track of their own meanwhile).
+#[derive(Debug, Default)]
+struct SegmentTails(Vec<(u64, Heard)>);
+
+impl SegmentTails {
+    /// Segments remembered.
+    const KEPT: usize = 4;
+
+    /// Notes `heard` on `segment`; returns the segment's report before it, if remembered.
+    /// (Reports come in time order per day; a day written in parts is read part by part,
+    /// so an older report does not replace a newer one.)
+    fn hear(&mut self, segment: u64, heard: Heard) -> Option<Heard> {
+        match self.0.iter_mut().find(|x| x.0 == segment) {
+            Some(x) => {
+                let before = x.1;
+                if before.0 <= heard.0 {
+                    x.1 = heard;
+                }
+                (before.0 < heard.0).then_some(before)
+            }
+            None => {
+                if self.0.len() == Self::KEPT {
+                    self.0.remove(0);
+                }
+                self.0.push((segment, heard));
+                None
+            }
+        }
+    }
+}
+
 /// A dark approach is timed from before the silence only when the silence lasted at most
 /// this many times the way in, plus [`DARK_DETOUR_HOURS`].
 const DARK_DETOUR_FACTOR: f64 = 3.0;
@@ -753,6 +794,20 @@ pub fn monitor(
     // Likewise the first report outside of calls whose vessel was unheard in port for a
     // while before it (its speed is read in the pass): the departure is estimated from it.
     let mut exit_sog: HashMap<(u32, i64), Option<f32>> = HashMap::new();
+    let port_index: HashMap<&str, usize> = registry
+        .ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    // Calls at the places table's ports with an observed entry that ends no gap: when the
+    // vessel went unheard on its track for a while before its first report in port (out of
+    // coverage, or its reports displaced onto another track by interference), its arrival is
+    // estimated like a dark one, from its last report on the same track (filled in the pass).
+    let mut unheard_in: HashMap<(u32, i64), Option<Heard>> = HashMap::new();
+    // The last report of each track segment of the vessels whose calls are in `unheard_in`
+    // (a few segments per vessel: a vessel's displaced reports make a track of their own).
+    let mut last_on_segment: HashMap<u32, SegmentTails> = HashMap::new();
     for e in inputs.events {
         if let EventDetails::PortCall(d) = &e.event.details {
             if d.exit
@@ -760,6 +815,16 @@ pub fn monitor(
                     .is_some_and(|s| e.event.end - s > DEPARTURE_SILENCE)
             {
                 exit_sog.insert((e.event.mmsi, e.event.end), None);
+            }
+        }
+        if let EventDetails::PortCall(d) = &e.event.details {
+            if d.entry
+                && port_index
+                    .get(d.place.id.as_str())
+                    .is_some_and(|&i| registry.ports[i].in_places)
+            {
+                unheard_in.insert((e.event.mmsi, e.event.start), None);
+                last_on_segment.entry(e.event.mmsi).or_default();
             }
         }
         if let EventDetails::Gap(_) = &e.event.details {
@@ -804,6 +869,12 @@ pub fn monitor(
         };
         store.read_positions(&query, &mut |tp| {
             let r = tp.position;
+            if let Some(tails) = last_on_segment.get_mut(&r.mmsi) {
+                let before = tails.hear(tp.segment, (r.t, r.pos, r.sog_knots));
+                if let Some(b) = unheard_in.get_mut(&(r.mmsi, r.t)) {
+                    *b = before;
+                }
+            }
             if let Some(sog) = gap_off.get_mut(&(r.mmsi, r.t)) {
                 *sog = r.sog_knots;
             }
@@ -917,12 +988,6 @@ pub fn monitor(
     };
 
     // Port calls: the places table's from port-call events, river ports from visits.
-    let port_index: HashMap<&str, usize> = registry
-        .ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
     let mut calls: Vec<Call> = Vec::new();
     let mut last_ops: HashMap<u32, Vec<(i64, Operation)>> = HashMap::new();
     for e in inputs.events {
@@ -933,13 +998,26 @@ pub fn monitor(
                 .push((e.event.end, d.operation));
             if let Some(&i) = port_index.get(d.place.id.as_str()) {
                 if registry.ports[i].in_places {
-                    let arrive = dark_arrival(
-                        gap_on.get(&(e.event.mmsi, e.event.start)),
-                        |t| gap_off.get(&(e.event.mmsi, t)).copied().flatten(),
-                        registry.ports[i].position,
-                        e.event.start,
-                        inputs.land,
-                    );
+                    let key = (e.event.mmsi, e.event.start);
+                    let arrive = match (gap_on.get(&key), unheard_in.get(&key).copied().flatten()) {
+                        (Some(gap), _) => dark_arrival(
+                            Some(gap),
+                            |t| gap_off.get(&(e.event.mmsi, t)).copied().flatten(),
+                            registry.ports[i].position,
+                            e.event.start,
+                            inputs.land,
+                        ),
+                        (None, Some((t, at, sog))) if e.event.start - t >= UNHEARD_APPROACH => {
+                            dark_arrival(
+                                Some(&(t, at)),
+                                |_| sog,
+                                registry.ports[i].position,
+                                e.event.start,
+                                inputs.land,
+                            )
+                        }
+                        _ => e.event.start,
+                    };
                     calls.push(Call {
                         port: i,
                         mmsi: e.event.mmsi,
@@ -1934,6 +2012,37 @@ mod tests {
         assert_eq!(
             dark_arrival(Some(&kerch_side), |_| Some(9.0), sevastopol, first, &land),
             first
+        );
+    }
+
+    /// A tanker heard approaching on its track, then shown far away by interference (a
+    /// track of its own), then heard in port on its first track: the report before the one
+    /// in port is the last true one.
+    #[test]
+    fn the_report_before_is_the_last_on_the_same_track() {
+        let (sea, krasnodar, port) = (
+            LatLon::new(44.5, 37.7),
+            LatLon::new(45.03, 39.17),
+            LatLon::new(44.66, 37.6),
+        );
+        let mut tails = SegmentTails::default();
+        assert_eq!(tails.hear(1, (0, sea, Some(11.0))), None);
+        assert_eq!(
+            tails.hear(1, (600, sea, Some(11.5))),
+            Some((0, sea, Some(11.0)))
+        );
+        for t in (1200..30_000).step_by(600) {
+            tails.hear(2, (t, krasnodar, Some(11.0)));
+        }
+        assert_eq!(
+            tails.hear(1, (30_000, port, Some(0.1))),
+            Some((600, sea, Some(11.5)))
+        );
+        // An older report read later (a day written in parts) does not replace it.
+        assert_eq!(tails.hear(1, (100, sea, None)), None);
+        assert_eq!(
+            tails.hear(1, (30_600, port, None)),
+            Some((30_000, port, Some(0.1)))
         );
     }
 

@@ -10,6 +10,7 @@ use shadowfleet_ceasefire::destination::{classify, Declared};
 use shadowfleet_ceasefire::{
     iso_week, monitor, week_start, Inputs, MonitorError, Options, PortGroup, Registry, Report,
 };
+use shadowfleet_geo::{haversine_m, LatLon};
 use shadowfleet_simulate::truth::{Event as TruthEvent, TruthRecord};
 
 const DAY: i64 = 86_400;
@@ -172,14 +173,46 @@ fn unseen_transits<'a>(events: &[&'a TruthEvent]) -> std::collections::HashSet<&
     unseen
 }
 
+/// When a port call's way in (the truth's `approach`: `[time, lat, lon]` at the vertices of
+/// a straight-line path) last came within `radius_m` of `centre`: the arrival as a monitor
+/// that draws that circle around the port sees it. `None` when the way in is not recorded
+/// or never was outside the circle.
+pub fn entry_time(approach: &serde_json::Value, centre: LatLon, radius_m: f64) -> Option<i64> {
+    let way: Vec<(i64, LatLon)> = approach
+        .as_array()?
+        .iter()
+        .filter_map(|v| {
+            let v = v.as_array()?;
+            Some((
+                t(v.first()?.as_str()?),
+                LatLon::new(v.get(1)?.as_f64()?, v.get(2)?.as_f64()?),
+            ))
+        })
+        .collect();
+    let outside = |q: LatLon| haversine_m(q, centre) > radius_m;
+    // The last vertex outside: the path after it stays inside but for its first stretch.
+    let k = way.iter().rposition(|&(_, q)| outside(q))?;
+    let &(t0, a) = way.get(k)?;
+    let &(t1, b) = way.get(k + 1)?;
+    // The first point of the stretch within the circle, to about 20 m.
+    let steps = (haversine_m(a, b) / 20.0).ceil().max(1.0) as u32;
+    (1..=steps).find_map(|i| {
+        let f = f64::from(i) / f64::from(steps);
+        (!outside(a.lerp(b, f))).then(|| t0 + ((t1 - t0) as f64 * f).round() as i64)
+    })
+}
+
 /// Scores `report` (the monitor run on the store analysed from the simulated AIS) against
 /// `truth`. `ports` are the registry ids whose calls the truth records completely (no
-/// background traffic calls there).
+/// background traffic calls there). A call arrives when its way in enters the circle the
+/// monitor counts arrivals by: `port_entry_m` around a port of the places table (the
+/// port-call detector's entry radius), the registry's own circle around a river port.
 pub fn evaluate_ceasefire(
     truth: &[TruthRecord],
     report: &Report,
     registry: &Registry,
     ports: &[&str],
+    port_entry_m: f64,
 ) -> CeasefireScore {
     let (mut start, mut end) = (i64::MIN, i64::MAX);
     let mut events: Vec<&TruthEvent> = Vec::new();
@@ -221,8 +254,19 @@ pub fn evaluate_ceasefire(
                 if !ports.contains(&place.as_str()) {
                     continue;
                 }
+                let port = registry.ports.iter().find(|p| p.id == place);
+                let s = port
+                    .and_then(|p| {
+                        let r = if p.in_places {
+                            port_entry_m
+                        } else {
+                            p.radius_m
+                        };
+                        entry_time(&e.details["approach"], p.position, r)
+                    })
+                    .unwrap_or(s);
                 if let (Some(port), Some(said), true) = (
-                    registry.ports.iter().find(|p| p.id == place),
+                    port,
                     e.details["declared_destination"].as_str(),
                     weeks.contains(&iso_week(s)),
                 ) {
@@ -499,11 +543,14 @@ pub fn evaluate_ceasefire(
 /// from simulated AIS and scores it, when the truth holds gate transits or port closures (a
 /// scenario such as `black_sea`; `None` otherwise). Ports are scored where the truth records
 /// every call: Ukrainian, occupied and Russian ports, where no background traffic calls.
+/// `port_entry_km` is the port-call detector's entry radius the store's events were found
+/// with (a call's arrival is timed by it).
 pub fn monitor_and_score(
     truth: &[TruthRecord],
     store: &shadowfleet_store::Store,
     places: &shadowfleet_places::Places,
     inputs: &Inputs<'_>,
+    port_entry_km: f64,
 ) -> Result<Option<CeasefireScore>, MonitorError> {
     let relevant = truth.iter().any(|r| match r {
         TruthRecord::Event(e) => e.kind == "gate_transit",
@@ -530,7 +577,13 @@ pub fn monitor_and_score(
         })
         .map(|p| p.id.as_str())
         .collect();
-    Ok(Some(evaluate_ceasefire(truth, &report, &registry, &ports)))
+    Ok(Some(evaluate_ceasefire(
+        truth,
+        &report,
+        &registry,
+        &ports,
+        port_entry_km * 1000.0,
+    )))
 }
 
 impl CeasefireScore {
@@ -599,5 +652,34 @@ impl CeasefireScore {
             ));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A way in straight from 10 km east of the port to its centre, one hour long, after a
+    /// pass through the circle and out again: the arrival is the last entry, 7 km along.
+    #[test]
+    fn a_call_arrives_when_its_way_in_last_enters_the_circle() {
+        let centre = LatLon::new(46.0, 30.7);
+        let east = |km: f64| shadowfleet_geo::offset_m(centre, 0.0, km * 1000.0);
+        let at = |minute: i64, q: LatLon| {
+            let t = 1_741_000_000 + minute * 60;
+            serde_json::json!([shadowfleet_simulate::rfc3339(t), q.lat, q.lon])
+        };
+        let way = serde_json::json!([
+            at(-120, east(12.0)),
+            at(-90, east(2.0)),
+            at(-60, east(10.0)),
+            at(0, centre),
+        ]);
+        let t0 = 1_741_000_000 - 3600;
+        let entry = entry_time(&way, centre, 3_000.0).expect("an entry");
+        assert!((entry - (t0 + 7 * 360)).abs() <= 10, "{}", entry - t0);
+        // Never outside the circle: no entry to time (the call's start stands).
+        assert_eq!(entry_time(&way, centre, 20_000.0), None);
+        assert_eq!(entry_time(&serde_json::Value::Null, centre, 3_000.0), None);
     }
 }

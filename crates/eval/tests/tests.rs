@@ -299,22 +299,20 @@ fn check_ceasefire(seed: u64) {
             matches: &a.matches,
             land: &land,
         },
+        shadowfleet_events::port_calls::PortCallConfig::default().entry_km,
     )
     .unwrap()
     .expect("black_sea truth has gate transits and a closure");
     eprintln!("black_sea seed {seed}:\n{}", score.to_text());
     let mut bad = Vec::new();
     for s in &score.series {
-        // Every port's arrivals and departures and every gate direction within 5 % over the
-        // weeks (the target; until 2026-12-07 the arrivals were held to 10 % and the
-        // Russian terminals and the southern Kerch line to 15 %).
-        // A series of a few dozen calls moves by more than 5 % when one call is binned in
-        // the week next to its own (an estimated dark arrival a few minutes before Monday
-        // 00:00 counts twice: missing in one week, extra in the other), so up to two calls'
-        // worth of weekly error is let through whatever the percentage.
+        // Every port's arrivals and departures, every gate direction and every queue within
+        // 5 % over the weeks (the target). Until 2026-12-07 the arrivals were held
+        // to 10 %, then to two calls' worth of weekly error: the truth timed a call by its
+        // arrival at the anchorage, the monitor by its entry into the port's circle; the
+        // truth now records the way in and `eval` times the entry.
         let limit = 5.0;
-        let calls_off = s.wape_pct / 100.0 * f64::from(s.truth);
-        if s.truth >= 10 && s.wape_pct > limit && calls_off > 2.0 + 1e-9 {
+        if s.truth >= 10 && s.wape_pct > limit {
             bad.push(format!(
                 "{} {}: {:.1} % > {limit} %",
                 s.metric, s.place, s.wape_pct
@@ -329,25 +327,17 @@ fn check_ceasefire(seed: u64) {
         score.spoof_episodes_found,
         score.spoof_episodes
     );
-    assert!(
-        score.clusters_unmatched <= 1,
-        "{}",
-        score.clusters_unmatched
-    );
+    // No cluster of the monitor matches no interference episode (a lone spoofer, a shared
+    // MMSI's alternating reports are not interference).
+    assert_eq!(score.clusters_unmatched, 0);
     let c = &score.closures[0];
     assert_eq!(c.port, "UA-ODESA");
-    // The reopening shows within three days when the truth's own departures hold enough
-    // evidence for the closure (the onset too unless the weeks before were already quiet;
-    // docs/ceasefire.md reports both over seeds); below the monitor's threshold the closure
-    // cannot be told from chance, and the test says so.
-    if c.detectable {
-        assert!(c.end_error_days.is_some_and(|d| d.abs() <= 3), "{c:?}");
-    } else {
-        eprintln!(
-            "NOTE: the closure on seed {seed} is below the change-point threshold in the truth itself (LLR {:.1}); not scored",
-            c.truth_llr
-        );
-    }
+    // The strike shows as a change point within three days of its onset and of its end.
+    // The truth's own departures hold the evidence for it (on seed 2 since the corridor
+    // fleet has the 2024 rate; docs/ceasefire.md reports the evidence over seeds).
+    assert!(c.detectable, "{c:?}");
+    assert!(c.onset_error_days.is_some_and(|d| d.abs() <= 3), "{c:?}");
+    assert!(c.end_error_days.is_some_and(|d| d.abs() <= 3), "{c:?}");
 }
 
 #[test]

@@ -104,6 +104,9 @@ pub struct Reference {
     pub places: Arc<Places>,
     /// The MID table.
     pub mids: Arc<Mids>,
+    /// The port points of the searoute network (Apache-2.0), river ports among them: where
+    /// a track on land may be a ship in port up a river.
+    pub searoute_ports: Arc<Vec<LatLon>>,
     /// Where relative paths in the configuration are read from (the configuration file's
     /// directory; the current directory by default).
     pub base_dir: PathBuf,
@@ -118,6 +121,9 @@ pub enum ReferenceError {
     /// The embedded places or MID table.
     #[error("loading the embedded places: {0}")]
     Places(#[from] shadowfleet_places::TableError),
+    /// The embedded searoute port points.
+    #[error("loading the embedded searoute ports: {0}")]
+    Ports(shadowfleet_geo::GeoDataError),
 }
 
 impl Reference {
@@ -129,6 +135,13 @@ impl Reference {
             places: Arc::new(places),
             land: Arc::new(land),
             mids: Arc::new(Mids::embedded()?),
+            searoute_ports: Arc::new(
+                shadowfleet_geo::searoute_ports()
+                    .map_err(ReferenceError::Ports)?
+                    .into_iter()
+                    .map(|p| p.position)
+                    .collect(),
+            ),
             base_dir: PathBuf::from("."),
         })
     }

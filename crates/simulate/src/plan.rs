@@ -411,6 +411,41 @@ impl<'w> Planner<'w> {
     }
 }
 
+/// How far out from the berth a port call's way in is recorded, metres: wider than any
+/// circle a monitor draws around a port (the port-call entry radius, 3 km; a river port's
+/// circle, a few km).
+pub const APPROACH_M: f64 = 25_000.0;
+
+/// The way in to the berth as planned so far: the positions (time, point) at the vertices of
+/// the passages, from the last one farther than [`APPROACH_M`] from `berth` to the berth, in
+/// time order. Between two of them the ship moves straight (linear in latitude, longitude
+/// and time), so a reader can time the entry into any circle around the port.
+fn approach(ship: &Ship, berth: LatLon) -> Vec<(i64, LatLon)> {
+    let mut way = Vec::new();
+    'back: for seg in ship.schedule.iter().rev() {
+        match &seg.motion {
+            Motion::Hold { at, .. } => {
+                if haversine_m(*at, berth) > APPROACH_M {
+                    way.push((seg.end, *at));
+                    break;
+                }
+            }
+            Motion::Sail {
+                route, speed_mps, ..
+            } => {
+                for (q, d) in route.points.iter().zip(&route.cumulative_m).rev() {
+                    way.push((seg.start + (d / speed_mps).round() as i64, *q));
+                    if haversine_m(*q, berth) > APPROACH_M {
+                        break 'back;
+                    }
+                }
+            }
+        }
+    }
+    way.reverse();
+    way
+}
+
 /// The draught (decimetres) a ship shows with the cargo now on board: linear between ballast
 /// and laden by the share of a full load.
 pub fn draught_dm(ship: &Ship) -> u8 {
@@ -494,6 +529,10 @@ impl<'w> Planner<'w> {
         let next_dest = if purpose == "load" { "FOR ORDERS" } else { "" };
         Self::hold(ship, p.berth, (update, at_berth + stay), 5, next_dest, 0.0);
         let leave = at_berth + stay;
+        let approach: Vec<serde_json::Value> = approach(ship, p.berth)
+            .into_iter()
+            .map(|(t, q)| serde_json::json!([rfc3339(t), q.lat, q.lon]))
+            .collect();
         self.event(
             "port_call",
             (idx, mmsi),
@@ -508,6 +547,7 @@ impl<'w> Planner<'w> {
                 "berth_arrival": rfc3339(at_berth),
                 "draught_before_m": f64::from(before) / 10.0, "draught_after_m": f64::from(ship.draught_dm) / 10.0,
                 "draught_update": rfc3339(update), "cargoes": cargoes,
+                "approach": approach,
             }),
         );
         ship.pos = p.berth;

@@ -533,6 +533,7 @@ mod tests {
         let mut spoofing = crate::spoofing::SpoofingDetector::new(
             crate::spoofing::SpoofingConfig::default(),
             std::sync::Arc::clone(&h.reference().land),
+            &h.reference().searoute_ports,
         );
         let events = h.run_all(&mut [&mut interference, &mut spoofing], &merged(&tracks));
         let spoofs: Vec<_> = events

@@ -437,26 +437,28 @@ pub struct SpoofingDetector {
     inland_ports: FxHashMap<(i32, i32), Vec<LatLon>>,
 }
 
-/// The ports of the embedded searoute list lying more than `margin_m` inside `land`, by 1°
-/// cell.
-fn inland_ports(land: &Land, margin_m: f64) -> FxHashMap<(i32, i32), Vec<LatLon>> {
+/// The `ports` lying more than `margin_m` inside `land`, by 1° cell.
+fn inland_ports(
+    land: &Land,
+    ports: &[LatLon],
+    margin_m: f64,
+) -> FxHashMap<(i32, i32), Vec<LatLon>> {
     let mut grid: FxHashMap<(i32, i32), Vec<LatLon>> = FxHashMap::default();
-    for p in shadowfleet_geo::searoute_ports().unwrap_or_default() {
-        if land.contains(p.position)
-            && land.distance_to_coastline_m(p.position, margin_m * 2.0) > margin_m
-        {
-            let cell = (p.position.lat.floor() as i32, p.position.lon.floor() as i32);
-            grid.entry(cell).or_default().push(p.position);
+    for &p in ports {
+        if land.contains(p) && land.distance_to_coastline_m(p, margin_m * 2.0) > margin_m {
+            let cell = (p.lat.floor() as i32, p.lon.floor() as i32);
+            grid.entry(cell).or_default().push(p);
         }
     }
     grid
 }
 
 impl SpoofingDetector {
-    /// A detector testing positions against `land`.
-    pub fn new(config: SpoofingConfig, land: Arc<Land>) -> Self {
+    /// A detector testing positions against `land`; of `ports` (the searoute port points,
+    /// [`Reference::searoute_ports`]) those inland are river ports.
+    pub fn new(config: SpoofingConfig, land: Arc<Land>, ports: &[LatLon]) -> Self {
         SpoofingDetector {
-            inland_ports: inland_ports(&land, config.land_margin_m),
+            inland_ports: inland_ports(&land, ports, config.land_margin_m),
             config,
             land,
             seqs: Vec::new(),
@@ -807,7 +809,11 @@ impl Register for SpoofingDetector {
     type Config = SpoofingConfig;
 
     fn new(config: &DetectorConfig, reference: &Reference) -> Result<Self, DetectorError> {
-        let mut d = SpoofingDetector::new(config.spoofing, Arc::clone(&reference.land));
+        let mut d = SpoofingDetector::new(
+            config.spoofing,
+            Arc::clone(&reference.land),
+            &reference.searoute_ports,
+        );
         d.merge_s = hours(config.enrich.spoofing_merge_hours);
         d.interference_wait_s = hours(config.interference.window_hours);
         Ok(d)
@@ -1016,6 +1022,14 @@ mod tests {
         Arc::new(Land::natural_earth_10m().expect("land"))
     }
 
+    fn ports() -> Vec<LatLon> {
+        shadowfleet_geo::searoute_ports()
+            .expect("searoute ports")
+            .into_iter()
+            .map(|p| p.position)
+            .collect()
+    }
+
     /// Reports of one MMSI every 10 minutes at the given positions, in one segment (as the
     /// track builder would give a spoofer whose every position is plausible from the last).
     fn track(positions: &[(f64, f64)]) -> Vec<TrackPoint> {
@@ -1042,7 +1056,7 @@ mod tests {
     }
 
     fn found(points: &[TrackPoint], config: SpoofingConfig) -> Vec<(SpoofMethod, i64, i64)> {
-        let mut d = SpoofingDetector::new(config, land());
+        let mut d = SpoofingDetector::new(config, land(), &ports());
         let mut out = Vec::new();
         let mut take = |s: SpoofOutput| {
             if let SpoofOutput::Spoofing(s) = s {
@@ -1197,7 +1211,7 @@ mod tests {
         let n = c.land_min_points as usize;
         for inland in [n, 30] {
             let points = run(6, inland, 6);
-            let mut d = SpoofingDetector::new(c, land());
+            let mut d = SpoofingDetector::new(c, land(), &ports());
             let mut sizes = Vec::new();
             let mut take = |s: SpoofOutput| {
                 if let SpoofOutput::Spoofing(s) = s {

@@ -864,6 +864,7 @@ mod tests {
             land: std::sync::Arc::new(land),
             places: std::sync::Arc::new(places),
             mids: std::sync::Arc::new(shadowfleet_places::Mids::embedded().expect("mids")),
+            searoute_ports: Default::default(),
             base_dir: PathBuf::from("."),
         };
         let ids = shadowfleet_identities::IdentityTracker::new(
@@ -983,6 +984,7 @@ mod tests {
             land: std::sync::Arc::new(land),
             places: std::sync::Arc::new(places),
             mids: std::sync::Arc::new(shadowfleet_places::Mids::embedded().expect("mids")),
+            searoute_ports: Default::default(),
             base_dir: PathBuf::from("."),
         };
         let config = DetectorConfig {
