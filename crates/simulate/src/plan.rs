@@ -233,6 +233,40 @@ impl<'w> Planner<'w> {
         self.checked(r)
     }
 
+    /// The shortest way at sea from `route`'s start to its end (`geo::sea_path`) when one
+    /// is found and is shorter; else `route` pulled straight, from each vertex to the
+    /// farthest later one a straight land-free line reaches. A route through a canal is
+    /// left as it is.
+    fn direct(&self, route: &Arc<Route>) -> Arc<Route> {
+        let p = &route.points;
+        if p.len() < 3 || route.canal.iter().any(|&c| c) {
+            return Arc::clone(route);
+        }
+        if let Some(path) = p
+            .last()
+            .and_then(|&end| shadowfleet_geo::sea_path(&self.world.land, p[0], end))
+            .filter(|path| path.len() >= 2)
+        {
+            let canal = vec![false; path.len() - 1];
+            let r = Route::new(path, canal);
+            if r.length_m() < route.length_m() {
+                return Arc::new(r);
+            }
+        }
+        let mut points = vec![p[0]];
+        let mut i = 0;
+        while i + 1 < p.len() {
+            let j = (i + 2..p.len())
+                .rev()
+                .find(|&j| !self.world.land.segment_touches(p[i], p[j]))
+                .unwrap_or(i + 1);
+            points.push(p[j]);
+            i = j;
+        }
+        let canal = vec![false; points.len() - 1];
+        Arc::new(Route::new(points, canal))
+    }
+
     /// The trunk route with land-free connectors from `from` and to `to` added.
     fn splice(&mut self, from: LatLon, trunk: &Route, to: LatLon) -> Result<Arc<Route>, SimError> {
         let mut points = Vec::with_capacity(trunk.points.len() + 8);
@@ -323,7 +357,12 @@ impl<'w> Planner<'w> {
         dest: &str,
     ) -> Result<i64, SimError> {
         let depart = self.down_river(ship, depart, dest);
-        let route = self.route(ship, to, to_place)?;
+        let mut route = self.route(ship, to, to_place)?;
+        if let Role::Service(k) = ship.role {
+            if self.scenario.service[usize::from(k)].direct {
+                route = self.direct(&route);
+            }
+        }
         let laden = !ship.parcels.is_empty();
         let kn = ship.speed_kn[usize::from(!laden)] * ship.rng.range(0.95, 1.05);
         let speed_mps = kn * KN;

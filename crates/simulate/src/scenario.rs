@@ -88,6 +88,11 @@ pub struct Service {
     /// Length overall, metres.
     #[serde(default = "default_service_length")]
     pub length_m: f64,
+    /// Short-sea ships that leave the shipping lanes: each passage goes straight between
+    /// the lanes' vertices wherever the sea allows, instead of out to the lanes' junctions
+    /// and back (a coaster from the Kerch Strait to Feodosia goes along the coast).
+    #[serde(default)]
+    pub direct: bool,
 }
 
 fn default_dark_approach_hours() -> [f64; 2] {

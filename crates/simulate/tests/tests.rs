@@ -688,6 +688,29 @@ fn black_sea_services_closures_and_gates_are_in_the_truth() {
     }
     // Every transit of the Bosporus crosses both lines, the same way, in order.
     let transits = events(r, "gate_transit");
+    // The Crimea coasters keep to the coast (`direct`): from the southern Kerch line to
+    // Feodosia's anchorage (about 45 nm) in under 8 h at 9 kn, not out to the lanes'
+    // junction 60 km south and back (14–16 h).
+    let mut to_feodosia = 0;
+    for c in calls.iter().filter(|c| c.details["place"] == "UA-FEODOSIA") {
+        let s = t(&c.start);
+        let Some(kerch) = transits
+            .iter()
+            .filter(|e| e.vessel == c.vessel && e.details["gate"] == "GATE-KERCH-S")
+            .map(|e| t(&e.start))
+            .filter(|&g| g < s && s - g < 24 * 3600)
+            .max()
+        else {
+            continue;
+        };
+        assert!(
+            s - kerch < 8 * 3600,
+            "{c:?}: {} h from the Kerch line",
+            (s - kerch) / 3600
+        );
+        to_feodosia += 1;
+    }
+    assert!(to_feodosia >= 3, "{to_feodosia}");
     for dir in ["left_to_right", "right_to_left"] {
         let n = |gate: &str| {
             transits
