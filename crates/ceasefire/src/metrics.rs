@@ -816,8 +816,6 @@ pub fn monitor(
             {
                 exit_sog.insert((e.event.mmsi, e.event.end), None);
             }
-        }
-        if let EventDetails::PortCall(d) = &e.event.details {
             if d.entry
                 && port_index
                     .get(d.place.id.as_str())
@@ -998,26 +996,28 @@ pub fn monitor(
                 .push((e.event.end, d.operation));
             if let Some(&i) = port_index.get(d.place.id.as_str()) {
                 if registry.ports[i].in_places {
+                    // The last report before a silence ending in port: a gap's, else the
+                    // last on the track when the vessel went unheard long enough.
                     let key = (e.event.mmsi, e.event.start);
-                    let arrive = match (gap_on.get(&key), unheard_in.get(&key).copied().flatten()) {
-                        (Some(gap), _) => dark_arrival(
-                            Some(gap),
-                            |t| gap_off.get(&(e.event.mmsi, t)).copied().flatten(),
-                            registry.ports[i].position,
-                            e.event.start,
-                            inputs.land,
-                        ),
-                        (None, Some((t, at, sog))) if e.event.start - t >= UNHEARD_APPROACH => {
-                            dark_arrival(
-                                Some(&(t, at)),
-                                |_| sog,
-                                registry.ports[i].position,
-                                e.event.start,
-                                inputs.land,
-                            )
-                        }
-                        _ => e.event.start,
+                    let before: Option<Heard> = match gap_on.get(&key) {
+                        Some(&(off, at)) => Some((
+                            off,
+                            at,
+                            gap_off.get(&(e.event.mmsi, off)).copied().flatten(),
+                        )),
+                        None => unheard_in
+                            .get(&key)
+                            .copied()
+                            .flatten()
+                            .filter(|&(t, _, _)| e.event.start - t >= UNHEARD_APPROACH),
                     };
+                    let arrive = dark_arrival(
+                        before.map(|(t, at, _)| (t, at)).as_ref(),
+                        |_| before.and_then(|(_, _, sog)| sog),
+                        registry.ports[i].position,
+                        e.event.start,
+                        inputs.land,
+                    );
                     calls.push(Call {
                         port: i,
                         mmsi: e.event.mmsi,

@@ -133,12 +133,10 @@ fn ceasefire_score(
             .run_of_event(e.id)?
             .and_then(|run| store.run_record(run).transpose())
             .transpose()?
-            .filter(|r| !r.detector_config.is_empty())
         {
-            let config: shadowfleet_events::DetectorConfig =
-                toml::from_str(&record.detector_config)
-                    .with_context(|| format!("the detector configuration of run {}", record.id))?;
-            entry_km = config.port_calls.entry_km;
+            if let Some(config) = shadowfleet_run::config::recorded_detector_config(&record)? {
+                entry_km = config.port_calls.entry_km;
+            }
         }
     }
     Ok(shadowfleet_eval::ceasefire::monitor_and_score(

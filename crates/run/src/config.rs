@@ -25,6 +25,19 @@ pub fn load_detector_config(path: Option<&Path>) -> anyhow::Result<DetectorConfi
         .with_context(|| format!("{}: not a valid detector configuration", path.display()))
 }
 
+/// The detector configuration a run recorded (TOML), `None` for a run recorded before
+/// store schema 5, which did not keep it.
+pub fn recorded_detector_config(
+    record: &shadowfleet_store::RunRecord,
+) -> anyhow::Result<Option<DetectorConfig>> {
+    if record.detector_config.is_empty() {
+        return Ok(None);
+    }
+    toml::from_str(&record.detector_config)
+        .map(Some)
+        .with_context(|| format!("the detector configuration of run {}", record.id))
+}
+
 /// The directory relative paths of a configuration file are read from: the file's own, or
 /// the current directory without a file.
 pub fn config_dir(path: Option<&Path>) -> PathBuf {

@@ -221,13 +221,11 @@ impl Pack {
         let record = store
             .run_record(run)?
             .with_context(|| format!("run {run} is not in the store"))?;
-        if record.detector_config.is_empty() {
+        let Some(config) = crate::config::recorded_detector_config(&record)? else {
             bail!(
                 "run {run} was recorded by a version that did not keep its detector configuration (store schema 4 or older): analyse its inputs again into a new store to make evidence packs"
             );
-        }
-        let config: DetectorConfig = toml::from_str(&record.detector_config)
-            .with_context(|| format!("the detector configuration of run {run}"))?;
+        };
         let decoder = config.decoder_config();
         let mut dirs = options.input_dirs.clone();
         // Bodies posted to `POST /api/ingest` are kept in the store.
