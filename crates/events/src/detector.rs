@@ -64,6 +64,12 @@ pub trait Detector: Send {
     fn cut_by_data(&self) -> bool {
         true
     }
+    /// A hint that a point of `vessel` (the track builder's dense index) comes soon: load
+    /// that vessel's state into the cache now (`slots::prefetch`), so that the call to
+    /// [`Detector::point`] does not wait for memory. With tens of thousands of vessels
+    /// interleaved, each vessel's state is a cache miss otherwise (docs/benchmarks.md,
+    /// fleet-size sweep). It must change nothing but timing; by default it does nothing.
+    fn prefetch(&self, _vessel: u32) {}
     /// Appends its working state to `out`: all it keeps between points (open segments,
     /// visits, meetings, findings waiting for evidence), not its configuration. Written with
     /// [`shadowfleet_records::persist_fields!`], naming the fields; the next run on the same

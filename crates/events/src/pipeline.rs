@@ -611,6 +611,18 @@ impl DetectStage {
         self.detectors.iter().map(|d| d.as_ref())
     }
 
+    /// A hint that `step` comes soon (a few steps ahead of the one being taken): loads the
+    /// state its vessel has in each detector into the cache ([`Detector::prefetch`]). Changes
+    /// nothing but timing.
+    pub fn prefetch(&self, step: &Step) {
+        if let Step::Point(p) = step {
+            crate::slots::prefetch(&self.last_position, p.vessel);
+            for d in &self.detectors {
+                d.prefetch(p.vessel);
+            }
+        }
+    }
+
     /// Takes the next step of the track stage.
     pub fn step(&mut self, step: &Step, out: &mut dyn FnMut(PipelineOutput)) {
         match step {

@@ -83,6 +83,42 @@ pub fn receive<T>(full: &Receiver<Vec<T>>, empty: &SyncSender<Vec<T>>, mut f: im
     }
 }
 
+/// How many items ahead of the one being taken [`receive_ahead`] gives its hint: far enough
+/// for memory to answer (a few hundred nanoseconds) while the items between are taken.
+const AHEAD: usize = 8;
+
+/// What [`receive_ahead`] asks of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// It comes [`AHEAD`] items later: a hint (load what it will need), nothing more.
+    Soon,
+    /// Take it now.
+    Now,
+}
+
+/// [`receive`], also calling `f` with [`Take::Soon`] on the item [`AHEAD`] places after the
+/// one being taken: the detection stage loads the next vessels' state while it works.
+pub fn receive_ahead<T>(
+    full: &Receiver<Vec<T>>,
+    empty: &SyncSender<Vec<T>>,
+    mut f: impl FnMut(Take, &T),
+) {
+    for mut batch in full.iter() {
+        for item in batch.iter().take(AHEAD) {
+            f(Take::Soon, item);
+        }
+        for (i, item) in batch.iter().enumerate() {
+            if let Some(next) = batch.get(i + AHEAD) {
+                f(Take::Soon, next);
+            }
+            f(Take::Now, item);
+        }
+        batch.clear();
+        // The sender may have stopped taking batches back; then drop this one.
+        let _ = empty.try_send(batch);
+    }
+}
+
 /// The decoder's [`Sink`]: picks out the track stage's inputs of each message and sends them
 /// on in batches.
 pub struct BatchSink {
@@ -164,7 +200,10 @@ pub fn run_threaded_timed<T: Send, E: Send + From<std::io::Error>>(
                     sink.inputs.send();
                     (result, sink.messages, sink.stations, thread_cpu_since(cpu))
                 })?;
-            receive(&steps_full, &steps_empty, |s| detect.step(s, out));
+            receive_ahead(&steps_full, &steps_empty, |take, s| match take {
+                Take::Soon => detect.prefetch(s),
+                Take::Now => detect.step(s, out),
+            });
             let (result, messages, stations, decode_s) = decoder
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -552,6 +552,10 @@ impl Detector for EncounterDetector {
         Partition::Cell
     }
 
+    fn prefetch(&self, vessel: u32) {
+        self.last.prefetch(vessel);
+    }
+
     fn point(&mut self, p: &TrackPoint, _cx: &mut Context<'_>) {
         self.push(p);
     }

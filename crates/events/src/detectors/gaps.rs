@@ -301,6 +301,10 @@ impl Detector for GapDetector {
         Partition::Global
     }
 
+    fn prefetch(&self, vessel: u32) {
+        crate::slots::prefetch(&self.last, vessel);
+    }
+
     fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
         self.push(p, &mut |g| {
             let e = gap_event(&g, cx);

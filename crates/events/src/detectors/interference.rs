@@ -367,6 +367,10 @@ impl Detector for InterferenceDetector {
         Partition::Global
     }
 
+    fn prefetch(&self, vessel: u32) {
+        crate::slots::prefetch(&self.vessels, vessel);
+    }
+
     fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
         let r = p.position;
         let slot = crate::slots::per_vessel(&mut self.vessels, p.vessel, || None);

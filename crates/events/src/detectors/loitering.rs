@@ -242,6 +242,10 @@ impl Detector for LoiteringDetector {
         Partition::Vessel
     }
 
+    fn prefetch(&self, vessel: u32) {
+        self.runs.prefetch(vessel);
+    }
+
     fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
         let mut found = Vec::new();
         self.push(p, &mut |l| found.push(l));

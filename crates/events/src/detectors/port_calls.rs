@@ -257,6 +257,10 @@ impl Detector for PortCallDetector {
         Partition::Vessel
     }
 
+    fn prefetch(&self, vessel: u32) {
+        self.states.prefetch(vessel);
+    }
+
     fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
         let mut found = Vec::new();
         self.push(p, &mut |c| found.push(c));

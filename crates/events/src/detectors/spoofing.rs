@@ -659,14 +659,16 @@ impl SpoofingDetector {
                 c.older.push_back(old);
             }
             changed = true;
-        }
-        while c
-            .older
-            .front()
-            .is_some_and(|b| b.index <= index - CIRCLE_BUCKETS)
-        {
-            c.older.pop_front();
-            changed = true;
+            // Buckets leave the window only when a newer one opens: with the newest
+            // bucket's index unchanged, this ran with the same index when it opened (and the
+            // window's buffer, on the heap, is not read for every report).
+            while c
+                .older
+                .front()
+                .is_some_and(|b| b.index <= index - CIRCLE_BUCKETS)
+            {
+                c.older.pop_front();
+            }
         }
         if changed {
             c.folded = Fold::of(&c.older);
@@ -888,6 +890,11 @@ impl Detector for SpoofingDetector {
 
     fn partition(&self) -> Partition {
         Partition::Vessel
+    }
+
+    fn prefetch(&self, vessel: u32) {
+        crate::slots::prefetch(&self.seqs, vessel);
+        self.circles.prefetch(vessel);
     }
 
     fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {

@@ -556,6 +556,12 @@ impl Detector for ZoneDetector {
         Partition::Vessel
     }
 
+    fn prefetch(&self, vessel: u32) {
+        if !self.zones.is_empty() {
+            self.states.prefetch(vessel);
+        }
+    }
+
     fn point(&mut self, p: &TrackPoint, cx: &mut Context<'_>) {
         if self.zones.is_empty() {
             return;
