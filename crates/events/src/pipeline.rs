@@ -187,6 +187,14 @@ impl TrackStage {
         }
     }
 
+    /// A hint that `input` comes soon: loads its vessel's track state into the cache
+    /// ([`TrackBuilder::prefetch`]). Changes nothing but timing.
+    pub fn prefetch(&self, input: &Input) {
+        if let Input::Position(r) = input {
+            self.tracks.prefetch(r.mmsi);
+        }
+    }
+
     /// Releases every point still held (end of input).
     pub fn finish(&mut self, out: &mut dyn FnMut(Step)) {
         self.tracks.finish(&mut |p| out(Step::Point(p)));
@@ -615,11 +623,16 @@ impl DetectStage {
     /// state its vessel has in each detector into the cache ([`Detector::prefetch`]). Changes
     /// nothing but timing.
     pub fn prefetch(&self, step: &Step) {
-        if let Step::Point(p) = step {
-            crate::slots::prefetch(&self.last_position, p.vessel);
-            for d in &self.detectors {
-                d.prefetch(p.vessel);
+        match step {
+            Step::Point(p) => {
+                crate::slots::prefetch(&self.last_position, p.vessel);
+                for d in &self.detectors {
+                    d.prefetch(p.vessel);
+                }
             }
+            // A static report's state is found by hashing its MMSI: the lookup itself is
+            // the miss, and doing it early moved the wait, not removed it (measured).
+            Step::Static(_) | Step::Advance(_) => {}
         }
     }
 

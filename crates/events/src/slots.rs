@@ -15,29 +15,9 @@ pub(crate) fn per_vessel<T>(v: &mut Vec<T>, vessel: u32, fill: impl FnMut() -> T
 }
 
 /// Loads the entry of `vessel` in a vector kept per vessel into the cache, without waiting
-/// for it (a hint: see [`crate::Detector::prefetch`]): every cache line the entry spans, up
-/// to [`PREFETCH_LINES`].
+/// for it (a hint: see [`crate::Detector::prefetch`]).
 pub(crate) fn prefetch<T>(v: &[T], vessel: u32) {
-    if let Some(x) = v.get(vessel as usize) {
-        prefetch_bytes(std::ptr::from_ref(x) as usize, std::mem::size_of::<T>());
-    }
-}
-
-/// At most this many cache lines are loaded for one entry.
-const PREFETCH_LINES: usize = 12;
-
-/// Prefetches the cache lines of `len` bytes from address `start`. The address is reached as
-/// an offset from a static byte (`prefetch_index` takes a slice and an index, and only
-/// computes the address, `wrapping_add`: nothing is read, and a prefetch cannot fault), so
-/// that an entry's lines past its first can be named without `unsafe`.
-fn prefetch_bytes(start: usize, len: usize) {
-    static BASE: [u8; 1] = [0];
-    let base = BASE.as_ptr() as usize;
-    let first = start & !63;
-    let end = start.saturating_add(len.max(1));
-    for line in (first..end).step_by(64).take(PREFETCH_LINES) {
-        prefetch_index::prefetch_index(&BASE[..], line.wrapping_sub(base));
-    }
+    shadowfleet_model::cache::prefetch(v, vessel as usize);
 }
 
 /// A short list whose first element is kept inline: nearly every vessel has one open

@@ -180,8 +180,9 @@ pub fn run_threaded_timed<T: Send, E: Send + From<std::io::Error>>(
                 .name("sf-track".into())
                 .spawn_scoped(scope, move || {
                     let cpu = thread_cpu_s();
-                    receive(&inputs_full, &inputs_empty, |i| {
-                        track.take(*i, &mut |s| steps.push(s));
+                    receive_ahead(&inputs_full, &inputs_empty, |take, i| match take {
+                        Take::Soon => track.prefetch(i),
+                        Take::Now => track.take(*i, &mut |s| steps.push(s)),
                     });
                     steps.send();
                     thread_cpu_since(cpu)

@@ -15,6 +15,7 @@
 //! [`TrackConfig::max_open_segments`] open segments.
 
 use rustc_hash::FxHashMap;
+use shadowfleet_model::cache;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -178,6 +179,14 @@ pub struct TrackBuilder {
 
 impl TrackBuilder {
     shadowfleet_records::persist_fields!(pub "tracks"; index, vessels, pending, max_seen, ahead, next_segment);
+
+    /// A hint that a report of `mmsi` comes soon: loads its vessel's state into the cache
+    /// ([`shadowfleet_model::cache`]). Changes nothing but timing.
+    pub fn prefetch(&self, mmsi: u32) {
+        if let Some(&k) = self.index.get(&mmsi) {
+            cache::prefetch(&self.vessels, k as usize);
+        }
+    }
 
     /// The reports held awaiting the watermark (not yet released as points).
     pub fn held(&self) -> impl Iterator<Item = &Position> + '_ {
@@ -405,6 +414,11 @@ impl TrackBuilder {
                 break;
             }
             self.pending.pop();
+            // The vessel released next, most likely: its state is cold (its report came
+            // a reorder window ago); load it while this one is released.
+            if let Some(&Reverse(next)) = self.pending.peek() {
+                cache::prefetch(&self.vessels, next as u32 as usize);
+            }
             let current = self
                 .vessels
                 .get(k as usize)
