@@ -7,7 +7,7 @@
 /// At most this many cache lines are loaded for one entry.
 const LINES: usize = 12;
 
-/// Loads every cache line of `v[i]` (up to [`LINES`]) into the cache, without waiting for
+/// Loads every cache line of `v[i]` (up to 12) into the cache, without waiting for
 /// it; nothing when `i` is out of range.
 pub fn prefetch<T>(v: &[T], i: usize) {
     if let Some(x) = v.get(i) {

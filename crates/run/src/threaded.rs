@@ -85,7 +85,7 @@ pub fn receive<T>(full: &Receiver<Vec<T>>, empty: &SyncSender<Vec<T>>, mut f: im
 
 /// How many items ahead of the one being taken [`receive_ahead`] gives its hint: far enough
 /// for memory to answer (a few hundred nanoseconds) while the items between are taken.
-const AHEAD: usize = 8;
+pub const AHEAD: usize = 8;
 
 /// What [`receive_ahead`] asks of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
