@@ -630,9 +630,17 @@ impl DetectStage {
                     d.prefetch(p.vessel);
                 }
             }
-            // A static report's state is found by hashing its MMSI: the lookup itself is
-            // the miss, and doing it early moved the wait, not removed it (measured).
-            Step::Static(_) | Step::Advance(_) => {}
+            Step::Static(s) => self.identities.prefetch_behind(s.mmsi),
+            Step::Advance(_) => {}
+        }
+    }
+
+    /// A first hint, given before [`DetectStage::prefetch`] for the same step: loads the
+    /// identity stage's entry of a static report's MMSI, which the second hint then reads
+    /// to load what lies behind it.
+    pub fn prefetch_early(&self, step: &Step) {
+        if let Step::Static(s) = step {
+            self.identities.prefetch(s.mmsi);
         }
     }
 

@@ -13,6 +13,9 @@
 //! State is bounded per MMSI ([`IdentityConfig::identities_per_mmsi`] identities,
 //! [`IdentityConfig::draught_changes_kept`] draught changes) and per IMO (last MMSI).
 
+mod by_mmsi;
+
+use by_mmsi::ByMmsi;
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -186,7 +189,7 @@ impl<'de> serde::Deserialize<'de> for Destination {
 pub struct IdentityTracker {
     config: IdentityConfig,
     mids: Arc<Mids>,
-    mmsis: FxHashMap<u32, MmsiState>,
+    mmsis: ByMmsi<MmsiState>,
     /// IMO → (MMSI last broadcasting it, when).
     imos: FxHashMap<u32, (u32, i64)>,
     pending: Vec<u32>,
@@ -200,7 +203,7 @@ impl IdentityTracker {
         IdentityTracker {
             config,
             mids,
-            mmsis: FxHashMap::default(),
+            mmsis: ByMmsi::default(),
             imos: FxHashMap::default(),
             pending: Vec::new(),
         }
@@ -256,7 +259,7 @@ impl IdentityTracker {
         out: &mut dyn FnMut(IdentityOutput),
     ) {
         let quiet = (self.config.shared_quiet_hours * 3600.0) as i64;
-        let state = self.mmsis.entry(mmsi).or_default();
+        let state = self.mmsis.entry_or_default(mmsi);
         if state.shared_reported.is_some_and(|r| t - r < quiet) {
             // The same sharing, still going on.
             state.shared_reported = Some(t.max(state.shared_reported.unwrap_or(t)));
@@ -290,12 +293,30 @@ impl IdentityTracker {
         }));
     }
 
+    /// A hint that a static report of `mmsi` comes soon: loads the MMSI's state into the
+    /// cache. Changes nothing but timing.
+    pub fn prefetch(&self, mmsi: u32) {
+        self.mmsis.prefetch(mmsi);
+    }
+
+    /// A second hint for the same report, given after [`IdentityTracker::prefetch`] once
+    /// the state is likely in the cache: loads what [`IdentityTracker::push`] reads behind
+    /// it (the current identity, the last draught and destination).
+    pub fn prefetch_behind(&self, mmsi: u32) {
+        use shadowfleet_model::cache::{prefetch, prefetch_back};
+        if let Some(s) = self.mmsis.get(&mmsi) {
+            prefetch(&s.ids, s.current);
+            prefetch_back(&s.draught);
+            prefetch_back(&s.destination);
+        }
+    }
+
     /// Takes the next static report.
     pub fn push(&mut self, s: &StaticReport, out: &mut dyn FnMut(IdentityOutput)) {
         let cfg = self.config;
         let flag = self.mids.flag_of(s.mmsi);
         let is_new = !self.mmsis.contains_key(&s.mmsi);
-        let state = self.mmsis.entry(s.mmsi).or_default();
+        let state = self.mmsis.entry_or_default(s.mmsi);
 
         if let Some(d) = s.draught_m {
             if state.draught.back().is_none_or(|&(_, last)| last != d) {
@@ -489,7 +510,7 @@ impl IdentityTracker {
                     if before.imo.is_some() {
                         // IMO changed on an existing MMSI: wait to tell a shared MMSI from a
                         // change of identity.
-                        let state = self.mmsis.entry(s.mmsi).or_default();
+                        let state = self.mmsis.entry_or_default(s.mmsi);
                         if state.pending.is_none() {
                             state.pending = Some(Pending {
                                 t: s.t,
@@ -569,7 +590,7 @@ impl IdentityTracker {
     /// Confirms everything pending and closes every identity period.
     pub fn finish(&mut self, out: &mut dyn FnMut(IdentityOutput)) {
         self.advance(i64::MAX, out);
-        let mut mmsis: Vec<u32> = self.mmsis.keys().copied().collect();
+        let mut mmsis: Vec<u32> = self.mmsis.keys().collect();
         mmsis.sort_unstable();
         for m in mmsis {
             if let Some(s) = self.mmsis.get_mut(&m) {

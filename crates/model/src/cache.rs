@@ -15,6 +15,17 @@ pub fn prefetch<T>(v: &[T], i: usize) {
     }
 }
 
+/// Loads the last element of `q` into the cache (see [`prefetch`]).
+pub fn prefetch_back<T>(q: &std::collections::VecDeque<T>) {
+    if let Some(last) = q.len().checked_sub(1) {
+        let (a, b) = q.as_slices();
+        match last.checked_sub(a.len()) {
+            Some(i) => prefetch(b, i),
+            None => prefetch(a, last),
+        }
+    }
+}
+
 /// Prefetches the cache lines of `len` bytes from address `start`. The address is reached as
 /// an offset from a static byte (`prefetch_index` takes a slice and an index, and only
 /// computes the address, `wrapping_add`: nothing is read, and a prefetch cannot fault), so

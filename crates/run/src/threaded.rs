@@ -90,24 +90,34 @@ pub const AHEAD: usize = 8;
 /// What [`receive_ahead`] asks of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Take {
-    /// It comes [`AHEAD`] items later: a hint (load what it will need), nothing more.
+    /// It comes 2 × [`AHEAD`] items later: a first hint (load its state's entry).
+    Early,
+    /// It comes [`AHEAD`] items later: a second hint (load what it will need, reading the
+    /// entry the first hint loaded), nothing more.
     Soon,
     /// Take it now.
     Now,
 }
 
-/// [`receive`], also calling `f` with [`Take::Soon`] on the item [`AHEAD`] places after the
-/// one being taken: the detection stage loads the next vessels' state while it works.
+/// [`receive`], also calling `f` with [`Take::Early`] on the item 2 × [`AHEAD`] places
+/// after the one being taken and with [`Take::Soon`] on the item [`AHEAD`] places after:
+/// a stage loads the next vessels' state while it works.
 pub fn receive_ahead<T>(
     full: &Receiver<Vec<T>>,
     empty: &SyncSender<Vec<T>>,
     mut f: impl FnMut(Take, &T),
 ) {
     for mut batch in full.iter() {
+        for item in batch.iter().take(2 * AHEAD) {
+            f(Take::Early, item);
+        }
         for item in batch.iter().take(AHEAD) {
             f(Take::Soon, item);
         }
         for (i, item) in batch.iter().enumerate() {
+            if let Some(next) = batch.get(i + 2 * AHEAD) {
+                f(Take::Early, next);
+            }
             if let Some(next) = batch.get(i + AHEAD) {
                 f(Take::Soon, next);
             }
@@ -181,6 +191,7 @@ pub fn run_threaded_timed<T: Send, E: Send + From<std::io::Error>>(
                 .spawn_scoped(scope, move || {
                     let cpu = thread_cpu_s();
                     receive_ahead(&inputs_full, &inputs_empty, |take, i| match take {
+                        Take::Early => {}
                         Take::Soon => track.prefetch(i),
                         Take::Now => track.take(*i, &mut |s| steps.push(s)),
                     });
@@ -202,6 +213,7 @@ pub fn run_threaded_timed<T: Send, E: Send + From<std::io::Error>>(
                     (result, sink.messages, sink.stations, thread_cpu_since(cpu))
                 })?;
             receive_ahead(&steps_full, &steps_empty, |take, s| match take {
+                Take::Early => detect.prefetch_early(s),
                 Take::Soon => detect.prefetch(s),
                 Take::Now => detect.step(s, out),
             });
