@@ -37,6 +37,9 @@ async fn monitored(s: &Arc<AppState>) -> Result<Arc<Monitored>, ApiError> {
         let places = shadowfleet_places::Places::embedded(&land).map_err(|e| e.to_string())?;
         let registry = Registry::black_sea(&places).map_err(|e| e.to_string())?;
         let a = &snap2.analysis;
+        let port_entry_km = state
+            .with_store(|st| shadowfleet_run::config::port_call_entry_km(st, &a.events))
+            .map_err(|e| e.to_string())?;
         let report = state.with_store(|st| {
             monitor(
                 st,
@@ -46,6 +49,7 @@ async fn monitored(s: &Arc<AppState>) -> Result<Arc<Monitored>, ApiError> {
                     identities: &a.identities,
                     matches: &a.matches,
                     land: &land,
+                    port_entry_km,
                 },
                 &Options::default(),
             )

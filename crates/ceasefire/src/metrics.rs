@@ -33,6 +33,9 @@ pub struct Inputs<'a> {
     pub matches: &'a [ScreenMatch],
     /// Land (a dark approach is timed only when it could be straight at sea).
     pub land: &'a Land,
+    /// The port-call detector's entry radius the events were found with, km: a call's
+    /// arrival is when its way in crossed into this circle round the port.
+    pub port_entry_km: f64,
 }
 
 /// The period, thresholds and incidents of a run of the monitor.
@@ -602,6 +605,29 @@ fn dark_arrival(
     (off + (hours * HOUR as f64) as i64).clamp(off, first)
 }
 
+/// When a vessel heard all the way in crossed into a port's circle (`radius_m` round
+/// `port`, the port-call detector's entry radius): on the straight way from its report
+/// before (`before`, outside the circle) to its first report in port (`first`, inside), at
+/// the even pace the two reports imply. The first report's time when the report before is
+/// not outside or the first not inside the circle.
+fn circle_entry(before: (i64, LatLon), first: (i64, LatLon), port: LatLon, radius_m: f64) -> i64 {
+    let ((t0, a), (t1, b)) = (before, first);
+    if t1 <= t0 || haversine_m(a, port) <= radius_m || haversine_m(b, port) > radius_m {
+        return t1;
+    }
+    // The way's fraction where it enters the circle, halved down to well under a metre.
+    let (mut out, mut within) = (0.0, 1.0);
+    for _ in 0..24 {
+        let mid = 0.5 * (out + within);
+        if haversine_m(a.lerp(b, mid), port) > radius_m {
+            out = mid;
+        } else {
+            within = mid;
+        }
+    }
+    (t0 + ((t1 - t0) as f64 * within).round() as i64).clamp(t0, t1)
+}
+
 /// When a vessel left port: its last stopped report inside (`last_stop`; the first report
 /// outside, `end`, comes minutes later). When the vessel was unheard for longer than
 /// [`DEPARTURE_SILENCE`] between the two (its reports displaced by interference onto another
@@ -1011,13 +1037,30 @@ pub fn monitor(
                             .flatten()
                             .filter(|&(t, _, _)| e.event.start - t >= UNHEARD_APPROACH),
                     };
-                    let arrive = dark_arrival(
-                        before.map(|(t, at, _)| (t, at)).as_ref(),
-                        |_| before.and_then(|(_, _, sog)| sog),
-                        registry.ports[i].position,
-                        e.event.start,
-                        inputs.land,
-                    );
+                    let arrive = match before {
+                        Some((off, at, sog)) => dark_arrival(
+                            Some(&(off, at)),
+                            |_| sog,
+                            registry.ports[i].position,
+                            e.event.start,
+                            inputs.land,
+                        ),
+                        // Heard all the way in: when the way between the report before
+                        // and the first in port crossed into the port-call circle.
+                        None => unheard_in
+                            .get(&key)
+                            .copied()
+                            .flatten()
+                            .zip(d.evidence.first().filter(|x| x.t == e.event.start))
+                            .map_or(e.event.start, |((t, at, _), x)| {
+                                circle_entry(
+                                    (t, at),
+                                    (x.t, LatLon::new(x.lat, x.lon)),
+                                    LatLon::new(e.event.lat, e.event.lon),
+                                    inputs.port_entry_km * 1000.0,
+                                )
+                            }),
+                    };
                     calls.push(Call {
                         port: i,
                         mmsi: e.event.mmsi,
@@ -2044,6 +2087,23 @@ mod tests {
             tails.hear(1, (30_600, port, None)),
             Some((30_000, port, Some(0.1)))
         );
+    }
+
+    #[test]
+    fn an_arrival_heard_all_the_way_in_is_timed_where_it_crossed_into_the_circle() {
+        let port = LatLon::new(45.113, 36.678);
+        // Due south of the port, 3.6 km out and then 2.4 km out, a minute apart at about
+        // 39 kn: the 3 km circle is crossed halfway, 30 s after the report before.
+        let (a, b) = (offset_m(port, -3_600.0, 0.0), offset_m(port, -2_400.0, 0.0));
+        let t = circle_entry((1_000, a), (1_060, b), port, 3_000.0);
+        assert!((1_029..=1_031).contains(&t), "{t}");
+        // Two minutes apart: a minute after.
+        let t = circle_entry((1_000, a), (1_120, b), port, 3_000.0);
+        assert!((1_059..=1_061).contains(&t), "{t}");
+        // The report before inside the circle, or the first not inside: the first's time.
+        assert_eq!(circle_entry((1_000, b), (1_060, b), port, 3_000.0), 1_060);
+        assert_eq!(circle_entry((1_000, a), (1_060, a), port, 3_000.0), 1_060);
+        assert_eq!(circle_entry((1_060, a), (1_060, b), port, 3_000.0), 1_060);
     }
 
     #[test]

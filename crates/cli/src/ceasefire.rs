@@ -116,6 +116,7 @@ pub fn run(args: CeasefireArgs) -> anyhow::Result<ExitCode> {
             identities: &a.identities,
             matches: &a.matches,
             land: &land,
+            port_entry_km: shadowfleet_run::config::port_call_entry_km(&store, &a.events)?,
         },
         &options,
     )?;

@@ -10,7 +10,6 @@ use serde::Serialize;
 use shadowfleet_eval::{
     evaluate, evaluate_flows, evaluate_risk, Evaluation, FlowScore, MatchRules, RiskScore,
 };
-use shadowfleet_records::EventKind;
 use shadowfleet_run::analysis::Analysis;
 use shadowfleet_simulate::truth::read_truth;
 use shadowfleet_store::{EventFilter, Store};
@@ -121,24 +120,6 @@ fn ceasefire_score(
 ) -> anyhow::Result<Option<shadowfleet_eval::ceasefire::CeasefireScore>> {
     let land = shadowfleet_geo::Land::natural_earth_10m()?;
     let places = shadowfleet_places::Places::embedded(&land)?;
-    // Arrivals are timed by the entry radius the port calls were found with: the
-    // configuration of the run that found the first one (the default when none is kept).
-    let mut entry_km = shadowfleet_events::port_calls::PortCallConfig::default().entry_km;
-    if let Some(e) = a
-        .events
-        .iter()
-        .find(|e| e.event.kind() == EventKind::PortCall)
-    {
-        if let Some(record) = store
-            .run_of_event(e.id)?
-            .and_then(|run| store.run_record(run).transpose())
-            .transpose()?
-        {
-            if let Some(config) = shadowfleet_run::config::recorded_detector_config(&record)? {
-                entry_km = config.port_calls.entry_km;
-            }
-        }
-    }
     Ok(shadowfleet_eval::ceasefire::monitor_and_score(
         truth,
         store,
@@ -148,7 +129,7 @@ fn ceasefire_score(
             identities: &a.identities,
             matches: &a.matches,
             land: &land,
+            port_entry_km: shadowfleet_run::config::port_call_entry_km(store, &a.events)?,
         },
-        entry_km,
     )?)
 }

@@ -543,14 +543,13 @@ pub fn evaluate_ceasefire(
 /// from simulated AIS and scores it, when the truth holds gate transits or port closures (a
 /// scenario such as `black_sea`; `None` otherwise). Ports are scored where the truth records
 /// every call: Ukrainian, occupied and Russian ports, where no background traffic calls.
-/// `port_entry_km` is the port-call detector's entry radius the store's events were found
-/// with (a call's arrival is timed by it).
+/// A true call arrives when its way in enters the circle of the port-call detector's entry
+/// radius the store's events were found with (`inputs.port_entry_km`).
 pub fn monitor_and_score(
     truth: &[TruthRecord],
     store: &shadowfleet_store::Store,
     places: &shadowfleet_places::Places,
     inputs: &Inputs<'_>,
-    port_entry_km: f64,
 ) -> Result<Option<CeasefireScore>, MonitorError> {
     let relevant = truth.iter().any(|r| match r {
         TruthRecord::Event(e) => e.kind == "gate_transit",
@@ -582,7 +581,7 @@ pub fn monitor_and_score(
         &report,
         &registry,
         &ports,
-        port_entry_km * 1000.0,
+        inputs.port_entry_km * 1000.0,
     )))
 }
 

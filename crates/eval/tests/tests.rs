@@ -298,8 +298,8 @@ fn check_ceasefire(seed: u64) {
             identities: &a.identities,
             matches: &a.matches,
             land: &land,
+            port_entry_km: shadowfleet_run::config::port_call_entry_km(&store, &a.events).unwrap(),
         },
-        shadowfleet_events::port_calls::PortCallConfig::default().entry_km,
     )
     .unwrap()
     .expect("black_sea truth has gate transits and a closure");

@@ -38,6 +38,30 @@ pub fn recorded_detector_config(
         .with_context(|| format!("the detector configuration of run {}", record.id))
 }
 
+/// The port-call detector's entry radius (km) the stored port calls were found with: the
+/// configuration recorded by the run that found the first one, the default when no port
+/// call is stored or the run kept no configuration (before store schema 5). A call's
+/// arrival is the moment its way in crossed into this circle.
+pub fn port_call_entry_km(
+    store: &shadowfleet_store::Store,
+    events: &[shadowfleet_store::StoredEvent],
+) -> anyhow::Result<f64> {
+    let default = shadowfleet_events::port_calls::PortCallConfig::default().entry_km;
+    let Some(e) = events
+        .iter()
+        .find(|e| e.event.kind() == shadowfleet_records::EventKind::PortCall)
+    else {
+        return Ok(default);
+    };
+    let Some(run) = store.run_of_event(e.id)? else {
+        return Ok(default);
+    };
+    let Some(record) = store.run_record(run)? else {
+        return Ok(default);
+    };
+    Ok(recorded_detector_config(&record)?.map_or(default, |c| c.port_calls.entry_km))
+}
+
 /// The directory relative paths of a configuration file are read from: the file's own, or
 /// the current directory without a file.
 pub fn config_dir(path: Option<&Path>) -> PathBuf {
