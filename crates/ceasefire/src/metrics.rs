@@ -1482,25 +1482,45 @@ pub fn monitor(
     {
         for w in 0..n_weeks {
             let cov = coverage_days(&|d| anchorage_days.contains(&(a, d)), w);
-            // Time stopped inside during a visit: a ship passing through is not waiting.
-            let stopped_s = |v: &AreaVisit| -> i64 {
+            let centre = LatLon::new(anchorage.lat, anchorage.lon);
+            // When a visit began: its first report, or when it ends a gap of the vessel (a
+            // wait whose approach went unheard: the Danube's roads are poorly covered), the
+            // time the vessel would have got there from before the silence, as a dark
+            // approach to a port is timed.
+            let began = |v: &AreaVisit| -> i64 {
+                gap_on
+                    .get(&(v.mmsi, v.first))
+                    .map_or(v.first, |&(off, at)| {
+                        let sog = gap_off.get(&(v.mmsi, off)).copied().flatten();
+                        dark_arrival(Some(&(off, at)), |_| sog, centre, v.first, inputs.land)
+                    })
+            };
+            // Time stopped inside during a visit: a ship passing through is not waiting. A
+            // vessel stopped at its first report after a dark approach was waiting since it
+            // came.
+            let stopped_s = |v: &AreaVisit, start: i64| -> i64 {
                 stopped
                     .get(&(v.mmsi, a))
                     .into_iter()
                     .flatten()
-                    .map(|&(x, y)| (y.min(v.last) - x.max(v.first)).max(0))
+                    .map(|&(x, y)| {
+                        let x = if x == v.first { start } else { x };
+                        (y.min(v.last) - x.max(start)).max(0)
+                    })
                     .sum()
             };
-            let waits: Vec<(&AreaVisit, i64)> = visits
+            let waits: Vec<(&AreaVisit, i64, i64)> = visits
                 .iter()
-                .filter(|v| v.id == anchorage.id && cal.week_of(v.first) == Some(w))
-                .map(|v| (v, stopped_s(v)))
-                .filter(|&(_, s)| s as f64 >= options.queue_min_hours * HOUR as f64)
+                .filter(|v| v.id == anchorage.id)
+                .map(|v| (v, began(v)))
+                .filter(|&(_, start)| cal.week_of(start) == Some(w))
+                .map(|(v, start)| (v, start, stopped_s(v, start)))
+                .filter(|&(_, _, s)| s as f64 >= options.queue_min_hours * HOUR as f64)
                 .collect();
-            let vessels: BTreeSet<u32> = waits.iter().map(|(v, _)| v.mmsi).collect();
+            let vessels: BTreeSet<u32> = waits.iter().map(|(v, _, _)| v.mmsi).collect();
             let evidence: Vec<String> = waits
                 .iter()
-                .map(|(v, _)| format!("{}@{}", v.mmsi, rfc3339(v.first)))
+                .map(|(v, start, _)| format!("{}@{}", v.mmsi, rfc3339(*start)))
                 .collect();
             push(
                 w,
@@ -1514,7 +1534,10 @@ pub fn monitor(
                 "vessels that began a visit this week in which they waited (stopped) at least the queue time",
             );
             if !waits.is_empty() {
-                let mut h: Vec<f64> = waits.iter().map(|&(_, s)| s as f64 / HOUR as f64).collect();
+                let mut h: Vec<f64> = waits
+                    .iter()
+                    .map(|&(_, _, s)| s as f64 / HOUR as f64)
+                    .collect();
                 h.sort_by(f64::total_cmp);
                 push(
                     w,
