@@ -605,6 +605,22 @@ fn dark_arrival(
     (off + (hours * HOUR as f64) as i64).clamp(off, first)
 }
 
+/// The last report before a silence that ends at `key` (vessel, first report after it):
+/// the start of a gap event ending there (`gap_on`, its speed from `gap_off`), else
+/// `previous` (the report before on the same track) when the vessel went unheard on its
+/// track for at least [`UNHEARD_APPROACH`] before. `None`: heard all the way in.
+fn silence_before(
+    gap_on: &HashMap<(u32, i64), (i64, LatLon)>,
+    gap_off: &HashMap<(u32, i64), Option<f32>>,
+    key: (u32, i64),
+    previous: Option<Heard>,
+) -> Option<Heard> {
+    match gap_on.get(&key) {
+        Some(&(off, at)) => Some((off, at, gap_off.get(&(key.0, off)).copied().flatten())),
+        None => previous.filter(|&(t, _, _)| key.1 - t >= UNHEARD_APPROACH),
+    }
+}
+
 /// When a vessel heard all the way in crossed into a port's circle (`radius_m` round
 /// `port`, the port-call detector's entry radius): on the straight way from its report
 /// before (`before`, outside the circle) to its first report in port (`first`, inside), at
@@ -628,28 +644,57 @@ fn circle_entry(before: (i64, LatLon), first: (i64, LatLon), port: LatLon, radiu
     (t0 + ((t1 - t0) as f64 * within).round() as i64).clamp(t0, t1)
 }
 
-/// When a vessel left port: its last stopped report inside (`last_stop`; the first report
-/// outside, `end`, comes minutes later). When the vessel was unheard for longer than
-/// [`DEPARTURE_SILENCE`] between the two (its reports displaced by interference onto another
-/// track, or a silence), the departure is timed back from the first report outside at its
-/// speed (`exit_sog`, at least 3 kn) over the straight way from the port — never before the
-/// last stop nor after `end`; the last stop when that speed is not known.
-fn departure(d: &PortCallDetails, end: i64, exit_sog: Option<f32>, port: LatLon) -> i64 {
+/// When a vessel left port: when it set off from its last stop inside (`last_stop`; the
+/// first report outside, `end`, comes minutes later): between that stop and the report after
+/// it on the same track (`after`, with the stop's position), see [`set_off`]; the last stop
+/// when the report after is not known. When the vessel was unheard for longer than
+/// [`DEPARTURE_SILENCE`] between the stop and the first report outside (its reports displaced
+/// by interference onto another track, or a silence), the departure is timed back from the
+/// first report outside at its speed (`exit_sog`, at least 3 kn) over the straight way from
+/// the port — never before the last stop nor after `end`; the last stop when that speed is
+/// not known.
+fn departure(
+    d: &PortCallDetails,
+    end: i64,
+    exit_sog: Option<f32>,
+    after: Option<(LatLon, Heard)>,
+    port: LatLon,
+) -> i64 {
     let Some(stop) = d.last_stop else {
         return end;
     };
+    if end - stop <= DEPARTURE_SILENCE {
+        return after.map_or(stop, |(at, moving)| set_off((stop, at), moving));
+    }
     let (Some(kn), Some(out)) = (
         exit_sog.filter(|&kn| kn >= 3.0),
         d.evidence.get(1).filter(|x| x.t == end),
     ) else {
         return stop;
     };
-    if end - stop <= DEPARTURE_SILENCE {
-        return stop;
-    }
     let hours = haversine_m(port, LatLon::new(out.lat, out.lon)) / 1852.0 / f64::from(kn);
     (end - (hours * HOUR as f64) as i64).clamp(stop, end)
 }
+
+/// When a vessel set off from where it stood: its first report moving (`moving`: time,
+/// position, speed) timed back at that speed over the way from its last report standing
+/// (`stood`: time, position) — never before that report nor after the first moving one
+/// (a reporting interval apart: three minutes at anchor, enough to put a departure on the
+/// other side of Monday 00:00). The report standing's time when the speed is not known or
+/// below 0.5 kn.
+fn set_off(stood: (i64, LatLon), moving: Heard) -> i64 {
+    let ((t0, a), (t1, b, kn)) = (stood, moving);
+    let Some(kn) = kn.filter(|&kn| kn >= 0.5) else {
+        return t0;
+    };
+    let seconds = haversine_m(a, b) / (f64::from(kn) * 1852.0 / 3600.0);
+    (t1 - seconds.round() as i64).clamp(t0, t1.max(t0))
+}
+
+/// Speed at or below which a vessel in a river port's circle stands (at a berth or
+/// anchored), knots: river ports' calls are zone visits, and their departure is when the
+/// vessel set off from where it last stood ([`set_off`]).
+const RIVER_STOPPED_KN: f32 = 0.5;
 
 /// Seconds between the last stop in port and the first report outside beyond which the
 /// vessel's way out went unheard (see [`departure`]); longer than a slow move out of a
@@ -834,8 +879,21 @@ pub fn monitor(
     // The last report of each track segment of the vessels whose calls are in `unheard_in`
     // (a few segments per vessel: a vessel's displaced reports make a track of their own).
     let mut last_on_segment: HashMap<u32, SegmentTails> = HashMap::new();
+    // Every vessel's last report and its track segment, and for each entry into a queue
+    // anchorage's circle (vessel, first report inside) the report before on the same track:
+    // a wait whose approach went unheard is timed from it.
+    let mut last_heard: HashMap<u32, (u64, Heard)> = HashMap::new();
+    let mut queue_entry_before: HashMap<(u32, i64), Heard> = HashMap::new();
+    // The report after a call's last stop in port (vessel, last stop), with the stop's
+    // position: the vessel set off between the two (see [`set_off`]).
+    let mut after_stop: HashMap<(u32, i64), Option<(LatLon, Heard)>> = HashMap::new();
+    // When vessels set off from where they stood in a river port's circle (vessel, port).
+    let mut river_set_off: HashMap<(u32, usize), Vec<i64>> = HashMap::new();
     for e in inputs.events {
         if let EventDetails::PortCall(d) = &e.event.details {
+            if let Some(stop) = d.last_stop.filter(|_| d.exit) {
+                after_stop.insert((e.event.mmsi, stop), None);
+            }
             if d.exit
                 && d.last_stop
                     .is_some_and(|s| e.event.end - s > DEPARTURE_SILENCE)
@@ -899,6 +957,20 @@ pub fn monitor(
                     *b = before;
                 }
             }
+            let previous = last_heard.get(&r.mmsi).copied();
+            // (A day written in parts is read part by part: an older report read later does
+            // not replace a newer one.)
+            if previous.is_none_or(|(_, h)| h.0 <= r.t) {
+                last_heard.insert(r.mmsi, (tp.segment, (r.t, r.pos, r.sog_knots)));
+            }
+            let previous = previous
+                .filter(|&(segment, h)| segment == tp.segment && h.0 < r.t)
+                .map(|(_, h)| h);
+            if let Some(p) = previous {
+                if let Some(slot) = after_stop.get_mut(&(r.mmsi, p.0)) {
+                    *slot = Some((p.1, (r.t, r.pos, r.sog_knots)));
+                }
+            }
             if let Some(sog) = gap_off.get_mut(&(r.mmsi, r.t)) {
                 *sog = r.sog_knots;
             }
@@ -918,10 +990,29 @@ pub fn monitor(
             vessel_days.insert((region, day, r.mmsi));
             if let Some(i) = registry.port_at(r.pos) {
                 port_days.insert((i, day));
+                // A vessel moving off from where it stood in a river port.
+                let stood = |kn: Option<f32>| kn.is_some_and(|v| v <= RIVER_STOPPED_KN);
+                if let Some(p) = previous.filter(|p| {
+                    !registry.ports[i].in_places
+                        && stood(p.2)
+                        && r.sog_knots.is_some_and(|v| v > RIVER_STOPPED_KN)
+                        && registry.port_at(p.1) == Some(i)
+                }) {
+                    river_set_off
+                        .entry((r.mmsi, i))
+                        .or_default()
+                        .push(set_off((p.0, p.1), (r.t, r.pos, r.sog_knots)));
+                }
             }
             for (i, a) in registry.anchorages.iter().enumerate() {
-                if haversine_m(r.pos, LatLon::new(a.lat, a.lon)) <= a.radius_km * 1000.0 {
+                let (centre, radius) = (LatLon::new(a.lat, a.lon), a.radius_km * 1000.0);
+                if haversine_m(r.pos, centre) <= radius {
                     anchorage_days.insert((i, day));
+                    if let Some(p) =
+                        previous.filter(|p| a.queue && haversine_m(p.1, centre) > radius)
+                    {
+                        queue_entry_before.insert((r.mmsi, r.t), p);
+                    }
                     if a.queue
                         && r.sog_knots
                             .is_some_and(|v| f64::from(v) <= options.queue_max_sog_kn)
@@ -1025,18 +1116,12 @@ pub fn monitor(
                     // The last report before a silence ending in port: a gap's, else the
                     // last on the track when the vessel went unheard long enough.
                     let key = (e.event.mmsi, e.event.start);
-                    let before: Option<Heard> = match gap_on.get(&key) {
-                        Some(&(off, at)) => Some((
-                            off,
-                            at,
-                            gap_off.get(&(e.event.mmsi, off)).copied().flatten(),
-                        )),
-                        None => unheard_in
-                            .get(&key)
-                            .copied()
-                            .flatten()
-                            .filter(|&(t, _, _)| e.event.start - t >= UNHEARD_APPROACH),
-                    };
+                    let before = silence_before(
+                        &gap_on,
+                        &gap_off,
+                        key,
+                        unheard_in.get(&key).copied().flatten(),
+                    );
                     let arrive = match before {
                         Some((off, at, sog)) => dark_arrival(
                             Some(&(off, at)),
@@ -1078,6 +1163,10 @@ pub fn monitor(
                                     .get(&(e.event.mmsi, e.event.end))
                                     .copied()
                                     .flatten(),
+                                d.last_stop
+                                    .and_then(|s| after_stop.get(&(e.event.mmsi, s)))
+                                    .copied()
+                                    .flatten(),
                                 registry.ports[i].position,
                             )
                         }),
@@ -1098,7 +1187,18 @@ pub fn monitor(
                     arrive: v.first,
                     seen: v.first,
                     arrived: v.entered,
-                    depart: (v.last < to - 6 * HOUR).then_some(v.last),
+                    // When it set off from where it last stood inside, else its last
+                    // report inside.
+                    depart: (v.last < to - 6 * HOUR).then(|| {
+                        river_set_off
+                            .get(&(v.mmsi, i))
+                            .into_iter()
+                            .flatten()
+                            .copied()
+                            .filter(|&t| t >= v.first && t <= v.last)
+                            .max()
+                            .unwrap_or(v.last)
+                    }),
                     events: Vec::new(),
                     destination: None,
                 });
@@ -1158,6 +1258,13 @@ pub fn monitor(
                     .flat_map(|c| c.events.iter().copied())
                     .collect::<Vec<_>>()
             };
+            // A river port's calls are zone visits, not stored events: `MMSI@time` instead.
+            let visit_evidence = |v: &[&&Call], time: fn(&Call) -> Option<i64>| {
+                v.iter()
+                    .filter(|c| c.events.is_empty())
+                    .filter_map(|c| time(c).map(|t| format!("{}@{}", c.mmsi, rfc3339(t))))
+                    .collect::<Vec<_>>()
+            };
             let note = if port.group == PortGroup::UaSea || port.group == PortGroup::UaDanube {
                 "Ukrainian port: ships often go dark here for safety; counts are a lower bound"
             } else {
@@ -1171,7 +1278,7 @@ pub fn monitor(
                 arrivals.len() as f64,
                 cov,
                 ev(&arrivals),
-                Vec::new(),
+                visit_evidence(&arrivals, |c| Some(c.arrive)),
                 note,
             );
             push(
@@ -1182,7 +1289,7 @@ pub fn monitor(
                 departures.len() as f64,
                 cov,
                 ev(&departures),
-                Vec::new(),
+                visit_evidence(&departures, |c| c.depart),
                 note,
             );
             let mut by_type: BTreeMap<&str, (u32, u32, Vec<i64>)> = BTreeMap::new();
@@ -1488,12 +1595,16 @@ pub fn monitor(
             // time the vessel would have got there from before the silence, as a dark
             // approach to a port is timed.
             let began = |v: &AreaVisit| -> i64 {
-                gap_on
-                    .get(&(v.mmsi, v.first))
-                    .map_or(v.first, |&(off, at)| {
-                        let sog = gap_off.get(&(v.mmsi, off)).copied().flatten();
-                        dark_arrival(Some(&(off, at)), |_| sog, centre, v.first, inputs.land)
-                    })
+                let key = (v.mmsi, v.first);
+                silence_before(
+                    &gap_on,
+                    &gap_off,
+                    key,
+                    queue_entry_before.get(&key).copied(),
+                )
+                .map_or(v.first, |(off, at, sog)| {
+                    dark_arrival(Some(&(off, at)), |_| sog, centre, v.first, inputs.land)
+                })
             };
             // Time stopped inside during a visit: a ship passing through is not waiting. A
             // vessel stopped at its first report after a dark approach was waiting since it
@@ -2143,12 +2254,12 @@ mod tests {
             ],
             ..PortCallDetails::default()
         };
-        let t = departure(&d, end, Some(12.0), port);
+        let t = departure(&d, end, Some(12.0), None, port);
         assert!((end - t - 22 * 60).abs() < 60, "{} s before", end - t);
         // Speed unknown or slow: the last stop; heard leaving: the last stop.
-        assert_eq!(departure(&d, end, None, port), stop);
-        assert_eq!(departure(&d, end, Some(1.0), port), stop);
-        assert_eq!(departure(&d, stop + 30 * 60, Some(12.0), port), stop);
+        assert_eq!(departure(&d, end, None, None, port), stop);
+        assert_eq!(departure(&d, end, Some(1.0), None, port), stop);
+        assert_eq!(departure(&d, stop + 30 * 60, Some(12.0), None, port), stop);
         // Never before the last stop: first heard 50 km out at 12 kn (2.25 h) 2.1 h after it.
         let far = PortCallDetails {
             evidence: vec![
@@ -2162,9 +2273,33 @@ mod tests {
             ..d.clone()
         };
         assert_eq!(
-            departure(&far, stop + 2 * HOUR + 360, Some(12.0), port),
+            departure(&far, stop + 2 * HOUR + 360, Some(12.0), None, port),
             stop
         );
+    }
+
+    #[test]
+    fn a_departure_heard_is_timed_when_the_vessel_set_off() {
+        let port = LatLon::new(45.0167, 35.4333);
+        let berth = offset_m(port, 4_000.0, 0.0);
+        // Stopped at 23:58:08, 275 m on at 9 kn three minutes later: set off a minute
+        // before that report (275 m at 4.63 m/s: 59 s).
+        let (stood, next) = (1_000_000, 1_000_183);
+        let moving = (next, offset_m(berth, 275.0, 0.0), Some(9.0));
+        let t = set_off((stood, berth), moving);
+        assert!((next - 60..=next - 58).contains(&t), "{}", next - t);
+        // Slow or unknown speed: the report standing; never before it.
+        assert_eq!(set_off((stood, berth), (next, moving.1, None)), stood);
+        assert_eq!(set_off((stood, berth), (next, moving.1, Some(0.2))), stood);
+        let far = (next, offset_m(berth, 20_000.0, 0.0), Some(9.0));
+        assert_eq!(set_off((stood, berth), far), stood);
+        // A port call heard leaving: the set-off, not the last stop.
+        let d = PortCallDetails {
+            last_stop: Some(stood),
+            ..PortCallDetails::default()
+        };
+        let t = departure(&d, next + 600, None, Some((berth, moving)), port);
+        assert!((next - 60..=next - 58).contains(&t), "{}", next - t);
     }
 
     #[test]
