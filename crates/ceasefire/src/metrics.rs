@@ -1587,16 +1587,18 @@ pub fn monitor(
         .enumerate()
         .filter(|(_, a)| a.queue)
     {
-        for w in 0..n_weeks {
-            let cov = coverage_days(&|d| anchorage_days.contains(&(a, d)), w);
-            let centre = LatLon::new(anchorage.lat, anchorage.lon);
-            // When a visit began: its first report, or when it ends a gap of the vessel (a
-            // wait whose approach went unheard: the Danube's roads are poorly covered), the
-            // time the vessel would have got there from before the silence, as a dark
-            // approach to a port is timed.
-            let began = |v: &AreaVisit| -> i64 {
+        let centre = LatLon::new(anchorage.lat, anchorage.lon);
+        // When each visit began: its first report, or when it ends a gap of the vessel or
+        // follows a silence on its track (a wait whose approach went unheard: the Danube's
+        // roads are poorly covered), the time the vessel would have got there from before
+        // the silence, as a dark approach to a port is timed. Once per visit, not per week
+        // (the way round land is searched for).
+        let started: Vec<(&AreaVisit, i64)> = visits
+            .iter()
+            .filter(|v| v.id == anchorage.id)
+            .map(|v| {
                 let key = (v.mmsi, v.first);
-                silence_before(
+                let start = silence_before(
                     &gap_on,
                     &gap_off,
                     key,
@@ -1604,8 +1606,12 @@ pub fn monitor(
                 )
                 .map_or(v.first, |(off, at, sog)| {
                     dark_arrival(Some(&(off, at)), |_| sog, centre, v.first, inputs.land)
-                })
-            };
+                });
+                (v, start)
+            })
+            .collect();
+        for w in 0..n_weeks {
+            let cov = coverage_days(&|d| anchorage_days.contains(&(a, d)), w);
             // Time stopped inside during a visit: a ship passing through is not waiting. A
             // vessel stopped at its first report after a dark approach was waiting since it
             // came.
@@ -1620,12 +1626,10 @@ pub fn monitor(
                     })
                     .sum()
             };
-            let waits: Vec<(&AreaVisit, i64, i64)> = visits
+            let waits: Vec<(&AreaVisit, i64, i64)> = started
                 .iter()
-                .filter(|v| v.id == anchorage.id)
-                .map(|v| (v, began(v)))
-                .filter(|&(_, start)| cal.week_of(start) == Some(w))
-                .map(|(v, start)| (v, start, stopped_s(v, start)))
+                .filter(|&&(_, start)| cal.week_of(start) == Some(w))
+                .map(|&(v, start)| (v, start, stopped_s(v, start)))
                 .filter(|&(_, _, s)| s as f64 >= options.queue_min_hours * HOUR as f64)
                 .collect();
             let vessels: BTreeSet<u32> = waits.iter().map(|(v, _, _)| v.mmsi).collect();
